@@ -1,0 +1,74 @@
+# mr: MapReduce for the Unix shell.  See README.md.
+
+CC ?= cc
+CFLAGS ?= -O2
+WARNFLAGS = -std=c11 -Wall -Wextra -pedantic
+CPPFLAGS += -D_POSIX_C_SOURCE=200809L -Ilib -Itools
+LDLIBS += -lpthread
+PREFIX ?= /usr/local
+MANDIR ?= $(PREFIX)/share/man
+BUILD ?= build
+SANFLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+	-fno-sanitize-recover=all -Werror
+
+TOOLS = mrmerge mrpartition
+LIB_OBJS = checksum.o hash.o merge.o order.o reader.o sync.o textfmt.o \
+	writer.o
+MAN1 = man/mrmerge.1 man/mrpartition.1
+MAN5 = man/mr-format.5
+MAN7 = man/mr.7
+
+BIN = $(BUILD)/bin
+LIBMR = $(BUILD)/libmr.a
+CLI_OBJ = $(BUILD)/cli.o
+PROGS = $(TOOLS:%=$(BIN)/%) $(BUILD)/test_sync
+
+all: $(PROGS)
+
+$(BUILD)/%.o: lib/%.c lib/mr.h lib/frame.h
+	@mkdir -p $(BUILD)
+	$(CC) $(CPPFLAGS) $(WARNFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/%.o: tools/%.c lib/mr.h tools/cli.h
+	@mkdir -p $(BUILD)
+	$(CC) $(CPPFLAGS) $(WARNFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(LIBMR): $(LIB_OBJS:%=$(BUILD)/%)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(BIN)/%: $(BUILD)/%.o $(CLI_OBJ) $(LIBMR)
+	@mkdir -p $(BIN)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/test_sync: tests/unit/test_sync.c $(LIBMR)
+	$(CC) $(CPPFLAGS) $(WARNFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# The whole bats suite against the tools in $(BIN).
+check: all
+	MR_BUILD=$(CURDIR)/$(BUILD) bats tests
+
+# The same suite under AddressSanitizer and UndefinedBehaviorSanitizer.
+check-san:
+	$(MAKE) BUILD=build/san CFLAGS="$(SANFLAGS)" check
+
+# The record reader's fuzz target (libFuzzer, clang).
+fuzz: $(BUILD)/fuzz/fuzz_reader
+$(BUILD)/fuzz/fuzz_reader: tests/fuzz/fuzz_reader.c lib/*.c lib/*.h
+	@mkdir -p $(BUILD)/fuzz
+	clang $(CPPFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined \
+		-o $@ tests/fuzz/fuzz_reader.c $(LIB_OBJS:%.o=lib/%.c)
+
+install: all
+	mkdir -p $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANDIR)/man1 \
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7
+	cp $(TOOLS:%=$(BIN)/%) $(DESTDIR)$(PREFIX)/bin/
+	cp $(MAN1) $(DESTDIR)$(MANDIR)/man1/
+	cp $(MAN5) $(DESTDIR)$(MANDIR)/man5/
+	cp $(MAN7) $(DESTDIR)$(MANDIR)/man7/
+
+clean:
+	rm -rf build
+
+.PHONY: all check check-san fuzz install clean
+.SECONDARY:

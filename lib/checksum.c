@@ -1,0 +1,99 @@
+/*
+ * checksum.c: CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), the
+ * checksum of every frame in mr-format(5).  A slicing-by-8 table serves
+ * every CPU; x86-64 CPUs with SSE4.2 use the crc32 instruction instead.
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mr.h"
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <nmmintrin.h>
+#define HAVE_SSE42_PATH 1
+#endif
+
+static uint32_t table[8][256];
+static int table_ready;
+
+static void
+table_init(void)
+{
+	uint32_t c;
+	int i, j, k;
+
+	for (i = 0; i < 256; i++) {
+		c = (uint32_t)i;
+		for (j = 0; j < 8; j++)
+			c = (c >> 1) ^ (0x82F63B78U & (0U - (c & 1)));
+		table[0][i] = c;
+	}
+	for (i = 0; i < 256; i++)
+		for (k = 1; k < 8; k++)
+			table[k][i] = (table[k - 1][i] >> 8) ^
+			    table[0][table[k - 1][i] & 0xff];
+	table_ready = 1;
+}
+
+static uint32_t
+crc_table(uint32_t c, const unsigned char *p, size_t len)
+{
+	uint32_t lo, hi;
+
+	if (!table_ready)
+		table_init();
+	while (len >= 8) {
+		lo = c ^ ((uint32_t)p[0] | (uint32_t)p[1] << 8 |
+		    (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24);
+		hi = (uint32_t)p[4] | (uint32_t)p[5] << 8 |
+		    (uint32_t)p[6] << 16 | (uint32_t)p[7] << 24;
+		c = table[7][lo & 0xff] ^ table[6][(lo >> 8) & 0xff] ^
+		    table[5][(lo >> 16) & 0xff] ^ table[4][lo >> 24] ^
+		    table[3][hi & 0xff] ^ table[2][(hi >> 8) & 0xff] ^
+		    table[1][(hi >> 16) & 0xff] ^ table[0][hi >> 24];
+		p += 8;
+		len -= 8;
+	}
+	while (len-- > 0)
+		c = (c >> 8) ^ table[0][(c ^ *p++) & 0xff];
+	return c;
+}
+
+#ifdef HAVE_SSE42_PATH
+__attribute__((target("sse4.2"))) static uint32_t
+crc_sse42(uint32_t c, const unsigned char *p, size_t len)
+{
+	uint64_t c64 = c, w;
+
+	while (len >= 8) {
+		w = (uint64_t)p[0] | (uint64_t)p[1] << 8 |
+		    (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24 |
+		    (uint64_t)p[4] << 32 | (uint64_t)p[5] << 40 |
+		    (uint64_t)p[6] << 48 | (uint64_t)p[7] << 56;
+		c64 = _mm_crc32_u64(c64, w);
+		p += 8;
+		len -= 8;
+	}
+	c = (uint32_t)c64;
+	while (len-- > 0)
+		c = _mm_crc32_u8(c, *p++);
+	return c;
+}
+#endif
+
+uint32_t
+mr_crc32c(uint32_t crc, const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+	uint32_t c = ~crc;
+
+#ifdef HAVE_SSE42_PATH
+	static int have_sse42 = -1;
+
+	if (have_sse42 < 0)
+		have_sse42 = __builtin_cpu_supports("sse4.2") ? 1 : 0;
+	if (have_sse42)
+		return ~crc_sse42(c, p, len);
+#endif
+	return ~crc_table(c, p, len);
+}

@@ -1,0 +1,62 @@
+/*
+ * frame.h: the frame layout of mr-format(5), shared by the reader, the
+ * writer and the sync scanner.  Internal to libmr.
+ *
+ * Every frame starts with the 8-byte sync marker and a type byte:
+ *   stream header  sync 'H' version flags metalen[2] meta crc[4]
+ *   block          sync 'B' count[4] length[4] crc[4] payload pcrc[4]
+ *   trailer        sync 'E' count[8] crc[4]
+ * All integers little-endian.  Payload records: varint key length, varint
+ * value length, key, value.
+ */
+#ifndef MR_FRAME_H
+#define MR_FRAME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define FRAME_HEADER	'H'
+#define FRAME_BLOCK	'B'
+#define FRAME_TRAILER	'E'
+#define HEADER_FIXED	13	/* sync, type, version, flags, metalen */
+#define HEADER_MIN	(HEADER_FIXED + 4)
+#define VARINT_MAX	5	/* bytes of a length up to MR_REC_MAX */
+
+static inline uint32_t
+get32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	    (uint32_t)p[3] << 24;
+}
+
+static inline uint64_t
+get64(const unsigned char *p)
+{
+	return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
+}
+
+static inline void
+put32(unsigned char *p, uint32_t v)
+{
+	p[0] = (unsigned char)v;
+	p[1] = (unsigned char)(v >> 8);
+	p[2] = (unsigned char)(v >> 16);
+	p[3] = (unsigned char)(v >> 24);
+}
+
+static inline void
+put64(unsigned char *p, uint64_t v)
+{
+	put32(p, (uint32_t)v);
+	put32(p + 4, (uint32_t)(v >> 32));
+}
+
+/*
+ * frame_check() looks at the frame that starts at p, of which avail bytes
+ * are at hand.  Returns the frame's header length when the sync marker, a
+ * known type and the header checksum hold; 0 when more bytes are needed
+ * to tell (*need is then how many); -1 when it is not a valid frame header.
+ */
+long frame_check(const unsigned char *p, size_t avail, size_t *need);
+
+#endif

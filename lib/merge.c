@@ -1,0 +1,190 @@
+/*
+ * merge.c: k-way merge of sorted readers with a loser tree.  Leaves are
+ * the inputs; each inner node keeps the loser of the match played there,
+ * and tree[0] the overall winner, so replacing the winner replays one path
+ * of about log2(k) matches.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mr.h"
+
+struct mr_merge {
+	struct mr_reader **in;
+	size_t n;
+	struct mr_order order;
+	struct mr_rec *cur;
+	unsigned char *live;
+	size_t *tree;
+	size_t last;		/* input whose record was given last */
+	int started, failed;
+	unsigned char *prev;	/* that record, kept to check order */
+	size_t prevcap;
+	struct mr_rec prevrec;
+	char err[512];
+};
+
+/* Is the record of input a smaller than that of input b? */
+static int
+less(const struct mr_merge *m, size_t a, size_t b)
+{
+	int c;
+
+	if (!m->live[a] || !m->live[b])
+		return m->live[a] && !m->live[b] ? 1 :
+		    (!m->live[a] && !m->live[b] && a < b);
+	c = mr_compare(&m->order, &m->cur[a], &m->cur[b]);
+	return c < 0 || (c == 0 && a < b);
+}
+
+static size_t
+build(struct mr_merge *m, size_t node)
+{
+	size_t l, r;
+
+	if (node >= m->n)
+		return node - m->n;
+	l = build(m, 2 * node);
+	r = build(m, 2 * node + 1);
+	if (less(m, l, r)) {
+		m->tree[node] = r;
+		return l;
+	}
+	m->tree[node] = l;
+	return r;
+}
+
+struct mr_merge *
+mr_merge_new(struct mr_reader **in, size_t n, const struct mr_order *o)
+{
+	struct mr_merge *m;
+
+	if ((m = calloc(1, sizeof(*m))) == NULL)
+		return NULL;
+	m->in = in;
+	m->n = n;
+	m->order = *o;
+	m->cur = calloc(n ? n : 1, sizeof(*m->cur));
+	m->live = calloc(n ? n : 1, 1);
+	m->tree = calloc(n ? n : 1, sizeof(*m->tree));
+	if (m->cur == NULL || m->live == NULL || m->tree == NULL) {
+		mr_merge_free(m);
+		return NULL;
+	}
+	return m;
+}
+
+void
+mr_merge_free(struct mr_merge *m)
+{
+	if (m == NULL)
+		return;
+	free(m->cur);
+	free(m->live);
+	free(m->tree);
+	free(m->prev);
+	free(m);
+}
+
+static int
+reader_failed(struct mr_merge *m, size_t i)
+{
+	snprintf(m->err, sizeof(m->err), "%s", mr_reader_errmsg(m->in[i]));
+	m->failed = 1;
+	return -1;
+}
+
+/* Copies the record last given out, which the next read overwrites. */
+static int
+keep_prev(struct mr_merge *m)
+{
+	const struct mr_rec *r = &m->cur[m->last];
+	size_t vlen = m->order.values ? r->vlen : 0;
+	size_t need = r->klen + vlen;
+	unsigned char *p;
+
+	if (need > m->prevcap) {
+		if ((p = realloc(m->prev, need)) == NULL) {
+			snprintf(m->err, sizeof(m->err), "out of memory");
+			m->failed = 1;
+			return -1;
+		}
+		m->prev = p;
+		m->prevcap = need;
+	}
+	if (r->klen > 0)
+		memcpy(m->prev, r->key, r->klen);
+	if (vlen > 0)
+		memcpy(m->prev + r->klen, r->val, vlen);
+	m->prevrec.key = m->prev;
+	m->prevrec.klen = r->klen;
+	m->prevrec.val = m->prev + r->klen;
+	m->prevrec.vlen = vlen;
+	return 0;
+}
+
+static int
+advance(struct mr_merge *m, size_t i)
+{
+	int rc;
+
+	rc = mr_read(m->in[i], &m->cur[i]);
+	if (rc < 0)
+		return reader_failed(m, i);
+	m->live[i] = (unsigned char)rc;
+	return 0;
+}
+
+int
+mr_merge_next(struct mr_merge *m, struct mr_rec *rec, size_t *src)
+{
+	size_t i, w, node, t;
+
+	if (m->failed)
+		return -1;
+	if (m->n == 0)
+		return 0;
+	if (!m->started) {
+		for (i = 0; i < m->n; i++)
+			if (advance(m, i) < 0)
+				return -1;
+		m->tree[0] = build(m, 1);
+		m->started = 1;
+	} else {
+		w = m->last;
+		if (keep_prev(m) < 0 || advance(m, w) < 0)
+			return -1;
+		if (m->live[w] &&
+		    mr_compare(&m->order, &m->prevrec, &m->cur[w]) > 0) {
+			snprintf(m->err, sizeof(m->err), "%s: record %llu is "
+			    "out of order (inputs must be sorted; see "
+			    "mrsort(1))", mr_reader_name(m->in[w]),
+			    (unsigned long long)mr_reader_count(m->in[w]));
+			m->failed = 1;
+			return -1;
+		}
+		for (node = (w + m->n) / 2; node > 0; node /= 2) {
+			if (less(m, m->tree[node], w)) {
+				t = m->tree[node];
+				m->tree[node] = w;
+				w = t;
+			}
+		}
+		m->tree[0] = w;
+	}
+	w = m->tree[0];
+	if (!m->live[w])
+		return 0;
+	m->last = w;
+	*rec = m->cur[w];
+	if (src != NULL)
+		*src = w;
+	return 1;
+}
+
+const char *
+mr_merge_errmsg(const struct mr_merge *m)
+{
+	return m->err;
+}

@@ -1,0 +1,255 @@
+/*
+ * mr.h: the one public header of libmr, the library under every mr tool.
+ *
+ * A record is a key and a value, each any sequence of bytes.  Records move
+ * between tools in the framed format specified in mr-format(5), and at the
+ * edges as text lines.  Readers tell the two apart by themselves.
+ *
+ * Library code never prints and never exits.  Functions that can fail
+ * return -1 and leave a message, naming the object and the byte offset,
+ * for the caller to print (mr_reader_errmsg(), mr_writer_errmsg()).
+ */
+#ifndef MR_H
+#define MR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define MR_VERSION_STRING "0.1.0"
+
+/* Limits of the framed format (mr-format(5)). */
+#define MR_REC_MAX	(1UL << 30)	/* key + value bytes of one record */
+#define MR_BLOCK_MAX	(MR_REC_MAX + 64) /* payload bytes of one block */
+#define MR_META_MAX	4096		/* stream metadata bytes */
+#define MR_SYNC_LEN	8
+#define MR_BLOCK_HDR	21		/* sync, type, count, length, crc */
+#define MR_TRAILER_LEN	21		/* sync, type, count, crc */
+#define MR_FORMAT_VERSION 1
+
+extern const unsigned char mr_sync[MR_SYNC_LEN];
+
+struct mr_rec {
+	const unsigned char *key;
+	size_t klen;
+	const unsigned char *val;
+	size_t vlen;
+};
+
+/* How records look as text lines. */
+struct mr_textfmt {
+	unsigned char sep;	/* key/value separator, '\t' by default */
+	unsigned char eol;	/* line terminator: '\n', or '\0' for -z */
+};
+
+#define MR_TEXTFMT_DEFAULT { '\t', '\n' }
+
+/* Record order (mrmerge, mrsort): bytewise keys by default. */
+struct mr_order {
+	int numeric;	/* -n: keys compare as decimal numbers */
+	int reverse;	/* -r: the whole comparison reversed */
+	int values;	/* --values: equal keys ordered by value */
+};
+
+/* checksum.c */
+
+/*
+ * mr_crc32c() extends the CRC-32C (Castagnoli) crc of a previous buffer by
+ * len bytes at p; start with crc 0.  Uses the SSE4.2 instruction where the
+ * CPU has it and a table otherwise; both give the same value.
+ */
+uint32_t mr_crc32c(uint32_t crc, const void *p, size_t len);
+
+/* hash.c */
+
+/*
+ * mr_hash64() is the partition hash: XXH64 with seed 0 of the len bytes at
+ * p, so `xxhsum -H1` computes the same value.  It reads bytes, never words,
+ * and gives the same result on every host, byte order and compiler.
+ */
+uint64_t mr_hash64(const void *p, size_t len);
+
+/* order.c */
+
+/*
+ * mr_compare() orders two records as o says: keys bytewise (as LC_ALL=C
+ * sort) or as numbers, then, with o->values, values bytewise; o->reverse
+ * reverses the result.  Returns <0, 0 or >0.  Equal keys that are not the
+ * same bytes (numerically "1" and "1.0") are ordered bytewise, so equal
+ * results mean equal bytes and groups of equal keys stay together.
+ */
+int mr_compare(const struct mr_order *o, const struct mr_rec *a,
+    const struct mr_rec *b);
+
+/*
+ * mr_keycmp() compares two keys alone, as mr_compare() would for records
+ * with equal values.
+ */
+int mr_keycmp(const struct mr_order *o, const unsigned char *a, size_t alen,
+    const unsigned char *b, size_t blen);
+
+/*
+ * mr_isnumber() returns 1 when the len bytes at p are a number for -n:
+ * an optional sign, decimal digits, an optional point and fraction digits,
+ * with at least one digit in all.  Returns 0 otherwise.
+ */
+int mr_isnumber(const unsigned char *p, size_t len);
+
+/* reader.c */
+
+struct mr_reader;
+
+/*
+ * mr_reader_new() makes a reader of file descriptor fd, which the caller
+ * keeps owning and closes after mr_reader_free().  name is used in error
+ * messages (the caller keeps it alive).  fmt says how to split text lines.
+ * The input is framed if it starts with the magic of mr-format(5), text
+ * otherwise.  Returns NULL when out of memory.
+ */
+struct mr_reader *mr_reader_new(int fd, const char *name,
+    const struct mr_textfmt *fmt);
+
+/*
+ * mr_reader_start() reads enough of the input to tell framed from text and,
+ * for framed input, reads the stream header.  mr_read() calls it when the
+ * caller has not.  Returns 0, or -1 on error (see mr_reader_errmsg()).
+ */
+int mr_reader_start(struct mr_reader *r);
+
+/*
+ * mr_read() reads the next record into rec.  The bytes rec points to belong
+ * to the reader and stay valid until the next call on r.  Returns 1 for a
+ * record, 0 at the end of a complete input, -1 on error: truncation,
+ * corruption, an I/O error, a line or record over MR_REC_MAX.
+ */
+int mr_read(struct mr_reader *r, struct mr_rec *rec);
+
+/*
+ * mr_reader_meta() returns the metadata of the input's first stream and
+ * its length in *len (0 for text input, or framed input with none).  Valid
+ * after mr_reader_start() returned 0, until mr_reader_free().
+ */
+const unsigned char *mr_reader_meta(struct mr_reader *r, size_t *len);
+
+/* mr_reader_framed() is 1 when the input is framed, 0 for text. */
+int mr_reader_framed(const struct mr_reader *r);
+
+/* mr_reader_count() is the number of records read so far. */
+uint64_t mr_reader_count(const struct mr_reader *r);
+
+/* mr_reader_fd() is the descriptor given to mr_reader_new(). */
+int mr_reader_fd(const struct mr_reader *r);
+
+/* mr_reader_name() is the name given to mr_reader_new(). */
+const char *mr_reader_name(const struct mr_reader *r);
+
+/* mr_reader_errmsg() is the message of the last error, without newline. */
+const char *mr_reader_errmsg(const struct mr_reader *r);
+
+/* mr_reader_free() frees r; it does not close the descriptor. */
+void mr_reader_free(struct mr_reader *r);
+
+/* writer.c */
+
+struct mr_writer;
+
+/*
+ * mr_writer_new() makes a writer to file descriptor fd, which the caller
+ * keeps owning.  With text set, records are written as lines in fmt;
+ * otherwise as one framed stream whose header carries the metalen bytes of
+ * metadata at meta (copied).  name is used in error messages.  Nothing is
+ * written before the first flush.  Returns NULL when out of memory or when
+ * metalen is over MR_META_MAX.
+ */
+struct mr_writer *mr_writer_new(int fd, const char *name, int text,
+    const struct mr_textfmt *fmt, const void *meta, size_t metalen);
+
+/*
+ * mr_writer_bufsize() sets the size at which the writer flushes a block
+ * (default 256 KiB); tools with many outputs open make it smaller.  Call it
+ * before the first mr_write().
+ */
+void mr_writer_bufsize(struct mr_writer *w, size_t size);
+
+/*
+ * mr_write() appends one record.  Returns 0, or -1 on a write error or a
+ * record over MR_REC_MAX.
+ */
+int mr_write(struct mr_writer *w, const struct mr_rec *rec);
+
+/*
+ * mr_writer_finish() writes what is buffered and, for framed output, the
+ * trailer; a stream with no records still gets its header and trailer.
+ * Returns 0 or -1.  The caller still closes fd and checks that close.
+ */
+int mr_writer_finish(struct mr_writer *w);
+
+/* mr_writer_count() is the number of records written so far. */
+uint64_t mr_writer_count(const struct mr_writer *w);
+
+/* mr_writer_errmsg() is the message of the last error, without newline. */
+const char *mr_writer_errmsg(const struct mr_writer *w);
+
+/* mr_writer_free() frees w without writing; it does not close fd. */
+void mr_writer_free(struct mr_writer *w);
+
+/* merge.c */
+
+struct mr_merge;
+
+/*
+ * mr_merge_new() makes a merge of the n readers in (kept by the caller),
+ * each sorted in order o, with a loser tree: about log2(n) comparisons a
+ * record, ties broken by input position.  Returns NULL when out of memory.
+ */
+struct mr_merge *mr_merge_new(struct mr_reader **in, size_t n,
+    const struct mr_order *o);
+
+/*
+ * mr_merge_next() gives the smallest record left in *rec and the index of
+ * its input in *src (src may be NULL).  The record stays valid until the
+ * next call.  An input whose record is smaller than the one before it is
+ * an error naming the input and the record number.  Returns 1, 0 at the
+ * end, -1 on error (see mr_merge_errmsg()).
+ */
+int mr_merge_next(struct mr_merge *m, struct mr_rec *rec, size_t *src);
+
+/* mr_merge_errmsg() is the message of the last error. */
+const char *mr_merge_errmsg(const struct mr_merge *m);
+
+/* mr_merge_free() frees m, not the readers. */
+void mr_merge_free(struct mr_merge *m);
+
+/* sync.c */
+
+/*
+ * mr_sync_find() returns the offset in the len bytes at p of the first
+ * frame boundary at or after p: the sync marker followed by a stream
+ * header, block header or trailer whose checksum holds.  Returns len when
+ * there is none whose header lies wholly inside the buffer; a caller that
+ * scans a file in pieces keeps the last MR_META_MAX + 32 bytes.
+ */
+size_t mr_sync_find(const unsigned char *p, size_t len);
+
+/* textfmt.c */
+
+/*
+ * mr_parse_sep() turns the argument of -t into a separator byte: one
+ * byte, or the escapes \t, \0 and \\.  Returns 0, or -1 when arg is none
+ * of these.
+ */
+int mr_parse_sep(const char *arg, unsigned char *sep);
+
+/*
+ * mr_parse_count() parses a decimal count in [min, max] into *out.
+ * Returns 0, or -1 when arg is not such a number.
+ */
+int mr_parse_count(const char *arg, long min, long max, long *out);
+
+/*
+ * mr_key_fields() returns the length of the prefix of key made of its
+ * first k fields separated by sep (the whole key when it has fewer).
+ */
+size_t mr_key_fields(const unsigned char *key, size_t klen,
+    unsigned char sep, long k);
+
+#endif

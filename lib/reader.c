@@ -1,0 +1,473 @@
+/*
+ * reader.c: reading records from text lines or framed streams, with every
+ * truncation and corruption reported by file name and byte offset.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mr.h"
+#include "frame.h"
+
+#define READ_CHUNK	(1 << 20)
+
+enum { IN_STREAM, AFTER_TRAILER };
+
+struct mr_reader {
+	int fd;
+	const char *name;
+	struct mr_textfmt fmt;
+	unsigned char *buf;
+	size_t cap, pos, end;	/* unread bytes are buf[pos, end) */
+	uint64_t off;		/* input offset of buf[0] */
+	int eof, started, framed, failed;
+	int state;
+	unsigned char meta[MR_META_MAX];
+	size_t metalen;
+	uint64_t stream_count;	/* records of the current stream */
+	const unsigned char *bp, *bend;	/* records left in the block */
+	uint32_t bleft;
+	uint64_t block_off;
+	uint64_t count;
+	char err[512];
+};
+
+static int
+fail(struct mr_reader *r, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	n = snprintf(r->err, sizeof(r->err), "%s: ", r->name);
+	if (n < 0 || (size_t)n >= sizeof(r->err))
+		n = 0;
+	va_start(ap, fmt);
+	vsnprintf(r->err + n, sizeof(r->err) - (size_t)n, fmt, ap);
+	va_end(ap);
+	r->failed = 1;
+	return -1;
+}
+
+struct mr_reader *
+mr_reader_new(int fd, const char *name, const struct mr_textfmt *fmt)
+{
+	struct mr_reader *r;
+
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return NULL;
+	r->cap = 2 * READ_CHUNK;
+	if ((r->buf = malloc(r->cap)) == NULL) {
+		free(r);
+		return NULL;
+	}
+	r->fd = fd;
+	r->name = name;
+	r->fmt = *fmt;
+	return r;
+}
+
+void
+mr_reader_free(struct mr_reader *r)
+{
+	if (r == NULL)
+		return;
+	free(r->buf);
+	free(r);
+}
+
+/*
+ * fill() makes at least need unread bytes available, short only at the
+ * end of the input.  Returns the unread byte count, or -1 on error.  It
+ * may move the unread bytes, so pointers into buf are stale afterwards.
+ */
+static long
+fill(struct mr_reader *r, size_t need)
+{
+	unsigned char *nbuf;
+	size_t ncap;
+	ssize_t n;
+
+	while (r->end - r->pos < need && !r->eof) {
+		if (r->cap - r->pos < need || r->cap - r->end < READ_CHUNK / 4) {
+			memmove(r->buf, r->buf + r->pos, r->end - r->pos);
+			r->off += r->pos;
+			r->end -= r->pos;
+			r->pos = 0;
+		}
+		if (r->cap < need || r->cap - r->end < READ_CHUNK / 4) {
+			ncap = r->cap;
+			while (ncap < need || ncap - r->end < READ_CHUNK / 4)
+				ncap *= 2;
+			if ((nbuf = realloc(r->buf, ncap)) == NULL)
+				return fail(r, "out of memory");
+			r->buf = nbuf;
+			r->cap = ncap;
+		}
+		n = read(r->fd, r->buf + r->end, r->cap - r->end);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return fail(r, "read error: %s", strerror(errno));
+		}
+		if (n == 0)
+			r->eof = 1;
+		r->end += (size_t)n;
+	}
+	return (long)(r->end - r->pos);
+}
+
+static unsigned long long
+at(const struct mr_reader *r)
+{
+	return (unsigned long long)(r->off + r->pos);
+}
+
+static int
+read_header(struct mr_reader *r)
+{
+	const unsigned char *p;
+	size_t len, metalen;
+	long avail;
+
+	if ((avail = fill(r, HEADER_FIXED)) < 0)
+		return -1;
+	p = r->buf + r->pos;
+	if ((size_t)avail < HEADER_FIXED)
+		return fail(r, "truncated stream header at byte %llu", at(r));
+	if (p[9] != MR_FORMAT_VERSION)
+		return fail(r, "unsupported format version %u at byte %llu",
+		    p[9], at(r));
+	metalen = (size_t)(p[11] | p[12] << 8);
+	if (metalen > MR_META_MAX)
+		return fail(r, "metadata length %zu over the limit of %d at "
+		    "byte %llu", metalen, MR_META_MAX, at(r));
+	len = HEADER_MIN + metalen;
+	if ((avail = fill(r, len)) < 0)
+		return -1;
+	p = r->buf + r->pos;
+	if ((size_t)avail < len)
+		return fail(r, "truncated stream header at byte %llu", at(r));
+	if (mr_crc32c(0, p, len - 4) != get32(p + len - 4))
+		return fail(r, "bad stream header checksum at byte %llu",
+		    at(r));
+	if (p[10] != 0)
+		return fail(r, "unknown stream flags 0x%02x at byte %llu",
+		    p[10], at(r));
+	if (!r->started) {
+		memcpy(r->meta, p + HEADER_FIXED, metalen);
+		r->metalen = metalen;
+	} else if (metalen != r->metalen ||
+	    memcmp(r->meta, p + HEADER_FIXED, metalen) != 0)
+		return fail(r, "stream at byte %llu has other metadata than "
+		    "the first stream", at(r));
+	r->pos += len;
+	r->state = IN_STREAM;
+	r->stream_count = 0;
+	return 0;
+}
+
+int
+mr_reader_start(struct mr_reader *r)
+{
+	static const size_t magic_len = MR_SYNC_LEN + 1;
+	const unsigned char *p;
+	size_t n;
+	long avail;
+
+	if (r->failed)
+		return -1;
+	if (r->started)
+		return 0;
+	if ((avail = fill(r, magic_len)) < 0)
+		return -1;
+	p = r->buf + r->pos;
+	n = (size_t)avail < MR_SYNC_LEN ? (size_t)avail : MR_SYNC_LEN;
+	if (avail > 0 && memcmp(p, mr_sync, n) == 0 &&
+	    ((size_t)avail < magic_len || p[MR_SYNC_LEN] == FRAME_HEADER)) {
+		if ((size_t)avail < magic_len)
+			return fail(r, "truncated stream header at byte %llu",
+			    at(r));
+		if (read_header(r) < 0)
+			return -1;
+		r->framed = 1;
+	}
+	r->started = 1;
+	return 0;
+}
+
+static int
+read_text(struct mr_reader *r, struct mr_rec *rec)
+{
+	const unsigned char *line, *eol, *sep;
+	size_t scanned = 0, len;
+	long avail;
+
+	for (;;) {
+		eol = memchr(r->buf + r->pos + scanned, r->fmt.eol,
+		    r->end - r->pos - scanned);
+		if (eol != NULL)
+			break;
+		scanned = r->end - r->pos;
+		if (r->eof) {
+			if (scanned == 0)
+				return 0;
+			eol = r->buf + r->end;
+			break;
+		}
+		if (scanned > MR_REC_MAX)
+			return fail(r, "line at byte %llu longer than the "
+			    "limit of %lu bytes", at(r), MR_REC_MAX);
+		if ((avail = fill(r, scanned + 1)) < 0)
+			return -1;
+	}
+	line = r->buf + r->pos;
+	len = (size_t)(eol - line);
+	if (len > MR_REC_MAX)
+		return fail(r, "line at byte %llu longer than the limit of %lu "
+		    "bytes", at(r), MR_REC_MAX);
+	r->pos += len + (eol < r->buf + r->end);
+	rec->key = line;
+	sep = memchr(line, r->fmt.sep, len);
+	if (sep == NULL) {
+		rec->klen = len;
+		rec->val = line + len;
+		rec->vlen = 0;
+	} else {
+		rec->klen = (size_t)(sep - line);
+		rec->val = sep + 1;
+		rec->vlen = len - rec->klen - 1;
+	}
+	r->count++;
+	return 1;
+}
+
+static int
+read_block(struct mr_reader *r)
+{
+	const unsigned char *p;
+	uint32_t count, len;
+	long avail;
+
+	if ((avail = fill(r, MR_BLOCK_HDR)) < 0)
+		return -1;
+	p = r->buf + r->pos;
+	if ((size_t)avail < MR_BLOCK_HDR)
+		return fail(r, "truncated block header at byte %llu", at(r));
+	if (mr_crc32c(0, p, MR_BLOCK_HDR - 4) != get32(p + MR_BLOCK_HDR - 4))
+		return fail(r, "bad block header checksum at byte %llu",
+		    at(r));
+	count = get32(p + 9);
+	len = get32(p + 13);
+	if (len > MR_BLOCK_MAX)
+		return fail(r, "block length %lu over the limit of %lu at "
+		    "byte %llu", (unsigned long)len, MR_BLOCK_MAX, at(r));
+	if (count == 0 || count > len / 2)
+		return fail(r, "bad record count %lu in block at byte %llu",
+		    (unsigned long)count, at(r));
+	if ((avail = fill(r, MR_BLOCK_HDR + (size_t)len + 4)) < 0)
+		return -1;
+	p = r->buf + r->pos;
+	if ((size_t)avail < MR_BLOCK_HDR + (size_t)len + 4)
+		return fail(r, "truncated block at byte %llu (%ld of %lu "
+		    "bytes)", at(r), avail,
+		    (unsigned long)(MR_BLOCK_HDR + len + 4));
+	if (mr_crc32c(0, p + MR_BLOCK_HDR, len) != get32(p + MR_BLOCK_HDR +
+	    len))
+		return fail(r, "bad block checksum at byte %llu", at(r));
+	r->block_off = r->off + r->pos;
+	r->bp = p + MR_BLOCK_HDR;
+	r->bend = r->bp + len;
+	r->bleft = count;
+	r->pos += MR_BLOCK_HDR + (size_t)len + 4;
+	return 0;
+}
+
+static int
+read_trailer(struct mr_reader *r)
+{
+	const unsigned char *p;
+	long avail;
+
+	if ((avail = fill(r, MR_TRAILER_LEN)) < 0)
+		return -1;
+	p = r->buf + r->pos;
+	if ((size_t)avail < MR_TRAILER_LEN)
+		return fail(r, "truncated trailer at byte %llu", at(r));
+	if (mr_crc32c(0, p, MR_TRAILER_LEN - 4) !=
+	    get32(p + MR_TRAILER_LEN - 4))
+		return fail(r, "bad trailer checksum at byte %llu", at(r));
+	if (get64(p + 9) != r->stream_count)
+		return fail(r, "trailer at byte %llu counts %llu records, "
+		    "the stream has %llu", at(r),
+		    (unsigned long long)get64(p + 9),
+		    (unsigned long long)r->stream_count);
+	r->pos += MR_TRAILER_LEN;
+	r->state = AFTER_TRAILER;
+	return 0;
+}
+
+/* Reads frames until a block with records is at hand; 0 at the end. */
+static int
+next_block(struct mr_reader *r)
+{
+	const unsigned char *p;
+	long avail;
+	size_t n;
+
+	for (;;) {
+		if ((avail = fill(r, MR_SYNC_LEN + 1)) < 0)
+			return -1;
+		p = r->buf + r->pos;
+		if (avail == 0) {
+			if (r->state == AFTER_TRAILER)
+				return 0;
+			return fail(r, "missing trailer at byte %llu "
+			    "(truncated stream)", at(r));
+		}
+		n = (size_t)avail < MR_SYNC_LEN ? (size_t)avail : MR_SYNC_LEN;
+		if (memcmp(p, mr_sync, n) != 0) {
+			if (r->state == AFTER_TRAILER)
+				return fail(r, "unexpected data after the "
+				    "trailer at byte %llu", at(r));
+			return fail(r, "bad sync marker at byte %llu", at(r));
+		}
+		if ((size_t)avail <= MR_SYNC_LEN)
+			return fail(r, "truncated %s at byte %llu",
+			    r->state == AFTER_TRAILER ? "stream header" :
+			    "frame", at(r));
+		switch (p[MR_SYNC_LEN]) {
+		case FRAME_HEADER:
+			if (r->state != AFTER_TRAILER)
+				return fail(r, "stream header inside a stream "
+				    "at byte %llu", at(r));
+			if (read_header(r) < 0)
+				return -1;
+			break;
+		case FRAME_BLOCK:
+			if (r->state != IN_STREAM)
+				return fail(r, "block after the trailer at "
+				    "byte %llu", at(r));
+			return read_block(r) < 0 ? -1 : 1;
+		case FRAME_TRAILER:
+			if (r->state != IN_STREAM)
+				return fail(r, "second trailer at byte %llu",
+				    at(r));
+			if (read_trailer(r) < 0)
+				return -1;
+			break;
+		default:
+			return fail(r, "unknown frame type 0x%02x at byte %llu",
+			    p[MR_SYNC_LEN], at(r));
+		}
+	}
+}
+
+static int
+varint(const unsigned char **pp, const unsigned char *end, size_t *out)
+{
+	const unsigned char *p = *pp;
+	size_t v = 0;
+	int shift;
+
+	for (shift = 0; shift < 7 * VARINT_MAX; shift += 7) {
+		if (p >= end)
+			return -1;
+		v |= (size_t)(*p & 0x7f) << shift;
+		if ((*p++ & 0x80) == 0) {
+			*pp = p;
+			*out = v;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static int
+read_framed(struct mr_reader *r, struct mr_rec *rec)
+{
+	const unsigned char *p;
+	size_t klen, vlen;
+	int rc;
+
+	if (r->bleft == 0) {
+		if ((rc = next_block(r)) <= 0)
+			return rc;
+	}
+	p = r->bp;
+	if (p < r->bend && *p < 0x80 && p + 1 < r->bend && p[1] < 0x80) {
+		klen = p[0];
+		vlen = p[1];
+		p += 2;
+	} else if (varint(&p, r->bend, &klen) < 0 ||
+	    varint(&p, r->bend, &vlen) < 0)
+		return fail(r, "corrupt record length in block at byte %llu",
+		    (unsigned long long)r->block_off);
+	if (klen > (size_t)(r->bend - p) || vlen > (size_t)(r->bend - p) -
+	    klen)
+		return fail(r, "record longer than its block at byte %llu",
+		    (unsigned long long)r->block_off);
+	rec->key = p;
+	rec->klen = klen;
+	rec->val = p + klen;
+	rec->vlen = vlen;
+	r->bp = p + klen + vlen;
+	if (--r->bleft == 0 && r->bp != r->bend)
+		return fail(r, "block at byte %llu has bytes after its last "
+		    "record", (unsigned long long)r->block_off);
+	if (r->bleft > 0 && r->bp == r->bend)
+		return fail(r, "block at byte %llu holds fewer records than "
+		    "it counts", (unsigned long long)r->block_off);
+	r->stream_count++;
+	r->count++;
+	return 1;
+}
+
+int
+mr_read(struct mr_reader *r, struct mr_rec *rec)
+{
+	if (r->failed)
+		return -1;
+	if (!r->started && mr_reader_start(r) < 0)
+		return -1;
+	return r->framed ? read_framed(r, rec) : read_text(r, rec);
+}
+
+const unsigned char *
+mr_reader_meta(struct mr_reader *r, size_t *len)
+{
+	*len = r->metalen;
+	return r->meta;
+}
+
+int
+mr_reader_framed(const struct mr_reader *r)
+{
+	return r->framed;
+}
+
+uint64_t
+mr_reader_count(const struct mr_reader *r)
+{
+	return r->count;
+}
+
+int
+mr_reader_fd(const struct mr_reader *r)
+{
+	return r->fd;
+}
+
+const char *
+mr_reader_name(const struct mr_reader *r)
+{
+	return r->name;
+}
+
+const char *
+mr_reader_errmsg(const struct mr_reader *r)
+{
+	return r->err;
+}

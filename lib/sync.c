@@ -1,0 +1,67 @@
+/*
+ * sync.c: the sync marker, and finding frame boundaries from an arbitrary
+ * offset, which lets a framed file be split among readers.
+ */
+#include <string.h>
+
+#include "mr.h"
+#include "frame.h"
+
+const unsigned char mr_sync[MR_SYNC_LEN] = {
+	0x89, 'M', 'R', 'F', '\r', '\n', 0x1a, '\n'
+};
+
+long
+frame_check(const unsigned char *p, size_t avail, size_t *need)
+{
+	size_t len;
+
+	*need = MR_SYNC_LEN + 1;
+	if (avail < *need)
+		return 0;
+	if (memcmp(p, mr_sync, MR_SYNC_LEN) != 0)
+		return -1;
+	switch (p[MR_SYNC_LEN]) {
+	case FRAME_HEADER:
+		*need = HEADER_FIXED;
+		if (avail < *need)
+			return 0;
+		len = HEADER_MIN + (size_t)(p[11] | p[12] << 8);
+		if (len > HEADER_MIN + MR_META_MAX)
+			return -1;
+		break;
+	case FRAME_BLOCK:
+		len = MR_BLOCK_HDR;
+		break;
+	case FRAME_TRAILER:
+		len = MR_TRAILER_LEN;
+		break;
+	default:
+		return -1;
+	}
+	*need = len;
+	if (avail < len)
+		return 0;
+	if (mr_crc32c(0, p, len - 4) != get32(p + len - 4))
+		return -1;
+	return (long)len;
+}
+
+size_t
+mr_sync_find(const unsigned char *p, size_t len)
+{
+	const unsigned char *q = p, *end = p + len;
+	size_t need;
+	long n;
+
+	while ((q = memchr(q, mr_sync[0], (size_t)(end - q))) != NULL) {
+		n = frame_check(q, (size_t)(end - q), &need);
+		if (n > 0)
+			return (size_t)(q - p);
+		if (n == 0 && memcmp(q, mr_sync, (size_t)(end - q) <
+		    MR_SYNC_LEN ? (size_t)(end - q) : MR_SYNC_LEN) == 0)
+			return len;
+		q++;
+	}
+	return len;
+}

@@ -1,0 +1,259 @@
+/*
+ * writer.c: writing records as text lines or as one framed stream.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mr.h"
+#include "frame.h"
+
+#define DEFAULT_BUFSIZE	(256 * 1024)
+#define MIN_BUFSIZE	4096
+
+struct mr_writer {
+	int fd;
+	const char *name;
+	int text, failed, header_done;
+	struct mr_textfmt fmt;
+	unsigned char *buf;
+	size_t cap, len, limit;	/* framed: buf[0, MR_BLOCK_HDR) is reserved */
+	uint32_t bcount;	/* records in the block being built */
+	uint64_t count;
+	unsigned char meta[MR_META_MAX];
+	size_t metalen;
+	char err[512];
+};
+
+static int
+fail(struct mr_writer *w, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	n = snprintf(w->err, sizeof(w->err), "%s: ", w->name);
+	if (n < 0 || (size_t)n >= sizeof(w->err))
+		n = 0;
+	va_start(ap, fmt);
+	vsnprintf(w->err + n, sizeof(w->err) - (size_t)n, fmt, ap);
+	va_end(ap);
+	w->failed = 1;
+	return -1;
+}
+
+struct mr_writer *
+mr_writer_new(int fd, const char *name, int text,
+    const struct mr_textfmt *fmt, const void *meta, size_t metalen)
+{
+	struct mr_writer *w;
+
+	if (metalen > MR_META_MAX || (w = calloc(1, sizeof(*w))) == NULL)
+		return NULL;
+	w->fd = fd;
+	w->name = name;
+	w->text = text;
+	w->fmt = *fmt;
+	if (metalen > 0)
+		memcpy(w->meta, meta, metalen);
+	w->metalen = metalen;
+	w->limit = DEFAULT_BUFSIZE;
+	w->len = text ? 0 : MR_BLOCK_HDR;
+	return w;
+}
+
+void
+mr_writer_bufsize(struct mr_writer *w, size_t size)
+{
+	w->limit = size < MIN_BUFSIZE ? MIN_BUFSIZE : size;
+}
+
+void
+mr_writer_free(struct mr_writer *w)
+{
+	if (w == NULL)
+		return;
+	free(w->buf);
+	free(w);
+}
+
+static int
+write_all(struct mr_writer *w, const unsigned char *p, size_t len)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		n = write(w->fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return fail(w, "write error: %s", strerror(errno));
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int
+write_header(struct mr_writer *w)
+{
+	unsigned char h[HEADER_MIN + MR_META_MAX];
+	size_t len = HEADER_MIN + w->metalen;
+
+	memcpy(h, mr_sync, MR_SYNC_LEN);
+	h[8] = FRAME_HEADER;
+	h[9] = MR_FORMAT_VERSION;
+	h[10] = 0;
+	h[11] = (unsigned char)w->metalen;
+	h[12] = (unsigned char)(w->metalen >> 8);
+	memcpy(h + HEADER_FIXED, w->meta, w->metalen);
+	put32(h + len - 4, mr_crc32c(0, h, len - 4));
+	w->header_done = 1;
+	return write_all(w, h, len);
+}
+
+static int
+flush_block(struct mr_writer *w)
+{
+	size_t plen = w->len - MR_BLOCK_HDR;
+	unsigned char *h = w->buf;
+
+	if (!w->header_done && write_header(w) < 0)
+		return -1;
+	if (w->bcount == 0)
+		return 0;
+	memcpy(h, mr_sync, MR_SYNC_LEN);
+	h[8] = FRAME_BLOCK;
+	put32(h + 9, w->bcount);
+	put32(h + 13, (uint32_t)plen);
+	put32(h + 17, mr_crc32c(0, h, MR_BLOCK_HDR - 4));
+	put32(w->buf + w->len, mr_crc32c(0, h + MR_BLOCK_HDR, plen));
+	if (write_all(w, w->buf, w->len + 4) < 0)
+		return -1;
+	w->len = MR_BLOCK_HDR;
+	w->bcount = 0;
+	return 0;
+}
+
+static int
+flush_text(struct mr_writer *w)
+{
+	if (write_all(w, w->buf, w->len) < 0)
+		return -1;
+	w->len = 0;
+	return 0;
+}
+
+/* Makes room for need more bytes in buf, flushing first if it is full. */
+static int
+reserve(struct mr_writer *w, size_t need)
+{
+	unsigned char *nbuf;
+	size_t ncap, base = w->text ? 0 : MR_BLOCK_HDR;
+
+	if (w->len + need > w->limit && w->len > base) {
+		if ((w->text ? flush_text(w) : flush_block(w)) < 0)
+			return -1;
+	}
+	/* 4 more for the block checksum, written after the payload */
+	if (w->len + need + 4 > w->cap) {
+		ncap = w->cap ? w->cap : w->limit + MR_BLOCK_HDR + 64;
+		while (ncap < w->len + need + 4)
+			ncap *= 2;
+		if ((nbuf = realloc(w->buf, ncap)) == NULL)
+			return fail(w, "out of memory");
+		w->buf = nbuf;
+		w->cap = ncap;
+	}
+	return 0;
+}
+
+static unsigned char *
+put_varint(unsigned char *p, size_t v)
+{
+	while (v >= 0x80) {
+		*p++ = (unsigned char)(v | 0x80);
+		v >>= 7;
+	}
+	*p++ = (unsigned char)v;
+	return p;
+}
+
+int
+mr_write(struct mr_writer *w, const struct mr_rec *rec)
+{
+	unsigned char *p;
+	size_t need;
+
+	if (w->failed)
+		return -1;
+	if (rec->klen > MR_REC_MAX || rec->vlen > MR_REC_MAX - rec->klen)
+		return fail(w, "record of %zu bytes over the limit of %lu",
+		    rec->klen + rec->vlen, MR_REC_MAX);
+	need = 2 * VARINT_MAX + rec->klen + rec->vlen;
+	if (reserve(w, need) < 0)
+		return -1;
+	p = w->buf + w->len;
+	if (w->text) {
+		memcpy(p, rec->key, rec->klen);
+		p += rec->klen;
+		if (rec->vlen > 0) {
+			*p++ = w->fmt.sep;
+			memcpy(p, rec->val, rec->vlen);
+			p += rec->vlen;
+		}
+		*p++ = w->fmt.eol;
+	} else {
+		if (rec->klen < 0x80 && rec->vlen < 0x80) {
+			p[0] = (unsigned char)rec->klen;
+			p[1] = (unsigned char)rec->vlen;
+			p += 2;
+		} else {
+			p = put_varint(p, rec->klen);
+			p = put_varint(p, rec->vlen);
+		}
+		memcpy(p, rec->key, rec->klen);
+		p += rec->klen;
+		memcpy(p, rec->val, rec->vlen);
+		p += rec->vlen;
+		w->bcount++;
+	}
+	w->len = (size_t)(p - w->buf);
+	w->count++;
+	return 0;
+}
+
+int
+mr_writer_finish(struct mr_writer *w)
+{
+	unsigned char t[MR_TRAILER_LEN];
+
+	if (w->failed)
+		return -1;
+	if (w->text)
+		return w->len > 0 ? flush_text(w) : 0;
+	if (w->buf == NULL && reserve(w, 0) < 0)
+		return -1;
+	if (flush_block(w) < 0)
+		return -1;
+	memcpy(t, mr_sync, MR_SYNC_LEN);
+	t[8] = FRAME_TRAILER;
+	put64(t + 9, w->count);
+	put32(t + 17, mr_crc32c(0, t, MR_TRAILER_LEN - 4));
+	return write_all(w, t, MR_TRAILER_LEN);
+}
+
+uint64_t
+mr_writer_count(const struct mr_writer *w)
+{
+	return w->count;
+}
+
+const char *
+mr_writer_errmsg(const struct mr_writer *w)
+{
+	return w->err;
+}

@@ -1,0 +1,287 @@
+/*
+ * cli.c: messages, exits, signal-safe temp file removal and atomic output
+ * files for the mr tools.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+#define MAX_TEMPS 70000
+
+const char *progname = "mr";
+
+/*
+ * Temp file names live in a fixed table so that the signal handler can
+ * walk it without locks: a slot is filled before it is counted, and
+ * signals are blocked while the table changes.
+ */
+static char *temps[MAX_TEMPS];
+static volatile sig_atomic_t ntemps;
+
+static void
+remove_temps(void)
+{
+	sig_atomic_t i;
+
+	for (i = 0; i < ntemps; i++)
+		if (temps[i] != NULL)
+			unlink(temps[i]);
+}
+
+static void
+on_signal(int sig)
+{
+	remove_temps();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void
+block_signals(sigset_t *old)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, old);
+}
+
+static void
+temp_add(char *path)
+{
+	sigset_t old;
+	sig_atomic_t i;
+
+	block_signals(&old);
+	for (i = 0; i < ntemps && temps[i] != NULL; i++)
+		;
+	if (i == MAX_TEMPS) {
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		unlink(path);
+		die("too many temporary files");
+	}
+	temps[i] = path;
+	if (i == ntemps)
+		ntemps++;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
+static void
+temp_forget(const char *path)
+{
+	sigset_t old;
+	sig_atomic_t i;
+
+	block_signals(&old);
+	for (i = 0; i < ntemps; i++)
+		if (temps[i] == path)
+			temps[i] = NULL;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
+void
+cli_init(const char *name)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	struct sigaction sa, old;
+	size_t i;
+
+	progname = name;
+	atexit(remove_temps);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		if (sigaction(sigs[i], NULL, &old) == 0 &&
+		    old.sa_handler == SIG_IGN)
+			continue;
+		sigaction(sigs[i], &sa, NULL);
+	}
+}
+
+static void
+vmessage(const char *fmt, va_list ap)
+{
+	fprintf(stderr, "%s: ", progname);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+void
+die(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmessage(fmt, ap);
+	va_end(ap);
+	exit(1);
+}
+
+void
+warnx(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmessage(fmt, ap);
+	va_end(ap);
+}
+
+void
+usage_error(const char *usage, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vmessage(fmt, ap);
+	va_end(ap);
+	fputs(usage, stderr);
+	exit(2);
+}
+
+void
+cli_version(void)
+{
+	printf("%s (mr) %s\n", progname, MR_VERSION_STRING);
+	exit(0);
+}
+
+void *
+xmalloc(size_t size)
+{
+	void *p;
+
+	if ((p = malloc(size ? size : 1)) == NULL)
+		die("out of memory");
+	return p;
+}
+
+void *
+xrealloc(void *p, size_t size)
+{
+	if ((p = realloc(p, size ? size : 1)) == NULL)
+		die("out of memory");
+	return p;
+}
+
+static char *
+xstrdup(const char *s)
+{
+	size_t n = strlen(s) + 1;
+
+	return memcpy(xmalloc(n), s, n);
+}
+
+void
+out_open(struct outfile *o, const char *path)
+{
+	const char *base;
+	struct stat st;
+	size_t dirlen;
+	char *tmp;
+
+	o->path = xstrdup(path);
+	o->tmp = NULL;
+	if (strcmp(path, "-") == 0) {
+		o->fd = STDOUT_FILENO;
+		return;
+	}
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		if ((o->fd = open(path, O_WRONLY | O_CLOEXEC)) < 0)
+			die("%s: %s", path, strerror(errno));
+		return;
+	}
+	base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	dirlen = (size_t)(base - path);
+	tmp = xmalloc(dirlen + strlen(base) + 10);
+	memcpy(tmp, path, dirlen);
+	sprintf(tmp + dirlen, ".%s.XXXXXX", base);
+	if ((o->fd = mkstemp(tmp)) < 0)
+		die("%s: cannot create a temporary file beside it: %s", path,
+		    strerror(errno));
+	temp_add(tmp);
+	o->tmp = tmp;
+}
+
+void
+out_commit(struct outfile *o)
+{
+	mode_t mask;
+
+	if (o->tmp != NULL) {
+		mask = umask(0);
+		umask(mask);
+		if (fchmod(o->fd, 0666 & ~mask) < 0)
+			die("%s: %s", o->tmp, strerror(errno));
+	}
+	if (close(o->fd) < 0)
+		die("%s: close: %s", o->fd == STDOUT_FILENO ? "stdout" :
+		    o->path, strerror(errno));
+	o->fd = -1;
+	if (o->tmp == NULL)
+		return;
+	if (rename(o->tmp, o->path) < 0)
+		die("%s: rename: %s", o->path, strerror(errno));
+	temp_forget(o->tmp);
+	free(o->tmp);
+	o->tmp = NULL;
+}
+
+int
+in_open(const char *path)
+{
+	int fd;
+
+	if (strcmp(path, "-") == 0)
+		return STDIN_FILENO;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		die("%s: %s", path, strerror(errno));
+	return fd;
+}
+
+void
+check_meta(struct mr_reader *r, const unsigned char *meta, size_t len)
+{
+	const unsigned char *m;
+	size_t n;
+
+	m = mr_reader_meta(r, &n);
+	if (n != len || memcmp(m, meta, n) != 0)
+		die("%s: stream metadata differs from the first input's "
+		    "(partial aggregation states cannot be mixed with other "
+		    "values)", mr_reader_name(r));
+}
+
+struct mr_reader *
+open_reader(const char *path, const struct mr_textfmt *fmt)
+{
+	struct mr_reader *r;
+	const char *name = strcmp(path, "-") == 0 ? "stdin" : path;
+
+	if ((r = mr_reader_new(in_open(path), name, fmt)) == NULL)
+		die("out of memory");
+	if (mr_reader_start(r) < 0)
+		die("%s", mr_reader_errmsg(r));
+	return r;
+}
+
+void
+close_reader(struct mr_reader *r)
+{
+	int fd = mr_reader_fd(r);
+
+	mr_reader_free(r);
+	if (fd != STDIN_FILENO)
+		close(fd);
+}

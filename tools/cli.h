@@ -1,0 +1,87 @@
+/*
+ * cli.h: what the mr tools share that a library must not do: print
+ * messages, exit, handle signals, and own the temporary files that signals
+ * must remove.
+ */
+#ifndef MR_CLI_H
+#define MR_CLI_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+#include "mr.h"
+
+extern const char *progname;
+
+/*
+ * cli_init() names the tool for messages and installs handlers that remove
+ * registered temporary files on SIGINT, SIGTERM and SIGHUP (a signal that
+ * was ignored when the tool started stays ignored) and at exit.
+ */
+void cli_init(const char *name);
+
+/* die() prints "progname: message" and exits 1, removing temp files. */
+void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+/* warnx() prints "progname: message" and returns. */
+void warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * usage_error() prints "progname: message", then the usage text and exits
+ * 2.  usage is the text that --help prints.
+ */
+void usage_error(const char *usage, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3), noreturn));
+
+/* cli_version() prints the version line for --version and exits 0. */
+void cli_version(void) __attribute__((noreturn));
+
+/* xmalloc() and xrealloc() die when memory runs out. */
+void *xmalloc(size_t size);
+void *xrealloc(void *p, size_t size);
+
+/*
+ * An output file that appears under its name only when complete.  A
+ * regular file (or a name that does not exist yet) is written to a temp
+ * file beside it, mode 0600 until the commit; anything else (/dev/null, a
+ * FIFO, a terminal) is written directly.  "-" is standard output.
+ */
+struct outfile {
+	char *path;	/* the final name */
+	char *tmp;	/* the temp file, or NULL when written directly */
+	int fd;
+};
+
+/* out_open() opens o for path, or dies with a message. */
+void out_open(struct outfile *o, const char *path);
+
+/*
+ * out_commit() closes o, checking the close, and renames the temp file to
+ * the final name with the permissions a new file gets (0666 less umask).
+ * Dies on error, removing the temp file.
+ */
+void out_commit(struct outfile *o);
+
+/*
+ * in_open() opens path for reading ("-" is standard input) and returns the
+ * descriptor, or dies naming the file.
+ */
+int in_open(const char *path);
+
+/*
+ * check_meta() dies unless the metadata of reader r equals the metadata
+ * (meta, len) of the first input, so that streams of partial aggregation
+ * states are never mixed with plain values.
+ */
+void check_meta(struct mr_reader *r, const unsigned char *meta, size_t len);
+
+/*
+ * open_reader() opens path and starts a reader on it with fmt, or dies
+ * with the reader's message.
+ */
+struct mr_reader *open_reader(const char *path, const struct mr_textfmt *fmt);
+
+/* close_reader() frees r and closes its descriptor unless it is stdin. */
+void close_reader(struct mr_reader *r);
+
+#endif

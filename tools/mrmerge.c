@@ -1,0 +1,126 @@
+/*
+ * mrmerge: merge inputs that are each sorted into one sorted stream.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+static const char usage_text[] =
+    "usage: mrmerge [-nrz] [--text] [--values] [-o FILE] [-t SEP] "
+    "[FILE ...]\n";
+
+static void
+usage(void)
+{
+	fputs(usage_text, stderr);
+	exit(2);
+}
+
+int
+main(int argc, char *argv[])
+{
+	enum { OPT_TEXT = 256, OPT_VALUES, OPT_HELP, OPT_VERSION };
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, OPT_HELP },
+		{ "numeric", no_argument, NULL, 'n' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "reverse", no_argument, NULL, 'r' },
+		{ "separator", required_argument, NULL, 't' },
+		{ "text", no_argument, NULL, OPT_TEXT },
+		{ "values", no_argument, NULL, OPT_VALUES },
+		{ "version", no_argument, NULL, OPT_VERSION },
+		{ "zero-terminated", no_argument, NULL, 'z' },
+		{ NULL, 0, NULL, 0 }
+	};
+	static char *stdin_only[] = { "-", NULL };
+	struct mr_textfmt fmt = MR_TEXTFMT_DEFAULT;
+	struct mr_order order = { 0, 0, 0 };
+	struct mr_reader **in;
+	struct mr_writer *w;
+	struct mr_merge *m;
+	struct mr_rec rec;
+	struct outfile out;
+	const unsigned char *meta = NULL;
+	const char *output = "-", *oname;
+	size_t metalen = 0;
+	int c, i, rc, text = 0, nstdin = 0;
+
+	cli_init("mrmerge");
+	while ((c = getopt_long(argc, argv, "no:rt:z", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			order.numeric = 1;
+			break;
+		case 'o':
+			output = optarg;
+			break;
+		case 'r':
+			order.reverse = 1;
+			break;
+		case 't':
+			if (mr_parse_sep(optarg, &fmt.sep) < 0)
+				usage_error(usage_text, "bad separator: %s "
+				    "(one byte, \\t or \\0)", optarg);
+			break;
+		case 'z':
+			fmt.eol = '\0';
+			break;
+		case OPT_TEXT:
+			text = 1;
+			break;
+		case OPT_VALUES:
+			order.values = 1;
+			break;
+		case OPT_HELP:
+			fputs(usage_text, stdout);
+			return 0;
+		case OPT_VERSION:
+			cli_version();
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc == 0) {
+		argv = stdin_only;
+		argc = 1;
+	}
+	for (i = 0; i < argc; i++)
+		if (strcmp(argv[i], "-") == 0 && ++nstdin > 1)
+			usage_error(usage_text, "standard input named twice");
+
+	in = xmalloc((size_t)argc * sizeof(*in));
+	for (i = 0; i < argc; i++) {
+		in[i] = open_reader(argv[i], &fmt);
+		if (i > 0)
+			check_meta(in[i], meta, metalen);
+		else
+			meta = mr_reader_meta(in[0], &metalen);
+	}
+	out_open(&out, output);
+	if (!text && isatty(out.fd))
+		text = 1;
+	oname = strcmp(output, "-") == 0 ? "stdout" : output;
+	if ((w = mr_writer_new(out.fd, oname, text, &fmt, meta, metalen)) ==
+	    NULL || (m = mr_merge_new(in, (size_t)argc, &order)) == NULL)
+		die("out of memory");
+	while ((rc = mr_merge_next(m, &rec, NULL)) > 0)
+		if (mr_write(w, &rec) < 0)
+			die("%s", mr_writer_errmsg(w));
+	if (rc < 0)
+		die("%s", mr_merge_errmsg(m));
+	if (mr_writer_finish(w) < 0)
+		die("%s", mr_writer_errmsg(w));
+	mr_writer_free(w);
+	out_commit(&out);
+	mr_merge_free(m);
+	for (i = 0; i < argc; i++)
+		close_reader(in[i]);
+	free(in);
+	return 0;
+}

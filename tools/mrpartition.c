@@ -1,0 +1,376 @@
+/*
+ * mrpartition: route records to N outputs by the hash of their key, or by
+ * sampled split points for a total order.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+#define MAX_PARTS	65536
+#define SAMPLE_MAX	100000
+#define WRITE_BUDGET	(64 << 20)	/* bytes of block buffers in all */
+
+static const char usage_text[] =
+    "usage: mrpartition -n N -o TEMPLATE [-z] [-k K] [-t SEP] [--numeric]\n"
+    "           [--reverse] [--split-points FILE] [--text] [FILE ...]\n"
+    "       mrpartition -n N --sample FILE [-z] [-t SEP] [--numeric]\n"
+    "           [--reverse] [--text] [FILE ...]\n";
+
+struct key {
+	unsigned char *p;
+	size_t len;
+};
+
+static struct mr_order order;
+static struct mr_textfmt fmt = MR_TEXTFMT_DEFAULT;
+
+static void
+usage(void)
+{
+	fputs(usage_text, stderr);
+	exit(2);
+}
+
+/*
+ * Checks that t has exactly one integer conversion (%d, %i, %u, %o, %x or
+ * %X, with 0 or - flags and a width) and no other conversion but %%, so
+ * that it is safe to give to snprintf.
+ */
+static int
+template_ok(const char *t)
+{
+	int convs = 0;
+
+	for (; *t != '\0'; t++) {
+		if (*t != '%')
+			continue;
+		if (*++t == '%')
+			continue;
+		while (*t == '0' || *t == '-')
+			t++;
+		while (*t >= '0' && *t <= '9')
+			t++;
+		if (*t == '\0' || strchr("diuoxX", *t) == NULL)
+			return 0;
+		convs++;
+	}
+	return convs == 1;
+}
+
+static char *
+part_name(const char *template, long i)
+{
+	int n;
+	char *s;
+
+	n = snprintf(NULL, 0, template, (int)i);
+	s = xmalloc((size_t)n + 1);
+	snprintf(s, (size_t)n + 1, template, (int)i);
+	return s;
+}
+
+static struct key
+key_copy(const unsigned char *p, size_t len)
+{
+	struct key k;
+
+	k.p = xmalloc(len);
+	memcpy(k.p, p, len);
+	k.len = len;
+	return k;
+}
+
+static int
+key_order(const void *a, const void *b)
+{
+	const struct key *x = a, *y = b;
+
+	return mr_keycmp(&order, x->p, x->len, y->p, y->len);
+}
+
+/* A fixed-seed xorshift, so that the same input gives the same sample. */
+static uint64_t
+next_random(void)
+{
+	static uint64_t s = 0x9E3779B97F4A7C15ULL;
+
+	s ^= s << 13;
+	s ^= s >> 7;
+	s ^= s << 17;
+	return s;
+}
+
+static struct mr_reader *
+open_input(const char *path, int first, unsigned char *meta, size_t *metalen)
+{
+	struct mr_reader *r;
+	const unsigned char *m;
+
+	r = open_reader(path, &fmt);
+	if (first) {
+		m = mr_reader_meta(r, metalen);
+		memcpy(meta, m, *metalen);
+	} else
+		check_meta(r, meta, *metalen);
+	return r;
+}
+
+/* Writes n-1 split points drawn from a sample of the input keys. */
+static void
+sample(char **files, int nfiles, long n, const char *out, int text)
+{
+	unsigned char meta[MR_META_MAX];
+	struct key *keys;
+	struct mr_reader *r;
+	struct mr_writer *w;
+	struct mr_rec rec;
+	struct outfile of;
+	uint64_t seen = 0, j;
+	size_t nkeys = 0, i;
+	size_t metalen = 0;
+	int f, rc;
+
+	keys = xmalloc(SAMPLE_MAX * sizeof(*keys));
+	for (f = 0; f < nfiles; f++) {
+		r = open_input(files[f], f == 0, meta, &metalen);
+		while ((rc = mr_read(r, &rec)) > 0) {
+			seen++;
+			if (nkeys < SAMPLE_MAX) {
+				keys[nkeys++] = key_copy(rec.key, rec.klen);
+				continue;
+			}
+			j = next_random() % seen;
+			if (j < SAMPLE_MAX) {
+				free(keys[j].p);
+				keys[j] = key_copy(rec.key, rec.klen);
+			}
+		}
+		if (rc < 0)
+			die("%s", mr_reader_errmsg(r));
+		close_reader(r);
+	}
+	qsort(keys, nkeys, sizeof(*keys), key_order);
+	out_open(&of, out);
+	w = mr_writer_new(of.fd, out, text, &fmt, NULL, 0);
+	if (w == NULL)
+		die("out of memory");
+	for (i = 1; nkeys > 0 && i < (size_t)n; i++) {
+		rec.key = keys[i * nkeys / (size_t)n].p;
+		rec.klen = keys[i * nkeys / (size_t)n].len;
+		rec.val = rec.key;
+		rec.vlen = 0;
+		if (mr_write(w, &rec) < 0)
+			die("%s", mr_writer_errmsg(w));
+	}
+	if (mr_writer_finish(w) < 0)
+		die("%s", mr_writer_errmsg(w));
+	mr_writer_free(w);
+	out_commit(&of);
+}
+
+static struct key *
+load_points(const char *path, long n, size_t *npoints)
+{
+	struct mr_reader *r;
+	struct mr_rec rec;
+	struct key *pts;
+	size_t np = 0;
+	int rc;
+
+	pts = xmalloc((size_t)n * sizeof(*pts));
+	r = open_reader(path, &fmt);
+	while ((rc = mr_read(r, &rec)) > 0) {
+		if (np == (size_t)n - 1)
+			die("%s: more than %ld split points for %ld partitions",
+			    path, n - 1, n);
+		if (np > 0 && mr_keycmp(&order, pts[np - 1].p, pts[np - 1].len,
+		    rec.key, rec.klen) > 0)
+			die("%s: split point %zu is out of order", path, np + 1);
+		pts[np++] = key_copy(rec.key, rec.klen);
+	}
+	if (rc < 0)
+		die("%s", mr_reader_errmsg(r));
+	close_reader(r);
+	*npoints = np;
+	return pts;
+}
+
+/* The partition of a key: how many split points are at or below it. */
+static size_t
+range_part(const struct key *pts, size_t np, const unsigned char *key,
+    size_t klen)
+{
+	size_t lo = 0, hi = np, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (mr_keycmp(&order, pts[mid].p, pts[mid].len, key, klen) <= 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static void
+partition(char **files, int nfiles, long n, const char *template,
+    long fields, const char *points_file, int text)
+{
+	unsigned char meta[MR_META_MAX];
+	struct outfile *outs;
+	struct mr_writer **ws;
+	struct mr_reader *r;
+	struct key *pts = NULL;
+	struct mr_rec rec;
+	size_t np = 0, metalen = 0, bufsize, p;
+	long i;
+	int f, rc;
+
+	if (points_file != NULL)
+		pts = load_points(points_file, n, &np);
+	r = open_input(files[0], 1, meta, &metalen);
+	outs = xmalloc((size_t)n * sizeof(*outs));
+	ws = xmalloc((size_t)n * sizeof(*ws));
+	bufsize = WRITE_BUDGET / (size_t)n;
+	for (i = 0; i < n; i++) {
+		char *name = part_name(template, i);
+
+		out_open(&outs[i], name);
+		free(name);
+		ws[i] = mr_writer_new(outs[i].fd, outs[i].path, text, &fmt,
+		    meta, metalen);
+		if (ws[i] == NULL)
+			die("out of memory");
+		if (bufsize < 256 * 1024)
+			mr_writer_bufsize(ws[i], bufsize);
+	}
+	for (f = 0;;) {
+		while ((rc = mr_read(r, &rec)) > 0) {
+			if (pts != NULL)
+				p = range_part(pts, np, rec.key, rec.klen);
+			else
+				p = (size_t)(mr_hash64(rec.key, fields ?
+				    mr_key_fields(rec.key, rec.klen, fmt.sep,
+				    fields) : rec.klen) % (uint64_t)n);
+			if (mr_write(ws[p], &rec) < 0)
+				die("%s", mr_writer_errmsg(ws[p]));
+		}
+		if (rc < 0)
+			die("%s", mr_reader_errmsg(r));
+		close_reader(r);
+		if (++f == nfiles)
+			break;
+		r = open_input(files[f], 0, meta, &metalen);
+	}
+	for (i = 0; i < n; i++)
+		if (mr_writer_finish(ws[i]) < 0)
+			die("%s", mr_writer_errmsg(ws[i]));
+	for (i = 0; i < n; i++) {
+		mr_writer_free(ws[i]);
+		out_commit(&outs[i]);
+	}
+}
+
+int
+main(int argc, char *argv[])
+{
+	enum { OPT_NUMERIC = 256, OPT_REVERSE, OPT_SAMPLE, OPT_POINTS,
+	    OPT_TEXT, OPT_HELP, OPT_VERSION };
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, OPT_HELP },
+		{ "numeric", no_argument, NULL, OPT_NUMERIC },
+		{ "output", required_argument, NULL, 'o' },
+		{ "partition-fields", required_argument, NULL, 'k' },
+		{ "partitions", required_argument, NULL, 'n' },
+		{ "reverse", no_argument, NULL, OPT_REVERSE },
+		{ "sample", required_argument, NULL, OPT_SAMPLE },
+		{ "separator", required_argument, NULL, 't' },
+		{ "split-points", required_argument, NULL, OPT_POINTS },
+		{ "text", no_argument, NULL, OPT_TEXT },
+		{ "version", no_argument, NULL, OPT_VERSION },
+		{ "zero-terminated", no_argument, NULL, 'z' },
+		{ NULL, 0, NULL, 0 }
+	};
+	static char *stdin_only[] = { "-", NULL };
+	const char *template = NULL, *sample_file = NULL, *points_file = NULL;
+	long n = 0, fields = 0;
+	int c, text = 0;
+
+	cli_init("mrpartition");
+	while ((c = getopt_long(argc, argv, "k:n:o:t:z", longopts, NULL)) !=
+	    -1) {
+		switch (c) {
+		case 'k':
+			if (mr_parse_count(optarg, 1, 1000000, &fields) < 0)
+				usage_error(usage_text, "bad field count: %s",
+				    optarg);
+			break;
+		case 'n':
+			if (mr_parse_count(optarg, 1, MAX_PARTS, &n) < 0)
+				usage_error(usage_text, "bad partition count: "
+				    "%s (1 to %d)", optarg, MAX_PARTS);
+			break;
+		case 'o':
+			template = optarg;
+			break;
+		case 't':
+			if (mr_parse_sep(optarg, &fmt.sep) < 0)
+				usage_error(usage_text, "bad separator: %s "
+				    "(one byte, \\t or \\0)", optarg);
+			break;
+		case 'z':
+			fmt.eol = '\0';
+			break;
+		case OPT_NUMERIC:
+			order.numeric = 1;
+			break;
+		case OPT_REVERSE:
+			order.reverse = 1;
+			break;
+		case OPT_SAMPLE:
+			sample_file = optarg;
+			break;
+		case OPT_POINTS:
+			points_file = optarg;
+			break;
+		case OPT_TEXT:
+			text = 1;
+			break;
+		case OPT_HELP:
+			fputs(usage_text, stdout);
+			return 0;
+		case OPT_VERSION:
+			cli_version();
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc == 0) {
+		argv = stdin_only;
+		argc = 1;
+	}
+	if (n == 0)
+		usage_error(usage_text, "-n N is required");
+	if (sample_file != NULL) {
+		if (template != NULL || points_file != NULL || fields != 0)
+			usage_error(usage_text, "--sample takes no -o, -k or "
+			    "--split-points");
+		sample(argv, argc, n, sample_file, text);
+		return 0;
+	}
+	if (template == NULL)
+		usage_error(usage_text, "-o TEMPLATE is required");
+	if (!template_ok(template))
+		usage_error(usage_text, "bad template: %s (it needs one integer "
+		    "conversion such as %%d or %%05d)", template);
+	if (points_file != NULL && fields != 0)
+		usage_error(usage_text, "-k and --split-points exclude each "
+		    "other");
+	partition(argv, argc, n, template, fields, points_file, text);
+	return 0;
+}
