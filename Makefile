@@ -21,7 +21,7 @@ MAN7 = man/mr.7
 BIN = $(BUILD)/bin
 LIBMR = $(BUILD)/libmr.a
 CLI_OBJ = $(BUILD)/cli.o
-PROGS = $(TOOLS:%=$(BIN)/%) $(BUILD)/test_sync
+PROGS = $(TOOLS:%=$(BIN)/%) $(BUILD)/mrtest
 
 all: $(PROGS)
 
@@ -41,8 +41,9 @@ $(BIN)/%: $(BUILD)/%.o $(CLI_OBJ) $(LIBMR)
 	@mkdir -p $(BIN)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/test_sync: tests/unit/test_sync.c $(LIBMR)
-	$(CC) $(CPPFLAGS) $(WARNFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/mrtest: tests/unit/mrtest.c lib/frame.h $(LIBMR)
+	$(CC) $(CPPFLAGS) $(WARNFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ \
+		tests/unit/mrtest.c $(LIBMR) $(LDLIBS)
 
 # The whole bats suite against the tools in $(BIN).
 check: all

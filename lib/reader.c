@@ -169,12 +169,26 @@ read_header(struct mr_reader *r)
 	return 0;
 }
 
+/*
+ * Counts the bytes of the first n (at most 9) that match the magic.  An
+ * input that matches it in all but one or two of at least five bytes is a
+ * framed stream with a damaged header, not text.
+ */
+static size_t
+magic_matches(const unsigned char *p, size_t n)
+{
+	size_t i, m = 0;
+
+	for (i = 0; i < n; i++)
+		m += p[i] == (i < MR_SYNC_LEN ? mr_sync[i] : FRAME_HEADER);
+	return m;
+}
+
 int
 mr_reader_start(struct mr_reader *r)
 {
 	static const size_t magic_len = MR_SYNC_LEN + 1;
-	const unsigned char *p;
-	size_t n;
+	size_t n, m;
 	long avail;
 
 	if (r->failed)
@@ -183,17 +197,17 @@ mr_reader_start(struct mr_reader *r)
 		return 0;
 	if ((avail = fill(r, magic_len)) < 0)
 		return -1;
-	p = r->buf + r->pos;
-	n = (size_t)avail < MR_SYNC_LEN ? (size_t)avail : MR_SYNC_LEN;
-	if (avail > 0 && memcmp(p, mr_sync, n) == 0 &&
-	    ((size_t)avail < magic_len || p[MR_SYNC_LEN] == FRAME_HEADER)) {
-		if ((size_t)avail < magic_len)
+	n = (size_t)avail < magic_len ? (size_t)avail : magic_len;
+	m = magic_matches(r->buf + r->pos, n);
+	if (n > 0 && m == n) {
+		if (n < magic_len)
 			return fail(r, "truncated stream header at byte %llu",
 			    at(r));
 		if (read_header(r) < 0)
 			return -1;
 		r->framed = 1;
-	}
+	} else if (m >= 5 && n - m <= 2)
+		return fail(r, "damaged stream header at byte %llu", at(r));
 	r->started = 1;
 	return 0;
 }

@@ -1,0 +1,198 @@
+#!/usr/bin/env bats
+# The framed record format through the tools: round trips, truncation,
+# corruption, limits, concatenation, empty streams, the sync marker.
+
+load test_helper
+
+@test "text lines survive text to framed to text" {
+	printf 'b\t2\na\t1\nplain line\nx\t\tdouble\n\tempty key\n' > in.txt
+	# a record with an empty value comes back as the key alone
+	printf 'b\t2\na\t1\nplain line\nx\t\tdouble\n\tempty key\n' > want
+	mrpartition -n 1 --text -o t%d in.txt
+	cmp t0 want
+	mrpartition -n 1 -o f%d in.txt
+	mrpartition -n 1 --text -o back%d f0
+	cmp back0 want
+}
+
+@test "framed output starts with the magic" {
+	printf 'a\t1\n' > in.txt
+	frame in.txt out.mr
+	[ "$(head -c 9 out.mr | od -An -tx1 | tr -d ' \n')" = \
+	    894d52460d0a1a0a48 ]
+}
+
+@test "the tiny record (the, 1) does not double in size" {
+	printf 'the\t1\n' > in.txt
+	frame in.txt out.mr
+	# 6 bytes of text; header 17 + block 21 + record 6 + crc 4 + trailer 21
+	[ "$(wc -c < out.mr)" -eq 69 ]
+	run -0 mrtest dump < out.mr
+	[ "$output" = "746865 31" ]
+}
+
+@test "keys and values with LF and TAB survive -z text to framed to text" {
+	printf 'k1\nline2\tv\tal\nue\0k2\tsecond\n\0' > in.z
+	mrpartition -z -n 1 -o f%d in.z
+	run -0 mrtest dump < f0
+	[ "${lines[0]}" = "6b310a6c696e6532 7609616c0a7565" ]
+	[ "${lines[1]}" = "6b32 7365636f6e640a" ]
+	mrpartition -z -n 1 --text -o back%d f0
+	cmp back0 in.z
+}
+
+@test "NUL and 0xFF bytes in keys survive framed round trips" {
+	printf 'a\0b\xff\tv\0\xff\n\xff\xfe\t\n' > in.txt
+	frame in.txt f.mr
+	run -0 mrtest dump < f.mr
+	[ "${lines[0]}" = "610062ff 7600ff" ]
+	[ "${lines[1]}" = "fffe " ]
+	mrmerge --text f.mr -o back.txt
+	printf 'a\0b\xff\tv\0\xff\n\xff\xfe\n' > want
+	cmp back.txt want
+}
+
+@test "random binary records survive framed round trips byte for byte" {
+	mrtest gen 7 3000 300 > in.mr
+	mrtest dump < in.mr > want
+	mrpartition -n 1 -o out%d in.mr
+	mrtest dump < out0 > got
+	cmp want got
+	mrpartition -n 5 -o p%d in.mr
+	cat p0 p1 p2 p3 p4 | mrtest dump | sort > got5
+	sort want | cmp - got5
+}
+
+@test "-t sets the separator" {
+	printf 'a:b:c\nd\n' > in.txt
+	mrpartition -t : -n 1 -o f%d in.txt
+	run -0 mrtest dump < f0
+	[ "${lines[0]}" = "61 623a63" ]
+	[ "${lines[1]}" = "64 " ]
+}
+
+@test "truncation at every byte of a framed stream is an error naming the file" {
+	printf 'k%d\tvalue %d\n' 1 1 2 2 3 3 > in.txt
+	frame in.txt full.mr
+	size=$(wc -c < full.mr)
+	for ((off = 1; off < size; off++)); do
+		head -c "$off" full.mr > cut.mr
+		run -1 --separate-stderr mrmerge -o /dev/null cut.mr
+		assert_stderr_prefix "mrmerge: cut.mr: "
+		[[ "$stderr" == *"at byte "* ]]
+		run -1 --separate-stderr mrpartition -n 2 -o p%d cut.mr
+		assert_stderr_prefix "mrpartition: cut.mr: "
+	done
+	[ ! -e p0 ] && [ ! -e p1 ]
+	no_temps .
+}
+
+@test "a stream cut inside the magic is an error, not text" {
+	printf '\x89MR' > cut.mr
+	run -1 --separate-stderr mrmerge cut.mr
+	[ "$stderr" = "mrmerge: cut.mr: truncated stream header at byte 0" ]
+}
+
+@test "a flipped bit anywhere in a framed stream is an error" {
+	printf 'k%d\tvalue %d\n' 1 1 2 2 3 3 > in.txt
+	frame in.txt full.mr
+	size=$(wc -c < full.mr)
+	for ((off = 0; off < size; off++)); do
+		cp full.mr bad.mr
+		flip bad.mr "$off"
+		run -1 --separate-stderr mrmerge -o /dev/null bad.mr
+		assert_stderr_prefix "mrmerge: bad.mr: "
+	done
+}
+
+@test "a missing trailer is an error" {
+	printf 'a\t1\n' > in.txt
+	frame in.txt full.mr
+	head -c $(($(wc -c < full.mr) - 21)) full.mr > cut.mr
+	run -1 --separate-stderr mrmerge cut.mr
+	[ "$stderr" = "mrmerge: cut.mr: missing trailer at byte 46 (truncated stream)" ]
+}
+
+@test "a declared length over the limit is rejected before allocating" {
+	mrtest craft oversize-block > big.mr
+	run -1 --separate-stderr mrmerge big.mr
+	[ "$stderr" = "mrmerge: big.mr: block length 2147483647 over the limit of 1073741888 at byte 17" ]
+	mrtest craft oversize-meta > meta.mr
+	run -1 --separate-stderr mrmerge meta.mr
+	[ "$stderr" = "mrmerge: meta.mr: metadata length 5000 over the limit of 4096 at byte 0" ]
+	mrtest craft huge-record > rec.mr
+	run -1 --separate-stderr mrmerge rec.mr
+	[ "$stderr" = "mrmerge: rec.mr: record longer than its block at byte 17" ]
+}
+
+@test "record counts that disagree are errors" {
+	mrtest craft bad-count > a.mr
+	run -1 --separate-stderr mrmerge a.mr
+	[ "$stderr" = "mrmerge: a.mr: trailer at byte 46 counts 2 records, the stream has 1" ]
+	mrtest craft short-block > b.mr
+	run -1 --separate-stderr mrmerge b.mr
+	[ "$stderr" = "mrmerge: b.mr: block at byte 17 holds fewer records than it counts" ]
+}
+
+@test "an unknown format version is an error" {
+	mrtest craft version > v.mr
+	run -1 --separate-stderr mrmerge v.mr
+	[ "$stderr" = "mrmerge: v.mr: unsupported format version 9 at byte 0" ]
+}
+
+@test "garbage after the trailer is an error" {
+	printf 'a\t1\n' > in.txt
+	frame in.txt a.mr
+	printf 'tail\n' >> a.mr
+	run -1 --separate-stderr mrmerge a.mr
+	[ "$stderr" = "mrmerge: a.mr: unexpected data after the trailer at byte 67" ]
+}
+
+@test "concatenated streams read as one" {
+	printf 'a\t1\nb\t2\n' > x.txt
+	printf 'c\t3\n' > y.txt
+	frame x.txt x.mr
+	frame y.txt y.mr
+	: > e.txt
+	frame e.txt e.mr
+	cat x.mr e.mr y.mr > xy.mr
+	run -0 mrmerge --text xy.mr
+	[ "$output" = "$(printf 'a\t1\nb\t2\nc\t3')" ]
+}
+
+@test "streams with other metadata do not mix" {
+	mrtest gen 1 3 5 "values=partial:count$(printf '\n')" > p.mr
+	mrtest gen 2 3 5 > q.mr
+	cat p.mr q.mr > pq.mr
+	run -1 --separate-stderr mrpartition -n 2 -o o%d pq.mr
+	[[ "$stderr" == "mrpartition: pq.mr: stream at byte "*" has other metadata than the first stream" ]]
+	run -1 --separate-stderr mrpartition -n 2 -o o%d p.mr q.mr
+	assert_stderr_prefix "mrpartition: q.mr: stream metadata differs"
+	[ ! -e o0 ]
+}
+
+@test "metadata is copied through mrpartition and mrmerge" {
+	mrtest gen 3 50 5 "values=partial:count$(printf '\n')" > p.mr
+	mrpartition -n 3 -o part%d p.mr
+	for i in 0 1 2; do
+		[ "$(head -c 33 part$i | tail -c 20)" = "values=partial:count" ]
+	done
+	mrtest gen 5 1 5 "values=partial:count$(printf '\n')" > one.mr
+	mrmerge one.mr one.mr -o merged.mr
+	[ "$(head -c 33 merged.mr | tail -c 20)" = "values=partial:count" ]
+}
+
+@test "an empty input gives a valid empty stream" {
+	: > empty.txt
+	run -0 mrpartition -n 2 -o e%d empty.txt
+	[ "$(wc -c < e0)" -eq 38 ]
+	run -0 mrtest dump < e0
+	[ -z "$output" ]
+	run -0 mrmerge --text e0 e1
+	[ -z "$output" ]
+}
+
+@test "the sync marker finds every frame boundary from any offset" {
+	run -0 mrtest sync s.mr
+	[[ "$output" == *"every offset checked" ]]
+}

@@ -1,0 +1,564 @@
+/*
+ * fuzz_reader.c: the libFuzzer target of the record reader, the writer it
+ * round-trips through and mr_sync_find().  Built by `make fuzz`, run by
+ * scripts/fuzz.
+ *
+ * Each input is read by two readers in step: one reads it whole from a
+ * file with '\n' lines, the other from a SOCK_SEQPACKET socket in pieces
+ * of 1 to 21 bytes, one piece a read(), with '\0' lines.  Text must split
+ * as a plain reference splitter says; framed input must give both the
+ * same records and the same error.  The records read are written again,
+ * framed and as text, and must read back identical.  A framed input that
+ * reads cleanly must fail once cut short or once a byte after the magic
+ * is changed.  A broken invariant aborts: libFuzzer reports a crash.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "mr.h"
+#include "frame.h"
+
+#define PIECES		64	/* short pieces, then the rest ... */
+#define PIECE_MAX	65536	/* ... in pieces no read() truncates */
+
+int	LLVMFuzzerTestOneInput(const unsigned char *, size_t);
+
+/* The records of the input, copied, to compare what is read back with. */
+struct saved {
+	size_t koff, klen, voff, vlen;
+};
+
+static unsigned char *bytes;
+static size_t nbytes, bytes_cap;
+static struct saved *recs;
+static size_t nrecs, recs_cap;
+static int as_text;		/* every record can be a text line */
+
+static int in_fd, in2_fd, out_fd, txt_fd;
+static const struct mr_textfmt nl = { '\t', '\n' }, nul = { '\t', '\0' };
+
+static _Noreturn void
+bad(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("fuzz_reader: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	abort();
+}
+
+static void *
+xrealloc(void *p, size_t size)
+{
+	if ((p = realloc(p, size)) == NULL)
+		bad("out of memory");
+	return p;
+}
+
+static int
+tmp_fd(void)
+{
+	char path[4096];
+	const char *dir;
+	int fd;
+
+	if ((dir = getenv("TMPDIR")) == NULL || *dir == '\0')
+		dir = "/tmp";
+	snprintf(path, sizeof(path), "%s/fuzz_reader.XXXXXX", dir);
+	if ((fd = mkstemp(path)) < 0)
+		bad("mkstemp %s: %s", path, strerror(errno));
+	unlink(path);
+	return fd;
+}
+
+/* Makes the file at fd hold the len bytes at p, and rewinds it. */
+static void
+put_file(int fd, const unsigned char *p, size_t len)
+{
+	ssize_t n;
+
+	if (ftruncate(fd, 0) < 0 || lseek(fd, 0, SEEK_SET) < 0)
+		bad("truncating a temp file: %s", strerror(errno));
+	while (len > 0) {
+		if ((n = write(fd, p, len)) < 0) {
+			if (errno == EINTR)
+				continue;
+			bad("writing a temp file: %s", strerror(errno));
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	if (lseek(fd, 0, SEEK_SET) < 0)
+		bad("rewinding a temp file: %s", strerror(errno));
+}
+
+/*
+ * Returns a socket that reads as the len bytes at p: PIECES pieces of 1
+ * to 21 bytes as h says, then the rest, one piece a read().  Returns -1
+ * when the socket buffer cannot hold them all.
+ */
+static int
+put_pieces(const unsigned char *p, size_t len, uint64_t h)
+{
+	static const size_t size[8] = { 1, 2, 3, 5, 8, 9, 13, 21 };
+	int sv[2], bufsize = 1 << 20, i;
+	size_t n;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) < 0)
+		bad("socketpair: %s", strerror(errno));
+	(void)setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &bufsize,
+	    sizeof(bufsize));
+	if (fcntl(sv[1], F_SETFL, O_NONBLOCK) < 0)
+		bad("fcntl: %s", strerror(errno));
+	for (i = 0; len > 0; i++) {
+		n = i < PIECES ? size[(h >> i % 61) & 7] : PIECE_MAX;
+		if (n > len)
+			n = len;
+		while (send(sv[1], p, n, 0) < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK &&
+			    errno != ENOBUFS && errno != EMSGSIZE)
+				bad("send: %s", strerror(errno));
+			close(sv[0]);
+			close(sv[1]);
+			return -1;
+		}
+		p += n;
+		len -= n;
+	}
+	close(sv[1]);
+	return sv[0];
+}
+
+static int
+same(const unsigned char *a, size_t alen, const unsigned char *b,
+    size_t blen)
+{
+	return alen == blen && (alen == 0 || memcmp(a, b, alen) == 0);
+}
+
+static int
+same_rec(const struct mr_rec *a, const struct mr_rec *b)
+{
+	return same(a->key, a->klen, b->key, b->klen) &&
+	    same(a->val, a->vlen, b->val, b->vlen);
+}
+
+static void
+save(const struct mr_rec *rec)
+{
+	struct saved *s;
+	size_t need = rec->klen + rec->vlen;
+
+	if (need > bytes_cap - nbytes) {
+		bytes_cap = 2 * (nbytes + need);
+		bytes = xrealloc(bytes, bytes_cap);
+	}
+	if (nrecs == recs_cap) {
+		recs_cap = 2 * recs_cap + 64;
+		recs = xrealloc(recs, recs_cap * sizeof(*recs));
+	}
+	s = &recs[nrecs++];
+	s->koff = nbytes;
+	s->klen = rec->klen;
+	if (rec->klen > 0)
+		memcpy(bytes + nbytes, rec->key, rec->klen);
+	nbytes += rec->klen;
+	s->voff = nbytes;
+	s->vlen = rec->vlen;
+	if (rec->vlen > 0)
+		memcpy(bytes + nbytes, rec->val, rec->vlen);
+	nbytes += rec->vlen;
+	if ((rec->klen > 0 && (memchr(rec->key, '\t', rec->klen) != NULL ||
+	    memchr(rec->key, '\n', rec->klen) != NULL)) ||
+	    (rec->vlen > 0 && memchr(rec->val, '\n', rec->vlen) != NULL))
+		as_text = 0;
+}
+
+static void
+saved(size_t i, struct mr_rec *rec)
+{
+	rec->key = bytes + recs[i].koff;
+	rec->klen = recs[i].klen;
+	rec->val = bytes + recs[i].voff;
+	rec->vlen = recs[i].vlen;
+}
+
+static struct mr_reader *
+reader(int fd, const char *name, const struct mr_textfmt *fmt)
+{
+	struct mr_reader *r;
+
+	if ((r = mr_reader_new(fd, name, fmt)) == NULL)
+		bad("mr_reader_new: out of memory");
+	if (mr_reader_fd(r) != fd || mr_reader_name(r) != name)
+		bad("%s: mr_reader_fd or mr_reader_name is wrong", name);
+	return r;
+}
+
+/*
+ * Checks a reader whose last mr_read() gave rc after n records: -1 comes
+ * with a message that names the input, and an ended reader stays ended.
+ */
+static void
+check_end(struct mr_reader *r, int rc, uint64_t n)
+{
+	struct mr_rec rec;
+	const char *name = mr_reader_name(r), *msg = mr_reader_errmsg(r);
+	size_t len = strlen(name);
+	int again;
+
+	if (rc != 0 && rc != -1)
+		bad("%s: mr_read gave %d", name, rc);
+	if (rc == -1 && (strncmp(msg, name, len) != 0 ||
+	    strncmp(msg + len, ": ", 2) != 0 || msg[len + 2] == '\0'))
+		bad("%s: error message \"%s\"", name, msg);
+	if ((again = mr_read(r, &rec)) != rc)
+		bad("%s: mr_read gave %d, then %d", name, rc, again);
+	if (mr_reader_count(r) != n)
+		bad("%s: %llu records read, mr_reader_count says %llu", name,
+		    (unsigned long long)n,
+		    (unsigned long long)mr_reader_count(r));
+}
+
+/* The next line of s as a record, split as text is; 0 at the end. */
+struct split {
+	const unsigned char *p, *end;
+	const struct mr_textfmt *fmt;
+};
+
+static int
+split_next(struct split *s, struct mr_rec *rec)
+{
+	const unsigned char *eol, *sep;
+	size_t len;
+
+	if (s->p == s->end)
+		return 0;
+	eol = memchr(s->p, s->fmt->eol, (size_t)(s->end - s->p));
+	len = eol != NULL ? (size_t)(eol - s->p) : (size_t)(s->end - s->p);
+	sep = memchr(s->p, s->fmt->sep, len);
+	rec->key = s->p;
+	rec->klen = sep != NULL ? (size_t)(sep - s->p) : len;
+	rec->val = sep != NULL ? sep + 1 : s->p + len;
+	rec->vlen = sep != NULL ? len - rec->klen - 1 : 0;
+	s->p += len + (eol != NULL);
+	return 1;
+}
+
+/* Reads text input with r and checks it against the reference split. */
+static void
+read_text(struct mr_reader *r, const unsigned char *p, size_t len,
+    const struct mr_textfmt *fmt, int keep)
+{
+	struct split s = { p, p + len, fmt };
+	struct mr_rec rec, want;
+	uint64_t n;
+	int rc, more;
+
+	for (n = 0;; n++) {
+		rc = mr_read(r, &rec);
+		more = split_next(&s, &want);
+		if (rc != more)
+			bad("%s: line %llu: mr_read gave %d, want %d (%s)",
+			    mr_reader_name(r), (unsigned long long)n + 1, rc,
+			    more, rc < 0 ? mr_reader_errmsg(r) : "");
+		if (rc == 0)
+			break;
+		if (!same_rec(&rec, &want))
+			bad("%s: line %llu split wrong", mr_reader_name(r),
+			    (unsigned long long)n + 1);
+		if (keep)
+			save(&rec);
+	}
+	check_end(r, 0, n);
+}
+
+/* Reads framed input with a and b in step; they must agree throughout. */
+static int
+read_framed(struct mr_reader *a, struct mr_reader *b)
+{
+	struct mr_rec ra, rb;
+	uint64_t n;
+	int rc, rcb;
+
+	for (n = 0;; n++) {
+		rc = mr_read(a, &ra);
+		rcb = mr_read(b, &rb);
+		if (rc != rcb)
+			bad("record %llu: mr_read gave %d whole, %d in pieces "
+			    "(%s | %s)", (unsigned long long)n + 1, rc, rcb,
+			    rc < 0 ? mr_reader_errmsg(a) : "",
+			    rcb < 0 ? mr_reader_errmsg(b) : "");
+		if (rc != 1)
+			break;
+		if (!same_rec(&ra, &rb))
+			bad("record %llu differs whole and in pieces",
+			    (unsigned long long)n + 1);
+		save(&ra);
+	}
+	if (rc < 0 && strcmp(mr_reader_errmsg(a), mr_reader_errmsg(b)) != 0)
+		bad("errors differ whole and in pieces: \"%s\" | \"%s\"",
+		    mr_reader_errmsg(a), mr_reader_errmsg(b));
+	check_end(a, rc, n);
+	check_end(b, rc, n);
+	return rc;
+}
+
+/*
+ * Writes the saved records, framed with metadata meta or as text lines,
+ * and reads them back: they must come back as they were.  Text that
+ * starts like the magic reads as framed or fails; that is no round trip.
+ */
+static void
+round_trip(int text, const unsigned char *meta, size_t metalen)
+{
+	struct mr_writer *w;
+	struct mr_reader *r;
+	struct mr_rec rec, want;
+	const unsigned char *m;
+	size_t i, mlen;
+	int fd = text ? txt_fd : out_fd, rc;
+
+	put_file(fd, NULL, 0);
+	if ((w = mr_writer_new(fd, "out", text, &nl, meta, metalen)) == NULL)
+		bad("mr_writer_new: out of memory");
+	mr_writer_bufsize(w, 4096);
+	for (i = 0; i < nrecs; i++) {
+		saved(i, &rec);
+		if (mr_write(w, &rec) < 0)
+			bad("mr_write: %s", mr_writer_errmsg(w));
+	}
+	if (mr_writer_finish(w) < 0)
+		bad("mr_writer_finish: %s", mr_writer_errmsg(w));
+	if (mr_writer_count(w) != nrecs)
+		bad("mr_writer_count is %llu, not %zu",
+		    (unsigned long long)mr_writer_count(w), nrecs);
+	mr_writer_free(w);
+	if (lseek(fd, 0, SEEK_SET) < 0)
+		bad("rewinding a temp file: %s", strerror(errno));
+
+	r = reader(fd, "out", &nl);
+	if (mr_reader_start(r) < 0 || mr_reader_framed(r) == text) {
+		if (!text)
+			bad("framed round trip: %s", mr_reader_framed(r) ?
+			    "read as text" : mr_reader_errmsg(r));
+		mr_reader_free(r);
+		return;
+	}
+	m = mr_reader_meta(r, &mlen);
+	if (!same(m, mlen, meta, text ? 0 : metalen))
+		bad("%s round trip: metadata differs", text ? "text" :
+		    "framed");
+	for (i = 0; (rc = mr_read(r, &rec)) == 1; i++) {
+		if (i == nrecs)
+			bad("%s round trip: more records than written",
+			    text ? "text" : "framed");
+		saved(i, &want);
+		if (!same_rec(&rec, &want))
+			bad("%s round trip: record %zu differs",
+			    text ? "text" : "framed", i + 1);
+	}
+	if (rc != 0 || i != nrecs)
+		bad("%s round trip: %zu of %zu records, then %d: %s",
+		    text ? "text" : "framed", i, nrecs, rc,
+		    rc < 0 ? mr_reader_errmsg(r) : "");
+	check_end(r, 0, nrecs);
+	mr_reader_free(r);
+}
+
+/*
+ * Reads the len bytes at p, damaged copies of a clean framed input: the
+ * records before the damage may come out, then it must fail.
+ */
+static void
+must_fail(const unsigned char *p, size_t len, const char *what)
+{
+	struct mr_reader *r;
+	struct mr_rec rec, want;
+	size_t i;
+	int rc;
+
+	put_file(in_fd, p, len);
+	r = reader(in_fd, "in", &nl);
+	for (i = 0; (rc = mr_read(r, &rec)) == 1; i++) {
+		if (i == nrecs)
+			bad("%s: more records than the clean input", what);
+		saved(i, &want);
+		if (!same_rec(&rec, &want))
+			bad("%s: record %zu differs from the clean input",
+			    what, i + 1);
+	}
+	if (rc != -1)
+		bad("%s: read cleanly", what);
+	check_end(r, -1, i);
+	mr_reader_free(r);
+}
+
+/* The length of the valid frame at p, which must lie inside the input. */
+static size_t
+frame_len(const unsigned char *p)
+{
+	switch (p[MR_SYNC_LEN]) {
+	case FRAME_HEADER:
+		return HEADER_MIN + (size_t)(p[11] | p[12] << 8);
+	case FRAME_BLOCK:
+		return MR_BLOCK_HDR + (size_t)get32(p + 13) + 4;
+	default:
+		return MR_TRAILER_LEN;
+	}
+}
+
+/*
+ * Damages a framed input that read cleanly: cut short at the last byte
+ * and at an offset h picks that is no end of a stream, and one byte
+ * after the magic changed.
+ */
+static void
+damage(const unsigned char *p, size_t len, uint64_t h)
+{
+	unsigned char *copy;
+	size_t cut, off, flen;
+
+	if (mr_sync_find(p, len) != 0)
+		bad("clean framed input, but mr_sync_find gave %zu",
+		    mr_sync_find(p, len));
+	must_fail(p, len - 1, "cut short by one byte");
+	cut = 1 + (size_t)(h % (len - 1));
+	for (off = 0; off < cut; off += flen) {
+		flen = frame_len(p + off);
+		if (off + flen == cut && p[off + MR_SYNC_LEN] == FRAME_TRAILER)
+			break;
+	}
+	if (off >= cut)
+		must_fail(p, cut, "cut short");
+	if (len <= MR_SYNC_LEN + 1)
+		return;
+	copy = xrealloc(NULL, len);
+	memcpy(copy, p, len);
+	off = MR_SYNC_LEN + 1 + (size_t)(h >> 32) % (len - MR_SYNC_LEN - 1);
+	copy[off] ^= (unsigned char)(1 + (h >> 16) % 255);
+	must_fail(copy, len, "one byte changed");
+	free(copy);
+}
+
+/*
+ * mr_sync_find() must give the first offset where a whole frame header
+ * checks, or len when there is none before the first sync marker (or
+ * prefix of one) that the end of the input cuts short.
+ */
+static void
+check_sync(const unsigned char *p, size_t len)
+{
+	const unsigned char *q, *end = p + len;
+	size_t off, need, avail;
+	long n;
+
+	off = mr_sync_find(p, len);
+	if (off > len)
+		bad("mr_sync_find gave %zu of %zu bytes", off, len);
+	if (off < len && (len - off < MR_SYNC_LEN ||
+	    memcmp(p + off, mr_sync, MR_SYNC_LEN) != 0))
+		bad("mr_sync_find gave %zu, no sync marker there", off);
+	for (q = p; q < end; q++) {
+		if ((q = memchr(q, mr_sync[0], (size_t)(end - q))) == NULL)
+			break;
+		if ((n = frame_check(q, (size_t)(end - q), &need)) > 0) {
+			if ((size_t)(q - p) != off)
+				bad("mr_sync_find gave %zu, the first frame is "
+				    "at %zu", off, (size_t)(q - p));
+			return;
+		}
+		avail = (size_t)(end - q);
+		if (n == 0 && memcmp(q, mr_sync, avail < MR_SYNC_LEN ? avail :
+		    MR_SYNC_LEN) == 0) {
+			if (off != len)
+				bad("mr_sync_find gave %zu past a frame cut "
+				    "short at %zu", off, (size_t)(q - p));
+			return;
+		}
+	}
+	if (off != len)
+		bad("mr_sync_find gave %zu, there is no frame", off);
+}
+
+int
+LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
+{
+	static int ready;
+	struct mr_reader *a, *b;
+	const unsigned char *meta, *metab;
+	size_t metalen, metalenb;
+	uint64_t h;
+	int rc, rcb, framed, sfd;
+
+	if (!ready) {
+		in_fd = tmp_fd();
+		in2_fd = tmp_fd();
+		out_fd = tmp_fd();
+		txt_fd = tmp_fd();
+		bytes_cap = 4096;
+		bytes = xrealloc(NULL, bytes_cap);
+		ready = 1;
+	}
+	check_sync(data, size);
+	h = mr_hash64(data, size);
+	nbytes = nrecs = 0;
+	as_text = 1;
+
+	put_file(in_fd, data, size);
+	a = reader(in_fd, "in", &nl);
+	if ((sfd = put_pieces(data, size, h)) < 0) {
+		put_file(in2_fd, data, size);
+		sfd = in2_fd;
+	}
+	b = reader(sfd, "in", &nul);
+	rc = mr_reader_start(a);
+	rcb = mr_reader_start(b);
+	if (rc != rcb)
+		bad("mr_reader_start gave %d whole, %d in pieces (%s | %s)",
+		    rc, rcb, mr_reader_errmsg(a), mr_reader_errmsg(b));
+	if (rc < 0) {
+		if (strcmp(mr_reader_errmsg(a), mr_reader_errmsg(b)) != 0)
+			bad("errors differ whole and in pieces: \"%s\" | "
+			    "\"%s\"", mr_reader_errmsg(a),
+			    mr_reader_errmsg(b));
+		check_end(a, -1, 0);
+		check_end(b, -1, 0);
+		goto done;
+	}
+	framed = mr_reader_framed(a);
+	meta = mr_reader_meta(a, &metalen);
+	metab = mr_reader_meta(b, &metalenb);
+	if (framed != mr_reader_framed(b) || !same(meta, metalen, metab,
+	    metalenb) || (!framed && metalen != 0))
+		bad("framed %d (%zu bytes of metadata) whole, %d (%zu) in "
+		    "pieces", framed, metalen, mr_reader_framed(b), metalenb);
+	if (framed)
+		rc = read_framed(a, b);
+	else {
+		read_text(a, data, size, &nl, 1);
+		read_text(b, data, size, &nul, 0);
+	}
+	round_trip(0, meta, metalen);
+	if (as_text)
+		round_trip(1, NULL, 0);
+	if (framed && rc == 0)
+		damage(data, size, h);
+done:
+	mr_reader_free(a);
+	mr_reader_free(b);
+	if (sfd != in2_fd)
+		close(sfd);
+	return 0;
+}

@@ -1,0 +1,282 @@
+/*
+ * mrtest: a test helper that makes what the bats suites cannot make with
+ * standard tools: random binary framed streams, framed streams that are
+ * invalid in one precise way, hex dumps of records, and an exhaustive
+ * check of mr_sync_find().
+ *
+ *   mrtest gen SEED COUNT MAXLEN [META]   random records, framed, stdout
+ *   mrtest dump                           stdin's records as hex lines
+ *   mrtest craft KIND                     an invalid stream, stdout
+ *   mrtest sync FILE                      writes FILE, checks every offset
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mr.h"
+#include "frame.h"
+
+static const struct mr_textfmt fmt = MR_TEXTFMT_DEFAULT;
+
+static uint64_t seed;
+
+static uint64_t
+rnd(void)
+{
+	seed ^= seed << 13;
+	seed ^= seed >> 7;
+	seed ^= seed << 17;
+	return seed;
+}
+
+static void
+check(int rc, const char *msg)
+{
+	if (rc < 0) {
+		fprintf(stderr, "mrtest: %s\n", msg);
+		exit(1);
+	}
+}
+
+static int
+gen(int argc, char *argv[])
+{
+	static unsigned char key[1 << 16], val[1 << 16];
+	struct mr_writer *w;
+	struct mr_rec rec;
+	const char *meta = argc > 5 ? argv[5] : "";
+	long i, count, maxlen;
+	size_t j;
+
+	if (argc < 5)
+		return 2;
+	seed = strtoull(argv[2], NULL, 10) * 2654435761ULL + 1;
+	count = atol(argv[3]);
+	maxlen = atol(argv[4]);
+	if (maxlen <= 0 || maxlen > (long)sizeof(key))
+		return 2;
+	w = mr_writer_new(1, "stdout", 0, &fmt, meta, strlen(meta));
+	mr_writer_bufsize(w, 4096);
+	for (i = 0; i < count; i++) {
+		rec.klen = (size_t)(rnd() % (uint64_t)(maxlen + 1));
+		rec.vlen = (size_t)(rnd() % (uint64_t)(maxlen + 1));
+		for (j = 0; j < rec.klen; j++)
+			key[j] = (unsigned char)rnd();
+		for (j = 0; j < rec.vlen; j++)
+			val[j] = (unsigned char)rnd();
+		rec.key = key;
+		rec.val = val;
+		check(mr_write(w, &rec), mr_writer_errmsg(w));
+	}
+	check(mr_writer_finish(w), mr_writer_errmsg(w));
+	return 0;
+}
+
+static void
+hex(const unsigned char *p, size_t n)
+{
+	while (n-- > 0)
+		printf("%02x", *p++);
+}
+
+static int
+dump(void)
+{
+	struct mr_reader *r;
+	struct mr_rec rec;
+	int rc;
+
+	r = mr_reader_new(0, "stdin", &fmt);
+	while ((rc = mr_read(r, &rec)) > 0) {
+		hex(rec.key, rec.klen);
+		putchar(' ');
+		hex(rec.val, rec.vlen);
+		putchar('\n');
+	}
+	check(rc, mr_reader_errmsg(r));
+	return 0;
+}
+
+static void
+out(const unsigned char *p, size_t n)
+{
+	fwrite(p, 1, n, stdout);
+}
+
+/* Writes a stream header with metalen declared and meta bytes given. */
+static void
+header(size_t metalen, const char *meta)
+{
+	unsigned char h[HEADER_MIN + 65536];
+
+	memcpy(h, mr_sync, MR_SYNC_LEN);
+	h[8] = FRAME_HEADER;
+	h[9] = MR_FORMAT_VERSION;
+	h[10] = 0;
+	h[11] = (unsigned char)metalen;
+	h[12] = (unsigned char)(metalen >> 8);
+	memset(h + HEADER_FIXED, 'x', metalen);
+	memcpy(h + HEADER_FIXED, meta, strlen(meta));
+	put32(h + HEADER_FIXED + metalen, mr_crc32c(0, h, HEADER_FIXED +
+	    metalen));
+	out(h, HEADER_MIN + metalen);
+}
+
+/* Writes a block header declaring count and len, with a valid checksum. */
+static void
+block_header(uint32_t count, uint32_t len)
+{
+	unsigned char h[MR_BLOCK_HDR];
+
+	memcpy(h, mr_sync, MR_SYNC_LEN);
+	h[8] = FRAME_BLOCK;
+	put32(h + 9, count);
+	put32(h + 13, len);
+	put32(h + 17, mr_crc32c(0, h, MR_BLOCK_HDR - 4));
+	out(h, MR_BLOCK_HDR);
+}
+
+static void
+payload(const unsigned char *p, size_t len)
+{
+	unsigned char c[4];
+
+	out(p, len);
+	put32(c, mr_crc32c(0, p, len));
+	out(c, 4);
+}
+
+static void
+trailer(uint64_t count)
+{
+	unsigned char t[MR_TRAILER_LEN];
+
+	memcpy(t, mr_sync, MR_SYNC_LEN);
+	t[8] = FRAME_TRAILER;
+	put64(t + 9, count);
+	put32(t + 17, mr_crc32c(0, t, MR_TRAILER_LEN - 4));
+	out(t, MR_TRAILER_LEN);
+}
+
+static int
+craft(const char *kind)
+{
+	/* klen 2^31 as a varint, then a tiny value */
+	static const unsigned char huge[] = { 0x80, 0x80, 0x80, 0x80, 0x08,
+	    0x01, 'a', 'b' };
+	static const unsigned char rec[] = { 0x01, 0x01, 'a', '1' };
+
+	if (strcmp(kind, "oversize-block") == 0) {
+		header(0, "");
+		block_header(1, 0x7fffffffU);
+	} else if (strcmp(kind, "oversize-meta") == 0) {
+		header(5000, "values=");
+		trailer(0);
+	} else if (strcmp(kind, "huge-record") == 0) {
+		header(0, "");
+		block_header(1, sizeof(huge));
+		payload(huge, sizeof(huge));
+		trailer(1);
+	} else if (strcmp(kind, "bad-count") == 0) {
+		header(0, "");
+		block_header(1, sizeof(rec));
+		payload(rec, sizeof(rec));
+		trailer(2);
+	} else if (strcmp(kind, "short-block") == 0) {
+		header(0, "");
+		block_header(2, sizeof(rec));
+		payload(rec, sizeof(rec));
+		trailer(2);
+	} else if (strcmp(kind, "version") == 0) {
+		unsigned char h[HEADER_MIN];
+
+		memcpy(h, mr_sync, MR_SYNC_LEN);
+		h[8] = FRAME_HEADER;
+		h[9] = 9;
+		h[10] = h[11] = h[12] = 0;
+		put32(h + HEADER_FIXED, mr_crc32c(0, h, HEADER_FIXED));
+		out(h, sizeof(h));
+		trailer(0);
+	} else
+		return 2;
+	return fflush(stdout) == 0 ? 0 : 1;
+}
+
+static int
+sync_check(const char *path)
+{
+	static unsigned char buf[1 << 22];
+	struct mr_writer *w;
+	struct mr_rec rec;
+	unsigned char key[64];
+	size_t len, off, found, flen, nstarts = 0, j, want, *starts;
+	FILE *f;
+	int i, fd;
+
+	/* Many small blocks, with the sync marker itself in some values. */
+	if ((fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600)) < 0)
+		return 1;
+	w = mr_writer_new(fd, path, 0, &fmt, "values=plain\n", 13);
+	mr_writer_bufsize(w, 4096);
+	for (i = 0; i < 5000; i++) {
+		len = (size_t)snprintf((char *)key, sizeof(key), "key%05d", i);
+		rec.key = key;
+		rec.klen = len;
+		rec.val = i % 7 == 0 ? mr_sync : key;
+		rec.vlen = i % 7 == 0 ? MR_SYNC_LEN : len;
+		check(mr_write(w, &rec), mr_writer_errmsg(w));
+	}
+	check(mr_writer_finish(w), mr_writer_errmsg(w));
+	mr_writer_free(w);
+	close(fd);
+	if ((f = fopen(path, "rb")) == NULL)
+		return 1;
+	len = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	/* The true frame starts, by walking the chain of frame lengths. */
+	starts = malloc(len * sizeof(*starts));
+	for (off = 0; off < len; off += flen) {
+		starts[nstarts++] = off;
+		if (buf[off + 8] == FRAME_HEADER)
+			flen = HEADER_MIN + (size_t)(buf[off + 11] |
+			    buf[off + 12] << 8);
+		else if (buf[off + 8] == FRAME_BLOCK)
+			flen = MR_BLOCK_HDR + get32(buf + off + 13) + 4;
+		else
+			flen = MR_TRAILER_LEN;
+	}
+	/* From every offset the scan finds the first true start after it. */
+	for (off = 0, j = 0; off < len; off++) {
+		while (j < nstarts && starts[j] < off)
+			j++;
+		want = j < nstarts ? starts[j] : len;
+		found = off + mr_sync_find(buf + off, len - off);
+		if (found != want) {
+			printf("offset %zu: found %zu, want %zu\n", off, found,
+			    want);
+			return 1;
+		}
+	}
+	printf("%zu frames in %zu bytes, every offset checked\n", nstarts,
+	    len);
+	free(starts);
+	return nstarts > 20 ? 0 : 1;
+}
+
+int
+main(int argc, char *argv[])
+{
+	if (argc >= 2 && strcmp(argv[1], "gen") == 0)
+		return gen(argc, argv);
+	if (argc == 2 && strcmp(argv[1], "dump") == 0)
+		return dump();
+	if (argc == 3 && strcmp(argv[1], "craft") == 0)
+		return craft(argv[2]);
+	if (argc == 3 && strcmp(argv[1], "sync") == 0)
+		return sync_check(argv[2]);
+	fputs("usage: mrtest gen SEED COUNT MAXLEN [META] | dump | "
+	    "craft KIND | sync FILE\n", stderr);
+	return 2;
+}
