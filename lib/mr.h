@@ -171,6 +171,14 @@ struct mr_writer *mr_writer_new(int fd, const char *name, int text,
 void mr_writer_bufsize(struct mr_writer *w, size_t size);
 
 /*
+ * mr_writer_begin() writes the stream header now rather than with the
+ * first block, so that a reader of a tool that fails before its first
+ * block sees a truncated stream, not an empty input.  Nothing for text.
+ * Returns 0 or -1.
+ */
+int mr_writer_begin(struct mr_writer *w);
+
+/*
  * mr_write() appends one record.  Returns 0, or -1 on a write error or a
  * record over MR_REC_MAX.
  */

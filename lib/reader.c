@@ -416,7 +416,8 @@ read_framed(struct mr_reader *r, struct mr_rec *rec)
 		vlen = p[1];
 		p += 2;
 	} else if (varint(&p, r->bend, &klen) < 0 ||
-	    varint(&p, r->bend, &vlen) < 0)
+	    varint(&p, r->bend, &vlen) < 0 || klen > MR_REC_MAX ||
+	    vlen > MR_REC_MAX - klen)
 		return fail(r, "corrupt record length in block at byte %llu",
 		    (unsigned long long)r->block_off);
 	if (klen > (size_t)(r->bend - p) || vlen > (size_t)(r->bend - p) -

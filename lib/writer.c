@@ -246,6 +246,16 @@ mr_writer_finish(struct mr_writer *w)
 	return write_all(w, t, MR_TRAILER_LEN);
 }
 
+int
+mr_writer_begin(struct mr_writer *w)
+{
+	if (w->failed)
+		return -1;
+	if (w->text || w->header_done)
+		return 0;
+	return write_header(w);
+}
+
 uint64_t
 mr_writer_count(const struct mr_writer *w)
 {

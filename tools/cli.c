@@ -215,10 +215,12 @@ out_open(struct outfile *o, const char *path)
 }
 
 void
-out_commit(struct outfile *o)
+out_close(struct outfile *o)
 {
 	mode_t mask;
 
+	if (o->fd < 0)
+		return;
 	if (o->tmp != NULL) {
 		mask = umask(0);
 		umask(mask);
@@ -229,6 +231,12 @@ out_commit(struct outfile *o)
 		die("%s: close: %s", o->fd == STDOUT_FILENO ? "stdout" :
 		    o->path, strerror(errno));
 	o->fd = -1;
+}
+
+void
+out_commit(struct outfile *o)
+{
+	out_close(o);
 	if (o->tmp == NULL)
 		return;
 	if (rename(o->tmp, o->path) < 0)
@@ -274,6 +282,23 @@ open_reader(const char *path, const struct mr_textfmt *fmt)
 	if (mr_reader_start(r) < 0)
 		die("%s", mr_reader_errmsg(r));
 	return r;
+}
+
+struct mr_writer *
+open_writer(struct outfile *o, int text, const struct mr_textfmt *fmt,
+    const unsigned char *meta, size_t metalen)
+{
+	struct mr_writer *w;
+	const char *name = o->fd == STDOUT_FILENO ? "stdout" : o->path;
+
+	if (!text && isatty(o->fd))
+		text = 1;
+	w = mr_writer_new(o->fd, name, text, fmt, meta, metalen);
+	if (w == NULL)
+		die("out of memory");
+	if (mr_writer_begin(w) < 0)
+		die("%s", mr_writer_errmsg(w));
+	return w;
 }
 
 void

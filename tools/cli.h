@@ -56,6 +56,14 @@ struct outfile {
 void out_open(struct outfile *o, const char *path);
 
 /*
+ * out_close() sets the permissions a new file gets (0666 less umask) and
+ * closes o, checking the close; out_commit() then renames it.  Dies on
+ * error.  Closing every output before renaming any keeps a late error
+ * from leaving some outputs renamed.
+ */
+void out_close(struct outfile *o);
+
+/*
  * out_commit() closes o, checking the close, and renames the temp file to
  * the final name with the permissions a new file gets (0666 less umask).
  * Dies on error, removing the temp file.
@@ -80,6 +88,14 @@ void check_meta(struct mr_reader *r, const unsigned char *meta, size_t len);
  * with the reader's message.
  */
 struct mr_reader *open_reader(const char *path, const struct mr_textfmt *fmt);
+
+/*
+ * open_writer() makes a writer to the output o, framed unless text is set
+ * or o is a terminal (mr never writes binary to a terminal), and writes
+ * the stream header at once.  Dies on error.
+ */
+struct mr_writer *open_writer(struct outfile *o, int text,
+    const struct mr_textfmt *fmt, const unsigned char *meta, size_t metalen);
 
 /* close_reader() frees r and closes its descriptor unless it is stdin. */
 void close_reader(struct mr_reader *r);

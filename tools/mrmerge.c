@@ -45,7 +45,7 @@ main(int argc, char *argv[])
 	struct mr_rec rec;
 	struct outfile out;
 	const unsigned char *meta = NULL;
-	const char *output = "-", *oname;
+	const char *output = "-";
 	size_t metalen = 0;
 	int c, i, rc, text = 0, nstdin = 0;
 
@@ -64,7 +64,7 @@ main(int argc, char *argv[])
 		case 't':
 			if (mr_parse_sep(optarg, &fmt.sep) < 0)
 				usage_error(usage_text, "bad separator: %s "
-				    "(one byte, \\t or \\0)", optarg);
+				    "(one byte, \\t, \\0 or \\\\)", optarg);
 			break;
 		case 'z':
 			fmt.eol = '\0';
@@ -103,11 +103,8 @@ main(int argc, char *argv[])
 			meta = mr_reader_meta(in[0], &metalen);
 	}
 	out_open(&out, output);
-	if (!text && isatty(out.fd))
-		text = 1;
-	oname = strcmp(output, "-") == 0 ? "stdout" : output;
-	if ((w = mr_writer_new(out.fd, oname, text, &fmt, meta, metalen)) ==
-	    NULL || (m = mr_merge_new(in, (size_t)argc, &order)) == NULL)
+	w = open_writer(&out, text, &fmt, meta, metalen);
+	if ((m = mr_merge_new(in, (size_t)argc, &order)) == NULL)
 		die("out of memory");
 	while ((rc = mr_merge_next(m, &rec, NULL)) > 0)
 		if (mr_write(w, &rec) < 0)

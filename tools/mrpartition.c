@@ -2,6 +2,9 @@
  * mrpartition: route records to N outputs by the hash of their key, or by
  * sampled split points for a total order.
  */
+#include <sys/resource.h>
+
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -154,9 +157,7 @@ sample(char **files, int nfiles, long n, const char *out, int text)
 	}
 	qsort(keys, nkeys, sizeof(*keys), key_order);
 	out_open(&of, out);
-	w = mr_writer_new(of.fd, out, text, &fmt, NULL, 0);
-	if (w == NULL)
-		die("out of memory");
+	w = open_writer(&of, text, &fmt, NULL, 0);
 	for (i = 1; nkeys > 0 && i < (size_t)n; i++) {
 		rec.key = keys[i * nkeys / (size_t)n].p;
 		rec.klen = keys[i * nkeys / (size_t)n].len;
@@ -215,6 +216,24 @@ range_part(const struct key *pts, size_t np, const unsigned char *key,
 	return lo;
 }
 
+/* Raises the open file limit to what n outputs need, or dies. */
+static void
+want_files(long n)
+{
+	struct rlimit rl;
+	rlim_t need = (rlim_t)n + 16;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= need)
+		return;
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need)
+		die("%ld partitions need %lu open files, over the limit of %lu",
+		    n, (unsigned long)need, (unsigned long)rl.rlim_max);
+	rl.rlim_cur = need;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		die("cannot raise the open file limit to %lu: %s",
+		    (unsigned long)need, strerror(errno));
+}
+
 static void
 partition(char **files, int nfiles, long n, const char *template,
     long fields, const char *points_file, int text)
@@ -229,6 +248,7 @@ partition(char **files, int nfiles, long n, const char *template,
 	long i;
 	int f, rc;
 
+	want_files(n);
 	if (points_file != NULL)
 		pts = load_points(points_file, n, &np);
 	r = open_input(files[0], 1, meta, &metalen);
@@ -240,10 +260,7 @@ partition(char **files, int nfiles, long n, const char *template,
 
 		out_open(&outs[i], name);
 		free(name);
-		ws[i] = mr_writer_new(outs[i].fd, outs[i].path, text, &fmt,
-		    meta, metalen);
-		if (ws[i] == NULL)
-			die("out of memory");
+		ws[i] = open_writer(&outs[i], text, &fmt, meta, metalen);
 		if (bufsize < 256 * 1024)
 			mr_writer_bufsize(ws[i], bufsize);
 	}
@@ -265,13 +282,14 @@ partition(char **files, int nfiles, long n, const char *template,
 			break;
 		r = open_input(files[f], 0, meta, &metalen);
 	}
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		if (mr_writer_finish(ws[i]) < 0)
 			die("%s", mr_writer_errmsg(ws[i]));
-	for (i = 0; i < n; i++) {
 		mr_writer_free(ws[i]);
-		out_commit(&outs[i]);
+		out_close(&outs[i]);
 	}
+	for (i = 0; i < n; i++)
+		out_commit(&outs[i]);
 }
 
 int
@@ -319,7 +337,7 @@ main(int argc, char *argv[])
 		case 't':
 			if (mr_parse_sep(optarg, &fmt.sep) < 0)
 				usage_error(usage_text, "bad separator: %s "
-				    "(one byte, \\t or \\0)", optarg);
+				    "(one byte, \\t, \\0 or \\\\)", optarg);
 			break;
 		case 'z':
 			fmt.eol = '\0';
@@ -363,6 +381,9 @@ main(int argc, char *argv[])
 		sample(argv, argc, n, sample_file, text);
 		return 0;
 	}
+	if ((order.numeric || order.reverse) && points_file == NULL)
+		usage_error(usage_text, "--numeric and --reverse go with "
+		    "--sample or --split-points");
 	if (template == NULL)
 		usage_error(usage_text, "-o TEMPLATE is required");
 	if (!template_ok(template))
