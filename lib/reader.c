@@ -12,7 +12,12 @@
 #include "mr.h"
 #include "frame.h"
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #define READ_CHUNK	(1 << 20)
+#define PAD		16	/* bytes past cap a vector load may touch */
 
 enum { IN_STREAM, AFTER_TRAILER };
 
@@ -32,6 +37,9 @@ struct mr_reader {
 	uint32_t bleft;
 	uint64_t block_off;
 	uint64_t count;
+#ifdef __SSE2__
+	__m128i eolv, sepv;	/* the terminator and separator, 16 times */
+#endif
 	char err[512];
 };
 
@@ -59,13 +67,17 @@ mr_reader_new(int fd, const char *name, const struct mr_textfmt *fmt)
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return NULL;
 	r->cap = 2 * READ_CHUNK;
-	if ((r->buf = malloc(r->cap)) == NULL) {
+	if ((r->buf = malloc(r->cap + PAD)) == NULL) {
 		free(r);
 		return NULL;
 	}
 	r->fd = fd;
 	r->name = name;
 	r->fmt = *fmt;
+#ifdef __SSE2__
+	r->eolv = _mm_set1_epi8((char)fmt->eol);
+	r->sepv = _mm_set1_epi8((char)fmt->sep);
+#endif
 	return r;
 }
 
@@ -101,7 +113,7 @@ fill(struct mr_reader *r, size_t need)
 			ncap = r->cap;
 			while (ncap < need || ncap - r->end < READ_CHUNK / 4)
 				ncap *= 2;
-			if ((nbuf = realloc(r->buf, ncap)) == NULL)
+			if ((nbuf = realloc(r->buf, ncap + PAD)) == NULL)
 				return fail(r, "out of memory");
 			r->buf = nbuf;
 			r->cap = ncap;
@@ -212,13 +224,76 @@ mr_reader_start(struct mr_reader *r)
 	return 0;
 }
 
+static void
+split_line(const struct mr_reader *r, const unsigned char *line, size_t len,
+    struct mr_rec *rec)
+{
+	const unsigned char *sep;
+
+	rec->key = line;
+	sep = memchr(line, r->fmt.sep, len);
+	if (sep == NULL) {
+		rec->klen = len;
+		rec->val = line + len;
+		rec->vlen = 0;
+	} else {
+		rec->klen = (size_t)(sep - line);
+		rec->val = sep + 1;
+		rec->vlen = len - rec->klen - 1;
+	}
+}
+
+/*
+ * The common case of short lines: one 16-byte load finds both the line
+ * end and the separator.  Returns 0 when the line is not wholly inside
+ * the first 16 unread bytes.
+ */
+static int
+read_short_line(struct mr_reader *r, struct mr_rec *rec)
+{
+#ifdef __SSE2__
+	const unsigned char *line = r->buf + r->pos;
+	unsigned int ends, seps, len;
+	__m128i v;
+
+	if (r->end - r->pos < 16)
+		return 0;
+	v = _mm_loadu_si128((const __m128i *)(const void *)line);
+	ends = (unsigned int)_mm_movemask_epi8(_mm_cmpeq_epi8(v, r->eolv));
+	if (ends == 0)
+		return 0;
+	len = (unsigned int)__builtin_ctz(ends);
+	seps = (unsigned int)_mm_movemask_epi8(_mm_cmpeq_epi8(v, r->sepv)) &
+	    ((1U << len) - 1);
+	rec->key = line;
+	if (seps == 0) {
+		rec->klen = len;
+		rec->val = line + len;
+		rec->vlen = 0;
+	} else {
+		rec->klen = (size_t)__builtin_ctz(seps);
+		rec->val = line + rec->klen + 1;
+		rec->vlen = len - rec->klen - 1;
+	}
+	r->pos += len + 1;
+	r->count++;
+	return 1;
+#else
+	(void)r;
+	(void)rec;
+	return 0;
+#endif
+}
+
 static int
 read_text(struct mr_reader *r, struct mr_rec *rec)
 {
-	const unsigned char *line, *eol, *sep;
+	const unsigned char *line, *eol;
 	size_t scanned = 0, len;
 	long avail;
 
+	if (read_short_line(r, rec))
+		return 1;
 	for (;;) {
 		eol = memchr(r->buf + r->pos + scanned, r->fmt.eol,
 		    r->end - r->pos - scanned);
@@ -243,17 +318,7 @@ read_text(struct mr_reader *r, struct mr_rec *rec)
 		return fail(r, "line at byte %llu longer than the limit of %lu "
 		    "bytes", at(r), MR_REC_MAX);
 	r->pos += len + (eol < r->buf + r->end);
-	rec->key = line;
-	sep = memchr(line, r->fmt.sep, len);
-	if (sep == NULL) {
-		rec->klen = len;
-		rec->val = line + len;
-		rec->vlen = 0;
-	} else {
-		rec->klen = (size_t)(sep - line);
-		rec->val = sep + 1;
-		rec->vlen = len - rec->klen - 1;
-	}
+	split_line(r, line, len, rec);
 	r->count++;
 	return 1;
 }

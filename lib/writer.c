@@ -188,6 +188,21 @@ mr_write(struct mr_writer *w, const struct mr_rec *rec)
 	unsigned char *p;
 	size_t need;
 
+	/* the common case: a small record into a framed block with room */
+	need = 2 + rec->klen + rec->vlen;
+	if (!w->text && rec->klen < 0x80 && rec->vlen < 0x80 &&
+	    w->len + need <= w->limit && w->len + need + 4 <= w->cap &&
+	    !w->failed) {
+		p = w->buf + w->len;
+		p[0] = (unsigned char)rec->klen;
+		p[1] = (unsigned char)rec->vlen;
+		memcpy(p + 2, rec->key, rec->klen);
+		memcpy(p + 2 + rec->klen, rec->val, rec->vlen);
+		w->len += need;
+		w->bcount++;
+		w->count++;
+		return 0;
+	}
 	if (w->failed)
 		return -1;
 	if (rec->klen > MR_REC_MAX || rec->vlen > MR_REC_MAX - rec->klen)
