@@ -13,6 +13,7 @@ SANFLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 
 TOOLS = mrmerge mrpartition
 LIB_OBJS = checksum.o hash.o merge.o order.o reader.o sync.o textfmt.o \
+	worker.o \
 	writer.o
 MAN1 = man/mrmerge.1 man/mrpartition.1
 MAN5 = man/mr-format.5
@@ -25,7 +26,7 @@ PROGS = $(TOOLS:%=$(BIN)/%) $(BUILD)/mrtest
 
 all: $(PROGS)
 
-$(BUILD)/%.o: lib/%.c lib/mr.h lib/frame.h
+$(BUILD)/%.o: lib/%.c lib/mr.h lib/frame.h lib/worker.h
 	@mkdir -p $(BUILD)
 	$(CC) $(CPPFLAGS) $(WARNFLAGS) $(CFLAGS) -c -o $@ $<
 

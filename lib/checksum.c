@@ -10,6 +10,7 @@
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <nmmintrin.h>
+#include <string.h>
 #define HAVE_SSE42_PATH 1
 #endif
 
@@ -60,16 +61,14 @@ crc_table(uint32_t c, const unsigned char *p, size_t len)
 }
 
 #ifdef HAVE_SSE42_PATH
+/* x86-64 only, so a plain load gives the little-endian word. */
 __attribute__((target("sse4.2"))) static uint32_t
 crc_sse42(uint32_t c, const unsigned char *p, size_t len)
 {
 	uint64_t c64 = c, w;
 
 	while (len >= 8) {
-		w = (uint64_t)p[0] | (uint64_t)p[1] << 8 |
-		    (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24 |
-		    (uint64_t)p[4] << 32 | (uint64_t)p[5] << 40 |
-		    (uint64_t)p[6] << 48 | (uint64_t)p[7] << 56;
+		memcpy(&w, p, 8);
 		c64 = _mm_crc32_u64(c64, w);
 		p += 8;
 		len -= 8;

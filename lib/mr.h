@@ -130,6 +130,13 @@ int mr_read(struct mr_reader *r, struct mr_rec *rec);
  */
 const unsigned char *mr_reader_meta(struct mr_reader *r, size_t *len);
 
+/*
+ * mr_reader_stable() is 1 when the next mr_read() on r will not move the
+ * bytes of the record it last gave (the next record of framed input is in
+ * the same block), so a caller may keep using them one call longer.
+ */
+int mr_reader_stable(const struct mr_reader *r);
+
 /* mr_reader_framed() is 1 when the input is framed, 0 for text. */
 int mr_reader_framed(const struct mr_reader *r);
 

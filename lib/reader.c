@@ -103,15 +103,17 @@ fill(struct mr_reader *r, size_t need)
 	ssize_t n;
 
 	while (r->end - r->pos < need && !r->eof) {
-		if (r->cap - r->pos < need || r->cap - r->end < READ_CHUNK / 4) {
+		/* move the unread bytes only when what is needed won't fit */
+		if (r->pos == r->end || r->cap - r->pos < need ||
+		    r->cap == r->end) {
 			memmove(r->buf, r->buf + r->pos, r->end - r->pos);
 			r->off += r->pos;
 			r->end -= r->pos;
 			r->pos = 0;
 		}
-		if (r->cap < need || r->cap - r->end < READ_CHUNK / 4) {
+		if (r->cap < need || r->cap == r->end) {
 			ncap = r->cap;
-			while (ncap < need || ncap - r->end < READ_CHUNK / 4)
+			while (ncap < need || ncap == r->end)
 				ncap *= 2;
 			if ((nbuf = realloc(r->buf, ncap + PAD)) == NULL)
 				return fail(r, "out of memory");
@@ -520,6 +522,12 @@ mr_reader_meta(struct mr_reader *r, size_t *len)
 {
 	*len = r->metalen;
 	return r->meta;
+}
+
+int
+mr_reader_stable(const struct mr_reader *r)
+{
+	return r->framed && r->bleft > 0;
 }
 
 int

@@ -1,5 +1,7 @@
 /*
- * writer.c: writing records as text lines or as one framed stream.
+ * writer.c: writing records as text lines or as one framed stream.  Each
+ * writer has two buffers: while the caller fills one, the background
+ * worker checksums and writes the other.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -10,15 +12,25 @@
 
 #include "mr.h"
 #include "frame.h"
+#include "worker.h"
 
 #define DEFAULT_BUFSIZE	(256 * 1024)
 #define MIN_BUFSIZE	4096
+
+/* A full buffer on its way to the file. */
+struct flush_job {
+	struct worker_job job;	/* first, so a worker_job * is a flush_job * */
+	int fd, framed, busy, err;
+	unsigned char *p;
+	size_t len, cap;
+};
 
 struct mr_writer {
 	int fd;
 	const char *name;
 	int text, failed, header_done;
 	struct mr_textfmt fmt;
+	struct flush_job spare;	/* the buffer not being filled */
 	unsigned char *buf;
 	size_t cap, len, limit;	/* framed: buf[0, MR_BLOCK_HDR) is reserved */
 	uint32_t bcount;	/* records in the block being built */
@@ -70,31 +82,100 @@ mr_writer_bufsize(struct mr_writer *w, size_t size)
 	w->limit = size < MIN_BUFSIZE ? MIN_BUFSIZE : size;
 }
 
-void
-mr_writer_free(struct mr_writer *w)
-{
-	if (w == NULL)
-		return;
-	free(w->buf);
-	free(w);
-}
-
+/* Returns 0, or the errno of the failed write. */
 static int
-write_all(struct mr_writer *w, const unsigned char *p, size_t len)
+write_raw(int fd, const unsigned char *p, size_t len)
 {
 	ssize_t n;
 
 	while (len > 0) {
-		n = write(w->fd, p, len);
+		n = write(fd, p, len);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			return fail(w, "write error: %s", strerror(errno));
+			return errno;
 		}
 		p += n;
 		len -= (size_t)n;
 	}
 	return 0;
+}
+
+static int
+write_all(struct mr_writer *w, const unsigned char *p, size_t len)
+{
+	int err;
+
+	if ((err = write_raw(w->fd, p, len)) != 0)
+		return fail(w, "write error: %s", strerror(err));
+	return 0;
+}
+
+/* Runs on the worker: checksums a block, then writes the buffer. */
+static void
+flush_run(struct worker_job *job)
+{
+	struct flush_job *f = (struct flush_job *)job;
+	size_t plen;
+
+	if (f->framed) {
+		plen = f->len - MR_BLOCK_HDR - 4;
+		put32(f->p + 17, mr_crc32c(0, f->p, MR_BLOCK_HDR - 4));
+		put32(f->p + MR_BLOCK_HDR + plen, mr_crc32c(0, f->p +
+		    MR_BLOCK_HDR, plen));
+	}
+	f->err = write_raw(f->fd, f->p, f->len);
+}
+
+/* Waits for the spare buffer's write; returns 0 or -1 if it failed. */
+static int
+spare_wait(struct mr_writer *w)
+{
+	if (!w->spare.busy)
+		return 0;
+	worker_wait(&w->spare.job);
+	w->spare.busy = 0;
+	if (w->spare.err != 0)
+		return fail(w, "write error: %s", strerror(w->spare.err));
+	return 0;
+}
+
+/*
+ * Hands the current buffer, len bytes, to the worker and makes the spare
+ * buffer current, once its own write is done.
+ */
+static int
+hand_off(struct mr_writer *w, size_t len)
+{
+	struct flush_job out;
+
+	if (spare_wait(w) < 0)
+		return -1;
+	out = w->spare;
+	w->spare.p = w->buf;
+	w->spare.cap = w->cap;
+	w->spare.len = len;
+	w->spare.fd = w->fd;
+	w->spare.framed = !w->text;
+	w->spare.err = 0;
+	w->spare.busy = 1;
+	w->spare.job.run = flush_run;
+	worker_submit(&w->spare.job);
+	w->buf = out.p;
+	w->cap = out.cap;
+	return 0;
+}
+
+void
+mr_writer_free(struct mr_writer *w)
+{
+	if (w == NULL)
+		return;
+	if (w->spare.busy)
+		worker_wait(&w->spare.job);
+	free(w->spare.p);
+	free(w->buf);
+	free(w);
 }
 
 static int
@@ -129,9 +210,7 @@ flush_block(struct mr_writer *w)
 	h[8] = FRAME_BLOCK;
 	put32(h + 9, w->bcount);
 	put32(h + 13, (uint32_t)plen);
-	put32(h + 17, mr_crc32c(0, h, MR_BLOCK_HDR - 4));
-	put32(w->buf + w->len, mr_crc32c(0, h + MR_BLOCK_HDR, plen));
-	if (write_all(w, w->buf, w->len + 4) < 0)
+	if (hand_off(w, w->len + 4) < 0)
 		return -1;
 	w->len = MR_BLOCK_HDR;
 	w->bcount = 0;
@@ -141,7 +220,7 @@ flush_block(struct mr_writer *w)
 static int
 flush_text(struct mr_writer *w)
 {
-	if (write_all(w, w->buf, w->len) < 0)
+	if (hand_off(w, w->len) < 0)
 		return -1;
 	w->len = 0;
 	return 0;
@@ -248,11 +327,14 @@ mr_writer_finish(struct mr_writer *w)
 
 	if (w->failed)
 		return -1;
-	if (w->text)
-		return w->len > 0 ? flush_text(w) : 0;
+	if (w->text) {
+		if (w->len > 0 && flush_text(w) < 0)
+			return -1;
+		return spare_wait(w);
+	}
 	if (w->buf == NULL && reserve(w, 0) < 0)
 		return -1;
-	if (flush_block(w) < 0)
+	if (flush_block(w) < 0 || spare_wait(w) < 0)
 		return -1;
 	memcpy(t, mr_sync, MR_SYNC_LEN);
 	t[8] = FRAME_TRAILER;

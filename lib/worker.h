@@ -1,0 +1,26 @@
+/*
+ * worker.h: one background thread, shared by the whole process, that runs
+ * jobs in the order they were submitted.  The writers use it to checksum
+ * and write full blocks while the caller goes on building the next one.
+ * Internal to libmr.
+ */
+#ifndef MR_WORKER_H
+#define MR_WORKER_H
+
+struct worker_job {
+	void (*run)(struct worker_job *);
+	struct worker_job *next;
+	int done;
+};
+
+/*
+ * worker_submit() queues j; j->run must be set.  If the thread cannot be
+ * started, j runs at once in the caller.  j must stay alive until
+ * worker_wait(j) returns.
+ */
+void worker_submit(struct worker_job *j);
+
+/* worker_wait() returns when j has run. */
+void worker_wait(struct worker_job *j);
+
+#endif
