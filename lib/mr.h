@@ -164,7 +164,10 @@ struct mr_writer;
  * keeps owning.  With text set, records are written as lines in fmt;
  * otherwise as one framed stream whose header carries the metalen bytes of
  * metadata at meta (copied).  name is used in error messages.  Nothing is
- * written before the first flush.  Returns NULL when out of memory or when
+ * written before mr_writer_begin() or the first full block.  Full blocks
+ * are checksummed and written by a background thread while the caller
+ * fills the next, so a write error may surface one call late, at the
+ * latest from mr_writer_finish().  Returns NULL when out of memory or when
  * metalen is over MR_META_MAX.
  */
 struct mr_writer *mr_writer_new(int fd, const char *name, int text,
@@ -204,7 +207,10 @@ uint64_t mr_writer_count(const struct mr_writer *w);
 /* mr_writer_errmsg() is the message of the last error, without newline. */
 const char *mr_writer_errmsg(const struct mr_writer *w);
 
-/* mr_writer_free() frees w without writing; it does not close fd. */
+/*
+ * mr_writer_free() frees w without writing more (it waits for a block
+ * already handed to the background thread); it does not close fd.
+ */
 void mr_writer_free(struct mr_writer *w);
 
 /* merge.c */
