@@ -109,6 +109,13 @@ struct mr_reader *mr_reader_new(int fd, const char *name,
     const struct mr_textfmt *fmt);
 
 /*
+ * mr_reader_bufsize() sets the size of the read buffer (default 2 MiB,
+ * at least 64 KiB); it grows when a block or a line needs more.  Tools
+ * with many inputs open make it smaller.  Call it before the first read.
+ */
+void mr_reader_bufsize(struct mr_reader *r, size_t size);
+
+/*
  * mr_reader_start() reads enough of the input to tell framed from text and,
  * for framed input, reads the stream header.  mr_read() calls it when the
  * caller has not.  Returns 0, or -1 on error (see mr_reader_errmsg()).

@@ -16,7 +16,8 @@
 #include <emmintrin.h>
 #endif
 
-#define READ_CHUNK	(1 << 20)
+#define DEFAULT_BUFSIZE	(2 << 20)
+#define MIN_BUFSIZE	(64 << 10)
 #define PAD		16	/* bytes past cap a vector load may touch */
 
 enum { IN_STREAM, AFTER_TRAILER };
@@ -66,11 +67,7 @@ mr_reader_new(int fd, const char *name, const struct mr_textfmt *fmt)
 
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return NULL;
-	r->cap = 2 * READ_CHUNK;
-	if ((r->buf = malloc(r->cap + PAD)) == NULL) {
-		free(r);
-		return NULL;
-	}
+	r->cap = DEFAULT_BUFSIZE;
 	r->fd = fd;
 	r->name = name;
 	r->fmt = *fmt;
@@ -79,6 +76,13 @@ mr_reader_new(int fd, const char *name, const struct mr_textfmt *fmt)
 	r->sepv = _mm_set1_epi8((char)fmt->sep);
 #endif
 	return r;
+}
+
+void
+mr_reader_bufsize(struct mr_reader *r, size_t size)
+{
+	if (r->buf == NULL)
+		r->cap = size < MIN_BUFSIZE ? MIN_BUFSIZE : size;
 }
 
 void
@@ -102,6 +106,8 @@ fill(struct mr_reader *r, size_t need)
 	size_t ncap;
 	ssize_t n;
 
+	if (r->buf == NULL && (r->buf = malloc(r->cap + PAD)) == NULL)
+		return fail(r, "out of memory");
 	while (r->end - r->pos < need && !r->eof) {
 		/* move the unread bytes only when what is needed won't fit */
 		if (r->pos == r->end || r->cap - r->pos < need ||

@@ -33,6 +33,13 @@ runs() {
 	sort -s -m -t "$TAB" -k1,1 run* | cmp - got
 }
 
+@test "a fan-in over the soft open file limit raises the limit" {
+	runs 300 3 35
+	ulimit -Sn 64
+	mrmerge --text run* > got
+	sort -s -m -t "$TAB" -k1,1 run* | cmp - got
+}
+
 @test "-r merges reverse-sorted inputs" {
 	runs 4 300 40 -r
 	mrmerge -r --text run0 run1 run2 run3 > got

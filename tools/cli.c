@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -272,13 +273,15 @@ check_meta(struct mr_reader *r, const unsigned char *meta, size_t len)
 }
 
 struct mr_reader *
-open_reader(const char *path, const struct mr_textfmt *fmt)
+open_reader(const char *path, const struct mr_textfmt *fmt, size_t bufsize)
 {
 	struct mr_reader *r;
 	const char *name = strcmp(path, "-") == 0 ? "stdin" : path;
 
 	if ((r = mr_reader_new(in_open(path), name, fmt)) == NULL)
 		die("out of memory");
+	if (bufsize > 0)
+		mr_reader_bufsize(r, bufsize);
 	if (mr_reader_start(r) < 0)
 		die("%s", mr_reader_errmsg(r));
 	return r;
@@ -309,4 +312,21 @@ close_reader(struct mr_reader *r)
 	mr_reader_free(r);
 	if (fd != STDIN_FILENO)
 		close(fd);
+}
+
+void
+want_open_files(long n)
+{
+	struct rlimit rl;
+	rlim_t need = (rlim_t)n + 16;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= need)
+		return;
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need)
+		die("%ld files need %lu open, over the limit of %lu", n,
+		    (unsigned long)need, (unsigned long)rl.rlim_max);
+	rl.rlim_cur = need;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		die("cannot raise the open file limit to %lu: %s",
+		    (unsigned long)need, strerror(errno));
 }

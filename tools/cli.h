@@ -84,10 +84,12 @@ int in_open(const char *path);
 void check_meta(struct mr_reader *r, const unsigned char *meta, size_t len);
 
 /*
- * open_reader() opens path and starts a reader on it with fmt, or dies
- * with the reader's message.
+ * open_reader() opens path and starts a reader on it with fmt and a read
+ * buffer of bufsize bytes (0 for the default), or dies with the reader's
+ * message.
  */
-struct mr_reader *open_reader(const char *path, const struct mr_textfmt *fmt);
+struct mr_reader *open_reader(const char *path, const struct mr_textfmt *fmt,
+    size_t bufsize);
 
 /*
  * open_writer() makes a writer to the output o, framed unless text is set
@@ -96,6 +98,12 @@ struct mr_reader *open_reader(const char *path, const struct mr_textfmt *fmt);
  */
 struct mr_writer *open_writer(struct outfile *o, int text,
     const struct mr_textfmt *fmt, const unsigned char *meta, size_t metalen);
+
+/*
+ * want_open_files() raises the soft limit on open files to n plus a few,
+ * or dies naming the limit.
+ */
+void want_open_files(long n);
 
 /* close_reader() frees r and closes its descriptor unless it is stdin. */
 void close_reader(struct mr_reader *r);

@@ -9,6 +9,9 @@
 
 #include "cli.h"
 
+#define READ_BUDGET	(128 << 20)	/* bytes of read buffers in all */
+#define READ_BUFSIZE	(2 << 20)	/* for each of a few inputs */
+
 static const char usage_text[] =
     "usage: mrmerge [-nrz] [--text] [--values] [-o FILE] [-t SEP] "
     "[FILE ...]\n";
@@ -46,7 +49,7 @@ main(int argc, char *argv[])
 	struct outfile out;
 	const unsigned char *meta = NULL;
 	const char *output = "-";
-	size_t metalen = 0;
+	size_t metalen = 0, bufsize;
 	int c, i, rc, text = 0, nstdin = 0;
 
 	cli_init("mrmerge");
@@ -94,9 +97,13 @@ main(int argc, char *argv[])
 		if (strcmp(argv[i], "-") == 0 && ++nstdin > 1)
 			usage_error(usage_text, "standard input named twice");
 
+	want_open_files(argc);
+	bufsize = READ_BUDGET / (size_t)argc;
+	if (bufsize > READ_BUFSIZE)
+		bufsize = READ_BUFSIZE;
 	in = xmalloc((size_t)argc * sizeof(*in));
 	for (i = 0; i < argc; i++) {
-		in[i] = open_reader(argv[i], &fmt);
+		in[i] = open_reader(argv[i], &fmt, bufsize);
 		if (i > 0)
 			check_meta(in[i], meta, metalen);
 		else

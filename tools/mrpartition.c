@@ -2,9 +2,6 @@
  * mrpartition: route records to N outputs by the hash of their key, or by
  * sampled split points for a total order.
  */
-#include <sys/resource.h>
-
-#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,7 +109,7 @@ open_input(const char *path, int first, unsigned char *meta, size_t *metalen)
 	struct mr_reader *r;
 	const unsigned char *m;
 
-	r = open_reader(path, &fmt);
+	r = open_reader(path, &fmt, 0);
 	if (first) {
 		m = mr_reader_meta(r, metalen);
 		memcpy(meta, m, *metalen);
@@ -182,7 +179,7 @@ load_points(const char *path, long n, size_t *npoints)
 	int rc;
 
 	pts = xmalloc((size_t)n * sizeof(*pts));
-	r = open_reader(path, &fmt);
+	r = open_reader(path, &fmt, 0);
 	while ((rc = mr_read(r, &rec)) > 0) {
 		if (np == (size_t)n - 1)
 			die("%s: more than %ld split points for %ld partitions",
@@ -216,24 +213,6 @@ range_part(const struct key *pts, size_t np, const unsigned char *key,
 	return lo;
 }
 
-/* Raises the open file limit to what n outputs need, or dies. */
-static void
-want_files(long n)
-{
-	struct rlimit rl;
-	rlim_t need = (rlim_t)n + 16;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= need)
-		return;
-	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need)
-		die("%ld partitions need %lu open files, over the limit of %lu",
-		    n, (unsigned long)need, (unsigned long)rl.rlim_max);
-	rl.rlim_cur = need;
-	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
-		die("cannot raise the open file limit to %lu: %s",
-		    (unsigned long)need, strerror(errno));
-}
-
 static void
 partition(char **files, int nfiles, long n, const char *template,
     long fields, const char *points_file, int text)
@@ -248,7 +227,7 @@ partition(char **files, int nfiles, long n, const char *template,
 	long i;
 	int f, rc;
 
-	want_files(n);
+	want_open_files(n);
 	if (points_file != NULL)
 		pts = load_points(points_file, n, &np);
 	r = open_input(files[0], 1, meta, &metalen);
