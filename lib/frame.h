@@ -52,6 +52,31 @@ put64(unsigned char *p, uint64_t v)
 }
 
 /*
+ * get_varint() decodes the unsigned LEB128 number at *pp, of at most
+ * VARINT_MAX bytes before end, into *out and moves *pp past it.  Returns
+ * 0, or -1 when the number is cut short or too long.
+ */
+static inline int
+get_varint(const unsigned char **pp, const unsigned char *end, size_t *out)
+{
+	const unsigned char *p = *pp;
+	size_t v = 0;
+	int shift;
+
+	for (shift = 0; shift < 7 * VARINT_MAX; shift += 7) {
+		if (p >= end)
+			return -1;
+		v |= (size_t)(*p & 0x7f) << shift;
+		if ((*p++ & 0x80) == 0) {
+			*pp = p;
+			*out = v;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/*
  * frame_check() looks at the frame that starts at p, of which avail bytes
  * are at hand.  Returns the frame's header length when the sync marker, a
  * known type and the header checksum hold; 0 when more bytes are needed

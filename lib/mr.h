@@ -144,6 +144,15 @@ const unsigned char *mr_reader_meta(struct mr_reader *r, size_t *len);
  */
 int mr_reader_stable(const struct mr_reader *r);
 
+/*
+ * mr_reader_raw() sets *p and *len to the encoded bytes (lengths, key and
+ * value) of the record last read from framed input, valid as that record
+ * is, and returns 1; it returns 0 for text input.  With mr_write_raw() a
+ * tool copies a record from framed input to framed output in one piece.
+ */
+int mr_reader_raw(const struct mr_reader *r, const unsigned char **p,
+    size_t *len);
+
 /* mr_reader_framed() is 1 when the input is framed, 0 for text. */
 int mr_reader_framed(const struct mr_reader *r);
 
@@ -200,6 +209,12 @@ int mr_writer_begin(struct mr_writer *w);
  * record over MR_REC_MAX.
  */
 int mr_write(struct mr_writer *w, const struct mr_rec *rec);
+
+/*
+ * mr_write_raw() appends one record given in its encoded form, as
+ * mr_reader_raw() returns it.  Returns 0 or -1.
+ */
+int mr_write_raw(struct mr_writer *w, const unsigned char *p, size_t len);
 
 /*
  * mr_writer_finish() writes what is buffered and, for framed output, the

@@ -35,6 +35,7 @@ struct mr_reader {
 	size_t metalen;
 	uint64_t stream_count;	/* records of the current stream */
 	const unsigned char *bp, *bend;	/* records left in the block */
+	const unsigned char *raw;	/* the last record, encoded */
 	uint32_t bleft;
 	uint64_t block_off;
 	uint64_t count;
@@ -453,26 +454,6 @@ next_block(struct mr_reader *r)
 }
 
 static int
-varint(const unsigned char **pp, const unsigned char *end, size_t *out)
-{
-	const unsigned char *p = *pp;
-	size_t v = 0;
-	int shift;
-
-	for (shift = 0; shift < 7 * VARINT_MAX; shift += 7) {
-		if (p >= end)
-			return -1;
-		v |= (size_t)(*p & 0x7f) << shift;
-		if ((*p++ & 0x80) == 0) {
-			*pp = p;
-			*out = v;
-			return 0;
-		}
-	}
-	return -1;
-}
-
-static int
 read_framed(struct mr_reader *r, struct mr_rec *rec)
 {
 	const unsigned char *p;
@@ -483,13 +464,13 @@ read_framed(struct mr_reader *r, struct mr_rec *rec)
 		if ((rc = next_block(r)) <= 0)
 			return rc;
 	}
-	p = r->bp;
+	p = r->raw = r->bp;
 	if (p < r->bend && *p < 0x80 && p + 1 < r->bend && p[1] < 0x80) {
 		klen = p[0];
 		vlen = p[1];
 		p += 2;
-	} else if (varint(&p, r->bend, &klen) < 0 ||
-	    varint(&p, r->bend, &vlen) < 0 || klen > MR_REC_MAX ||
+	} else if (get_varint(&p, r->bend, &klen) < 0 ||
+	    get_varint(&p, r->bend, &vlen) < 0 || klen > MR_REC_MAX ||
 	    vlen > MR_REC_MAX - klen)
 		return fail(r, "corrupt record length in block at byte %llu",
 		    (unsigned long long)r->block_off);
@@ -528,6 +509,17 @@ mr_reader_meta(struct mr_reader *r, size_t *len)
 {
 	*len = r->metalen;
 	return r->meta;
+}
+
+int
+mr_reader_raw(const struct mr_reader *r, const unsigned char **p,
+    size_t *len)
+{
+	if (!r->framed)
+		return 0;
+	*p = r->raw;
+	*len = (size_t)(r->bp - r->raw);
+	return 1;
 }
 
 int

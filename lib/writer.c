@@ -321,6 +321,37 @@ mr_write(struct mr_writer *w, const struct mr_rec *rec)
 }
 
 int
+mr_write_raw(struct mr_writer *w, const unsigned char *p, size_t len)
+{
+	const unsigned char *end = p + len;
+	struct mr_rec rec;
+
+	if (w->failed)
+		return -1;
+	if (w->text) {
+		if (get_varint(&p, end, &rec.klen) < 0 ||
+		    get_varint(&p, end, &rec.vlen) < 0 ||
+		    rec.klen + rec.vlen != (size_t)(end - p))
+			return fail(w, "bad encoded record");
+		rec.key = p;
+		rec.val = p + rec.klen;
+		return mr_write(w, &rec);
+	}
+	if (w->len + len > w->limit || w->len + len + 4 > w->cap) {
+		if (len > MR_REC_MAX + 2 * VARINT_MAX)
+			return fail(w, "record of %zu bytes over the limit of "
+			    "%lu", len, MR_REC_MAX);
+		if (reserve(w, len) < 0)
+			return -1;
+	}
+	memcpy(w->buf + w->len, p, len);
+	w->len += len;
+	w->bcount++;
+	w->count++;
+	return 0;
+}
+
+int
 mr_writer_finish(struct mr_writer *w)
 {
 	unsigned char t[MR_TRAILER_LEN];

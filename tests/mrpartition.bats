@@ -176,9 +176,10 @@ input() {
 	done
 	[ "$(find . -name '.p*' | wc -l)" -eq 3 ]
 	kill -TERM "$pid"
-	run wait "$pid"
+	rc=0
+	wait "$pid" || rc=$?
 	exec 5>&-
-	[ "$status" -eq 143 ]
+	[ "$rc" -eq 143 ]
 	no_temps .
 	[ ! -e p0 ]
 }

@@ -49,7 +49,8 @@ main(int argc, char *argv[])
 	struct outfile out;
 	const unsigned char *meta = NULL;
 	const char *output = "-";
-	size_t metalen = 0, bufsize;
+	const unsigned char *raw;
+	size_t metalen = 0, bufsize, rawlen, src;
 	int c, i, rc, text = 0, nstdin = 0;
 
 	cli_init("mrmerge");
@@ -113,9 +114,14 @@ main(int argc, char *argv[])
 	w = open_writer(&out, text, &fmt, meta, metalen);
 	if ((m = mr_merge_new(in, (size_t)argc, &order)) == NULL)
 		die("out of memory");
-	while ((rc = mr_merge_next(m, &rec, NULL)) > 0)
-		if (mr_write(w, &rec) < 0)
+	while ((rc = mr_merge_next(m, &rec, &src)) > 0) {
+		if (mr_reader_raw(in[src], &raw, &rawlen))
+			rc = mr_write_raw(w, raw, rawlen);
+		else
+			rc = mr_write(w, &rec);
+		if (rc < 0)
 			die("%s", mr_writer_errmsg(w));
+	}
 	if (rc < 0)
 		die("%s", mr_merge_errmsg(m));
 	if (mr_writer_finish(w) < 0)

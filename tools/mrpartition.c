@@ -224,6 +224,7 @@ partition(char **files, int nfiles, long n, const char *template,
 	struct key *pts = NULL;
 	struct mr_rec rec;
 	size_t np = 0, metalen = 0, bufsize, p;
+	uint64_t h, mask = (n & (n - 1)) == 0 ? (uint64_t)n - 1 : 0;
 	long i;
 	int f, rc;
 
@@ -247,10 +248,13 @@ partition(char **files, int nfiles, long n, const char *template,
 		while ((rc = mr_read(r, &rec)) > 0) {
 			if (pts != NULL)
 				p = range_part(pts, np, rec.key, rec.klen);
-			else
-				p = (size_t)(mr_hash64(rec.key, fields ?
-				    mr_key_fields(rec.key, rec.klen, fmt.sep,
-				    fields) : rec.klen) % (uint64_t)n);
+			else {
+				h = mr_hash64(rec.key, fields ? mr_key_fields(
+				    rec.key, rec.klen, fmt.sep, fields) :
+				    rec.klen);
+				/* a division costs more than the hash */
+				p = (size_t)(mask ? h & mask : h % (uint64_t)n);
+			}
 			if (mr_write(ws[p], &rec) < 0)
 				die("%s", mr_writer_errmsg(ws[p]));
 		}
