@@ -192,6 +192,22 @@ load test_helper
 	[ -z "$output" ]
 }
 
+@test "the checksum is CRC-32C at every length and split" {
+	run -0 mrtest crc
+	[ "$output" = "crc ok" ]
+}
+
+@test "a flipped byte deep inside a large block is an error" {
+	awk 'BEGIN { for (i = 0; i < 20000; i++) printf "key%06d\tvalue %d\n", i, i }' > in.txt
+	frame in.txt big.mr
+	for off in 5000 20000 100000 200000; do
+		cp big.mr bad.mr
+		flip bad.mr "$off"
+		run -1 --separate-stderr mrmerge -o /dev/null bad.mr
+		[ "$stderr" = "mrmerge: bad.mr: bad block checksum at byte 17" ]
+	done
+}
+
 @test "the sync marker finds every frame boundary from any offset" {
 	run -0 mrtest sync s.mr
 	[[ "$output" == *"every offset checked" ]]

@@ -8,6 +8,7 @@
  *   mrtest dump                           stdin's records as hex lines
  *   mrtest craft KIND                     an invalid stream, stdout
  *   mrtest sync FILE                      writes FILE, checks every offset
+ *   mrtest crc                            mr_crc32c() against a bitwise CRC
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -265,6 +266,49 @@ sync_check(const char *path)
 	return nstarts > 20 ? 0 : 1;
 }
 
+/* CRC-32C one bit at a time, the definition itself. */
+static uint32_t
+crc_bitwise(const unsigned char *p, size_t len)
+{
+	uint32_t c = 0xFFFFFFFFU;
+	int k;
+
+	while (len-- > 0) {
+		c ^= *p++;
+		for (k = 0; k < 8; k++)
+			c = (c >> 1) ^ (0x82F63B78U & (0U - (c & 1)));
+	}
+	return ~c;
+}
+
+static int
+crc_check(void)
+{
+	static unsigned char buf[100000];
+	size_t i, len, split;
+	uint32_t want, got;
+
+	seed = 42;
+	for (i = 0; i < sizeof(buf); i++)
+		buf[i] = (unsigned char)rnd();
+	if (mr_crc32c(0, "123456789", 9) != 0xE3069283U) {
+		printf("check value: %08x\n", mr_crc32c(0, "123456789", 9));
+		return 1;
+	}
+	for (len = 0; len <= sizeof(buf); len += len < 64 ? 1 : 997) {
+		want = crc_bitwise(buf, len);
+		split = len / 3;
+		got = mr_crc32c(mr_crc32c(0, buf, split), buf + split,
+		    len - split);
+		if (mr_crc32c(0, buf, len) != want || got != want) {
+			printf("length %zu: %08x, want %08x\n", len, got, want);
+			return 1;
+		}
+	}
+	printf("crc ok\n");
+	return 0;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -276,7 +320,9 @@ main(int argc, char *argv[])
 		return craft(argv[2]);
 	if (argc == 3 && strcmp(argv[1], "sync") == 0)
 		return sync_check(argv[2]);
+	if (argc == 2 && strcmp(argv[1], "crc") == 0)
+		return crc_check();
 	fputs("usage: mrtest gen SEED COUNT MAXLEN [META] | dump | "
-	    "craft KIND | sync FILE\n", stderr);
+	    "craft KIND | sync FILE | crc\n", stderr);
 	return 2;
 }
