@@ -262,6 +262,46 @@ const char *mr_merge_errmsg(const struct mr_merge *m);
 /* mr_merge_free() frees m, not the readers. */
 void mr_merge_free(struct mr_merge *m);
 
+/* sortbuf.c */
+
+struct mr_sortbuf;
+
+/*
+ * mr_sortbuf_new() makes an empty in-memory sort buffer for order o that
+ * holds records up to budget bytes (record bytes plus 24 bytes a record,
+ * 48 with -n).  Returns NULL when out of memory.
+ */
+struct mr_sortbuf *mr_sortbuf_new(const struct mr_order *o, size_t budget);
+
+/*
+ * mr_sortbuf_add() copies rec into b.  Returns 0, 1 when b is full (rec
+ * not added; an empty buffer takes any one record, however large), or -1
+ * when out of memory.
+ */
+int mr_sortbuf_add(struct mr_sortbuf *b, const struct mr_rec *rec);
+
+/*
+ * mr_sortbuf_sort() sorts the records of b, stably (equal records keep
+ * the order they were added in), on up to threads threads.  Returns 0, or
+ * -1 when out of memory.
+ */
+int mr_sortbuf_sort(struct mr_sortbuf *b, int threads);
+
+/* mr_sortbuf_count() is the number of records in b. */
+size_t mr_sortbuf_count(const struct mr_sortbuf *b);
+
+/*
+ * mr_sortbuf_get() points rec at the i-th record of b, in sorted order
+ * after mr_sortbuf_sort(), valid until b is cleared or freed.
+ */
+void mr_sortbuf_get(const struct mr_sortbuf *b, size_t i, struct mr_rec *rec);
+
+/* mr_sortbuf_clear() empties b, keeping its memory. */
+void mr_sortbuf_clear(struct mr_sortbuf *b);
+
+/* mr_sortbuf_free() frees b and its records. */
+void mr_sortbuf_free(struct mr_sortbuf *b);
+
 /* sync.c */
 
 /*
@@ -287,6 +327,14 @@ int mr_parse_sep(const char *arg, unsigned char *sep);
  * Returns 0, or -1 when arg is not such a number.
  */
 int mr_parse_count(const char *arg, long min, long max, long *out);
+
+/*
+ * mr_parse_size() parses a memory size as GNU sort's -S does: a positive
+ * decimal number with an optional suffix, b for bytes, K (the default),
+ * M, G or T for powers of 1024, or % of physical memory.  Returns 0, or
+ * -1 when arg is not such a size.
+ */
+int mr_parse_size(const char *arg, size_t *out);
 
 /*
  * mr_key_fields() returns the length of the prefix of key made of its

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "mr.h"
 
@@ -57,4 +58,52 @@ mr_key_fields(const unsigned char *key, size_t klen, unsigned char sep,
 		p = s + 1;
 	}
 	return klen;
+}
+
+int
+mr_parse_size(const char *arg, size_t *out)
+{
+	unsigned long long v, unit = 1024;
+	long pages, pagesize;
+	char *end;
+
+	if (arg[0] < '0' || arg[0] > '9')
+		return -1;
+	errno = 0;
+	v = strtoull(arg, &end, 10);
+	if (errno != 0)
+		return -1;
+	switch (*end) {
+	case '\0':
+	case 'K': case 'k':
+		break;
+	case 'b':
+		unit = 1;
+		break;
+	case 'M': case 'm':
+		unit = 1ULL << 20;
+		break;
+	case 'G': case 'g':
+		unit = 1ULL << 30;
+		break;
+	case 'T': case 't':
+		unit = 1ULL << 40;
+		break;
+	case '%':
+		pages = sysconf(_SC_PHYS_PAGES);
+		pagesize = sysconf(_SC_PAGESIZE);
+		if (pages <= 0 || pagesize <= 0 || v > 100)
+			return -1;
+		unit = (unsigned long long)pages * (unsigned long long)pagesize
+		    / 100;
+		break;
+	default:
+		return -1;
+	}
+	if (*end != '\0' && end[1] != '\0')
+		return -1;
+	if (v == 0 || v > (unsigned long long)SIZE_MAX / unit)
+		return -1;
+	*out = (size_t)(v * unit);
+	return 0;
 }

@@ -4,6 +4,7 @@
  */
 #include <pthread.h>
 #include <stddef.h>
+#include <stdlib.h>
 
 #include "worker.h"
 
@@ -77,4 +78,48 @@ worker_wait(struct worker_job *j)
 	while (!j->done)
 		pthread_cond_wait(&finished, &lock);
 	pthread_mutex_unlock(&lock);
+}
+
+struct par_thread {
+	pthread_t t;
+	void (*fn)(void *, int);
+	void *arg;
+	int i, started;
+};
+
+static void *
+par_main(void *p)
+{
+	struct par_thread *t = p;
+
+	t->fn(t->arg, t->i);
+	return NULL;
+}
+
+void
+worker_parallel(int n, void (*fn)(void *, int), void *arg)
+{
+	struct par_thread *t;
+	int i;
+
+	if (n <= 1 || (t = calloc((size_t)n, sizeof(*t))) == NULL) {
+		for (i = 0; i < n; i++)
+			fn(arg, i);
+		return;
+	}
+	for (i = 1; i < n; i++) {
+		t[i].fn = fn;
+		t[i].arg = arg;
+		t[i].i = i;
+		t[i].started = pthread_create(&t[i].t, NULL, par_main,
+		    &t[i]) == 0;
+	}
+	fn(arg, 0);
+	for (i = 1; i < n; i++) {
+		if (t[i].started)
+			pthread_join(t[i].t, NULL);
+		else
+			fn(arg, i);
+	}
+	free(t);
 }

@@ -23,4 +23,11 @@ void worker_submit(struct worker_job *j);
 /* worker_wait() returns when j has run. */
 void worker_wait(struct worker_job *j);
 
+/*
+ * worker_parallel() runs fn(arg, i) for i from 0 to n-1, each in a thread
+ * of its own (i = 0 in the caller's), and returns when all have returned.
+ * If a thread cannot be started, its share runs in the caller.
+ */
+void worker_parallel(int n, void (*fn)(void *, int), void *arg);
+
 #endif

@@ -1,0 +1,487 @@
+/*
+ * sortbuf.c: records held in memory and sorted there, the in-memory half
+ * of mrsort.  Record bytes go to one arena; the sort moves 24-byte entries
+ * (the key's first 8 bytes as a big-endian integer, the record's arena
+ * offset and its lengths), never records.  Bytewise order is an MSD radix
+ * sort on those 8 bytes, then comparisons within groups that share them;
+ * -n is a merge sort.  The arena offset grows with input order, so ties
+ * broken by it make every sort stable.
+ *
+ * The arena and the entries are reserved whole at the budget with mmap,
+ * so they never move and only the pages written become resident; where
+ * Linux offers it they ask for huge pages, since faulting in 4 KiB pages
+ * one by one costs more than the sort.
+ */
+#define _DEFAULT_SOURCE		/* MAP_ANONYMOUS, madvise */
+#include <sys/mman.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "mr.h"
+#include "worker.h"
+
+#define SMALL		24	/* groups this small are insertion sorted */
+#define PAR_MIN		50000	/* fewer entries than this use one thread */
+
+struct entry {
+	uint64_t prefix;	/* key bytes 0-7, big-endian, inverted for -r */
+	uint64_t off;		/* of key then value in the arena */
+	uint32_t klen, vlen;
+};
+
+struct mr_sortbuf {
+	struct mr_order order;
+	uint64_t flip;
+	size_t budget;
+	unsigned char *arena;
+	size_t alen, acap;
+	struct entry *ent;
+	size_t n, ecap;
+};
+
+/* Reserves len bytes of address space; NULL on failure. */
+static void *
+reserve(size_t len)
+{
+	void *p;
+	int flags = MAP_PRIVATE | MAP_ANONYMOUS;
+
+#ifdef MAP_NORESERVE
+	flags |= MAP_NORESERVE;
+#endif
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, flags, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+#ifdef MADV_HUGEPAGE
+	madvise(p, len, MADV_HUGEPAGE);
+#endif
+	return p;
+}
+
+struct mr_sortbuf *
+mr_sortbuf_new(const struct mr_order *o, size_t budget)
+{
+	struct mr_sortbuf *b;
+
+	if ((b = calloc(1, sizeof(*b))) == NULL)
+		return NULL;
+	b->order = *o;
+	b->flip = o->reverse ? ~(uint64_t)0 : 0;
+	b->budget = budget;
+	b->acap = budget;
+	b->ecap = budget / sizeof(struct entry) + 1;
+	b->arena = reserve(b->acap);
+	b->ent = reserve(b->ecap * sizeof(struct entry));
+	if (b->arena == NULL || b->ent == NULL) {
+		mr_sortbuf_free(b);
+		return NULL;
+	}
+	return b;
+}
+
+void
+mr_sortbuf_free(struct mr_sortbuf *b)
+{
+	if (b == NULL)
+		return;
+	if (b->arena != NULL)
+		munmap(b->arena, b->acap);
+	if (b->ent != NULL)
+		munmap(b->ent, b->ecap * sizeof(struct entry));
+	free(b);
+}
+
+void
+mr_sortbuf_clear(struct mr_sortbuf *b)
+{
+	b->alen = 0;
+	b->n = 0;
+}
+
+size_t
+mr_sortbuf_count(const struct mr_sortbuf *b)
+{
+	return b->n;
+}
+
+/* Bytes held for n entries and alen arena bytes, as the budget counts. */
+static size_t
+held(const struct mr_sortbuf *b, size_t n, size_t alen)
+{
+	size_t per = sizeof(struct entry) * (b->order.numeric ? 2 : 1);
+
+	return n * per + alen;
+}
+
+static uint64_t
+prefix_of(const unsigned char *k, size_t len)
+{
+	unsigned char b[8] = { 0 };
+
+	memcpy(b, k, len < 8 ? len : 8);
+	return (uint64_t)b[0] << 56 | (uint64_t)b[1] << 48 |
+	    (uint64_t)b[2] << 40 | (uint64_t)b[3] << 32 |
+	    (uint64_t)b[4] << 24 | (uint64_t)b[5] << 16 |
+	    (uint64_t)b[6] << 8 | (uint64_t)b[7];
+}
+
+int
+mr_sortbuf_add(struct mr_sortbuf *b, const struct mr_rec *rec)
+{
+	size_t len = rec->klen + rec->vlen;
+	struct entry *e;
+	unsigned char *p;
+
+	if (b->n > 0 && (held(b, b->n + 1, b->alen + len) > b->budget ||
+	    b->n == b->ecap))
+		return 1;
+	if (b->n == 0 && len > b->acap) {
+		/* one record larger than the budget: an arena to fit */
+		if ((p = reserve(len)) == NULL)
+			return -1;
+		munmap(b->arena, b->acap);
+		b->arena = p;
+		b->acap = len;
+	}
+	e = &b->ent[b->n++];
+	e->prefix = prefix_of(rec->key, rec->klen) ^ b->flip;
+	e->off = b->alen;
+	e->klen = (uint32_t)rec->klen;
+	e->vlen = (uint32_t)rec->vlen;
+	memcpy(b->arena + b->alen, rec->key, rec->klen);
+	memcpy(b->arena + b->alen + rec->klen, rec->val, rec->vlen);
+	b->alen += len;
+	return 0;
+}
+
+static int
+bytecmp(const unsigned char *a, size_t alen, const unsigned char *b,
+    size_t blen)
+{
+	int c = memcmp(a, b, alen < blen ? alen : blen);
+
+	return c != 0 ? c : (alen > blen) - (alen < blen);
+}
+
+/* The full order of two entries: key, value if asked, input position. */
+static int
+entry_cmp(const struct mr_sortbuf *b, const struct entry *x,
+    const struct entry *y)
+{
+	const unsigned char *kx = b->arena + x->off, *ky = b->arena + y->off;
+	int c;
+
+	if (b->order.numeric) {
+		c = mr_keycmp(&b->order, kx, x->klen, ky, y->klen);
+	} else {
+		if (x->prefix != y->prefix)
+			return x->prefix < y->prefix ? -1 : 1;
+		c = bytecmp(kx, x->klen, ky, y->klen);
+		if (b->order.reverse)
+			c = -c;
+	}
+	if (c == 0 && b->order.values) {
+		c = bytecmp(kx + x->klen, x->vlen, ky + y->klen, y->vlen);
+		if (b->order.reverse)
+			c = -c;
+	}
+	if (c != 0)
+		return c;
+	return (x->off > y->off) - (x->off < y->off);
+}
+
+static void
+insertion_sort(const struct mr_sortbuf *b, struct entry *a, size_t n)
+{
+	struct entry t;
+	size_t i, j;
+
+	for (i = 1; i < n; i++) {
+		t = a[i];
+		for (j = i; j > 0 && entry_cmp(b, &t, &a[j - 1]) < 0; j--)
+			a[j] = a[j - 1];
+		a[j] = t;
+	}
+}
+
+/* Merges the sorted halves a[0, h) and a[h, n) through tmp. */
+static void
+merge_halves(const struct mr_sortbuf *b, struct entry *a, struct entry *tmp,
+    size_t h, size_t n)
+{
+	size_t i = 0, j = h, k = 0;
+
+	while (i < h && j < n)
+		tmp[k++] = entry_cmp(b, &a[j], &a[i]) < 0 ? a[j++] : a[i++];
+	while (i < h)
+		tmp[k++] = a[i++];
+	memcpy(a, tmp, k * sizeof(*a));
+}
+
+/* Sorts a[0, n) by comparison, with tmp[0, n) as scratch. */
+static void
+merge_sort(const struct mr_sortbuf *b, struct entry *a, struct entry *tmp,
+    size_t n)
+{
+	size_t h = n / 2;
+
+	if (n <= SMALL) {
+		insertion_sort(b, a, n);
+		return;
+	}
+	merge_sort(b, a, tmp, h);
+	merge_sort(b, a + h, tmp + h, n - h);
+	if (entry_cmp(b, &a[h - 1], &a[h]) > 0)
+		merge_halves(b, a, tmp, h, n);
+}
+
+static void
+swap(struct entry *x, struct entry *y)
+{
+	struct entry t = *x;
+
+	*x = *y;
+	*y = t;
+}
+
+static void
+sift_down(const struct mr_sortbuf *b, struct entry *a, size_t i, size_t n)
+{
+	size_t c;
+
+	while ((c = 2 * i + 1) < n) {
+		if (c + 1 < n && entry_cmp(b, &a[c], &a[c + 1]) < 0)
+			c++;
+		if (entry_cmp(b, &a[i], &a[c]) >= 0)
+			return;
+		swap(&a[i], &a[c]);
+		i = c;
+	}
+}
+
+static void
+heap_sort(const struct mr_sortbuf *b, struct entry *a, size_t n)
+{
+	size_t i;
+
+	for (i = n / 2; i-- > 0;)
+		sift_down(b, a, i, n);
+	for (i = n; i-- > 1;) {
+		swap(&a[0], &a[i]);
+		sift_down(b, a, 0, i);
+	}
+}
+
+static int
+depth_limit(size_t n)
+{
+	int d = 0;
+
+	while (n > 1) {
+		n >>= 1;
+		d++;
+	}
+	return 2 * d;
+}
+
+/*
+ * In-place quicksort, heapsort past the depth limit, for groups whose
+ * prefixes are all equal; the order is total, so stability is no issue.
+ */
+static void
+quick_sort(const struct mr_sortbuf *b, struct entry *a, size_t n, int depth)
+{
+	size_t i, j, m;
+
+	while (n > SMALL) {
+		if (depth-- == 0) {
+			heap_sort(b, a, n);
+			return;
+		}
+		m = n / 2;
+		if (entry_cmp(b, &a[m], &a[0]) < 0)
+			swap(&a[m], &a[0]);
+		if (entry_cmp(b, &a[n - 1], &a[0]) < 0)
+			swap(&a[n - 1], &a[0]);
+		if (entry_cmp(b, &a[n - 1], &a[m]) < 0)
+			swap(&a[n - 1], &a[m]);
+		swap(&a[m], &a[n - 2]);	/* the median of three as pivot */
+		for (i = 0, j = n - 2;;) {
+			while (entry_cmp(b, &a[++i], &a[n - 2]) < 0)
+				;
+			while (entry_cmp(b, &a[--j], &a[n - 2]) > 0)
+				;
+			if (i >= j)
+				break;
+			swap(&a[i], &a[j]);
+		}
+		swap(&a[i], &a[n - 2]);
+		if (i < n - i) {
+			quick_sort(b, a, i, depth);
+			a += i + 1;
+			n -= i + 1;
+		} else {
+			quick_sort(b, a + i + 1, n - i - 1, depth);
+			n = i;
+		}
+	}
+	insertion_sort(b, a, n);
+}
+
+/*
+ * One in-place MSD radix pass on byte d of the prefixes (0 is the most
+ * significant): afterwards a is grouped by that byte, count[c] entries
+ * with byte c, in byte order.
+ */
+static void
+radix_pass(struct entry *a, size_t n, int d, size_t count[256])
+{
+	size_t start[256], next[256], pos, i;
+	int shift = 56 - 8 * d, c, tc;
+	struct entry t, u;
+
+	memset(count, 0, 256 * sizeof(count[0]));
+	for (i = 0; i < n; i++)
+		count[(a[i].prefix >> shift) & 0xff]++;
+	for (pos = 0, c = 0; c < 256; c++) {
+		start[c] = next[c] = pos;
+		pos += count[c];
+	}
+	for (c = 0; c < 256; c++) {
+		while (next[c] < start[c] + count[c]) {
+			t = a[next[c]];
+			while ((tc = (int)((t.prefix >> shift) & 0xff)) != c) {
+				u = a[next[tc]];
+				a[next[tc]++] = t;
+				t = u;
+			}
+			a[next[c]++] = t;
+		}
+	}
+}
+
+/*
+ * MSD radix sort from byte d on; groups equal in all 8 bytes, and small
+ * groups, are sorted by comparison.
+ */
+static void
+radix_sort(const struct mr_sortbuf *b, struct entry *a, size_t n, int d)
+{
+	size_t count[256], start = 0;
+	int c;
+
+	if (n <= SMALL) {
+		insertion_sort(b, a, n);
+		return;
+	}
+	if (d == 8) {
+		quick_sort(b, a, n, depth_limit(n));
+		return;
+	}
+	radix_pass(a, n, d, count);
+	for (c = 0; c < 256; c++) {
+		if (count[c] > 1)
+			radix_sort(b, a + start, count[c], d + 1);
+		start += count[c];
+	}
+}
+
+struct task {
+	const struct mr_sortbuf *b;
+	struct entry *a, *tmp;
+	size_t n;
+};
+
+struct par {
+	struct task task[256];
+	int ntasks, nthreads;
+};
+
+static void
+run_task(const struct task *t)
+{
+	if (t->tmp != NULL)
+		merge_sort(t->b, t->a, t->tmp, t->n);
+	else
+		radix_sort(t->b, t->a, t->n, 1);
+}
+
+/* Thread i takes the tasks i, i + nthreads, ... (largest first). */
+static void
+par_main(void *arg, int i)
+{
+	struct par *p = arg;
+	int k;
+
+	for (k = i; k < p->ntasks; k += p->nthreads)
+		run_task(&p->task[k]);
+}
+
+static int
+task_larger(const void *x, const void *y)
+{
+	const struct task *a = x, *b = y;
+
+	return (a->n < b->n) - (a->n > b->n);
+}
+
+int
+mr_sortbuf_sort(struct mr_sortbuf *b, int threads)
+{
+	size_t count[256], start = 0, h;
+	struct entry *tmp;
+	struct par p;
+	int c;
+
+	if (b->n <= SMALL) {
+		insertion_sort(b, b->ent, b->n);
+		return 0;
+	}
+	if (threads < 1 || b->n < PAR_MIN)
+		threads = 1;
+	p.ntasks = 0;
+	if (b->order.numeric) {
+		if ((tmp = malloc(b->n * sizeof(*tmp))) == NULL)
+			return -1;
+		h = threads > 1 ? b->n / 2 : b->n;
+		p.task[p.ntasks++] = (struct task){ b, b->ent, tmp, h };
+		if (h < b->n)
+			p.task[p.ntasks++] = (struct task){ b, b->ent + h,
+			    tmp + h, b->n - h };
+		p.nthreads = p.ntasks;
+		worker_parallel(p.nthreads, par_main, &p);
+		if (h < b->n)
+			merge_halves(b, b->ent, tmp, h, b->n);
+		free(tmp);
+		return 0;
+	}
+	/* the first radix pass here, the groups it makes on the threads */
+	radix_pass(b->ent, b->n, 0, count);
+	for (c = 0; c < 256; c++) {
+		if (count[c] > 1)
+			p.task[p.ntasks++] = (struct task){ b, b->ent + start,
+			    NULL, count[c] };
+		start += count[c];
+	}
+	qsort(p.task, (size_t)p.ntasks, sizeof(p.task[0]), task_larger);
+	p.nthreads = threads < p.ntasks ? threads : p.ntasks;
+	if (p.nthreads > 0)
+		worker_parallel(p.nthreads, par_main, &p);
+	return 0;
+}
+
+void
+mr_sortbuf_get(const struct mr_sortbuf *b, size_t i, struct mr_rec *rec)
+{
+	const struct entry *e = &b->ent[i];
+
+#ifdef __GNUC__
+	if (i + 16 < b->n)
+		__builtin_prefetch(b->arena + b->ent[i + 16].off);
+#endif
+	rec->key = b->arena + e->off;
+	rec->klen = e->klen;
+	rec->val = rec->key + e->klen;
+	rec->vlen = e->vlen;
+}

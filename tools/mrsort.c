@@ -1,0 +1,375 @@
+/*
+ * mrsort: sort records by key in bounded memory on all cores: sort what
+ * fits in memory, spill sorted runs to temporary files, merge them.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+#define DEFAULT_SIZE	(1UL << 30)
+#define MAX_THREADS	8
+#define RESERVED	(8UL << 20)	/* for buffers outside the records */
+#define MERGE_BUFSIZE	(64UL << 10)	/* the least read buffer of a run */
+#define FANIN_MIN	16
+#define FANIN_MAX	1000
+
+static const char usage_text[] =
+    "usage: mrsort [-cnrz] [--text] [--values] [-o FILE] [-S SIZE] "
+    "[-T DIR]\n"
+    "           [-t SEP] [--parallel N] [FILE ...]\n";
+
+static struct mr_order order;
+static struct mr_textfmt fmt = MR_TEXTFMT_DEFAULT;
+static const char *tmpdir;
+static int threads;
+
+/* The sorted runs spilled so far: unlinked temp files, open for reading. */
+static int *runs;
+static size_t nruns;
+static size_t fanin;	/* the most runs merged in one pass */
+
+static void
+usage(void)
+{
+	fputs(usage_text, stderr);
+	exit(2);
+}
+
+/*
+ * Makes a temp file under tmpdir and unlinks it at once, so that nothing
+ * is left behind however mrsort ends.  Returns its descriptor.
+ */
+static int
+temp_file(void)
+{
+	size_t len = strlen(tmpdir) + 20;
+	char *path = xmalloc(len);
+	int fd;
+
+	snprintf(path, len, "%s/mrsort.XXXXXX", tmpdir);
+	if ((fd = mkstemp(path)) < 0)
+		die("%s: cannot create a temporary file: %s", tmpdir,
+		    strerror(errno));
+	if (unlink(path) < 0)
+		die("%s: %s", path, strerror(errno));
+	free(path);
+	return fd;
+}
+
+static void
+add_run(int fd)
+{
+	if (lseek(fd, 0, SEEK_SET) < 0)
+		die("%s: temporary file: %s", tmpdir, strerror(errno));
+	runs = xrealloc(runs, (nruns + 1) * sizeof(*runs));
+	runs[nruns++] = fd;
+}
+
+/* Writes the sorted buffer as a run to a new temp file. */
+static void
+spill(struct mr_sortbuf *b, const unsigned char *meta, size_t metalen)
+{
+	struct mr_writer *w;
+	struct mr_rec rec;
+	size_t i, n;
+	int fd;
+
+	if (mr_sortbuf_sort(b, threads) < 0)
+		die("out of memory");
+	fd = temp_file();
+	w = mr_writer_new(fd, tmpdir, 0, &fmt, meta, metalen);
+	if (w == NULL)
+		die("out of memory");
+	n = mr_sortbuf_count(b);
+	for (i = 0; i < n; i++) {
+		mr_sortbuf_get(b, i, &rec);
+		if (mr_write(w, &rec) < 0)
+			die("%s (temporary file)", mr_writer_errmsg(w));
+	}
+	if (mr_writer_finish(w) < 0)
+		die("%s (temporary file)", mr_writer_errmsg(w));
+	mr_writer_free(w);
+	mr_sortbuf_clear(b);
+	add_run(fd);
+}
+
+/* Merges the runs from first on into one writer. */
+static void
+merge_runs(size_t first, size_t count, struct mr_writer *w, size_t budget)
+{
+	struct mr_reader **in;
+	struct mr_merge *m;
+	struct mr_rec rec;
+	const unsigned char *raw;
+	size_t i, rawlen, src, bufsize;
+	int rc;
+
+	bufsize = budget / count;
+	in = xmalloc(count * sizeof(*in));
+	for (i = 0; i < count; i++) {
+		in[i] = mr_reader_new(runs[first + i], "temporary file", &fmt);
+		if (in[i] == NULL)
+			die("out of memory");
+		mr_reader_bufsize(in[i], bufsize);
+	}
+	if ((m = mr_merge_new(in, count, &order)) == NULL)
+		die("out of memory");
+	while ((rc = mr_merge_next(m, &rec, &src)) > 0) {
+		if (mr_reader_raw(in[src], &raw, &rawlen))
+			rc = mr_write_raw(w, raw, rawlen);
+		else
+			rc = mr_write(w, &rec);
+		if (rc < 0)
+			die("%s", mr_writer_errmsg(w));
+	}
+	if (rc < 0)
+		die("%s", mr_merge_errmsg(m));
+	mr_merge_free(m);
+	for (i = 0; i < count; i++) {
+		mr_reader_free(in[i]);
+		close(runs[first + i]);
+	}
+	free(in);
+}
+
+/*
+ * Merges all runs into one.  Called when there are as many runs as one
+ * pass can merge within the budget, so that the last pass is one pass.
+ */
+static void
+compact_runs(size_t budget, const unsigned char *meta, size_t metalen)
+{
+	struct mr_writer *w;
+	size_t count = nruns;
+	int fd;
+
+	fd = temp_file();
+	w = mr_writer_new(fd, tmpdir, 0, &fmt, meta, metalen);
+	if (w == NULL)
+		die("out of memory");
+	merge_runs(0, count, w, budget);
+	if (mr_writer_finish(w) < 0)
+		die("%s (temporary file)", mr_writer_errmsg(w));
+	mr_writer_free(w);
+	nruns = 0;
+	add_run(fd);
+}
+
+/* -c: exits 0 when the inputs, one after the other, are sorted, else 1. */
+static int
+check(char **files, int nfiles)
+{
+	struct mr_reader *r;
+	struct mr_rec rec, prev;
+	unsigned char *keep = NULL;
+	size_t keepcap = 0, need;
+	int f, rc, have = 0;
+
+	for (f = 0; f < nfiles; f++) {
+		r = open_reader(files[f], &fmt, 0);
+		while ((rc = mr_read(r, &rec)) > 0) {
+			if (have && mr_compare(&order, &prev, &rec) > 0) {
+				warnx("%s: record %llu is out of order",
+				    mr_reader_name(r),
+				    (unsigned long long)mr_reader_count(r));
+				return 1;
+			}
+			need = rec.klen + rec.vlen;
+			if (need > keepcap)
+				keep = xrealloc(keep, keepcap = need);
+			memcpy(keep, rec.key, rec.klen);
+			memcpy(keep + rec.klen, rec.val, rec.vlen);
+			prev.key = keep;
+			prev.klen = rec.klen;
+			prev.val = keep + rec.klen;
+			prev.vlen = rec.vlen;
+			have = 1;
+		}
+		if (rc < 0)
+			die("%s", mr_reader_errmsg(r));
+		close_reader(r);
+	}
+	free(keep);
+	return 0;
+}
+
+static void
+sort(char **files, int nfiles, const char *output, int text, size_t size)
+{
+	unsigned char meta[MR_META_MAX];
+	const unsigned char *m;
+	struct mr_sortbuf *b;
+	struct mr_reader *r;
+	struct mr_writer *w;
+	struct outfile out;
+	struct mr_rec rec;
+	size_t metalen = 0, budget, i, n;
+	int f, rc;
+
+	budget = size > 2 * RESERVED ? size - RESERVED : size / 2;
+	fanin = budget / MERGE_BUFSIZE;
+	fanin = fanin < FANIN_MIN ? FANIN_MIN : fanin > FANIN_MAX ? FANIN_MAX :
+	    fanin;
+	want_open_files((long)fanin + nfiles);
+	if ((b = mr_sortbuf_new(&order, budget)) == NULL)
+		die("out of memory");
+	for (f = 0; f < nfiles; f++) {
+		r = open_reader(files[f], &fmt, 0);
+		if (f == 0) {
+			m = mr_reader_meta(r, &metalen);
+			memcpy(meta, m, metalen);
+		} else
+			check_meta(r, meta, metalen);
+		while ((rc = mr_read(r, &rec)) > 0) {
+			if ((rc = mr_sortbuf_add(b, &rec)) == 0)
+				continue;
+			if (rc < 0)
+				die("out of memory");
+			spill(b, meta, metalen);
+			if (nruns == fanin)
+				compact_runs(budget, meta, metalen);
+			if (mr_sortbuf_add(b, &rec) < 0)
+				die("out of memory");
+		}
+		if (rc < 0)
+			die("%s", mr_reader_errmsg(r));
+		close_reader(r);
+	}
+	if (nruns > 0 && mr_sortbuf_count(b) > 0)
+		spill(b, meta, metalen);
+	out_open(&out, output);
+	w = open_writer(&out, text, &fmt, meta, metalen);
+	if (nruns == 0) {
+		if (mr_sortbuf_sort(b, threads) < 0)
+			die("out of memory");
+		n = mr_sortbuf_count(b);
+		for (i = 0; i < n; i++) {
+			mr_sortbuf_get(b, i, &rec);
+			if (mr_write(w, &rec) < 0)
+				die("%s", mr_writer_errmsg(w));
+		}
+		mr_sortbuf_free(b);
+	} else {
+		mr_sortbuf_free(b);
+		merge_runs(0, nruns, w, budget);
+	}
+	if (mr_writer_finish(w) < 0)
+		die("%s", mr_writer_errmsg(w));
+	mr_writer_free(w);
+	out_commit(&out);
+}
+
+static int
+default_threads(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (n < 1)
+		return 1;
+	return n > MAX_THREADS ? MAX_THREADS : (int)n;
+}
+
+int
+main(int argc, char *argv[])
+{
+	enum { OPT_PARALLEL = 256, OPT_TEXT, OPT_VALUES, OPT_HELP,
+	    OPT_VERSION };
+	static const struct option longopts[] = {
+		{ "check", no_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, OPT_HELP },
+		{ "memory", required_argument, NULL, 'S' },
+		{ "numeric", no_argument, NULL, 'n' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "parallel", required_argument, NULL, OPT_PARALLEL },
+		{ "reverse", no_argument, NULL, 'r' },
+		{ "separator", required_argument, NULL, 't' },
+		{ "text", no_argument, NULL, OPT_TEXT },
+		{ "tmpdir", required_argument, NULL, 'T' },
+		{ "values", no_argument, NULL, OPT_VALUES },
+		{ "version", no_argument, NULL, OPT_VERSION },
+		{ "zero-terminated", no_argument, NULL, 'z' },
+		{ NULL, 0, NULL, 0 }
+	};
+	static char *stdin_only[] = { "-", NULL };
+	const char *output = "-";
+	size_t size = DEFAULT_SIZE;
+	long n;
+	int c, i, text = 0, checking = 0, nstdin = 0;
+
+	cli_init("mrsort");
+	threads = default_threads();
+	tmpdir = getenv("TMPDIR");
+	if (tmpdir == NULL || *tmpdir == '\0')
+		tmpdir = "/tmp";
+	while ((c = getopt_long(argc, argv, "cno:rS:T:t:z", longopts,
+	    NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			checking = 1;
+			break;
+		case 'n':
+			order.numeric = 1;
+			break;
+		case 'o':
+			output = optarg;
+			break;
+		case 'r':
+			order.reverse = 1;
+			break;
+		case 'S':
+			if (mr_parse_size(optarg, &size) < 0)
+				usage_error(usage_text, "bad memory size: %s",
+				    optarg);
+			break;
+		case 'T':
+			tmpdir = optarg;
+			break;
+		case 't':
+			if (mr_parse_sep(optarg, &fmt.sep) < 0)
+				usage_error(usage_text, "bad separator: %s "
+				    "(one byte, \\t, \\0 or \\\\)", optarg);
+			break;
+		case 'z':
+			fmt.eol = '\0';
+			break;
+		case OPT_PARALLEL:
+			if (mr_parse_count(optarg, 1, 256, &n) < 0)
+				usage_error(usage_text, "bad thread count: %s "
+				    "(1 to 256)", optarg);
+			threads = (int)n;
+			break;
+		case OPT_TEXT:
+			text = 1;
+			break;
+		case OPT_VALUES:
+			order.values = 1;
+			break;
+		case OPT_HELP:
+			fputs(usage_text, stdout);
+			return 0;
+		case OPT_VERSION:
+			cli_version();
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc == 0) {
+		argv = stdin_only;
+		argc = 1;
+	}
+	for (i = 0; i < argc; i++)
+		if (strcmp(argv[i], "-") == 0 && ++nstdin > 1)
+			usage_error(usage_text, "standard input named twice");
+	if (checking)
+		return check(argv, argc);
+	sort(argv, argc, output, text, size);
+	return 0;
+}
