@@ -177,7 +177,11 @@ entry_cmp(const struct mr_sortbuf *b, const struct entry *x,
 	} else {
 		if (x->prefix != y->prefix)
 			return x->prefix < y->prefix ? -1 : 1;
-		c = bytecmp(kx, x->klen, ky, y->klen);
+		/* equal prefixes: the first min(klen, 8) bytes are equal */
+		if (x->klen <= 8 || y->klen <= 8)
+			c = (x->klen > y->klen) - (x->klen < y->klen);
+		else
+			c = bytecmp(kx + 8, x->klen - 8, ky + 8, y->klen - 8);
 		if (b->order.reverse)
 			c = -c;
 	}
@@ -329,6 +333,76 @@ quick_sort(const struct mr_sortbuf *b, struct entry *a, size_t n, int depth)
 	insertion_sort(b, a, n);
 }
 
+static void
+swap_off(struct entry *a, size_t i, size_t j)
+{
+	swap(&a[i], &a[j]);
+}
+
+/*
+ * Sorts a group of equal keys by input position alone: an introsort on
+ * the arena offsets, with no key comparison at all.
+ */
+static void
+sort_by_off(struct entry *a, size_t n, int depth)
+{
+	struct entry t;
+	uint64_t pivot;
+	size_t i, j, k;
+
+	while (n > SMALL) {
+		if (depth-- == 0) {
+			/* heapsort on the offsets */
+			for (k = n / 2; k-- > 0;)
+				for (i = k; (j = 2 * i + 1) < n; i = j) {
+					if (j + 1 < n && a[j].off < a[j + 1].off)
+						j++;
+					if (a[i].off >= a[j].off)
+						break;
+					swap_off(a, i, j);
+				}
+			for (k = n; k-- > 1;) {
+				swap_off(a, 0, k);
+				for (i = 0; (j = 2 * i + 1) < k; i = j) {
+					if (j + 1 < k && a[j].off < a[j + 1].off)
+						j++;
+					if (a[i].off >= a[j].off)
+						break;
+					swap_off(a, i, j);
+				}
+			}
+			return;
+		}
+		pivot = a[n / 2].off;
+		for (i = 0, j = n - 1;;) {
+			while (a[i].off < pivot)
+				i++;
+			while (a[j].off > pivot)
+				j--;
+			if (i >= j)
+				break;
+			swap_off(a, i, j);
+			i++;
+			j--;
+		}
+		/* a[0, j] <= pivot <= a[j + 1, n) */
+		if (j + 1 < n - j - 1) {
+			sort_by_off(a, j + 1, depth);
+			a += j + 1;
+			n -= j + 1;
+		} else {
+			sort_by_off(a + j + 1, n - j - 1, depth);
+			n = j + 1;
+		}
+	}
+	for (i = 1; i < n; i++) {
+		t = a[i];
+		for (j = i; j > 0 && a[j - 1].off > t.off; j--)
+			a[j] = a[j - 1];
+		a[j] = t;
+	}
+}
+
 /*
  * One in-place MSD radix pass on byte d of the prefixes (0 is the most
  * significant): afterwards a is grouped by that byte, count[c] entries
@@ -368,11 +442,30 @@ radix_pass(struct entry *a, size_t n, int d, size_t count[256])
 static void
 radix_sort(const struct mr_sortbuf *b, struct entry *a, size_t n, int d)
 {
-	size_t count[256], start = 0;
+	size_t count[256], start = 0, i, minlen, maxlen;
 	int c;
 
 	if (n <= SMALL) {
 		insertion_sort(b, a, n);
+		return;
+	}
+	/*
+	 * Keys no longer than the d bytes all entries share are all equal
+	 * (their lengths equal too), or differ only in length; the bytes
+	 * left in the prefixes are padding.
+	 */
+	minlen = maxlen = a[0].klen;
+	for (i = 1; i < n; i++) {
+		if (a[i].klen < minlen)
+			minlen = a[i].klen;
+		if (a[i].klen > maxlen)
+			maxlen = a[i].klen;
+	}
+	if (maxlen <= (size_t)d && !b->order.values) {
+		if (minlen == maxlen)
+			sort_by_off(a, n, depth_limit(n));
+		else
+			quick_sort(b, a, n, depth_limit(n));
 		return;
 	}
 	if (d == 8) {
