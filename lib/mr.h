@@ -299,6 +299,12 @@ void mr_sortbuf_get(const struct mr_sortbuf *b, size_t i, struct mr_rec *rec);
 /* mr_sortbuf_clear() empties b, keeping its memory. */
 void mr_sortbuf_clear(struct mr_sortbuf *b);
 
+/*
+ * mr_sortbuf_release() empties b and gives its memory back to the system
+ * until records are added again.
+ */
+void mr_sortbuf_release(struct mr_sortbuf *b);
+
 /* mr_sortbuf_free() frees b and its records. */
 void mr_sortbuf_free(struct mr_sortbuf *b);
 

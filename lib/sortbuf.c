@@ -99,6 +99,16 @@ mr_sortbuf_clear(struct mr_sortbuf *b)
 	b->n = 0;
 }
 
+void
+mr_sortbuf_release(struct mr_sortbuf *b)
+{
+	mr_sortbuf_clear(b);
+#ifdef MADV_DONTNEED
+	madvise(b->arena, b->acap, MADV_DONTNEED);
+	madvise(b->ent, b->ecap * sizeof(struct entry), MADV_DONTNEED);
+#endif
+}
+
 size_t
 mr_sortbuf_count(const struct mr_sortbuf *b)
 {
@@ -151,7 +161,8 @@ mr_sortbuf_add(struct mr_sortbuf *b, const struct mr_rec *rec)
 	e->vlen = (uint32_t)rec->vlen;
 	memcpy(b->arena + b->alen, rec->key, rec->klen);
 	memcpy(b->arena + b->alen + rec->klen, rec->val, rec->vlen);
-	b->alen += len;
+	/* a byte even for an empty record, so that offsets are unique */
+	b->alen += len > 0 ? len : 1;
 	return 0;
 }
 

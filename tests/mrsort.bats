@@ -69,6 +69,13 @@ input() {
 	awk -F'\t' '$1 == k && $2 < v { exit 1 } { k = $1; v = $2 }' got
 }
 
+@test "empty records keep their input order too" {
+	awk 'BEGIN { for (i = 1; i <= 5000; i++) { print ""; print "\tv" i } }' > in.txt
+	mrsort --text in.txt > got
+	keysort in.txt | cmp - got
+	mrsort -S 1b --text in.txt | cmp - got
+}
+
 @test "--values breaks ties by value" {
 	words 10000 4 | awk '{ print $0 "\t" int(NR * 7919 % 1000) }' > in.txt
 	mrsort --values --text in.txt > got

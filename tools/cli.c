@@ -304,6 +304,26 @@ open_writer(struct outfile *o, int text, const struct mr_textfmt *fmt,
 	return w;
 }
 
+int
+anon_temp(const char *dir)
+{
+	size_t len = strlen(dir) + strlen(progname) + 10;
+	char *path = xmalloc(len);
+	sigset_t old;
+	int fd, err = 0;
+
+	snprintf(path, len, "%s/%s.XXXXXX", dir, progname);
+	block_signals(&old);
+	if ((fd = mkstemp(path)) < 0 || unlink(path) < 0)
+		err = errno;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	free(path);
+	if (err != 0)
+		die("%s: cannot create a temporary file: %s", dir,
+		    strerror(err));
+	return fd;
+}
+
 void
 close_reader(struct mr_reader *r)
 {

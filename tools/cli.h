@@ -105,6 +105,14 @@ struct mr_writer *open_writer(struct outfile *o, int text,
  */
 void want_open_files(long n);
 
+/*
+ * anon_temp() makes a temp file in dir, named after progname, mode 0600,
+ * and unlinks it at once (signals held off in between), so that nothing
+ * is left behind however the tool ends.  Returns its descriptor, open for
+ * reading and writing, or dies naming dir.
+ */
+int anon_temp(const char *dir);
+
 /* close_reader() frees r and closes its descriptor unless it is stdin. */
 void close_reader(struct mr_reader *r);
 

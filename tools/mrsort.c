@@ -2,6 +2,8 @@
  * mrsort: sort records by key in bounded memory on all cores: sort what
  * fits in memory, spill sorted runs to temporary files, merge them.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -16,6 +18,7 @@
 #define MAX_THREADS	8
 #define RESERVED	(8UL << 20)	/* for buffers outside the records */
 #define MERGE_BUFSIZE	(64UL << 10)	/* the least read buffer of a run */
+#define BUDGET_MIN	(16UL << 10)
 #define FANIN_MIN	16
 #define FANIN_MAX	1000
 
@@ -29,8 +32,16 @@ static struct mr_textfmt fmt = MR_TEXTFMT_DEFAULT;
 static const char *tmpdir;
 static int threads;
 
-/* The sorted runs spilled so far: unlinked temp files, open for reading. */
-static int *runs;
+/*
+ * The sorted runs spilled so far, unlinked temp files open for reading.
+ * A run merged from runs of level L has level L + 1.
+ */
+struct run {
+	int fd;
+	int level;
+};
+
+static struct run *runs;
 static size_t nruns;
 static size_t fanin;	/* the most runs merged in one pass */
 
@@ -41,34 +52,14 @@ usage(void)
 	exit(2);
 }
 
-/*
- * Makes a temp file under tmpdir and unlinks it at once, so that nothing
- * is left behind however mrsort ends.  Returns its descriptor.
- */
-static int
-temp_file(void)
-{
-	size_t len = strlen(tmpdir) + 20;
-	char *path = xmalloc(len);
-	int fd;
-
-	snprintf(path, len, "%s/mrsort.XXXXXX", tmpdir);
-	if ((fd = mkstemp(path)) < 0)
-		die("%s: cannot create a temporary file: %s", tmpdir,
-		    strerror(errno));
-	if (unlink(path) < 0)
-		die("%s: %s", path, strerror(errno));
-	free(path);
-	return fd;
-}
-
 static void
-add_run(int fd)
+add_run(int fd, int level)
 {
 	if (lseek(fd, 0, SEEK_SET) < 0)
 		die("%s: temporary file: %s", tmpdir, strerror(errno));
 	runs = xrealloc(runs, (nruns + 1) * sizeof(*runs));
-	runs[nruns++] = fd;
+	runs[nruns].fd = fd;
+	runs[nruns++].level = level;
 }
 
 /* Writes the sorted buffer as a run to a new temp file. */
@@ -82,7 +73,7 @@ spill(struct mr_sortbuf *b, const unsigned char *meta, size_t metalen)
 
 	if (mr_sortbuf_sort(b, threads) < 0)
 		die("out of memory");
-	fd = temp_file();
+	fd = anon_temp(tmpdir);
 	w = mr_writer_new(fd, tmpdir, 0, &fmt, meta, metalen);
 	if (w == NULL)
 		die("out of memory");
@@ -96,7 +87,7 @@ spill(struct mr_sortbuf *b, const unsigned char *meta, size_t metalen)
 		die("%s (temporary file)", mr_writer_errmsg(w));
 	mr_writer_free(w);
 	mr_sortbuf_clear(b);
-	add_run(fd);
+	add_run(fd, 0);
 }
 
 /* Merges the runs from first on into one writer. */
@@ -113,7 +104,8 @@ merge_runs(size_t first, size_t count, struct mr_writer *w, size_t budget)
 	bufsize = budget / count;
 	in = xmalloc(count * sizeof(*in));
 	for (i = 0; i < count; i++) {
-		in[i] = mr_reader_new(runs[first + i], "temporary file", &fmt);
+		in[i] = mr_reader_new(runs[first + i].fd, "temporary file",
+		    &fmt);
 		if (in[i] == NULL)
 			die("out of memory");
 		mr_reader_bufsize(in[i], bufsize);
@@ -133,32 +125,68 @@ merge_runs(size_t first, size_t count, struct mr_writer *w, size_t budget)
 	mr_merge_free(m);
 	for (i = 0; i < count; i++) {
 		mr_reader_free(in[i]);
-		close(runs[first + i]);
+		close(runs[first + i].fd);
 	}
 	free(in);
 }
 
-/*
- * Merges all runs into one.  Called when there are as many runs as one
- * pass can merge within the budget, so that the last pass is one pass.
- */
+/* Merges the newest count runs into one run of the given level. */
 static void
-compact_runs(size_t budget, const unsigned char *meta, size_t metalen)
+merge_newest(size_t count, int level, size_t budget,
+    const unsigned char *meta, size_t metalen)
 {
 	struct mr_writer *w;
-	size_t count = nruns;
 	int fd;
 
-	fd = temp_file();
+	fd = anon_temp(tmpdir);
 	w = mr_writer_new(fd, tmpdir, 0, &fmt, meta, metalen);
 	if (w == NULL)
 		die("out of memory");
-	merge_runs(0, count, w, budget);
+	merge_runs(nruns - count, count, w, budget);
 	if (mr_writer_finish(w) < 0)
 		die("%s (temporary file)", mr_writer_errmsg(w));
 	mr_writer_free(w);
-	nruns = 0;
-	add_run(fd);
+	nruns -= count;
+	add_run(fd, level);
+}
+
+/*
+ * Keeps the runs few enough for one last merge pass: whenever the newest
+ * fanin / 2 runs share a level, they become one run of the next level, so
+ * a record is rewritten once a level, about log(n) / log(fanin / 2) times
+ * for n runs.  The sort buffer gives back its memory to the merge.
+ */
+static void
+settle_runs(struct mr_sortbuf *b, size_t budget, const unsigned char *meta,
+    size_t metalen)
+{
+	size_t group = fanin / 2, i;
+	int level;
+
+	for (;;) {
+		if (nruns < group)
+			return;
+		level = runs[nruns - 1].level;
+		for (i = nruns - group; i < nruns; i++)
+			if (runs[i].level != level)
+				return;
+		mr_sortbuf_release(b);
+		merge_newest(group, level + 1, budget, meta, metalen);
+	}
+}
+
+/*
+ * Is the output opened before the input is read?  A regular file (or a
+ * new name) is: it is written beside its name, so even an input of the
+ * same name is safe.  A FIFO or device is opened last, as sort does.
+ */
+static int
+early_output(const char *path)
+{
+	struct stat st;
+
+	return strcmp(path, "-") == 0 || stat(path, &st) < 0 ||
+	    S_ISREG(st.st_mode);
 }
 
 /* -c: exits 0 when the inputs, one after the other, are sorted, else 1. */
@@ -213,10 +241,15 @@ sort(char **files, int nfiles, const char *output, int text, size_t size)
 	int f, rc;
 
 	budget = size > 2 * RESERVED ? size - RESERVED : size / 2;
+	if (budget < BUDGET_MIN)
+		budget = BUDGET_MIN;
 	fanin = budget / MERGE_BUFSIZE;
 	fanin = fanin < FANIN_MIN ? FANIN_MIN : fanin > FANIN_MAX ? FANIN_MAX :
 	    fanin;
-	want_open_files((long)fanin + nfiles);
+	want_open_files((long)fanin + 16);
+	/* a bad -o is an error before the work, not after */
+	if (early_output(output))
+		out_open(&out, output);
 	if ((b = mr_sortbuf_new(&order, budget)) == NULL)
 		die("out of memory");
 	for (f = 0; f < nfiles; f++) {
@@ -232,8 +265,7 @@ sort(char **files, int nfiles, const char *output, int text, size_t size)
 			if (rc < 0)
 				die("out of memory");
 			spill(b, meta, metalen);
-			if (nruns == fanin)
-				compact_runs(budget, meta, metalen);
+			settle_runs(b, budget, meta, metalen);
 			if (mr_sortbuf_add(b, &rec) < 0)
 				die("out of memory");
 		}
@@ -243,7 +275,12 @@ sort(char **files, int nfiles, const char *output, int text, size_t size)
 	}
 	if (nruns > 0 && mr_sortbuf_count(b) > 0)
 		spill(b, meta, metalen);
-	out_open(&out, output);
+	if (nruns > fanin) {
+		mr_sortbuf_release(b);
+		merge_newest(nruns - fanin + 1, 0, budget, meta, metalen);
+	}
+	if (!early_output(output))
+		out_open(&out, output);
 	w = open_writer(&out, text, &fmt, meta, metalen);
 	if (nruns == 0) {
 		if (mr_sortbuf_sort(b, threads) < 0)
