@@ -175,30 +175,46 @@ bytecmp(const unsigned char *a, size_t alen, const unsigned char *b,
 	return c != 0 ? c : (alen > blen) - (alen < blen);
 }
 
+/*
+ * What the comparisons within one group need: the buffer, and how many
+ * key bytes, shared by the whole group, come before the 8 bytes that the
+ * entries' prefixes now hold.
+ */
+struct cmp {
+	const struct mr_sortbuf *b;
+	size_t base;
+};
+
 /* The full order of two entries: key, value if asked, input position. */
 static int
-entry_cmp(const struct mr_sortbuf *b, const struct entry *x,
+entry_cmp(const struct cmp *k, const struct entry *x,
     const struct entry *y)
 {
-	const unsigned char *kx = b->arena + x->off, *ky = b->arena + y->off;
+	const unsigned char *kx = k->b->arena + x->off;
+	const unsigned char *ky = k->b->arena + y->off;
+	size_t end = k->base + 8;
 	int c;
 
-	if (b->order.numeric) {
-		c = mr_keycmp(&b->order, kx, x->klen, ky, y->klen);
+	if (k->b->order.numeric) {
+		c = mr_keycmp(&k->b->order, kx, x->klen, ky, y->klen);
 	} else {
 		if (x->prefix != y->prefix)
 			return x->prefix < y->prefix ? -1 : 1;
-		/* equal prefixes: the first min(klen, 8) bytes are equal */
-		if (x->klen <= 8 || y->klen <= 8)
+		/*
+		 * Equal prefixes: the first min(klen, base + 8) bytes are
+		 * equal, the base bytes before the prefix being shared.
+		 */
+		if (x->klen <= end || y->klen <= end)
 			c = (x->klen > y->klen) - (x->klen < y->klen);
 		else
-			c = bytecmp(kx + 8, x->klen - 8, ky + 8, y->klen - 8);
-		if (b->order.reverse)
+			c = bytecmp(kx + end, x->klen - end, ky + end,
+			    y->klen - end);
+		if (k->b->order.reverse)
 			c = -c;
 	}
-	if (c == 0 && b->order.values) {
+	if (c == 0 && k->b->order.values) {
 		c = bytecmp(kx + x->klen, x->vlen, ky + y->klen, y->vlen);
-		if (b->order.reverse)
+		if (k->b->order.reverse)
 			c = -c;
 	}
 	if (c != 0)
@@ -207,14 +223,14 @@ entry_cmp(const struct mr_sortbuf *b, const struct entry *x,
 }
 
 static void
-insertion_sort(const struct mr_sortbuf *b, struct entry *a, size_t n)
+insertion_sort(const struct cmp *k, struct entry *a, size_t n)
 {
 	struct entry t;
 	size_t i, j;
 
 	for (i = 1; i < n; i++) {
 		t = a[i];
-		for (j = i; j > 0 && entry_cmp(b, &t, &a[j - 1]) < 0; j--)
+		for (j = i; j > 0 && entry_cmp(k, &t, &a[j - 1]) < 0; j--)
 			a[j] = a[j - 1];
 		a[j] = t;
 	}
@@ -222,33 +238,33 @@ insertion_sort(const struct mr_sortbuf *b, struct entry *a, size_t n)
 
 /* Merges the sorted halves a[0, h) and a[h, n) through tmp. */
 static void
-merge_halves(const struct mr_sortbuf *b, struct entry *a, struct entry *tmp,
+merge_halves(const struct cmp *k, struct entry *a, struct entry *tmp,
     size_t h, size_t n)
 {
-	size_t i = 0, j = h, k = 0;
+	size_t i = 0, j = h, o = 0;
 
 	while (i < h && j < n)
-		tmp[k++] = entry_cmp(b, &a[j], &a[i]) < 0 ? a[j++] : a[i++];
+		tmp[o++] = entry_cmp(k, &a[j], &a[i]) < 0 ? a[j++] : a[i++];
 	while (i < h)
-		tmp[k++] = a[i++];
-	memcpy(a, tmp, k * sizeof(*a));
+		tmp[o++] = a[i++];
+	memcpy(a, tmp, o * sizeof(*a));
 }
 
 /* Sorts a[0, n) by comparison, with tmp[0, n) as scratch. */
 static void
-merge_sort(const struct mr_sortbuf *b, struct entry *a, struct entry *tmp,
+merge_sort(const struct cmp *k, struct entry *a, struct entry *tmp,
     size_t n)
 {
 	size_t h = n / 2;
 
 	if (n <= SMALL) {
-		insertion_sort(b, a, n);
+		insertion_sort(k, a, n);
 		return;
 	}
-	merge_sort(b, a, tmp, h);
-	merge_sort(b, a + h, tmp + h, n - h);
-	if (entry_cmp(b, &a[h - 1], &a[h]) > 0)
-		merge_halves(b, a, tmp, h, n);
+	merge_sort(k, a, tmp, h);
+	merge_sort(k, a + h, tmp + h, n - h);
+	if (entry_cmp(k, &a[h - 1], &a[h]) > 0)
+		merge_halves(k, a, tmp, h, n);
 }
 
 static void
@@ -261,14 +277,14 @@ swap(struct entry *x, struct entry *y)
 }
 
 static void
-sift_down(const struct mr_sortbuf *b, struct entry *a, size_t i, size_t n)
+sift_down(const struct cmp *k, struct entry *a, size_t i, size_t n)
 {
 	size_t c;
 
 	while ((c = 2 * i + 1) < n) {
-		if (c + 1 < n && entry_cmp(b, &a[c], &a[c + 1]) < 0)
+		if (c + 1 < n && entry_cmp(k, &a[c], &a[c + 1]) < 0)
 			c++;
-		if (entry_cmp(b, &a[i], &a[c]) >= 0)
+		if (entry_cmp(k, &a[i], &a[c]) >= 0)
 			return;
 		swap(&a[i], &a[c]);
 		i = c;
@@ -276,15 +292,15 @@ sift_down(const struct mr_sortbuf *b, struct entry *a, size_t i, size_t n)
 }
 
 static void
-heap_sort(const struct mr_sortbuf *b, struct entry *a, size_t n)
+heap_sort(const struct cmp *k, struct entry *a, size_t n)
 {
 	size_t i;
 
 	for (i = n / 2; i-- > 0;)
-		sift_down(b, a, i, n);
+		sift_down(k, a, i, n);
 	for (i = n; i-- > 1;) {
 		swap(&a[0], &a[i]);
-		sift_down(b, a, 0, i);
+		sift_down(k, a, 0, i);
 	}
 }
 
@@ -305,27 +321,27 @@ depth_limit(size_t n)
  * prefixes are all equal; the order is total, so stability is no issue.
  */
 static void
-quick_sort(const struct mr_sortbuf *b, struct entry *a, size_t n, int depth)
+quick_sort(const struct cmp *k, struct entry *a, size_t n, int depth)
 {
 	size_t i, j, m;
 
 	while (n > SMALL) {
 		if (depth-- == 0) {
-			heap_sort(b, a, n);
+			heap_sort(k, a, n);
 			return;
 		}
 		m = n / 2;
-		if (entry_cmp(b, &a[m], &a[0]) < 0)
+		if (entry_cmp(k, &a[m], &a[0]) < 0)
 			swap(&a[m], &a[0]);
-		if (entry_cmp(b, &a[n - 1], &a[0]) < 0)
+		if (entry_cmp(k, &a[n - 1], &a[0]) < 0)
 			swap(&a[n - 1], &a[0]);
-		if (entry_cmp(b, &a[n - 1], &a[m]) < 0)
+		if (entry_cmp(k, &a[n - 1], &a[m]) < 0)
 			swap(&a[n - 1], &a[m]);
 		swap(&a[m], &a[n - 2]);	/* the median of three as pivot */
 		for (i = 0, j = n - 2;;) {
-			while (entry_cmp(b, &a[++i], &a[n - 2]) < 0)
+			while (entry_cmp(k, &a[++i], &a[n - 2]) < 0)
 				;
-			while (entry_cmp(b, &a[--j], &a[n - 2]) > 0)
+			while (entry_cmp(k, &a[--j], &a[n - 2]) > 0)
 				;
 			if (i >= j)
 				break;
@@ -333,15 +349,15 @@ quick_sort(const struct mr_sortbuf *b, struct entry *a, size_t n, int depth)
 		}
 		swap(&a[i], &a[n - 2]);
 		if (i < n - i) {
-			quick_sort(b, a, i, depth);
+			quick_sort(k, a, i, depth);
 			a += i + 1;
 			n -= i + 1;
 		} else {
-			quick_sort(b, a + i + 1, n - i - 1, depth);
+			quick_sort(k, a + i + 1, n - i - 1, depth);
 			n = i;
 		}
 	}
-	insertion_sort(b, a, n);
+	insertion_sort(k, a, n);
 }
 
 static void
@@ -447,23 +463,25 @@ radix_pass(struct entry *a, size_t n, int d, size_t count[256])
 }
 
 /*
- * MSD radix sort from byte d on; groups equal in all 8 bytes, and small
- * groups, are sorted by comparison.
+ * MSD radix sort from byte d of the prefixes on; small groups, and groups
+ * of keys that end within the bytes they share, are sorted by comparison.
  */
 static void
-radix_sort(const struct mr_sortbuf *b, struct entry *a, size_t n, int d)
+radix_sort(const struct cmp *k, struct entry *a, size_t n, int d)
 {
 	size_t count[256], start = 0, i, minlen, maxlen;
+	struct cmp next;
 	int c;
 
 	if (n <= SMALL) {
-		insertion_sort(b, a, n);
+		insertion_sort(k, a, n);
 		return;
 	}
 	/*
-	 * Keys no longer than the d bytes all entries share are all equal
-	 * (their lengths equal too), or differ only in length; the bytes
-	 * left in the prefixes are padding.
+	 * Keys no longer than the base + d bytes all entries share are all
+	 * equal (their lengths equal too), or differ only in length: the
+	 * bytes left in the prefixes are padding.  Values, if they count,
+	 * need comparing then.
 	 */
 	minlen = maxlen = a[0].klen;
 	for (i = 1; i < n; i++) {
@@ -472,27 +490,37 @@ radix_sort(const struct mr_sortbuf *b, struct entry *a, size_t n, int d)
 		if (a[i].klen > maxlen)
 			maxlen = a[i].klen;
 	}
-	if (maxlen <= (size_t)d && !b->order.values) {
-		if (minlen == maxlen)
+	if (maxlen <= k->base + (size_t)d) {
+		if (minlen == maxlen && !k->b->order.values)
 			sort_by_off(a, n, depth_limit(n));
 		else
-			quick_sort(b, a, n, depth_limit(n));
+			quick_sort(k, a, n, depth_limit(n));
 		return;
 	}
 	if (d == 8) {
-		quick_sort(b, a, n, depth_limit(n));
+		/*
+		 * All 8 bytes shared: load the next 8 bytes of each key into
+		 * its prefix and go on, so that comparisons seldom read keys.
+		 */
+		next.b = k->b;
+		next.base = k->base + 8;
+		for (i = 0; i < n; i++)
+			a[i].prefix = prefix_of(k->b->arena + a[i].off +
+			    next.base, a[i].klen > next.base ? a[i].klen -
+			    next.base : 0) ^ k->b->flip;
+		radix_sort(&next, a, n, 0);
 		return;
 	}
 	radix_pass(a, n, d, count);
 	for (c = 0; c < 256; c++) {
 		if (count[c] > 1)
-			radix_sort(b, a + start, count[c], d + 1);
+			radix_sort(k, a + start, count[c], d + 1);
 		start += count[c];
 	}
 }
 
 struct task {
-	const struct mr_sortbuf *b;
+	struct cmp k;
 	struct entry *a, *tmp;
 	size_t n;
 };
@@ -506,9 +534,9 @@ static void
 run_task(const struct task *t)
 {
 	if (t->tmp != NULL)
-		merge_sort(t->b, t->a, t->tmp, t->n);
+		merge_sort(&t->k, t->a, t->tmp, t->n);
 	else
-		radix_sort(t->b, t->a, t->n, 1);
+		radix_sort(&t->k, t->a, t->n, 1);
 }
 
 /* Thread i takes the tasks i, i + nthreads, ... (largest first). */
@@ -534,12 +562,13 @@ int
 mr_sortbuf_sort(struct mr_sortbuf *b, int threads)
 {
 	size_t count[256], start = 0, h;
+	struct cmp k = { b, 0 };
 	struct entry *tmp;
 	struct par p;
 	int c;
 
 	if (b->n <= SMALL) {
-		insertion_sort(b, b->ent, b->n);
+		insertion_sort(&k, b->ent, b->n);
 		return 0;
 	}
 	if (threads < 1 || b->n < PAR_MIN)
@@ -549,14 +578,14 @@ mr_sortbuf_sort(struct mr_sortbuf *b, int threads)
 		if ((tmp = malloc(b->n * sizeof(*tmp))) == NULL)
 			return -1;
 		h = threads > 1 ? b->n / 2 : b->n;
-		p.task[p.ntasks++] = (struct task){ b, b->ent, tmp, h };
+		p.task[p.ntasks++] = (struct task){ k, b->ent, tmp, h };
 		if (h < b->n)
-			p.task[p.ntasks++] = (struct task){ b, b->ent + h,
+			p.task[p.ntasks++] = (struct task){ k, b->ent + h,
 			    tmp + h, b->n - h };
 		p.nthreads = p.ntasks;
 		worker_parallel(p.nthreads, par_main, &p);
 		if (h < b->n)
-			merge_halves(b, b->ent, tmp, h, b->n);
+			merge_halves(&k, b->ent, tmp, h, b->n);
 		free(tmp);
 		return 0;
 	}
@@ -564,7 +593,7 @@ mr_sortbuf_sort(struct mr_sortbuf *b, int threads)
 	radix_pass(b->ent, b->n, 0, count);
 	for (c = 0; c < 256; c++) {
 		if (count[c] > 1)
-			p.task[p.ntasks++] = (struct task){ b, b->ent + start,
+			p.task[p.ntasks++] = (struct task){ k, b->ent + start,
 			    NULL, count[c] };
 		start += count[c];
 	}
