@@ -268,8 +268,9 @@ struct mr_sortbuf;
 
 /*
  * mr_sortbuf_new() makes an empty in-memory sort buffer for order o that
- * holds records up to budget bytes (record bytes plus 24 bytes a record,
- * 48 with -n).  Returns NULL when out of memory.
+ * holds records up to budget bytes (record bytes plus 48 bytes a record
+ * for the sort's two arrays of entries).  Returns NULL when out of
+ * memory.
  */
 struct mr_sortbuf *mr_sortbuf_new(const struct mr_order *o, size_t budget);
 

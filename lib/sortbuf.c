@@ -1,18 +1,18 @@
 /*
  * sortbuf.c: records held in memory and sorted there, the in-memory half
  * of mrsort.  Record bytes go to one arena; the sort moves 24-byte entries
- * (the key's first 8 bytes as a big-endian integer, the record's arena
- * offset and its lengths), never records.  Bytewise order is an MSD radix
- * sort on those 8 bytes, then comparisons within groups that share them;
- * -n is a merge sort.  The arena offset grows with input order, so ties
- * broken by it make every sort stable.
+ * (8 key bytes as a big-endian integer, the record's arena offset and its
+ * lengths), never records.  Bytewise order is a stable MSD radix sort on
+ * those 8 bytes that scatters between the entries and a second array of
+ * the same size; a group that shares all 8 loads the next 8 key bytes and
+ * goes on, and small groups are insertion sorted.  Being stable, it keeps
+ * equal keys in input order without ever comparing positions.  -n is a
+ * merge sort through the same second array.
  *
- * The arena and the entries are reserved whole at the budget with mmap,
- * so they never move and only the pages written become resident; where
- * Linux offers it they ask for huge pages, since faulting in 4 KiB pages
- * one by one costs more than the sort.
+ * The arena and both arrays are reserved whole at the budget with mmap,
+ * so they never move and only the pages written become resident.
  */
-#define _DEFAULT_SOURCE		/* MAP_ANONYMOUS, madvise */
+#define _DEFAULT_SOURCE		/* MAP_ANONYMOUS, MAP_NORESERVE, madvise */
 #include <sys/mman.h>
 
 #include <stdlib.h>
@@ -36,7 +36,7 @@ struct mr_sortbuf {
 	size_t budget;
 	unsigned char *arena;
 	size_t alen, acap;
-	struct entry *ent;
+	struct entry *ent, *tmp;	/* tmp: where the sort scatters */
 	size_t n, ecap;
 };
 
@@ -51,12 +51,7 @@ reserve(size_t len)
 	flags |= MAP_NORESERVE;
 #endif
 	p = mmap(NULL, len, PROT_READ | PROT_WRITE, flags, -1, 0);
-	if (p == MAP_FAILED)
-		return NULL;
-#ifdef MADV_HUGEPAGE
-	madvise(p, len, MADV_HUGEPAGE);
-#endif
-	return p;
+	return p == MAP_FAILED ? NULL : p;
 }
 
 struct mr_sortbuf *
@@ -70,10 +65,11 @@ mr_sortbuf_new(const struct mr_order *o, size_t budget)
 	b->flip = o->reverse ? ~(uint64_t)0 : 0;
 	b->budget = budget;
 	b->acap = budget;
-	b->ecap = budget / sizeof(struct entry) + 1;
+	b->ecap = budget / (2 * sizeof(struct entry)) + 1;
 	b->arena = reserve(b->acap);
 	b->ent = reserve(b->ecap * sizeof(struct entry));
-	if (b->arena == NULL || b->ent == NULL) {
+	b->tmp = reserve(b->ecap * sizeof(struct entry));
+	if (b->arena == NULL || b->ent == NULL || b->tmp == NULL) {
 		mr_sortbuf_free(b);
 		return NULL;
 	}
@@ -89,6 +85,8 @@ mr_sortbuf_free(struct mr_sortbuf *b)
 		munmap(b->arena, b->acap);
 	if (b->ent != NULL)
 		munmap(b->ent, b->ecap * sizeof(struct entry));
+	if (b->tmp != NULL)
+		munmap(b->tmp, b->ecap * sizeof(struct entry));
 	free(b);
 }
 
@@ -106,6 +104,7 @@ mr_sortbuf_release(struct mr_sortbuf *b)
 #ifdef MADV_DONTNEED
 	madvise(b->arena, b->acap, MADV_DONTNEED);
 	madvise(b->ent, b->ecap * sizeof(struct entry), MADV_DONTNEED);
+	madvise(b->tmp, b->ecap * sizeof(struct entry), MADV_DONTNEED);
 #endif
 }
 
@@ -115,13 +114,11 @@ mr_sortbuf_count(const struct mr_sortbuf *b)
 	return b->n;
 }
 
-/* Bytes held for n entries and alen arena bytes, as the budget counts. */
+/* Bytes held for n entries (twice) and alen arena bytes. */
 static size_t
-held(const struct mr_sortbuf *b, size_t n, size_t alen)
+held(size_t n, size_t alen)
 {
-	size_t per = sizeof(struct entry) * (b->order.numeric ? 2 : 1);
-
-	return n * per + alen;
+	return n * 2 * sizeof(struct entry) + alen;
 }
 
 static uint64_t
@@ -143,7 +140,7 @@ mr_sortbuf_add(struct mr_sortbuf *b, const struct mr_rec *rec)
 	struct entry *e;
 	unsigned char *p;
 
-	if (b->n > 0 && (held(b, b->n + 1, b->alen + len) > b->budget ||
+	if (b->n > 0 && (held(b->n + 1, b->alen + len) > b->budget ||
 	    b->n == b->ecap))
 		return 1;
 	if (b->n == 0 && len > b->acap) {
@@ -187,8 +184,7 @@ struct cmp {
 
 /* The full order of two entries: key, value if asked, input position. */
 static int
-entry_cmp(const struct cmp *k, const struct entry *x,
-    const struct entry *y)
+entry_cmp(const struct cmp *k, const struct entry *x, const struct entry *y)
 {
 	const unsigned char *kx = k->b->arena + x->off;
 	const unsigned char *ky = k->b->arena + y->off;
@@ -250,7 +246,7 @@ merge_halves(const struct cmp *k, struct entry *a, struct entry *tmp,
 	memcpy(a, tmp, o * sizeof(*a));
 }
 
-/* Sorts a[0, n) by comparison, with tmp[0, n) as scratch. */
+/* Sorts a[0, n) stably by comparison, with tmp[0, n) as scratch. */
 static void
 merge_sort(const struct cmp *k, struct entry *a, struct entry *tmp,
     size_t n)
@@ -267,262 +263,101 @@ merge_sort(const struct cmp *k, struct entry *a, struct entry *tmp,
 		merge_halves(k, a, tmp, h, n);
 }
 
+/* Counts the entries by byte d of their prefixes. */
 static void
-swap(struct entry *x, struct entry *y)
+histogram(const struct entry *a, size_t n, int d, size_t count[256])
 {
-	struct entry t = *x;
-
-	*x = *y;
-	*y = t;
-}
-
-static void
-sift_down(const struct cmp *k, struct entry *a, size_t i, size_t n)
-{
-	size_t c;
-
-	while ((c = 2 * i + 1) < n) {
-		if (c + 1 < n && entry_cmp(k, &a[c], &a[c + 1]) < 0)
-			c++;
-		if (entry_cmp(k, &a[i], &a[c]) >= 0)
-			return;
-		swap(&a[i], &a[c]);
-		i = c;
-	}
-}
-
-static void
-heap_sort(const struct cmp *k, struct entry *a, size_t n)
-{
+	int shift = 56 - 8 * d;
 	size_t i;
-
-	for (i = n / 2; i-- > 0;)
-		sift_down(k, a, i, n);
-	for (i = n; i-- > 1;) {
-		swap(&a[0], &a[i]);
-		sift_down(k, a, 0, i);
-	}
-}
-
-static int
-depth_limit(size_t n)
-{
-	int d = 0;
-
-	while (n > 1) {
-		n >>= 1;
-		d++;
-	}
-	return 2 * d;
-}
-
-/*
- * In-place quicksort, heapsort past the depth limit, for groups whose
- * prefixes are all equal; the order is total, so stability is no issue.
- */
-static void
-quick_sort(const struct cmp *k, struct entry *a, size_t n, int depth)
-{
-	size_t i, j, m;
-
-	while (n > SMALL) {
-		if (depth-- == 0) {
-			heap_sort(k, a, n);
-			return;
-		}
-		m = n / 2;
-		if (entry_cmp(k, &a[m], &a[0]) < 0)
-			swap(&a[m], &a[0]);
-		if (entry_cmp(k, &a[n - 1], &a[0]) < 0)
-			swap(&a[n - 1], &a[0]);
-		if (entry_cmp(k, &a[n - 1], &a[m]) < 0)
-			swap(&a[n - 1], &a[m]);
-		swap(&a[m], &a[n - 2]);	/* the median of three as pivot */
-		for (i = 0, j = n - 2;;) {
-			while (entry_cmp(k, &a[++i], &a[n - 2]) < 0)
-				;
-			while (entry_cmp(k, &a[--j], &a[n - 2]) > 0)
-				;
-			if (i >= j)
-				break;
-			swap(&a[i], &a[j]);
-		}
-		swap(&a[i], &a[n - 2]);
-		if (i < n - i) {
-			quick_sort(k, a, i, depth);
-			a += i + 1;
-			n -= i + 1;
-		} else {
-			quick_sort(k, a + i + 1, n - i - 1, depth);
-			n = i;
-		}
-	}
-	insertion_sort(k, a, n);
-}
-
-static void
-swap_off(struct entry *a, size_t i, size_t j)
-{
-	swap(&a[i], &a[j]);
-}
-
-/*
- * Sorts a group of equal keys by input position alone: an introsort on
- * the arena offsets, with no key comparison at all.
- */
-static void
-sort_by_off(struct entry *a, size_t n, int depth)
-{
-	struct entry t;
-	uint64_t pivot;
-	size_t i, j, k;
-
-	while (n > SMALL) {
-		if (depth-- == 0) {
-			/* heapsort on the offsets */
-			for (k = n / 2; k-- > 0;)
-				for (i = k; (j = 2 * i + 1) < n; i = j) {
-					if (j + 1 < n && a[j].off < a[j + 1].off)
-						j++;
-					if (a[i].off >= a[j].off)
-						break;
-					swap_off(a, i, j);
-				}
-			for (k = n; k-- > 1;) {
-				swap_off(a, 0, k);
-				for (i = 0; (j = 2 * i + 1) < k; i = j) {
-					if (j + 1 < k && a[j].off < a[j + 1].off)
-						j++;
-					if (a[i].off >= a[j].off)
-						break;
-					swap_off(a, i, j);
-				}
-			}
-			return;
-		}
-		pivot = a[n / 2].off;
-		for (i = 0, j = n - 1;;) {
-			while (a[i].off < pivot)
-				i++;
-			while (a[j].off > pivot)
-				j--;
-			if (i >= j)
-				break;
-			swap_off(a, i, j);
-			i++;
-			j--;
-		}
-		/* a[0, j] <= pivot <= a[j + 1, n) */
-		if (j + 1 < n - j - 1) {
-			sort_by_off(a, j + 1, depth);
-			a += j + 1;
-			n -= j + 1;
-		} else {
-			sort_by_off(a + j + 1, n - j - 1, depth);
-			n = j + 1;
-		}
-	}
-	for (i = 1; i < n; i++) {
-		t = a[i];
-		for (j = i; j > 0 && a[j - 1].off > t.off; j--)
-			a[j] = a[j - 1];
-		a[j] = t;
-	}
-}
-
-/*
- * One in-place MSD radix pass on byte d of the prefixes (0 is the most
- * significant): afterwards a is grouped by that byte, count[c] entries
- * with byte c, in byte order.
- */
-static void
-radix_pass(struct entry *a, size_t n, int d, size_t count[256])
-{
-	size_t start[256], next[256], pos, i;
-	int shift = 56 - 8 * d, c, tc;
-	struct entry t, u;
 
 	memset(count, 0, 256 * sizeof(count[0]));
 	for (i = 0; i < n; i++)
 		count[(a[i].prefix >> shift) & 0xff]++;
-	for (pos = 0, c = 0; c < 256; c++) {
-		start[c] = next[c] = pos;
+}
+
+/* Moves src to dst grouped by byte d, keeping the order within groups. */
+static void
+scatter(const struct entry *src, struct entry *dst, size_t n, int d,
+    const size_t count[256])
+{
+	size_t next[256], pos = 0, i;
+	int shift = 56 - 8 * d, c;
+
+	for (c = 0; c < 256; c++) {
+		next[c] = pos;
 		pos += count[c];
 	}
-	for (c = 0; c < 256; c++) {
-		while (next[c] < start[c] + count[c]) {
-			t = a[next[c]];
-			while ((tc = (int)((t.prefix >> shift) & 0xff)) != c) {
-				u = a[next[tc]];
-				a[next[tc]++] = t;
-				t = u;
-			}
-			a[next[c]++] = t;
-		}
-	}
+	for (i = 0; i < n; i++)
+		dst[next[(src[i].prefix >> shift) & 0xff]++] = src[i];
 }
 
 /*
- * MSD radix sort from byte d of the prefixes on; small groups, and groups
- * of keys that end within the bytes they share, are sorted by comparison.
+ * Sorts the n entries at src from byte d of the prefixes on, stably,
+ * leaving them at fin, which is src or dst; the other is scratch.
  */
 static void
-radix_sort(const struct cmp *k, struct entry *a, size_t n, int d)
+radix_sort(const struct cmp *k, struct entry *src, struct entry *dst,
+    struct entry *fin, size_t n, int d)
 {
+	struct entry *other = fin == src ? dst : src;
 	size_t count[256], start = 0, i, minlen, maxlen;
 	struct cmp next;
 	int c;
 
-	if (n <= SMALL) {
-		insertion_sort(k, a, n);
-		return;
+	minlen = maxlen = src[0].klen;
+	for (i = 1; i < n; i++) {
+		if (src[i].klen > maxlen)
+			maxlen = src[i].klen;
+		if (src[i].klen < minlen)
+			minlen = src[i].klen;
 	}
 	/*
-	 * Keys no longer than the base + d bytes all entries share are all
-	 * equal (their lengths equal too), or differ only in length: the
-	 * bytes left in the prefixes are padding.  Values, if they count,
-	 * need comparing then.
+	 * Small groups are insertion sorted.  Keys that end within the
+	 * base + d bytes the group shares are equal or differ in length
+	 * alone: being in input order already, they need a stable sort
+	 * only if values or lengths differ.
 	 */
-	minlen = maxlen = a[0].klen;
-	for (i = 1; i < n; i++) {
-		if (a[i].klen < minlen)
-			minlen = a[i].klen;
-		if (a[i].klen > maxlen)
-			maxlen = a[i].klen;
-	}
-	if (maxlen <= k->base + (size_t)d) {
-		if (minlen == maxlen && !k->b->order.values)
-			sort_by_off(a, n, depth_limit(n));
-		else
-			quick_sort(k, a, n, depth_limit(n));
+	if (n <= SMALL || maxlen <= k->base + (size_t)d) {
+		if (fin != src)
+			memcpy(fin, src, n * sizeof(*src));
+		if (n <= SMALL)
+			insertion_sort(k, fin, n);
+		else if (minlen != maxlen || k->b->order.values)
+			merge_sort(k, fin, other, n);
 		return;
 	}
 	if (d == 8) {
-		/*
-		 * All 8 bytes shared: load the next 8 bytes of each key into
-		 * its prefix and go on, so that comparisons seldom read keys.
-		 */
+		/* all 8 bytes shared: load the next 8 bytes of each key */
 		next.b = k->b;
 		next.base = k->base + 8;
 		for (i = 0; i < n; i++)
-			a[i].prefix = prefix_of(k->b->arena + a[i].off +
-			    next.base, a[i].klen > next.base ? a[i].klen -
+			src[i].prefix = prefix_of(k->b->arena + src[i].off +
+			    next.base, src[i].klen > next.base ? src[i].klen -
 			    next.base : 0) ^ k->b->flip;
-		radix_sort(&next, a, n, 0);
+		radix_sort(&next, src, dst, fin, n, 0);
 		return;
 	}
-	radix_pass(a, n, d, count);
+	histogram(src, n, d, count);
+	for (c = 0; c < 256; c++)
+		if (count[c] == n) {
+			/* one group: nothing to move */
+			radix_sort(k, src, dst, fin, n, d + 1);
+			return;
+		}
+	scatter(src, dst, n, d, count);
 	for (c = 0; c < 256; c++) {
-		if (count[c] > 1)
-			radix_sort(k, a + start, count[c], d + 1);
+		if (count[c] > 0)
+			radix_sort(k, dst + start, src + start, fin + start,
+			    count[c], d + 1);
 		start += count[c];
 	}
 }
 
 struct task {
 	struct cmp k;
-	struct entry *a, *tmp;
+	struct entry *src, *dst, *fin;
 	size_t n;
+	int numeric;
 };
 
 struct par {
@@ -533,10 +368,10 @@ struct par {
 static void
 run_task(const struct task *t)
 {
-	if (t->tmp != NULL)
-		merge_sort(&t->k, t->a, t->tmp, t->n);
+	if (t->numeric)
+		merge_sort(&t->k, t->fin, t->dst, t->n);
 	else
-		radix_sort(&t->k, t->a, t->n, 1);
+		radix_sort(&t->k, t->src, t->dst, t->fin, t->n, 1);
 }
 
 /* Thread i takes the tasks i, i + nthreads, ... (largest first). */
@@ -563,7 +398,7 @@ mr_sortbuf_sort(struct mr_sortbuf *b, int threads)
 {
 	size_t count[256], start = 0, h;
 	struct cmp k = { b, 0 };
-	struct entry *tmp;
+	struct task *t;
 	struct par p;
 	int c;
 
@@ -575,32 +410,32 @@ mr_sortbuf_sort(struct mr_sortbuf *b, int threads)
 		threads = 1;
 	p.ntasks = 0;
 	if (b->order.numeric) {
-		if ((tmp = malloc(b->n * sizeof(*tmp))) == NULL)
-			return -1;
 		h = threads > 1 ? b->n / 2 : b->n;
-		p.task[p.ntasks++] = (struct task){ k, b->ent, tmp, h };
+		p.task[p.ntasks++] = (struct task){ k, NULL, b->tmp, b->ent,
+		    h, 1 };
 		if (h < b->n)
-			p.task[p.ntasks++] = (struct task){ k, b->ent + h,
-			    tmp + h, b->n - h };
+			p.task[p.ntasks++] = (struct task){ k, NULL,
+			    b->tmp + h, b->ent + h, b->n - h, 1 };
 		p.nthreads = p.ntasks;
 		worker_parallel(p.nthreads, par_main, &p);
 		if (h < b->n)
-			merge_halves(&k, b->ent, tmp, h, b->n);
-		free(tmp);
+			merge_halves(&k, b->ent, b->tmp, h, b->n);
 		return 0;
 	}
-	/* the first radix pass here, the groups it makes on the threads */
-	radix_pass(b->ent, b->n, 0, count);
+	/* the first pass here, the groups it makes on the threads */
+	histogram(b->ent, b->n, 0, count);
+	scatter(b->ent, b->tmp, b->n, 0, count);
 	for (c = 0; c < 256; c++) {
-		if (count[c] > 1)
-			p.task[p.ntasks++] = (struct task){ k, b->ent + start,
-			    NULL, count[c] };
+		if (count[c] > 0) {
+			t = &p.task[p.ntasks++];
+			*t = (struct task){ k, b->tmp + start, b->ent + start,
+			    b->ent + start, count[c], 0 };
+		}
 		start += count[c];
 	}
 	qsort(p.task, (size_t)p.ntasks, sizeof(p.task[0]), task_larger);
 	p.nthreads = threads < p.ntasks ? threads : p.ntasks;
-	if (p.nthreads > 0)
-		worker_parallel(p.nthreads, par_main, &p);
+	worker_parallel(p.nthreads, par_main, &p);
 	return 0;
 }
 
