@@ -64,7 +64,7 @@ mr_sortbuf_new(const struct mr_order *o, size_t budget)
 	b->order = *o;
 	b->flip = o->reverse ? ~(uint64_t)0 : 0;
 	b->budget = budget;
-	b->acap = budget;
+	b->acap = budget + 8;	/* room for an 8-byte load past the end */
 	b->ecap = budget / (2 * sizeof(struct entry)) + 1;
 	b->arena = reserve(b->acap);
 	b->ent = reserve(b->ecap * sizeof(struct entry));
@@ -121,16 +121,42 @@ held(size_t n, size_t alen)
 	return n * 2 * sizeof(struct entry) + alen;
 }
 
-static uint64_t
+/* The 8 bytes at p as a big-endian integer. */
+static inline uint64_t
+load_be64(const unsigned char *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	v = __builtin_bswap64(v);
+#elif !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_BIG_ENDIAN__
+	{
+		const unsigned char *q = p;
+
+		v = (uint64_t)q[0] << 56 | (uint64_t)q[1] << 48 |
+		    (uint64_t)q[2] << 40 | (uint64_t)q[3] << 32 |
+		    (uint64_t)q[4] << 24 | (uint64_t)q[5] << 16 |
+		    (uint64_t)q[6] << 8 | (uint64_t)q[7];
+	}
+#endif
+	return v;
+}
+
+/*
+ * The first min(len, 8) bytes at k as a big-endian integer, zero-padded.
+ * When len > 0 the 8 bytes at k must be readable, as they are in the
+ * arena, which has room past its last record.
+ */
+static inline uint64_t
 prefix_of(const unsigned char *k, size_t len)
 {
-	unsigned char b[8] = { 0 };
+	uint64_t v;
 
-	memcpy(b, k, len < 8 ? len : 8);
-	return (uint64_t)b[0] << 56 | (uint64_t)b[1] << 48 |
-	    (uint64_t)b[2] << 40 | (uint64_t)b[3] << 32 |
-	    (uint64_t)b[4] << 24 | (uint64_t)b[5] << 16 |
-	    (uint64_t)b[6] << 8 | (uint64_t)b[7];
+	if (len == 0)
+		return 0;
+	v = load_be64(k);
+	return len >= 8 ? v : v & ~(~(uint64_t)0 >> (8 * len));
 }
 
 int
@@ -143,21 +169,21 @@ mr_sortbuf_add(struct mr_sortbuf *b, const struct mr_rec *rec)
 	if (b->n > 0 && (held(b->n + 1, b->alen + len) > b->budget ||
 	    b->n == b->ecap))
 		return 1;
-	if (b->n == 0 && len > b->acap) {
+	if (b->n == 0 && len + 8 > b->acap) {
 		/* one record larger than the budget: an arena to fit */
-		if ((p = reserve(len)) == NULL)
+		if ((p = reserve(len + 8)) == NULL)
 			return -1;
 		munmap(b->arena, b->acap);
 		b->arena = p;
-		b->acap = len;
+		b->acap = len + 8;
 	}
 	e = &b->ent[b->n++];
-	e->prefix = prefix_of(rec->key, rec->klen) ^ b->flip;
 	e->off = b->alen;
 	e->klen = (uint32_t)rec->klen;
 	e->vlen = (uint32_t)rec->vlen;
 	memcpy(b->arena + b->alen, rec->key, rec->klen);
 	memcpy(b->arena + b->alen + rec->klen, rec->val, rec->vlen);
+	e->prefix = prefix_of(b->arena + b->alen, rec->klen) ^ b->flip;
 	/* a byte even for an empty record, so that offsets are unique */
 	b->alen += len > 0 ? len : 1;
 	return 0;
@@ -331,9 +357,9 @@ radix_sort(const struct cmp *k, struct entry *src, struct entry *dst,
 		next.b = k->b;
 		next.base = k->base + 8;
 		for (i = 0; i < n; i++)
-			src[i].prefix = prefix_of(k->b->arena + src[i].off +
-			    next.base, src[i].klen > next.base ? src[i].klen -
-			    next.base : 0) ^ k->b->flip;
+			src[i].prefix = (src[i].klen > next.base ?
+			    prefix_of(k->b->arena + src[i].off + next.base,
+			    src[i].klen - next.base) : 0) ^ k->b->flip;
 		radix_sort(&next, src, dst, fin, n, 0);
 		return;
 	}
