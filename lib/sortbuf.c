@@ -471,8 +471,13 @@ mr_sortbuf_get(const struct mr_sortbuf *b, size_t i, struct mr_rec *rec)
 	const struct entry *e = &b->ent[i];
 
 #ifdef __GNUC__
-	if (i + 16 < b->n)
-		__builtin_prefetch(b->arena + b->ent[i + 16].off);
+	/* records are read in sorted order, all over the arena */
+	if (i + 16 < b->n) {
+		const struct entry *f = &b->ent[i + 16];
+
+		__builtin_prefetch(b->arena + f->off);
+		__builtin_prefetch(b->arena + f->off + f->klen + f->vlen);
+	}
 #endif
 	rec->key = b->arena + e->off;
 	rec->klen = e->klen;
