@@ -289,16 +289,29 @@ merge_sort(const struct cmp *k, struct entry *a, struct entry *tmp,
 		merge_halves(k, a, tmp, h, n);
 }
 
-/* Counts the entries by byte d of their prefixes. */
+/*
+ * Counts the entries by byte d (below 8) of their prefixes, and finds the
+ * shortest and the longest key among them; with d 8, only the lengths.
+ */
 static void
-histogram(const struct entry *a, size_t n, int d, size_t count[256])
+histogram(const struct entry *a, size_t n, int d, size_t count[256],
+    size_t *minlen, size_t *maxlen)
 {
-	int shift = 56 - 8 * d;
-	size_t i;
+	int shift = d < 8 ? 56 - 8 * d : 0;
+	size_t i, lo = a[0].klen, hi = a[0].klen, one[256];
 
+	if (d == 8)
+		count = one;	/* counted, not used: one loop for both */
 	memset(count, 0, 256 * sizeof(count[0]));
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		count[(a[i].prefix >> shift) & 0xff]++;
+		if (a[i].klen < lo)
+			lo = a[i].klen;
+		if (a[i].klen > hi)
+			hi = a[i].klen;
+	}
+	*minlen = lo;
+	*maxlen = hi;
 }
 
 /* Moves src to dst grouped by byte d, keeping the order within groups. */
@@ -330,13 +343,10 @@ radix_sort(const struct cmp *k, struct entry *src, struct entry *dst,
 	struct cmp next;
 	int c;
 
-	minlen = maxlen = src[0].klen;
-	for (i = 1; i < n; i++) {
-		if (src[i].klen > maxlen)
-			maxlen = src[i].klen;
-		if (src[i].klen < minlen)
-			minlen = src[i].klen;
-	}
+	if (n > SMALL)
+		histogram(src, n, d, count, &minlen, &maxlen);
+	else
+		minlen = maxlen = 0;
 	/*
 	 * Small groups are insertion sorted.  Keys that end within the
 	 * base + d bytes the group shares are equal or differ in length
@@ -363,7 +373,6 @@ radix_sort(const struct cmp *k, struct entry *src, struct entry *dst,
 		radix_sort(&next, src, dst, fin, n, 0);
 		return;
 	}
-	histogram(src, n, d, count);
 	for (c = 0; c < 256; c++)
 		if (count[c] == n) {
 			/* one group: nothing to move */
@@ -422,7 +431,7 @@ task_larger(const void *x, const void *y)
 int
 mr_sortbuf_sort(struct mr_sortbuf *b, int threads)
 {
-	size_t count[256], start = 0, h;
+	size_t count[256], start = 0, h, minlen, maxlen;
 	struct cmp k = { b, 0 };
 	struct task *t;
 	struct par p;
@@ -449,7 +458,7 @@ mr_sortbuf_sort(struct mr_sortbuf *b, int threads)
 		return 0;
 	}
 	/* the first pass here, the groups it makes on the threads */
-	histogram(b->ent, b->n, 0, count);
+	histogram(b->ent, b->n, 0, count, &minlen, &maxlen);
 	scatter(b->ent, b->tmp, b->n, 0, count);
 	for (c = 0; c < 256; c++) {
 		if (count[c] > 0) {
