@@ -65,8 +65,9 @@ check-san:
 fuzz: $(BUILD)/fuzz/fuzz_reader
 $(BUILD)/fuzz/fuzz_reader: tests/fuzz/fuzz_reader.c lib/*.c lib/*.h
 	@mkdir -p $(BUILD)/fuzz
-	clang $(CPPFLAGS) -g -O1 -fsanitize=fuzzer,address,undefined \
-		-o $@ tests/fuzz/fuzz_reader.c $(LIB_OBJS:%.o=lib/%.c)
+	clang $(CPPFLAGS) $(WARNFLAGS) -g -O1 \
+		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		-o $@ tests/fuzz/fuzz_reader.c $(LIB_OBJS:%.o=lib/%.c) $(LDLIBS)
 
 install: all
 	mkdir -p $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(MANDIR)/man1 \

@@ -110,18 +110,20 @@ fill(struct mr_reader *r, size_t need)
 	if (r->buf == NULL && (r->buf = malloc(r->cap + PAD)) == NULL)
 		return fail(r, "out of memory");
 	while (r->end - r->pos < need && !r->eof) {
-		/* move the unread bytes only when what is needed won't fit */
-		if (r->pos == r->end || r->cap - r->pos < need ||
-		    r->cap == r->end) {
+		/* move the unread bytes only when no room is left after them */
+		if (r->pos == r->end || (r->cap == r->end && r->pos > 0)) {
 			memmove(r->buf, r->buf + r->pos, r->end - r->pos);
 			r->off += r->pos;
 			r->end -= r->pos;
 			r->pos = 0;
 		}
-		if (r->cap < need || r->cap == r->end) {
-			ncap = r->cap;
-			while (ncap < need || ncap == r->end)
-				ncap *= 2;
+		/*
+		 * Grow only a buffer full of bytes read, never to a length the
+		 * input merely claims, so that a corrupt or hostile length
+		 * costs no more memory than the data that is really there.
+		 */
+		if (r->cap == r->end) {
+			ncap = 2 * r->cap;
 			if ((nbuf = realloc(r->buf, ncap + PAD)) == NULL)
 				return fail(r, "out of memory");
 			r->buf = nbuf;

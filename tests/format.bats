@@ -125,6 +125,18 @@ load test_helper
 	[ "$stderr" = "mrmerge: rec.mr: corrupt record length in block at byte 17" ]
 }
 
+@test "a block that claims 1 GiB costs no memory it does not hold" {
+	# found by the fuzzer: a header and a block header with valid
+	# checksums claiming 0x40000040 bytes, then 2 bytes of payload
+	printf '894d52460d0a1a0a48010000002a226455894d52460d0a1a0a4201000000400000408a56b76d6162' |
+		xxd -r -p > big.mr
+	# sanitizers reserve terabytes of address space: no limit for them
+	limit='ulimit -v 400000;'
+	[ -z "${ASAN_OPTIONS-}" ] || limit=
+	run -1 --separate-stderr bash -c "$limit mrmerge -o /dev/null big.mr"
+	[ "$stderr" = "mrmerge: big.mr: truncated block at byte 17 (23 of 1073741913 bytes)" ]
+}
+
 @test "record counts that disagree are errors" {
 	mrtest craft bad-count > a.mr
 	run -1 --separate-stderr mrmerge -o /dev/null a.mr

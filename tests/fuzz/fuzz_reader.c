@@ -1,16 +1,25 @@
 /*
  * fuzz_reader.c: the libFuzzer target of the record reader, the writer it
- * round-trips through and mr_sync_find().  Built by `make fuzz`, run by
- * scripts/fuzz.
+ * round-trips through, mr_sync_find() and mr_crc32c().  Built by `make
+ * fuzz`, run by scripts/fuzz.
  *
- * Each input is read by two readers in step: one reads it whole from a
- * file with '\n' lines, the other from a SOCK_SEQPACKET socket in pieces
- * of 1 to 21 bytes, one piece a read(), with '\0' lines.  Text must split
- * as a plain reference splitter says; framed input must give both the
- * same records and the same error.  The records read are written again,
- * framed and as text, and must read back identical.  A framed input that
- * reads cleanly must fail once cut short or once a byte after the magic
- * is changed.  A broken invariant aborts: libFuzzer reports a crash.
+ * Each input is read by two readers in step: one reads it from a file
+ * into the smallest buffer with '\n' lines, the other from a
+ * SOCK_SEQPACKET socket in pieces of 1 to 21 bytes, one piece a read(),
+ * into the default buffer with '\0' lines.  Text must split as a plain
+ * reference splitter says.  Framed input must give both the same records
+ * and the same error, and agree with a reference decoder on the records,
+ * on valid or not, and on the offset of the error; the encoded records
+ * of mr_reader_raw() must decode to the records, and a record must not
+ * move while mr_reader_stable() says it stays.  The records read are
+ * written again, framed and as text, with mr_write() and mr_write_raw(),
+ * and must read back identical.  A framed input that reads cleanly must
+ * fail once cut short or once a byte after the magic is changed.
+ *
+ * Each input is also read with its frame checksums made right, so that
+ * the fuzzer reaches what they guard, and one in FILLER_EVERY after a
+ * buffer's worth of other input, so that the reader moves and grows its
+ * buffer.  A broken invariant aborts: libFuzzer reports a crash.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,9 +33,11 @@
 #include "mr.h"
 #include "frame.h"
 
-#define PIECES		64	/* short pieces, then the rest ... */
-#define PIECE_MAX	65536	/* ... in pieces no read() truncates */
-#define FILLER_EVERY	128	/* inputs also read after 2 MiB of filler */
+#define PIECES		64		/* short pieces, then the rest */
+#define PIECE_MAX	65536		/* a piece no read() cuts off */
+#define PIECES_LEN_MAX	(256 * 1024)	/* in pieces: well inside 2 MiB */
+#define FILLER_EVERY	16
+#define SMALL_BUF	(64 * 1024)	/* the smallest reader buffer */
 
 int	LLVMFuzzerTestOneInput(const unsigned char *, size_t);
 
@@ -41,7 +52,7 @@ static struct saved *recs;
 static size_t nrecs, recs_cap;
 static int as_text;		/* every record can be a text line */
 
-static int in_fd, in2_fd, out_fd, txt_fd;
+static int in_fd, in2_fd, out_fd, txt_fd, raw_fd, rawtxt_fd;
 static const struct mr_textfmt nl = { '\t', '\n' }, nul = { '\t', '\0' };
 
 static _Noreturn void
@@ -105,7 +116,10 @@ put_file(int fd, const unsigned char *p, size_t len)
 /*
  * Returns a socket that reads as the len bytes at p: PIECES pieces of 1
  * to 21 bytes as h says, then the rest, one piece a read().  Returns -1
- * when the socket buffer cannot hold them all.
+ * when the socket buffer cannot hold them all, or when len is so large
+ * that the reader could ask for fewer bytes than a piece holds, which a
+ * SOCK_SEQPACKET socket would cut off: below PIECES_LEN_MAX its default
+ * buffer (2 MiB) never runs that short.
  */
 static int
 put_pieces(const unsigned char *p, size_t len, uint64_t h)
@@ -114,6 +128,8 @@ put_pieces(const unsigned char *p, size_t len, uint64_t h)
 	int sv[2], bufsize = 1 << 20, i;
 	size_t n;
 
+	if (len > PIECES_LEN_MAX)
+		return -1;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) < 0)
 		bad("socketpair: %s", strerror(errno));
 	(void)setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &bufsize,
@@ -232,12 +248,13 @@ check_end(struct mr_reader *r, int rc, uint64_t n)
 		    (unsigned long long)mr_reader_count(r));
 }
 
-/* The next line of s as a record, split as text is; 0 at the end. */
+/* The reference text splitter: the bytes left to split, and how. */
 struct split {
 	const unsigned char *p, *end;
 	const struct mr_textfmt *fmt;
 };
 
+/* The next line of s as a record; 0 at the end. */
 static int
 split_next(struct split *s, struct mr_rec *rec)
 {
@@ -264,6 +281,8 @@ read_text(struct mr_reader *r, const unsigned char *p, size_t len,
 {
 	struct split s = { p, p + len, fmt };
 	struct mr_rec rec, want;
+	const unsigned char *raw;
+	size_t rawlen;
 	uint64_t n;
 	int rc, more;
 
@@ -279,22 +298,191 @@ read_text(struct mr_reader *r, const unsigned char *p, size_t len,
 		if (!same_rec(&rec, &want))
 			bad("%s: line %llu split wrong", mr_reader_name(r),
 			    (unsigned long long)n + 1);
+		if (mr_reader_raw(r, &raw, &rawlen) != 0)
+			bad("%s: mr_reader_raw gave 1 for text",
+			    mr_reader_name(r));
 		if (keep)
 			save(&rec);
 	}
 	check_end(r, 0, n);
 }
 
-/* Reads framed input with a and b in step; they must agree throughout. */
+/* A length as the reference decodes it: LEB128, at most VARINT_MAX bytes. */
 static int
-read_framed(struct mr_reader *a, struct mr_reader *b)
+ref_varint(const unsigned char **pp, const unsigned char *end, size_t *v)
 {
-	struct mr_rec ra, rb;
+	const unsigned char *p = *pp;
+	int i;
+
+	*v = 0;
+	for (i = 0; i < VARINT_MAX && p < end; i++) {
+		*v |= (size_t)(*p & 0x7f) << 7 * i;
+		if ((*p++ & 0x80) == 0) {
+			*pp = p;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/*
+ * ref_framed() decodes framed input as frame.h and mr-format(5) have it,
+ * apart from the reader: streams of a header, blocks and a trailer, each
+ * checked whole.  The records it decodes must be the ones saved; *n is
+ * their number, *at the offset of the frame where it stopped.  Returns 1
+ * when the whole input is valid, 0 otherwise.
+ */
+static int
+ref_framed(const unsigned char *p, size_t len, size_t *n, size_t *at)
+{
+	const unsigned char *q, *rp, *rend, *meta = NULL;
+	struct mr_rec rec, want;
+	size_t off, left, flen, metalen, metalen0 = 0;
+	uint64_t count = 0;
+	uint32_t bcount, blen, i;
+	int in_stream = 0;
+
+	*n = 0;
+	for (off = 0; off < len; off += flen) {
+		*at = off;
+		q = p + off;
+		left = len - off;
+		if (left <= MR_SYNC_LEN || memcmp(q, mr_sync, MR_SYNC_LEN) != 0)
+			return 0;
+		switch (q[MR_SYNC_LEN]) {
+		case FRAME_HEADER:
+			if (in_stream || left < HEADER_FIXED)
+				return 0;
+			metalen = (size_t)(q[11] | q[12] << 8);
+			flen = HEADER_MIN + metalen;
+			if (q[9] != MR_FORMAT_VERSION || q[10] != 0 ||
+			    metalen > MR_META_MAX || left < flen ||
+			    mr_crc32c(0, q, flen - 4) != get32(q + flen - 4))
+				return 0;
+			if (meta == NULL) {
+				meta = q + HEADER_FIXED;
+				metalen0 = metalen;
+			} else if (!same(meta, metalen0, q + HEADER_FIXED,
+			    metalen))
+				return 0;
+			in_stream = 1;
+			count = 0;
+			break;
+		case FRAME_BLOCK:
+			if (!in_stream || left < MR_BLOCK_HDR ||
+			    mr_crc32c(0, q, MR_BLOCK_HDR - 4) != get32(q + 17))
+				return 0;
+			bcount = get32(q + 9);
+			blen = get32(q + 13);
+			if (bcount == 0 || blen > MR_BLOCK_MAX ||
+			    left - MR_BLOCK_HDR < 4 ||
+			    left - MR_BLOCK_HDR - 4 < blen ||
+			    mr_crc32c(0, q + MR_BLOCK_HDR, blen) !=
+			    get32(q + MR_BLOCK_HDR + blen))
+				return 0;
+			rp = q + MR_BLOCK_HDR;
+			rend = rp + blen;
+			for (i = 0; i < bcount; i++) {
+				if (ref_varint(&rp, rend, &rec.klen) < 0 ||
+				    ref_varint(&rp, rend, &rec.vlen) < 0 ||
+				    rec.klen > MR_REC_MAX ||
+				    rec.vlen > MR_REC_MAX - rec.klen ||
+				    rec.klen > (size_t)(rend - rp) ||
+				    rec.vlen > (size_t)(rend - rp) - rec.klen)
+					return 0;
+				rec.key = rp;
+				rec.val = rp + rec.klen;
+				rp += rec.klen + rec.vlen;
+				if (*n < nrecs) {
+					saved(*n, &want);
+					if (!same_rec(&rec, &want))
+						bad("record %zu: reader and "
+						    "reference differ", *n + 1);
+				}
+				++*n;
+				count++;
+			}
+			if (rp != rend)
+				return 0;
+			flen = MR_BLOCK_HDR + (size_t)blen + 4;
+			break;
+		case FRAME_TRAILER:
+			flen = MR_TRAILER_LEN;
+			if (!in_stream || left < flen ||
+			    mr_crc32c(0, q, flen - 4) != get32(q + flen - 4) ||
+			    get64(q + 9) != count)
+				return 0;
+			in_stream = 0;
+			break;
+		default:
+			return 0;
+		}
+	}
+	*at = len;
+	return meta != NULL && !in_stream;
+}
+
+/* Returns 1 when msg says "at byte off". */
+static int
+names_offset(const char *msg, size_t off)
+{
+	char want[64];
+	const char *s;
+	int n;
+
+	n = snprintf(want, sizeof(want), "at byte %zu", off);
+	for (s = msg; (s = strstr(s, want)) != NULL; s++)
+		if (s[n] < '0' || s[n] > '9')
+			return 1;
+	return 0;
+}
+
+/* The encoded record at p must decode to rec. */
+static void
+check_raw(const unsigned char *p, size_t len, const struct mr_rec *rec,
+    uint64_t n)
+{
+	const unsigned char *end = p + len;
+	struct mr_rec dec;
+
+	if (ref_varint(&p, end, &dec.klen) < 0 ||
+	    ref_varint(&p, end, &dec.vlen) < 0 ||
+	    dec.klen > (size_t)(end - p) ||
+	    dec.vlen != (size_t)(end - p) - dec.klen)
+		bad("record %llu: mr_reader_raw gives %zu bytes that are no "
+		    "record", (unsigned long long)n + 1, len);
+	dec.key = p;
+	dec.val = p + dec.klen;
+	if (!same_rec(&dec, rec))
+		bad("record %llu: mr_reader_raw gives another record",
+		    (unsigned long long)n + 1);
+}
+
+/*
+ * Reads framed input with a and b in step; they must agree throughout.
+ * Each record also goes, encoded, to the framed writer wf and the text
+ * writer wt.
+ */
+static int
+read_framed(struct mr_reader *a, struct mr_reader *b, struct mr_writer *wf,
+    struct mr_writer *wt)
+{
+	struct mr_rec ra, rb, prev, want;
+	const unsigned char *raw;
+	size_t rawlen;
 	uint64_t n;
-	int rc, rcb;
+	int rc, rcb, stable;
 
 	for (n = 0;; n++) {
+		stable = n > 0 && mr_reader_stable(a);
 		rc = mr_read(a, &ra);
+		if (stable) {
+			saved((size_t)n - 1, &want);
+			if (!same_rec(&prev, &want))
+				bad("record %llu moved, though "
+				    "mr_reader_stable said it would not",
+				    (unsigned long long)n);
+		}
 		rcb = mr_read(b, &rb);
 		if (rc != rcb)
 			bad("record %llu: mr_read gave %d whole, %d in pieces "
@@ -306,7 +494,16 @@ read_framed(struct mr_reader *a, struct mr_reader *b)
 		if (!same_rec(&ra, &rb))
 			bad("record %llu differs whole and in pieces",
 			    (unsigned long long)n + 1);
+		if (mr_reader_raw(a, &raw, &rawlen) != 1)
+			bad("record %llu: mr_reader_raw gave 0 for framed "
+			    "input", (unsigned long long)n + 1);
+		check_raw(raw, rawlen, &ra, n);
+		if (mr_write_raw(wf, raw, rawlen) < 0)
+			bad("mr_write_raw: %s", mr_writer_errmsg(wf));
+		if (mr_write_raw(wt, raw, rawlen) < 0)
+			bad("mr_write_raw: %s", mr_writer_errmsg(wt));
 		save(&ra);
+		prev = ra;
 	}
 	if (rc < 0 && strcmp(mr_reader_errmsg(a), mr_reader_errmsg(b)) != 0)
 		bad("errors differ whole and in pieces: \"%s\" | \"%s\"",
@@ -316,66 +513,90 @@ read_framed(struct mr_reader *a, struct mr_reader *b)
 	return rc;
 }
 
-/*
- * Writes the saved records, framed with metadata meta or as text lines,
- * and reads them back: they must come back as they were.  Text that
- * starts like the magic reads as framed or fails; that is no round trip.
- */
-static void
-round_trip(int text, const unsigned char *meta, size_t metalen)
+static struct mr_writer *
+writer(int fd, int text, const unsigned char *meta, size_t metalen)
 {
 	struct mr_writer *w;
-	struct mr_reader *r;
-	struct mr_rec rec, want;
-	const unsigned char *m;
-	size_t i, mlen;
-	int fd = text ? txt_fd : out_fd, rc;
 
 	put_file(fd, NULL, 0);
 	if ((w = mr_writer_new(fd, "out", text, &nl, meta, metalen)) == NULL)
 		bad("mr_writer_new: out of memory");
 	mr_writer_bufsize(w, 4096);
-	for (i = 0; i < nrecs; i++) {
-		saved(i, &rec);
-		if (mr_write(w, &rec) < 0)
-			bad("mr_write: %s", mr_writer_errmsg(w));
-	}
+	return w;
+}
+
+static void
+finish(struct mr_writer *w)
+{
 	if (mr_writer_finish(w) < 0)
 		bad("mr_writer_finish: %s", mr_writer_errmsg(w));
 	if (mr_writer_count(w) != nrecs)
 		bad("mr_writer_count is %llu, not %zu",
 		    (unsigned long long)mr_writer_count(w), nrecs);
 	mr_writer_free(w);
+}
+
+/*
+ * Reads back what a writer wrote to fd, framed with metadata meta or as
+ * text lines: the saved records must come back as they were.  Text that
+ * starts like the magic reads as framed or fails; that is no round trip.
+ */
+static void
+read_back(int fd, int text, const unsigned char *meta, size_t metalen,
+    const char *what)
+{
+	struct mr_reader *r;
+	struct mr_rec rec, want;
+	const unsigned char *m;
+	size_t i, mlen;
+	int rc;
+
 	if (lseek(fd, 0, SEEK_SET) < 0)
 		bad("rewinding a temp file: %s", strerror(errno));
-
 	r = reader(fd, "out", &nl);
+	mr_reader_bufsize(r, 1);
 	if (mr_reader_start(r) < 0 || mr_reader_framed(r) == text) {
 		if (!text)
-			bad("framed round trip: %s", mr_reader_framed(r) ?
+			bad("%s: %s", what, mr_reader_framed(r) ?
 			    "read as text" : mr_reader_errmsg(r));
 		mr_reader_free(r);
 		return;
 	}
 	m = mr_reader_meta(r, &mlen);
 	if (!same(m, mlen, meta, text ? 0 : metalen))
-		bad("%s round trip: metadata differs", text ? "text" :
-		    "framed");
+		bad("%s: metadata differs", what);
 	for (i = 0; (rc = mr_read(r, &rec)) == 1; i++) {
 		if (i == nrecs)
-			bad("%s round trip: more records than written",
-			    text ? "text" : "framed");
+			bad("%s: more records than written", what);
 		saved(i, &want);
 		if (!same_rec(&rec, &want))
-			bad("%s round trip: record %zu differs",
-			    text ? "text" : "framed", i + 1);
+			bad("%s: record %zu differs", what, i + 1);
 	}
 	if (rc != 0 || i != nrecs)
-		bad("%s round trip: %zu of %zu records, then %d: %s",
-		    text ? "text" : "framed", i, nrecs, rc,
+		bad("%s: %zu of %zu records, then %d: %s", what, i, nrecs, rc,
 		    rc < 0 ? mr_reader_errmsg(r) : "");
 	check_end(r, 0, nrecs);
 	mr_reader_free(r);
+}
+
+/* Writes the saved records with mr_write() and reads them back. */
+static void
+round_trip(int text, const unsigned char *meta, size_t metalen)
+{
+	struct mr_writer *w;
+	struct mr_rec rec;
+	size_t i;
+	int fd = text ? txt_fd : out_fd;
+
+	w = writer(fd, text, meta, metalen);
+	for (i = 0; i < nrecs; i++) {
+		saved(i, &rec);
+		if (mr_write(w, &rec) < 0)
+			bad("mr_write: %s", mr_writer_errmsg(w));
+	}
+	finish(w);
+	read_back(fd, text, meta, metalen, text ? "text round trip" :
+	    "framed round trip");
 }
 
 /*
@@ -392,6 +613,7 @@ must_fail(const unsigned char *p, size_t len, const char *what)
 
 	put_file(in_fd, p, len);
 	r = reader(in_fd, "in", &nl);
+	mr_reader_bufsize(r, 1);
 	for (i = 0; (rc = mr_read(r, &rec)) == 1; i++) {
 		if (i == nrecs)
 			bad("%s: more records than the clean input", what);
@@ -493,15 +715,68 @@ check_sync(const unsigned char *p, size_t len)
 		bad("mr_sync_find gave %zu, there is no frame", off);
 }
 
+/* CRC-32C a byte at a time, apart from checksum.c and its tables. */
+static uint32_t
+crc_ref(uint32_t crc, const unsigned char *p, size_t len)
+{
+	static uint32_t table[256];
+	uint32_t c;
+	int i, j;
+
+	if (table[1] == 0)
+		for (i = 0; i < 256; i++) {
+			c = (uint32_t)i;
+			for (j = 0; j < 8; j++)
+				c = c >> 1 ^ (c & 1 ? 0x82F63B78U : 0);
+			table[i] = c;
+		}
+	c = ~crc;
+	while (len-- > 0)
+		c = c >> 8 ^ table[(c ^ *p++) & 0xff];
+	return ~c;
+}
+
+/*
+ * mr_crc32c() must agree with crc_ref() on the input and on the input
+ * repeated to any length up to past six stripes of the SSE4.2 path
+ * (4 KiB each), from any alignment, whole and in two pieces.
+ */
+static void
+check_crc(const unsigned char *p, size_t len, uint64_t h)
+{
+	static unsigned char buf[6 * 4096 + 16];
+	const unsigned char *b;
+	size_t n, i, cut;
+	uint32_t want;
+
+	if (mr_crc32c(0, "123456789", 9) != 0xE3069283U)
+		bad("mr_crc32c(\"123456789\") is 0x%08lx",
+		    (unsigned long)mr_crc32c(0, "123456789", 9));
+	if (mr_crc32c(0, p, len) != crc_ref(0, p, len))
+		bad("mr_crc32c of the input is wrong");
+	if (len == 0)
+		return;
+	b = buf + h % 16;
+	n = (size_t)(h >> 8) % (sizeof(buf) - 16 + 1);
+	for (i = 0; i < n; i++)
+		buf[h % 16 + i] = p[i % len];
+	want = crc_ref(0, b, n);
+	cut = (size_t)(h >> 32) % (n + 1);
+	if (mr_crc32c(0, b, n) != want ||
+	    mr_crc32c(mr_crc32c(0, b, cut), b + cut, n - cut) != want)
+		bad("mr_crc32c of %zu bytes (cut at %zu) is wrong", n, cut);
+}
+
 /* Reads the len bytes at p every way there is; see the top comment. */
 static void
 check_input(const unsigned char *p, size_t len)
 {
 	struct mr_reader *a, *b;
 	const unsigned char *meta, *metab;
-	size_t metalen, metalenb;
+	struct mr_writer *wf, *wt;
+	size_t metalen, metalenb, n, at;
 	uint64_t h;
-	int rc, rcb, framed, sfd;
+	int rc, rcb, framed, sfd, valid;
 
 	h = mr_hash64(p, len);
 	nbytes = nrecs = 0;
@@ -509,6 +784,7 @@ check_input(const unsigned char *p, size_t len)
 
 	put_file(in_fd, p, len);
 	a = reader(in_fd, "in", &nl);
+	mr_reader_bufsize(a, 1);
 	if ((sfd = put_pieces(p, len, h)) < 0) {
 		put_file(in2_fd, p, len);
 		sfd = in2_fd;
@@ -535,9 +811,29 @@ check_input(const unsigned char *p, size_t len)
 	    metalenb) || (!framed && metalen != 0))
 		bad("framed %d (%zu bytes of metadata) whole, %d (%zu) in "
 		    "pieces", framed, metalen, mr_reader_framed(b), metalenb);
-	if (framed)
-		rc = read_framed(a, b);
-	else {
+	if (framed) {
+		wf = writer(raw_fd, 0, meta, metalen);
+		wt = writer(rawtxt_fd, 1, NULL, 0);
+		if (mr_writer_begin(wf) < 0)
+			bad("mr_writer_begin: %s", mr_writer_errmsg(wf));
+		if (mr_writer_begin(wt) < 0)
+			bad("mr_writer_begin: %s", mr_writer_errmsg(wt));
+		rc = read_framed(a, b, wf, wt);
+		finish(wf);
+		finish(wt);
+		read_back(raw_fd, 0, meta, metalen, "raw framed round trip");
+		if (as_text)
+			read_back(rawtxt_fd, 1, NULL, 0, "raw text round trip");
+		valid = ref_framed(p, len, &n, &at);
+		if (valid != (rc == 0) || (valid && n != nrecs) || n < nrecs)
+			bad("the reader read %zu records and %s, the reference "
+			    "%zu and %s", nrecs, rc == 0 ? "ended" :
+			    mr_reader_errmsg(a), n, valid ? "ended" :
+			    "failed");
+		if (!valid && !names_offset(mr_reader_errmsg(a), at))
+			bad("\"%s\": the reference stopped at byte %zu",
+			    mr_reader_errmsg(a), at);
+	} else {
 		read_text(a, p, len, &nl, 1);
 		read_text(b, p, len, &nul, 0);
 	}
@@ -608,9 +904,9 @@ fix_crcs(const unsigned char *p, size_t len)
 }
 
 /*
- * Returns the len bytes at p after some 2 MiB of other input, *outlen
- * bytes in all, so that the reader must move and grow its buffer with
- * p's frames and lines on the way.  Framed input comes after a stream of
+ * Returns the len bytes at p after about SMALL_BUF bytes of other input,
+ * *outlen bytes in all, so that the reader must move and grow its buffer
+ * with p's frames and lines on the way.  Framed input comes after a stream of
  * one big record with the same metadata, text after long lines.
  */
 static unsigned char *
@@ -620,7 +916,7 @@ after_filler(const unsigned char *p, size_t len, uint64_t h,
 	unsigned char *q, *f;
 	size_t flen, metalen = 0, hlen, vlen, i;
 
-	flen = 2 * 1024 * 1024 - 64 + (size_t)(h >> 40) % 128;
+	flen = SMALL_BUF - 64 + (size_t)(h >> 40) % 128;
 	q = xrealloc(NULL, flen + len);
 	if (len >= HEADER_FIXED && memcmp(p, mr_sync, MR_SYNC_LEN) == 0 &&
 	    p[MR_SYNC_LEN] == FRAME_HEADER) {
@@ -656,9 +952,9 @@ after_filler(const unsigned char *p, size_t len, uint64_t h,
 		put64(f + 9, 1);
 		put32(f + 17, mr_crc32c(0, f, MR_TRAILER_LEN - 4));
 	} else {
-		/* lines of up to 64 KiB, the last ends just before p */
+		/* lines of up to 4 KiB, the last ends just before p */
 		memset(q, 'x', flen);
-		for (i = 65535; i < flen; i += 65536)
+		for (i = 4095; i < flen; i += 4096)
 			q[i] = '\n';
 		q[flen - 1] = '\n';
 	}
@@ -679,11 +975,14 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 		in2_fd = tmp_fd();
 		out_fd = tmp_fd();
 		txt_fd = tmp_fd();
+		raw_fd = tmp_fd();
+		rawtxt_fd = tmp_fd();
 		bytes_cap = 4096;
 		bytes = xrealloc(NULL, bytes_cap);
 		ready = 1;
 	}
 	check_sync(data, size);
+	check_crc(data, size, mr_hash64(data, size));
 	check_input(data, size);
 	if ((q = fix_crcs(data, size)) != NULL) {
 		check_sync(q, size);
