@@ -3,6 +3,7 @@
  * one mutex.
  */
 #include <pthread.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdlib.h>
 
@@ -13,6 +14,25 @@ static pthread_cond_t queued = PTHREAD_COND_INITIALIZER;
 static pthread_cond_t finished = PTHREAD_COND_INITIALIZER;
 static struct worker_job *head, *tail;
 static int state;	/* 0 not started, 1 running, -1 cannot start */
+
+/*
+ * Starts a thread with every signal blocked, so that signals go to the
+ * caller's thread alone, where the tools handle them (and hold them off
+ * while a temp file has a name).  Returns 0 or an error number.
+ */
+static int
+start_thread(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *),
+    void *arg)
+{
+	sigset_t all, old;
+	int rc;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(t, attr, fn, arg);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return rc;
+}
 
 static void *
 worker_main(void *arg)
@@ -51,7 +71,7 @@ worker_submit(struct worker_job *j)
 		if (pthread_attr_init(&attr) == 0) {
 			pthread_attr_setdetachstate(&attr,
 			    PTHREAD_CREATE_DETACHED);
-			if (pthread_create(&t, &attr, worker_main, NULL) == 0)
+			if (start_thread(&t, &attr, worker_main, NULL) == 0)
 				state = 1;
 			pthread_attr_destroy(&attr);
 		}
@@ -111,7 +131,7 @@ worker_parallel(int n, void (*fn)(void *, int), void *arg)
 		t[i].fn = fn;
 		t[i].arg = arg;
 		t[i].i = i;
-		t[i].started = pthread_create(&t[i].t, NULL, par_main,
+		t[i].started = start_thread(&t[i].t, NULL, par_main,
 		    &t[i]) == 0;
 	}
 	fn(arg, 0);
