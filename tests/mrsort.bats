@@ -183,9 +183,9 @@ input() {
 		exec 5> fifo
 		cat in.txt >&5
 		# wait for spilled runs (open, already unlinked), input still open
-		for ((try = 0; try < 500; try++)); do
-			ls -l "/proc/$pid/fd" 2>/dev/null | grep -q 'tmp/mrsort' &&
-				break
+		for ((try = 0; try < 2000; try++)); do
+			ls -l "/proc/$pid/fd" 2>/dev/null |
+				grep -q 'tmp/mrsort.*(deleted)' && break
 			sleep 0.01
 		done
 		ls -l "/proc/$pid/fd" | grep -q 'tmp/mrsort.*(deleted)'
