@@ -213,12 +213,18 @@ mr_merge_next(struct mr_merge *m, struct mr_rec *rec, size_t *src)
 			m->failed = 1;
 			return -1;
 		}
+		/*
+		 * The outcome of each match is a coin toss on random keys, so
+		 * it picks the winner by arithmetic, not by a branch.
+		 */
 		for (node = (w + m->n) / 2; node > 0; node /= 2) {
-			if (less(m, m->tree[node], w)) {
-				t = m->tree[node];
-				m->tree[node] = w;
-				w = t;
-			}
+			size_t swap, mask;
+
+			t = m->tree[node];
+			swap = (size_t)less(m, t, w);
+			mask = 0 - swap;
+			m->tree[node] = (w & mask) | (t & ~mask);
+			w = (t & mask) | (w & ~mask);
 		}
 		m->tree[0] = w;
 	}
