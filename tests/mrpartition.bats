@@ -211,6 +211,8 @@ input() {
 	assert_stderr_prefix "mrpartition: -k and --split-points exclude"
 	run -2 --separate-stderr mrpartition -n 2 --sample s -o p%d
 	assert_stderr_prefix "mrpartition: --sample takes no"
+	run -2 --separate-stderr mrpartition -n 2 -o p%d - -
+	assert_stderr_prefix "mrpartition: standard input named twice"
 	run -2 --separate-stderr mrpartition --bogus
 	[[ "$stderr" == *"usage: mrpartition"* ]]
 	[ ! -e p0 ] && [ ! -e s ]

@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -148,6 +149,32 @@ usage_error(const char *usage, const char *fmt, ...)
 	va_end(ap);
 	fputs(usage, stderr);
 	exit(2);
+}
+
+void
+opt_separator(const char *usage, const char *arg, struct mr_textfmt *fmt)
+{
+	if (mr_parse_sep(arg, &fmt->sep) < 0)
+		usage_error(usage, "bad separator: %s (one byte, \\t, \\0 or "
+		    "\\\\)", arg);
+}
+
+char **
+operands(const char *usage, int *argc, char **argv)
+{
+	static char *stdin_only[] = { "-", NULL };
+	int i, nstdin = 0;
+
+	*argc -= optind;
+	argv += optind;
+	if (*argc == 0) {
+		*argc = 1;
+		return stdin_only;
+	}
+	for (i = 0; i < *argc; i++)
+		if (strcmp(argv[i], "-") == 0 && ++nstdin > 1)
+			usage_error(usage, "standard input named twice");
+	return argv;
 }
 
 void

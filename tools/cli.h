@@ -33,6 +33,16 @@ void warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void usage_error(const char *usage, const char *fmt, ...)
     __attribute__((format(printf, 2, 3), noreturn));
 
+/* opt_separator() sets fmt->sep from the argument of -t, or exits 2. */
+void opt_separator(const char *usage, const char *arg, struct mr_textfmt *fmt);
+
+/*
+ * operands() returns the file operands that follow the options at optind
+ * and sets *argc to their number: "-" (standard input) alone when there
+ * are none.  Standard input named twice is a usage error.
+ */
+char **operands(const char *usage, int *argc, char **argv);
+
 /* cli_version() prints the version line for --version and exits 0. */
 void cli_version(void) __attribute__((noreturn));
 

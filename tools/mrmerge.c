@@ -39,7 +39,6 @@ main(int argc, char *argv[])
 		{ "zero-terminated", no_argument, NULL, 'z' },
 		{ NULL, 0, NULL, 0 }
 	};
-	static char *stdin_only[] = { "-", NULL };
 	struct mr_textfmt fmt = MR_TEXTFMT_DEFAULT;
 	struct mr_order order = { 0, 0, 0 };
 	struct mr_reader **in;
@@ -51,7 +50,7 @@ main(int argc, char *argv[])
 	const char *output = "-";
 	const unsigned char *raw;
 	size_t metalen = 0, bufsize, rawlen, src;
-	int c, i, rc, text = 0, nstdin = 0;
+	int c, i, rc, text = 0;
 
 	cli_init("mrmerge");
 	while ((c = getopt_long(argc, argv, "no:rt:z", longopts, NULL)) != -1) {
@@ -66,9 +65,7 @@ main(int argc, char *argv[])
 			order.reverse = 1;
 			break;
 		case 't':
-			if (mr_parse_sep(optarg, &fmt.sep) < 0)
-				usage_error(usage_text, "bad separator: %s "
-				    "(one byte, \\t, \\0 or \\\\)", optarg);
+			opt_separator(usage_text, optarg, &fmt);
 			break;
 		case 'z':
 			fmt.eol = '\0';
@@ -88,15 +85,7 @@ main(int argc, char *argv[])
 			usage();
 		}
 	}
-	argc -= optind;
-	argv += optind;
-	if (argc == 0) {
-		argv = stdin_only;
-		argc = 1;
-	}
-	for (i = 0; i < argc; i++)
-		if (strcmp(argv[i], "-") == 0 && ++nstdin > 1)
-			usage_error(usage_text, "standard input named twice");
+	argv = operands(usage_text, &argc, argv);
 
 	want_open_files(argc);
 	bufsize = READ_BUDGET / (size_t)argc;

@@ -295,7 +295,6 @@ main(int argc, char *argv[])
 		{ "zero-terminated", no_argument, NULL, 'z' },
 		{ NULL, 0, NULL, 0 }
 	};
-	static char *stdin_only[] = { "-", NULL };
 	const char *template = NULL, *sample_file = NULL, *points_file = NULL;
 	long n = 0, fields = 0;
 	int c, text = 0;
@@ -318,9 +317,7 @@ main(int argc, char *argv[])
 			template = optarg;
 			break;
 		case 't':
-			if (mr_parse_sep(optarg, &fmt.sep) < 0)
-				usage_error(usage_text, "bad separator: %s "
-				    "(one byte, \\t, \\0 or \\\\)", optarg);
+			opt_separator(usage_text, optarg, &fmt);
 			break;
 		case 'z':
 			fmt.eol = '\0';
@@ -349,12 +346,7 @@ main(int argc, char *argv[])
 			usage();
 		}
 	}
-	argc -= optind;
-	argv += optind;
-	if (argc == 0) {
-		argv = stdin_only;
-		argc = 1;
-	}
+	argv = operands(usage_text, &argc, argv);
 	if (n == 0)
 		usage_error(usage_text, "-n N is required");
 	if (sample_file != NULL) {

@@ -333,11 +333,10 @@ main(int argc, char *argv[])
 		{ "zero-terminated", no_argument, NULL, 'z' },
 		{ NULL, 0, NULL, 0 }
 	};
-	static char *stdin_only[] = { "-", NULL };
 	const char *output = "-";
 	size_t size = DEFAULT_SIZE;
 	long n;
-	int c, i, text = 0, checking = 0, nstdin = 0;
+	int c, text = 0, checking = 0;
 
 	cli_init("mrsort");
 	threads = default_threads();
@@ -368,9 +367,7 @@ main(int argc, char *argv[])
 			tmpdir = optarg;
 			break;
 		case 't':
-			if (mr_parse_sep(optarg, &fmt.sep) < 0)
-				usage_error(usage_text, "bad separator: %s "
-				    "(one byte, \\t, \\0 or \\\\)", optarg);
+			opt_separator(usage_text, optarg, &fmt);
 			break;
 		case 'z':
 			fmt.eol = '\0';
@@ -396,15 +393,7 @@ main(int argc, char *argv[])
 			usage();
 		}
 	}
-	argc -= optind;
-	argv += optind;
-	if (argc == 0) {
-		argv = stdin_only;
-		argc = 1;
-	}
-	for (i = 0; i < argc; i++)
-		if (strcmp(argv[i], "-") == 0 && ++nstdin > 1)
-			usage_error(usage_text, "standard input named twice");
+	argv = operands(usage_text, &argc, argv);
 	if (checking)
 		return check(argv, argc);
 	sort(argv, argc, output, text, size);
