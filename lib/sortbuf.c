@@ -1,8 +1,8 @@
 /*
  * sortbuf.c: records held in memory and sorted there, the in-memory half
- * of mrsort.  Record bytes go to one arena; the sort moves 24-byte entries
- * (8 key bytes as a big-endian integer, the record's arena offset and its
- * lengths), never records.  Bytewise order is a stable MSD radix sort on
+ * of mrsort.  Records go to one arena as key, value length (LEB128) and
+ * value; the sort moves 16-byte entries (8 key bytes as a big-endian
+ * integer, the key's arena offset and its length), never records.  Bytewise order is a stable MSD radix sort on
  * those 8 bytes that scatters between the entries and a second array of
  * the same size; a group that shares all 8 loads the next 8 key bytes and
  * goes on, and small groups are insertion sorted.  Being stable, it keeps
@@ -26,9 +26,38 @@
 
 struct entry {
 	uint64_t prefix;	/* key bytes 0-7, big-endian, inverted for -r */
-	uint64_t off;		/* of key then value in the arena */
-	uint32_t klen, vlen;
+	uint64_t pos;		/* key offset << 24 | key length, or LONGKEY */
 };
+
+/*
+ * A key of LONGKEY bytes or more has LONGKEY in its entry and its length
+ * in the 8 bytes before it in the arena.
+ */
+#define LONGKEY		0xFFFFFFU
+#define OFF_MAX		((uint64_t)1 << 40)	/* arena bytes */
+
+static uint64_t
+load_le64(const unsigned char *p)
+{
+	return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 |
+	    (uint64_t)p[3] << 24 | (uint64_t)p[4] << 32 |
+	    (uint64_t)p[5] << 40 | (uint64_t)p[6] << 48 |
+	    (uint64_t)p[7] << 56;
+}
+
+static inline size_t
+e_off(const struct entry *e)
+{
+	return (size_t)(e->pos >> 24);
+}
+
+static inline size_t
+e_klen(const unsigned char *arena, const struct entry *e)
+{
+	size_t k = (size_t)(e->pos & LONGKEY);
+
+	return k != LONGKEY ? k : (size_t)load_le64(arena + e_off(e) - 8);
+}
 
 struct mr_sortbuf {
 	struct mr_order order;
@@ -121,6 +150,18 @@ held(size_t n, size_t alen)
 	return n * 2 * sizeof(struct entry) + alen;
 }
 
+static size_t
+varint_len(size_t v)
+{
+	size_t n = 1;
+
+	while (v >= 0x80) {
+		v >>= 7;
+		n++;
+	}
+	return n;
+}
+
 /* The 8 bytes at p as a big-endian integer. */
 static inline uint64_t
 load_be64(const unsigned char *p)
@@ -162,12 +203,15 @@ prefix_of(const unsigned char *k, size_t len)
 int
 mr_sortbuf_add(struct mr_sortbuf *b, const struct mr_rec *rec)
 {
-	size_t len = rec->klen + rec->vlen;
+	size_t len, v;
 	struct entry *e;
 	unsigned char *p;
+	int longkey = rec->klen >= LONGKEY;
 
+	len = (longkey ? 8 : 0) + rec->klen + varint_len(rec->vlen) +
+	    rec->vlen;
 	if (b->n > 0 && (held(b->n + 1, b->alen + len) > b->budget ||
-	    b->n == b->ecap))
+	    b->n == b->ecap || b->alen + len > OFF_MAX))
 		return 1;
 	if (b->n == 0 && len + 8 > b->acap) {
 		/* one record larger than the budget: an arena to fit */
@@ -177,16 +221,43 @@ mr_sortbuf_add(struct mr_sortbuf *b, const struct mr_rec *rec)
 		b->arena = p;
 		b->acap = len + 8;
 	}
+	p = b->arena + b->alen;
+	if (longkey) {
+		for (v = 0; v < 8; v++)
+			p[v] = (unsigned char)((uint64_t)rec->klen >> (8 * v));
+		p += 8;
+	}
 	e = &b->ent[b->n++];
-	e->off = b->alen;
-	e->klen = (uint32_t)rec->klen;
-	e->vlen = (uint32_t)rec->vlen;
-	memcpy(b->arena + b->alen, rec->key, rec->klen);
-	memcpy(b->arena + b->alen + rec->klen, rec->val, rec->vlen);
-	e->prefix = prefix_of(b->arena + b->alen, rec->klen) ^ b->flip;
-	/* a byte even for an empty record, so that offsets are unique */
-	b->alen += len > 0 ? len : 1;
+	e->pos = (uint64_t)(p - b->arena) << 24 |
+	    (longkey ? LONGKEY : (uint64_t)rec->klen);
+	memcpy(p, rec->key, rec->klen);
+	e->prefix = prefix_of(p, rec->klen) ^ b->flip;
+	p += rec->klen;
+	for (v = rec->vlen; v >= 0x80; v >>= 7)
+		*p++ = (unsigned char)(v | 0x80);
+	*p++ = (unsigned char)v;
+	memcpy(p, rec->val, rec->vlen);
+	b->alen += len;
 	return 0;
+}
+
+/* Points rec at the record of entry e. */
+static void
+entry_rec(const unsigned char *arena, const struct entry *e,
+    struct mr_rec *rec)
+{
+	const unsigned char *p;
+	size_t v = 0;
+	int shift = 0;
+
+	rec->key = arena + e_off(e);
+	rec->klen = e_klen(arena, e);
+	p = rec->key + rec->klen;
+	do
+		v |= (size_t)(*p & 0x7f) << shift, shift += 7;
+	while (*p++ & 0x80);
+	rec->val = p;
+	rec->vlen = v;
 }
 
 static int
@@ -212,36 +283,41 @@ struct cmp {
 static int
 entry_cmp(const struct cmp *k, const struct entry *x, const struct entry *y)
 {
-	const unsigned char *kx = k->b->arena + x->off;
-	const unsigned char *ky = k->b->arena + y->off;
-	size_t end = k->base + 8;
+	const unsigned char *arena = k->b->arena;
+	size_t end = k->base + 8, xl, yl;
+	struct mr_rec rx, ry;
 	int c;
 
+	if (!k->b->order.numeric && x->prefix != y->prefix)
+		return x->prefix < y->prefix ? -1 : 1;
+	xl = e_klen(arena, x);
+	yl = e_klen(arena, y);
 	if (k->b->order.numeric) {
-		c = mr_keycmp(&k->b->order, kx, x->klen, ky, y->klen);
+		c = mr_keycmp(&k->b->order, arena + e_off(x), xl,
+		    arena + e_off(y), yl);
 	} else {
-		if (x->prefix != y->prefix)
-			return x->prefix < y->prefix ? -1 : 1;
 		/*
 		 * Equal prefixes: the first min(klen, base + 8) bytes are
 		 * equal, the base bytes before the prefix being shared.
 		 */
-		if (x->klen <= end || y->klen <= end)
-			c = (x->klen > y->klen) - (x->klen < y->klen);
+		if (xl <= end || yl <= end)
+			c = (xl > yl) - (xl < yl);
 		else
-			c = bytecmp(kx + end, x->klen - end, ky + end,
-			    y->klen - end);
+			c = bytecmp(arena + e_off(x) + end, xl - end,
+			    arena + e_off(y) + end, yl - end);
 		if (k->b->order.reverse)
 			c = -c;
 	}
 	if (c == 0 && k->b->order.values) {
-		c = bytecmp(kx + x->klen, x->vlen, ky + y->klen, y->vlen);
+		entry_rec(arena, x, &rx);
+		entry_rec(arena, y, &ry);
+		c = bytecmp(rx.val, rx.vlen, ry.val, ry.vlen);
 		if (k->b->order.reverse)
 			c = -c;
 	}
 	if (c != 0)
 		return c;
-	return (x->off > y->off) - (x->off < y->off);
+	return (x->pos > y->pos) - (x->pos < y->pos);
 }
 
 static void
@@ -294,21 +370,24 @@ merge_sort(const struct cmp *k, struct entry *a, struct entry *tmp,
  * shortest and the longest key among them; with d 8, only the lengths.
  */
 static void
-histogram(const struct entry *a, size_t n, int d, size_t count[256],
-    size_t *minlen, size_t *maxlen)
+histogram(const unsigned char *arena, const struct entry *a, size_t n, int d,
+    size_t count[256], size_t *minlen, size_t *maxlen)
 {
 	int shift = d < 8 ? 56 - 8 * d : 0;
-	size_t i, lo = a[0].klen, hi = a[0].klen, one[256];
+	size_t i, len, lo = SIZE_MAX, hi = 0, one[256];
 
 	if (d == 8)
 		count = one;	/* counted, not used: one loop for both */
 	memset(count, 0, 256 * sizeof(count[0]));
 	for (i = 0; i < n; i++) {
 		count[(a[i].prefix >> shift) & 0xff]++;
-		if (a[i].klen < lo)
-			lo = a[i].klen;
-		if (a[i].klen > hi)
-			hi = a[i].klen;
+		len = (size_t)(a[i].pos & LONGKEY);
+		if (len == LONGKEY)
+			len = e_klen(arena, &a[i]);
+		if (len < lo)
+			lo = len;
+		if (len > hi)
+			hi = len;
 	}
 	*minlen = lo;
 	*maxlen = hi;
@@ -344,7 +423,7 @@ radix_sort(const struct cmp *k, struct entry *src, struct entry *dst,
 	int c;
 
 	if (n > SMALL)
-		histogram(src, n, d, count, &minlen, &maxlen);
+		histogram(k->b->arena, src, n, d, count, &minlen, &maxlen);
 	else
 		minlen = maxlen = 0;
 	/*
@@ -366,10 +445,13 @@ radix_sort(const struct cmp *k, struct entry *src, struct entry *dst,
 		/* all 8 bytes shared: load the next 8 bytes of each key */
 		next.b = k->b;
 		next.base = k->base + 8;
-		for (i = 0; i < n; i++)
-			src[i].prefix = (src[i].klen > next.base ?
-			    prefix_of(k->b->arena + src[i].off + next.base,
-			    src[i].klen - next.base) : 0) ^ k->b->flip;
+		for (i = 0; i < n; i++) {
+			size_t len = e_klen(k->b->arena, &src[i]);
+
+			src[i].prefix = (len > next.base ?
+			    prefix_of(k->b->arena + e_off(&src[i]) +
+			    next.base, len - next.base) : 0) ^ k->b->flip;
+		}
 		radix_sort(&next, src, dst, fin, n, 0);
 		return;
 	}
@@ -458,7 +540,7 @@ mr_sortbuf_sort(struct mr_sortbuf *b, int threads)
 		return 0;
 	}
 	/* the first pass here, the groups it makes on the threads */
-	histogram(b->ent, b->n, 0, count, &minlen, &maxlen);
+	histogram(b->arena, b->ent, b->n, 0, count, &minlen, &maxlen);
 	scatter(b->ent, b->tmp, b->n, 0, count);
 	for (c = 0; c < 256; c++) {
 		if (count[c] > 0) {
@@ -477,19 +559,14 @@ mr_sortbuf_sort(struct mr_sortbuf *b, int threads)
 void
 mr_sortbuf_get(const struct mr_sortbuf *b, size_t i, struct mr_rec *rec)
 {
-	const struct entry *e = &b->ent[i];
-
 #ifdef __GNUC__
 	/* records are read in sorted order, all over the arena */
 	if (i + 16 < b->n) {
-		const struct entry *f = &b->ent[i + 16];
+		const unsigned char *f = b->arena + e_off(&b->ent[i + 16]);
 
-		__builtin_prefetch(b->arena + f->off);
-		__builtin_prefetch(b->arena + f->off + f->klen + f->vlen);
+		__builtin_prefetch(f);
+		__builtin_prefetch(f + 64);
 	}
 #endif
-	rec->key = b->arena + e->off;
-	rec->klen = e->klen;
-	rec->val = rec->key + e->klen;
-	rec->vlen = e->vlen;
+	entry_rec(b->arena, &b->ent[i], rec);
 }

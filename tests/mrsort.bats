@@ -40,6 +40,23 @@ input() {
 	mrsort -S 1K --text in.txt | cmp - got
 }
 
+@test "keys of 16 MiB and more sort among short ones" {
+	{
+		printf 'm\t1\n'
+		head -c 17000000 /dev/zero | tr '\0' 'k'
+		printf '\t2\n'
+		printf 'k\t3\n'
+		head -c 17000000 /dev/zero | tr '\0' 'k'
+		printf 'j\t4\n'
+		printf 'l\t5\n'
+	} > in.txt
+	mrsort --text in.txt > got
+	keysort in.txt | cmp - got
+	mrsort -S 1K --text in.txt | cmp - got
+	mrsort -r --text in.txt > gotr
+	sort -s -r -t "$TAB" -k1,1 in.txt | cmp - gotr
+}
+
 @test "empty input, one record, all keys equal" {
 	: > empty
 	run -0 mrsort --text empty
