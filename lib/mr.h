@@ -268,9 +268,10 @@ struct mr_sortbuf;
 
 /*
  * mr_sortbuf_new() makes an empty in-memory sort buffer for order o that
- * holds records up to budget bytes (record bytes plus 48 bytes a record
- * for the sort's two arrays of entries).  Returns NULL when out of
- * memory.
+ * holds records up to budget bytes (record bytes, their value lengths,
+ * and 32 bytes a record for the sort's two arrays of entries), reserving
+ * that much address space at once.  Returns NULL when out of memory or
+ * address space.
  */
 struct mr_sortbuf *mr_sortbuf_new(const struct mr_order *o, size_t budget);
 

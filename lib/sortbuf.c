@@ -23,6 +23,7 @@
 
 #define SMALL		24	/* groups this small are insertion sorted */
 #define PAR_MIN		50000	/* fewer entries than this use one thread */
+#define MAX_DEPTH	64	/* radix splits before a merge sort */
 
 struct entry {
 	uint64_t prefix;	/* key bytes 0-7, big-endian, inverted for -r */
@@ -367,7 +368,7 @@ merge_sort(const struct cmp *k, struct entry *a, struct entry *tmp,
 
 /*
  * Counts the entries by byte d (below 8) of their prefixes, and finds the
- * shortest and the longest key among them; with d 8, only the lengths.
+ * shortest and the longest key among them; with count NULL, only that.
  */
 static void
 histogram(const unsigned char *arena, const struct entry *a, size_t n, int d,
@@ -376,7 +377,7 @@ histogram(const unsigned char *arena, const struct entry *a, size_t n, int d,
 	int shift = d < 8 ? 56 - 8 * d : 0;
 	size_t i, len, lo = SIZE_MAX, hi = 0, one[256];
 
-	if (d == 8)
+	if (count == NULL)
 		count = one;	/* counted, not used: one loop for both */
 	memset(count, 0, 256 * sizeof(count[0]));
 	for (i = 0; i < n; i++) {
@@ -411,61 +412,72 @@ scatter(const struct entry *src, struct entry *dst, size_t n, int d,
 
 /*
  * Sorts the n entries at src from byte d of the prefixes on, stably,
- * leaving them at fin, which is src or dst; the other is scratch.
+ * leaving them at fin, which is src or dst; the other is scratch.  Where
+ * all entries share the byte, or all 8, it goes on in the same call, so
+ * that the stack grows only where groups split; past MAX_DEPTH splits the
+ * group is merge sorted instead.
  */
 static void
-radix_sort(const struct cmp *k, struct entry *src, struct entry *dst,
-    struct entry *fin, size_t n, int d)
+radix_sort(const struct cmp *k0, struct entry *src, struct entry *dst,
+    struct entry *fin, size_t n, int d, int depth)
 {
 	struct entry *other = fin == src ? dst : src;
-	size_t count[256], start = 0, i, minlen, maxlen;
-	struct cmp next;
+	size_t count[256], start = 0, i, minlen = 0, maxlen = 0;
+	struct cmp k = *k0;
 	int c;
 
-	if (n > SMALL)
-		histogram(k->b->arena, src, n, d, count, &minlen, &maxlen);
-	else
-		minlen = maxlen = 0;
-	/*
-	 * Small groups are insertion sorted.  Keys that end within the
-	 * base + d bytes the group shares are equal or differ in length
-	 * alone: being in input order already, they need a stable sort
-	 * only if values or lengths differ.
-	 */
-	if (n <= SMALL || maxlen <= k->base + (size_t)d) {
-		if (fin != src)
-			memcpy(fin, src, n * sizeof(*src));
-		if (n <= SMALL)
-			insertion_sort(k, fin, n);
-		else if (minlen != maxlen || k->b->order.values)
-			merge_sort(k, fin, other, n);
-		return;
-	}
-	if (d == 8) {
-		/* all 8 bytes shared: load the next 8 bytes of each key */
-		next.b = k->b;
-		next.base = k->base + 8;
-		for (i = 0; i < n; i++) {
-			size_t len = e_klen(k->b->arena, &src[i]);
-
-			src[i].prefix = (len > next.base ?
-			    prefix_of(k->b->arena + e_off(&src[i]) +
-			    next.base, len - next.base) : 0) ^ k->b->flip;
-		}
-		radix_sort(&next, src, dst, fin, n, 0);
-		return;
-	}
-	for (c = 0; c < 256; c++)
-		if (count[c] == n) {
-			/* one group: nothing to move */
-			radix_sort(k, src, dst, fin, n, d + 1);
+	for (;;) {
+		if (n > SMALL && d < 8)
+			histogram(k.b->arena, src, n, d, count, &minlen,
+			    &maxlen);
+		else if (n > SMALL)
+			histogram(k.b->arena, src, n, 8, NULL, &minlen,
+			    &maxlen);
+		/*
+		 * Small groups are insertion sorted.  Keys that end within
+		 * the base + d bytes the group shares are equal or differ in
+		 * length alone: being in input order already, they need a
+		 * stable sort only if values or lengths differ.
+		 */
+		if (n <= SMALL || maxlen <= k.base + (size_t)d) {
+			if (fin != src)
+				memcpy(fin, src, n * sizeof(*src));
+			if (n <= SMALL)
+				insertion_sort(&k, fin, n);
+			else if (minlen != maxlen || k.b->order.values)
+				merge_sort(&k, fin, other, n);
 			return;
 		}
+		if (depth > MAX_DEPTH) {
+			if (fin != src)
+				memcpy(fin, src, n * sizeof(*src));
+			merge_sort(&k, fin, other, n);
+			return;
+		}
+		if (d == 8) {
+			/* all 8 bytes shared: load the next 8 of each key */
+			k.base += 8;
+			for (i = 0; i < n; i++) {
+				size_t len = e_klen(k.b->arena, &src[i]);
+
+				src[i].prefix = (len > k.base ?
+				    prefix_of(k.b->arena + e_off(&src[i]) +
+				    k.base, len - k.base) : 0) ^ k.b->flip;
+			}
+			d = 0;
+			continue;
+		}
+		for (c = 0; c < 256 && count[c] != n; c++)
+			;
+		if (c == 256)
+			break;
+		d++;	/* one group: nothing to move */
+	}
 	scatter(src, dst, n, d, count);
 	for (c = 0; c < 256; c++) {
 		if (count[c] > 0)
-			radix_sort(k, dst + start, src + start, fin + start,
-			    count[c], d + 1);
+			radix_sort(&k, dst + start, src + start, fin + start,
+			    count[c], d + 1, depth + 1);
 		start += count[c];
 	}
 }
@@ -488,7 +500,7 @@ run_task(const struct task *t)
 	if (t->numeric)
 		merge_sort(&t->k, t->fin, t->dst, t->n);
 	else
-		radix_sort(&t->k, t->src, t->dst, t->fin, t->n, 1);
+		radix_sort(&t->k, t->src, t->dst, t->fin, t->n, 1, 1);
 }
 
 /* Thread i takes the tasks i, i + nthreads, ... (largest first). */

@@ -16,19 +16,24 @@ static struct worker_job *head, *tail;
 static int state;	/* 0 not started, 1 running, -1 cannot start */
 
 /*
- * Starts a thread with every signal blocked, so that signals go to the
- * caller's thread alone, where the tools handle them (and hold them off
- * while a temp file has a name).  Returns 0 or an error number.
+ * Starts a thread with SIGINT, SIGTERM and SIGHUP blocked, so that they
+ * go to the caller's thread alone, where the tools handle them (and hold
+ * them off while a temp file has a name).  SIGPIPE stays as it is, so a
+ * write to a closed pipe from any thread ends the tool quietly.  Returns
+ * 0 or an error number.
  */
 static int
 start_thread(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *),
     void *arg)
 {
-	sigset_t all, old;
+	sigset_t set, old;
 	int rc;
 
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, &old);
 	rc = pthread_create(t, attr, fn, arg);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return rc;

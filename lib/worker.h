@@ -2,8 +2,8 @@
  * worker.h: one background thread, shared by the whole process, that runs
  * jobs in the order they were submitted.  The writers use it to checksum
  * and write full blocks while the caller goes on building the next one.
- * Every thread started here blocks all signals, so that signals reach the
- * tool's main thread alone.  Internal to libmr.
+ * Every thread started here blocks SIGINT, SIGTERM and SIGHUP, so that
+ * those reach the tool's main thread alone.  Internal to libmr.
  */
 #ifndef MR_WORKER_H
 #define MR_WORKER_H

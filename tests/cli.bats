@@ -45,3 +45,22 @@ MAN=$BATS_TEST_DIRNAME/../man
 	[[ "$output" == "a"*"1"* ]]
 	[[ "$output" != *MRF* ]]
 }
+
+@test "a closed pipe ends a tool quietly, by SIGPIPE" {
+	seq 1 200000 | sed 's/$/\tv/' | sort > in.txt
+	for t in mrmerge mrsort; do
+		# the test runner may start us with SIGPIPE ignored
+		run --separate-stderr bash -c "env --default-signal=PIPE $t --text in.txt | head -n 1; exit \${PIPESTATUS[0]}"
+		[ "$status" -eq 141 ]
+		[ -z "$stderr" ]
+	done
+}
+
+@test "output to a closed stdout is an error, not lost" {
+	printf 'a\t1\n' > in.txt
+	for t in mrmerge mrsort; do
+		run --separate-stderr bash -c "$t in.txt >&-"
+		[ "$status" -eq 1 ]
+		[[ "$stderr" == "$t: stdout: "* ]]
+	done
+}

@@ -57,6 +57,31 @@ input() {
 	sort -s -r -t "$TAB" -k1,1 in.txt | cmp - gotr
 }
 
+@test "keys that share 40 KB prefixes sort without running out of stack" {
+	awk 'BEGIN { p = "x"; while (length(p) < 40000) p = p p
+		for (i = 0; i < 30; i++) printf "%s%03d\t%d\n", p, 29 - i, i
+		s = ""
+		for (i = 1; i <= 2000; i++) { s = s "a"; print s "b" } }' > in.txt
+	mrsort --text in.txt > got
+	keysort in.txt | cmp - got
+}
+
+@test "a low open file limit caps the merge fan-in" {
+	input 30000 15 > in.txt
+	mrsort in.txt > want.mr
+	run -0 bash -c 'ulimit -n 64; mrsort -S 1K in.txt > got.mr'
+	cmp want.mr got.mr
+	run -0 bash -c 'ulimit -n 64; printf "b\na\n" | mrsort --text'
+	[ "$output" = "$(printf 'a\nb')" ]
+}
+
+@test "a small input sorts under a tight address space limit" {
+	# sanitizers reserve terabytes of address space: no limit for them
+	[ -z "${ASAN_OPTIONS-}" ] || limit=
+	run -0 bash -c "${limit-ulimit -v 400000;} printf 'b\na\n' | mrsort --text"
+	[ "$output" = "$(printf 'a\nb')" ]
+}
+
 @test "empty input, one record, all keys equal" {
 	: > empty
 	run -0 mrsort --text empty
@@ -245,6 +270,9 @@ input() {
 	run -2 --separate-stderr mrsort - -
 	assert_stderr_prefix "mrsort: standard input named twice"
 	input 2000 14 > in.txt
+	mkdir adir
+	run -1 --separate-stderr mrsort -o adir /dev/null
+	[ "$stderr" = "mrsort: adir: Is a directory" ]
 	run -1 --separate-stderr mrsort -T /nonexistent -S 1K -o out in.txt
 	assert_stderr_prefix "mrsort: /nonexistent: cannot create a temporary file"
 }

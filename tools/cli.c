@@ -96,8 +96,18 @@ cli_init(const char *name)
 	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
 	struct sigaction sa, old;
 	size_t i;
+	int fd;
 
 	progname = name;
+	/*
+	 * A closed standard descriptor would be reused by the next file
+	 * opened, and output meant for stdout would go there: hold them
+	 * with /dev/null opened for reading, so that writes fail.
+	 */
+	for (fd = 0; fd <= 2; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF &&
+		    open("/dev/null", O_RDONLY) != fd)
+			exit(1);
 	atexit(remove_temps);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
@@ -265,13 +275,18 @@ void
 out_commit(struct outfile *o)
 {
 	out_close(o);
-	if (o->tmp == NULL)
+	if (o->tmp == NULL) {
+		free(o->path);
+		o->path = NULL;
 		return;
+	}
 	if (rename(o->tmp, o->path) < 0)
 		die("%s: rename: %s", o->path, strerror(errno));
 	temp_forget(o->tmp);
 	free(o->tmp);
 	o->tmp = NULL;
+	free(o->path);
+	o->path = NULL;
 }
 
 int
@@ -361,19 +376,30 @@ close_reader(struct mr_reader *r)
 		close(fd);
 }
 
+long
+raise_open_files(long want)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return 0;
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < (rlim_t)want) {
+		rl.rlim_cur = rl.rlim_max != RLIM_INFINITY &&
+		    rl.rlim_max < (rlim_t)want ? rl.rlim_max : (rlim_t)want;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0 &&
+		    getrlimit(RLIMIT_NOFILE, &rl) < 0)
+			return 0;
+	}
+	return rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > (rlim_t)want ?
+	    want : (long)rl.rlim_cur;
+}
+
 void
 want_open_files(long n)
 {
-	struct rlimit rl;
-	rlim_t need = (rlim_t)n + 16;
+	long need = n + 16;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= need)
-		return;
-	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need)
-		die("%ld files need %lu open, over the limit of %lu", n,
-		    (unsigned long)need, (unsigned long)rl.rlim_max);
-	rl.rlim_cur = need;
-	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
-		die("cannot raise the open file limit to %lu: %s",
-		    (unsigned long)need, strerror(errno));
+	if (raise_open_files(need) < need)
+		die("%ld files need %ld open, over the limit on open files "
+		    "(ulimit -n)", n, need);
 }

@@ -74,7 +74,7 @@ void out_open(struct outfile *o, const char *path);
 void out_close(struct outfile *o);
 
 /*
- * out_commit() closes o, checking the close, and renames the temp file to
+ * out_commit() closes o, frees its names, checking the close, and renames the temp file to
  * the final name with the permissions a new file gets (0666 less umask).
  * Dies on error, removing the temp file.
  */
@@ -110,9 +110,11 @@ struct mr_writer *open_writer(struct outfile *o, int text,
     const struct mr_textfmt *fmt, const unsigned char *meta, size_t metalen);
 
 /*
- * want_open_files() raises the soft limit on open files to n plus a few,
- * or dies naming the limit.
+ * raise_open_files() raises the soft limit on open files toward want, as
+ * far as the hard limit allows, and returns the limit it got (at most
+ * want).  want_open_files() makes room for n files plus a few, or dies.
  */
+long raise_open_files(long want);
 void want_open_files(long n);
 
 /*

@@ -177,8 +177,9 @@ settle_runs(struct mr_sortbuf *b, size_t budget, const unsigned char *meta,
 
 /*
  * Is the output opened before the input is read?  A regular file (or a
- * new name) is: it is written beside its name, so even an input of the
- * same name is safe.  A FIFO or device is opened last, as sort does.
+ * new name, or a directory, which fails) is: it is written beside its
+ * name, so even an input of the same name is safe.  A FIFO or device is
+ * opened last, as sort does.
  */
 static int
 early_output(const char *path)
@@ -186,7 +187,7 @@ early_output(const char *path)
 	struct stat st;
 
 	return strcmp(path, "-") == 0 || stat(path, &st) < 0 ||
-	    S_ISREG(st.st_mode);
+	    S_ISREG(st.st_mode) || S_ISDIR(st.st_mode);
 }
 
 /* -c: exits 0 when the inputs, one after the other, are sorted, else 1. */
@@ -243,15 +244,24 @@ sort(char **files, int nfiles, const char *output, int text, size_t size)
 	budget = size > 2 * RESERVED ? size - RESERVED : size / 2;
 	if (budget < BUDGET_MIN)
 		budget = BUDGET_MIN;
+	/* what the system lets us reserve, if less than asked */
+	while ((b = mr_sortbuf_new(&order, budget)) == NULL) {
+		if (budget == BUDGET_MIN)
+			die("out of memory");
+		budget = budget / 2 < BUDGET_MIN ? BUDGET_MIN : budget / 2;
+	}
 	fanin = budget / MERGE_BUFSIZE;
 	fanin = fanin < FANIN_MIN ? FANIN_MIN : fanin > FANIN_MAX ? FANIN_MAX :
 	    fanin;
-	want_open_files((long)fanin + 16);
+	/* as many runs as files may be open, less some for the rest */
+	i = (size_t)raise_open_files((long)fanin + 32);
+	if (i < FANIN_MIN / 2 + 32)
+		die("too few open files allowed (ulimit -n)");
+	if (fanin > i - 32)
+		fanin = i - 32;
 	/* a bad -o is an error before the work, not after */
 	if (early_output(output))
 		out_open(&out, output);
-	if ((b = mr_sortbuf_new(&order, budget)) == NULL)
-		die("out of memory");
 	for (f = 0; f < nfiles; f++) {
 		r = open_reader(files[f], &fmt, 0);
 		if (f == 0) {
