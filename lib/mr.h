@@ -116,6 +116,14 @@ struct mr_reader *mr_reader_new(int fd, const char *name,
 void mr_reader_bufsize(struct mr_reader *r, size_t size);
 
 /*
+ * mr_reader_part() says that the descriptor is at byte start of the input
+ * (so messages give true offsets) and makes the input end len bytes on,
+ * as if the file ended there; for reading part of a file.  Call it before
+ * the first read.
+ */
+void mr_reader_part(struct mr_reader *r, uint64_t start, uint64_t len);
+
+/*
  * mr_reader_start() reads enough of the input to tell framed from text and,
  * for framed input, reads the stream header.  mr_read() calls it when the
  * caller has not.  Returns 0, or -1 on error (see mr_reader_errmsg()).
@@ -300,6 +308,17 @@ void mr_sortbuf_get(const struct mr_sortbuf *b, size_t i, struct mr_rec *rec);
 
 /* mr_sortbuf_clear() empties b, keeping its memory. */
 void mr_sortbuf_clear(struct mr_sortbuf *b);
+
+/*
+ * mr_sortbuf_lane() lets a second thread add records to the empty buffer
+ * b at the same time as the first: it returns a buffer (a lane) that
+ * holds the upper half of b's memory, b keeping the lower half, or NULL.
+ * mr_sortbuf_join() puts the lane's records after b's own, in the order
+ * they were added, frees the lane and gives b back its whole memory.
+ * The lane's records must stay at most half the budget, as must b's.
+ */
+struct mr_sortbuf *mr_sortbuf_lane(struct mr_sortbuf *b);
+void mr_sortbuf_join(struct mr_sortbuf *b, struct mr_sortbuf *l);
 
 /*
  * mr_sortbuf_release() empties b and gives its memory back to the system

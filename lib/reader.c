@@ -39,6 +39,7 @@ struct mr_reader {
 	uint32_t bleft;
 	uint64_t block_off;
 	uint64_t count;
+	uint64_t left;		/* bytes the input may still give */
 #ifdef __SSE2__
 	__m128i eolv, sepv;	/* the terminator and separator, 16 times */
 #endif
@@ -69,6 +70,7 @@ mr_reader_new(int fd, const char *name, const struct mr_textfmt *fmt)
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return NULL;
 	r->cap = DEFAULT_BUFSIZE;
+	r->left = UINT64_MAX;
 	r->fd = fd;
 	r->name = name;
 	r->fmt = *fmt;
@@ -77,6 +79,13 @@ mr_reader_new(int fd, const char *name, const struct mr_textfmt *fmt)
 	r->sepv = _mm_set1_epi8((char)fmt->sep);
 #endif
 	return r;
+}
+
+void
+mr_reader_part(struct mr_reader *r, uint64_t start, uint64_t len)
+{
+	r->off = start;
+	r->left = len;
 }
 
 void
@@ -129,7 +138,8 @@ fill(struct mr_reader *r, size_t need)
 			r->buf = nbuf;
 			r->cap = ncap;
 		}
-		n = read(r->fd, r->buf + r->end, r->cap - r->end);
+		n = read(r->fd, r->buf + r->end, r->cap - r->end < r->left ?
+		    r->cap - r->end : (size_t)r->left);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -138,6 +148,7 @@ fill(struct mr_reader *r, size_t need)
 		if (n == 0)
 			r->eof = 1;
 		r->end += (size_t)n;
+		r->left -= (uint64_t)n;
 	}
 	return (long)(r->end - r->pos);
 }

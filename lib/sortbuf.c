@@ -68,6 +68,8 @@ struct mr_sortbuf {
 	size_t alen, acap;
 	struct entry *ent, *tmp;	/* tmp: where the sort scatters */
 	size_t n, ecap;
+	size_t lane_budget;	/* the budget, while a lane takes half */
+	int borrowed;		/* a lane: its memory is another buffer's */
 };
 
 /* Reserves len bytes of address space; NULL on failure. */
@@ -109,8 +111,10 @@ mr_sortbuf_new(const struct mr_order *o, size_t budget)
 void
 mr_sortbuf_free(struct mr_sortbuf *b)
 {
-	if (b == NULL)
+	if (b == NULL || b->borrowed) {
+		free(b);
 		return;
+	}
 	if (b->arena != NULL)
 		munmap(b->arena, b->acap);
 	if (b->ent != NULL)
@@ -136,6 +140,44 @@ mr_sortbuf_release(struct mr_sortbuf *b)
 	madvise(b->ent, b->ecap * sizeof(struct entry), MADV_DONTNEED);
 	madvise(b->tmp, b->ecap * sizeof(struct entry), MADV_DONTNEED);
 #endif
+}
+
+struct mr_sortbuf *
+mr_sortbuf_lane(struct mr_sortbuf *b)
+{
+	struct mr_sortbuf *l;
+	size_t half = (b->acap / 2) & ~(size_t)15;
+
+	if (b->n > 0 || b->lane_budget || (l = malloc(sizeof(*l))) == NULL)
+		return NULL;
+	*l = *b;
+	l->borrowed = 1;
+	l->arena = b->arena + half;
+	l->acap = b->acap - half;
+	l->ent = b->tmp;
+	l->tmp = NULL;
+	l->budget = half - 16;
+	b->lane_budget = b->budget;
+	b->budget = half - 16;
+	return l;
+}
+
+void
+mr_sortbuf_join(struct mr_sortbuf *b, struct mr_sortbuf *l)
+{
+	uint64_t shift = (uint64_t)(l->arena - b->arena) << 24;
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		b->ent[b->n + i].prefix = l->ent[i].prefix;
+		b->ent[b->n + i].pos = l->ent[i].pos + shift;
+	}
+	b->n += l->n;
+	if (l->n > 0)
+		b->alen = (size_t)(l->arena - b->arena) + l->alen;
+	b->budget = b->lane_budget;
+	b->lane_budget = 0;
+	free(l);
 }
 
 size_t
@@ -214,6 +256,9 @@ mr_sortbuf_add(struct mr_sortbuf *b, const struct mr_rec *rec)
 	if (b->n > 0 && (held(b->n + 1, b->alen + len) > b->budget ||
 	    b->n == b->ecap || b->alen + len > OFF_MAX))
 		return 1;
+	if (b->n == 0 && len + 16 > b->budget && (b->borrowed ||
+	    b->lane_budget))
+		return 1;	/* no room to grow with two buffers at work */
 	if (b->n == 0 && len + 8 > b->acap) {
 		/* one record larger than the budget: an arena to fit */
 		if ((p = reserve(len + 8)) == NULL)

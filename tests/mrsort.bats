@@ -141,6 +141,21 @@ input() {
 	sort -s -n -r -t "$TAB" -k1,1 in.txt | cmp - gotr
 }
 
+@test "a big text file read in two halves sorts like one" {
+	# 20 MB, over the size that mrsort reads on two threads
+	awk 'BEGIN { srand(16); for (i = 0; i < 1500000; i++)
+		printf "%c%c%c\t%d\n", 97 + int(rand() * 20), 97 + int(rand() * 20),
+		    97 + int(rand() * 20), i }' > in.txt
+	[ "$(wc -c < in.txt)" -gt 16777216 ]
+	mrsort --text in.txt > got
+	keysort in.txt | cmp - got
+	mrsort --parallel 1 --text in.txt | cmp - got
+	# halves that do not fit: read again in one piece, spilling
+	mrsort -S 8M --text in.txt | cmp - got
+	tr '\n' '\0' < in.txt > in.z
+	mrsort -z --text in.z | tr '\0' '\n' | cmp - got
+}
+
 @test "the external path gives the bytes of the in-memory path" {
 	input 50000 7 > in.txt
 	mrsort in.txt > mem.mr
