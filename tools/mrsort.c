@@ -258,12 +258,15 @@ split_point(int fd, off_t off, off_t size)
  * when it is not done (b empty; the caller reads the file itself).
  */
 static int
-read_parallel(char **files, int nfiles, struct mr_sortbuf *b)
+read_parallel(char **files, int nfiles, struct mr_sortbuf *b, size_t budget)
 {
-	unsigned char magic[MR_SYNC_LEN];
+	unsigned char sample[65536];
 	struct half h[2];
 	struct stat st;
 	off_t split;
+	ssize_t n;
+	size_t lines;
+	double need;
 	int fd, ok;
 
 	if (nfiles != 1 || threads < 2 || strcmp(files[0], "-") == 0 ||
@@ -272,9 +275,20 @@ read_parallel(char **files, int nfiles, struct mr_sortbuf *b)
 		return 0;
 	if ((fd = open(files[0], O_RDONLY | O_CLOEXEC)) < 0)
 		return 0;
-	/* framed input is read in one piece */
-	ok = pread(fd, magic, sizeof(magic), 0) == (ssize_t)sizeof(magic) &&
-	    memcmp(magic, mr_sync, 4) != 0;
+	/*
+	 * Framed input is read in one piece, and so is input that the lines
+	 * at its start say will not fit: each record costs its bytes and
+	 * about 34 more.
+	 */
+	n = pread(fd, sample, sizeof(sample), 0);
+	ok = n >= MR_SYNC_LEN && memcmp(sample, mr_sync, 4) != 0;
+	if (ok) {
+		for (lines = 1, n--; n >= 0; n--)
+			lines += sample[n] == fmt.eol;
+		need = (double)st.st_size * (1.0 + 34.0 * (double)lines /
+		    (double)sizeof(sample));
+		ok = need * 1.25 < (double)budget;
+	}
 	split = ok ? split_point(fd, st.st_size / 2, st.st_size) : 0;
 	close(fd);
 	if (split == 0)
@@ -294,7 +308,7 @@ read_parallel(char **files, int nfiles, struct mr_sortbuf *b)
 	if (h[1].err[0] != '\0' && !h[1].full)
 		die("%s", h[1].err);
 	if (h[0].full || h[1].full) {
-		mr_sortbuf_clear(b);
+		mr_sortbuf_release(b);
 		return 0;
 	}
 	return 1;
@@ -372,8 +386,8 @@ sort(char **files, int nfiles, const char *output, int text, size_t size)
 	/* a bad -o is an error before the work, not after */
 	if (early_output(output))
 		out_open(&out, output);
-	for (f = read_parallel(files, nfiles, b) ? nfiles : 0; f < nfiles;
-	    f++) {
+	f = read_parallel(files, nfiles, b, budget) ? nfiles : 0;
+	for (; f < nfiles; f++) {
 		r = open_reader(files[f], &fmt, 0);
 		if (f == 0) {
 			m = mr_reader_meta(r, &metalen);
