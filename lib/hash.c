@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "mr.h"
+#include "frame.h"
 
 #define P1 0x9E3779B185EBCA87ULL
 #define P2 0xC2B2AE3D27D4EB4FULL
@@ -18,22 +19,6 @@ static uint64_t
 rotl(uint64_t x, int r)
 {
 	return (x << r) | (x >> (64 - r));
-}
-
-static uint64_t
-le64(const unsigned char *p)
-{
-	return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 |
-	    (uint64_t)p[3] << 24 | (uint64_t)p[4] << 32 |
-	    (uint64_t)p[5] << 40 | (uint64_t)p[6] << 48 |
-	    (uint64_t)p[7] << 56;
-}
-
-static uint64_t
-le32(const unsigned char *p)
-{
-	return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 |
-	    (uint64_t)p[3] << 24;
 }
 
 static uint64_t
@@ -63,10 +48,10 @@ mr_hash64(const void *buf, size_t len)
 		v3 = 0;
 		v4 = 0 - P1;
 		do {
-			v1 = round64(v1, le64(p));
-			v2 = round64(v2, le64(p + 8));
-			v3 = round64(v3, le64(p + 16));
-			v4 = round64(v4, le64(p + 24));
+			v1 = round64(v1, get64(p));
+			v2 = round64(v2, get64(p + 8));
+			v3 = round64(v3, get64(p + 16));
+			v4 = round64(v4, get64(p + 24));
 			p += 32;
 		} while (end - p >= 32);
 		h = rotl(v1, 1) + rotl(v2, 7) + rotl(v3, 12) + rotl(v4, 18);
@@ -78,12 +63,12 @@ mr_hash64(const void *buf, size_t len)
 		h = P5;
 	h += (uint64_t)len;
 	while (end - p >= 8) {
-		h ^= round64(0, le64(p));
+		h ^= round64(0, get64(p));
 		h = rotl(h, 27) * P1 + P4;
 		p += 8;
 	}
 	if (end - p >= 4) {
-		h ^= le32(p) * P1;
+		h ^= (uint64_t)get32(p) * P1;
 		h = rotl(h, 23) * P2 + P3;
 		p += 4;
 	}

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "mr.h"
+#include "frame.h"
 #include "worker.h"
 
 #define SMALL		24	/* groups this small are insertion sorted */
@@ -37,15 +38,6 @@ struct entry {
 #define LONGKEY		0xFFFFFFU
 #define OFF_MAX		((uint64_t)1 << 40)	/* arena bytes */
 
-static uint64_t
-load_le64(const unsigned char *p)
-{
-	return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 |
-	    (uint64_t)p[3] << 24 | (uint64_t)p[4] << 32 |
-	    (uint64_t)p[5] << 40 | (uint64_t)p[6] << 48 |
-	    (uint64_t)p[7] << 56;
-}
-
 static inline size_t
 e_off(const struct entry *e)
 {
@@ -57,7 +49,7 @@ e_klen(const unsigned char *arena, const struct entry *e)
 {
 	size_t k = (size_t)(e->pos & LONGKEY);
 
-	return k != LONGKEY ? k : (size_t)load_le64(arena + e_off(e) - 8);
+	return k != LONGKEY ? k : (size_t)get64(arena + e_off(e) - 8);
 }
 
 struct mr_sortbuf {
