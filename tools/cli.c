@@ -367,6 +367,31 @@ anon_temp(const char *dir)
 }
 
 void
+merge_into(struct mr_reader **in, size_t n, const struct mr_order *o,
+    struct mr_writer *w)
+{
+	const unsigned char *raw;
+	struct mr_merge *m;
+	struct mr_rec rec;
+	size_t src, rawlen;
+	int rc;
+
+	if ((m = mr_merge_new(in, n, o)) == NULL)
+		die("out of memory");
+	while ((rc = mr_merge_next(m, &rec, &src)) > 0) {
+		if (mr_reader_raw(in[src], &raw, &rawlen))
+			rc = mr_write_raw(w, raw, rawlen);
+		else
+			rc = mr_write(w, &rec);
+		if (rc < 0)
+			die("%s", mr_writer_errmsg(w));
+	}
+	if (rc < 0)
+		die("%s", mr_merge_errmsg(m));
+	mr_merge_free(m);
+}
+
+void
 close_reader(struct mr_reader *r)
 {
 	int fd = mr_reader_fd(r);

@@ -125,6 +125,13 @@ void want_open_files(long n);
  */
 int anon_temp(const char *dir);
 
+/*
+ * merge_into() merges the n sorted readers in, in order o, into w, copying
+ * framed records whole; it dies with a message on any error.
+ */
+void merge_into(struct mr_reader **in, size_t n, const struct mr_order *o,
+    struct mr_writer *w);
+
 /* close_reader() frees r and closes its descriptor unless it is stdin. */
 void close_reader(struct mr_reader *r);
 

@@ -43,14 +43,11 @@ main(int argc, char *argv[])
 	struct mr_order order = { 0, 0, 0 };
 	struct mr_reader **in;
 	struct mr_writer *w;
-	struct mr_merge *m;
-	struct mr_rec rec;
 	struct outfile out;
 	const unsigned char *meta = NULL;
 	const char *output = "-";
-	const unsigned char *raw;
-	size_t metalen = 0, bufsize, rawlen, src;
-	int c, i, rc, text = 0;
+	size_t metalen = 0, bufsize;
+	int c, i, text = 0;
 
 	cli_init("mrmerge");
 	while ((c = getopt_long(argc, argv, "no:rt:z", longopts, NULL)) != -1) {
@@ -101,23 +98,11 @@ main(int argc, char *argv[])
 	}
 	out_open(&out, output);
 	w = open_writer(&out, text, &fmt, meta, metalen);
-	if ((m = mr_merge_new(in, (size_t)argc, &order)) == NULL)
-		die("out of memory");
-	while ((rc = mr_merge_next(m, &rec, &src)) > 0) {
-		if (mr_reader_raw(in[src], &raw, &rawlen))
-			rc = mr_write_raw(w, raw, rawlen);
-		else
-			rc = mr_write(w, &rec);
-		if (rc < 0)
-			die("%s", mr_writer_errmsg(w));
-	}
-	if (rc < 0)
-		die("%s", mr_merge_errmsg(m));
+	merge_into(in, (size_t)argc, &order, w);
 	if (mr_writer_finish(w) < 0)
 		die("%s", mr_writer_errmsg(w));
 	mr_writer_free(w);
 	out_commit(&out);
-	mr_merge_free(m);
 	for (i = 0; i < argc; i++)
 		close_reader(in[i]);
 	free(in);

@@ -97,11 +97,7 @@ static void
 merge_runs(size_t first, size_t count, struct mr_writer *w, size_t budget)
 {
 	struct mr_reader **in;
-	struct mr_merge *m;
-	struct mr_rec rec;
-	const unsigned char *raw;
-	size_t i, rawlen, src, bufsize;
-	int rc;
+	size_t i, bufsize;
 
 	bufsize = budget / count;
 	in = xmalloc(count * sizeof(*in));
@@ -112,19 +108,7 @@ merge_runs(size_t first, size_t count, struct mr_writer *w, size_t budget)
 			die("out of memory");
 		mr_reader_bufsize(in[i], bufsize);
 	}
-	if ((m = mr_merge_new(in, count, &order)) == NULL)
-		die("out of memory");
-	while ((rc = mr_merge_next(m, &rec, &src)) > 0) {
-		if (mr_reader_raw(in[src], &raw, &rawlen))
-			rc = mr_write_raw(w, raw, rawlen);
-		else
-			rc = mr_write(w, &rec);
-		if (rc < 0)
-			die("%s", mr_writer_errmsg(w));
-	}
-	if (rc < 0)
-		die("%s", mr_merge_errmsg(m));
-	mr_merge_free(m);
+	merge_into(in, count, &order, w);
 	for (i = 0; i < count; i++) {
 		mr_reader_free(in[i]);
 		close(runs[first + i].fd);
