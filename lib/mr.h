@@ -87,13 +87,6 @@ int mr_compare(const struct mr_order *o, const struct mr_rec *a,
 int mr_keycmp(const struct mr_order *o, const unsigned char *a, size_t alen,
     const unsigned char *b, size_t blen);
 
-/*
- * mr_isnumber() returns 1 when the len bytes at p are a number for -n:
- * an optional sign, decimal digits, an optional point and fraction digits,
- * with at least one digit in all.  Returns 0 otherwise.
- */
-int mr_isnumber(const unsigned char *p, size_t len);
-
 /* reader.c */
 
 struct mr_reader;

@@ -34,7 +34,11 @@ isdig(unsigned char c)
 	return c >= '0' && c <= '9';
 }
 
-/* Returns 1 and fills n when p is a number as mr_isnumber() defines. */
+/*
+ * Returns 1 and fills n when p is a number for -n: an optional sign,
+ * decimal digits, an optional point and fraction digits, with at least
+ * one digit in all.
+ */
 static int
 number_parse(const unsigned char *p, size_t len, struct number *n)
 {
@@ -88,14 +92,6 @@ magnitude_cmp(const struct number *a, const struct number *b)
 	if (c != 0)
 		return c;
 	return (a->fl > b->fl) - (a->fl < b->fl);
-}
-
-int
-mr_isnumber(const unsigned char *p, size_t len)
-{
-	struct number n;
-
-	return number_parse(p, len, &n);
 }
 
 static int

@@ -329,6 +329,21 @@ open_reader(const char *path, const struct mr_textfmt *fmt, size_t bufsize)
 	return r;
 }
 
+struct mr_reader *
+open_input(const char *path, const struct mr_textfmt *fmt, size_t bufsize,
+    int first, unsigned char *meta, size_t *metalen)
+{
+	struct mr_reader *r = open_reader(path, fmt, bufsize);
+	const unsigned char *m;
+
+	if (first) {
+		m = mr_reader_meta(r, metalen);
+		memcpy(meta, m, *metalen);
+	} else
+		check_meta(r, meta, *metalen);
+	return r;
+}
+
 struct mr_writer *
 open_writer(struct outfile *o, int text, const struct mr_textfmt *fmt,
     const unsigned char *meta, size_t metalen)

@@ -102,6 +102,14 @@ struct mr_reader *open_reader(const char *path, const struct mr_textfmt *fmt,
     size_t bufsize);
 
 /*
+ * open_input() opens path as open_reader() does.  The first input's
+ * metadata is copied to meta (MR_META_MAX bytes) and *metalen; every later
+ * input must have the same (check_meta()).
+ */
+struct mr_reader *open_input(const char *path, const struct mr_textfmt *fmt,
+    size_t bufsize, int first, unsigned char *meta, size_t *metalen);
+
+/*
  * open_writer() makes a writer to the output o, framed unless text is set
  * or o is a terminal (mr never writes binary to a terminal), and writes
  * the stream header at once.  Dies on error.

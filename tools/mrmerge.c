@@ -44,7 +44,7 @@ main(int argc, char *argv[])
 	struct mr_reader **in;
 	struct mr_writer *w;
 	struct outfile out;
-	const unsigned char *meta = NULL;
+	unsigned char meta[MR_META_MAX];
 	const char *output = "-";
 	size_t metalen = 0, bufsize;
 	int c, i, text = 0;
@@ -89,13 +89,9 @@ main(int argc, char *argv[])
 	if (bufsize > READ_BUFSIZE)
 		bufsize = READ_BUFSIZE;
 	in = xmalloc((size_t)argc * sizeof(*in));
-	for (i = 0; i < argc; i++) {
-		in[i] = open_reader(argv[i], &fmt, bufsize);
-		if (i > 0)
-			check_meta(in[i], meta, metalen);
-		else
-			meta = mr_reader_meta(in[0], &metalen);
-	}
+	for (i = 0; i < argc; i++)
+		in[i] = open_input(argv[i], &fmt, bufsize, i == 0, meta,
+		    &metalen);
 	out_open(&out, output);
 	w = open_writer(&out, text, &fmt, meta, metalen);
 	merge_into(in, (size_t)argc, &order, w);

@@ -103,21 +103,6 @@ next_random(void)
 	return s;
 }
 
-static struct mr_reader *
-open_input(const char *path, int first, unsigned char *meta, size_t *metalen)
-{
-	struct mr_reader *r;
-	const unsigned char *m;
-
-	r = open_reader(path, &fmt, 0);
-	if (first) {
-		m = mr_reader_meta(r, metalen);
-		memcpy(meta, m, *metalen);
-	} else
-		check_meta(r, meta, *metalen);
-	return r;
-}
-
 /* Writes n-1 split points drawn from a sample of the input keys. */
 static void
 sample(char **files, int nfiles, long n, const char *out, int text)
@@ -135,7 +120,7 @@ sample(char **files, int nfiles, long n, const char *out, int text)
 
 	keys = xmalloc(SAMPLE_MAX * sizeof(*keys));
 	for (f = 0; f < nfiles; f++) {
-		r = open_input(files[f], f == 0, meta, &metalen);
+		r = open_input(files[f], &fmt, 0, f == 0, meta, &metalen);
 		while ((rc = mr_read(r, &rec)) > 0) {
 			seen++;
 			if (nkeys < SAMPLE_MAX) {
@@ -231,7 +216,7 @@ partition(char **files, int nfiles, long n, const char *template,
 	want_open_files(n);
 	if (points_file != NULL)
 		pts = load_points(points_file, n, &np);
-	r = open_input(files[0], 1, meta, &metalen);
+	r = open_input(files[0], &fmt, 0, 1, meta, &metalen);
 	outs = xmalloc((size_t)n * sizeof(*outs));
 	ws = xmalloc((size_t)n * sizeof(*ws));
 	bufsize = WRITE_BUDGET / (size_t)n;
@@ -263,7 +248,7 @@ partition(char **files, int nfiles, long n, const char *template,
 		close_reader(r);
 		if (++f == nfiles)
 			break;
-		r = open_input(files[f], 0, meta, &metalen);
+		r = open_input(files[f], &fmt, 0, 0, meta, &metalen);
 	}
 	for (i = 0; i < n; i++) {
 		if (mr_writer_finish(ws[i]) < 0)

@@ -46,6 +46,9 @@ struct run {
 static struct run *runs;
 static size_t nruns;
 static size_t fanin;	/* the most runs merged in one pass */
+static size_t budget;	/* memory for records, and for merging runs */
+static unsigned char meta[MR_META_MAX];	/* of the input, and every run */
+static size_t metalen;
 
 static void
 usage(void)
@@ -64,37 +67,63 @@ add_run(int fd, int level)
 	runs[nruns++].level = level;
 }
 
-/* Writes the sorted buffer as a run to a new temp file. */
-static void
-spill(struct mr_sortbuf *b, const unsigned char *meta, size_t metalen)
+/* Starts a run: a new temp file in *fd, and a writer to it. */
+static struct mr_writer *
+run_start(int *fd)
 {
 	struct mr_writer *w;
+
+	*fd = anon_temp(tmpdir);
+	if ((w = mr_writer_new(*fd, tmpdir, 0, &fmt, meta, metalen)) == NULL)
+		die("out of memory");
+	return w;
+}
+
+/* Ends the run that w writes to fd and adds it to the runs at level. */
+static void
+run_end(struct mr_writer *w, int fd, int level)
+{
+	if (mr_writer_finish(w) < 0)
+		die("%s (temporary file)", mr_writer_errmsg(w));
+	mr_writer_free(w);
+	add_run(fd, level);
+}
+
+/* Sorts b and writes its records to w; returns 0, or -1 if w fails. */
+static int
+write_sorted(struct mr_sortbuf *b, struct mr_writer *w)
+{
 	struct mr_rec rec;
 	size_t i, n;
-	int fd;
 
 	if (mr_sortbuf_sort(b, threads) < 0)
-		die("out of memory");
-	fd = anon_temp(tmpdir);
-	w = mr_writer_new(fd, tmpdir, 0, &fmt, meta, metalen);
-	if (w == NULL)
 		die("out of memory");
 	n = mr_sortbuf_count(b);
 	for (i = 0; i < n; i++) {
 		mr_sortbuf_get(b, i, &rec);
 		if (mr_write(w, &rec) < 0)
-			die("%s (temporary file)", mr_writer_errmsg(w));
+			return -1;
 	}
-	if (mr_writer_finish(w) < 0)
+	return 0;
+}
+
+/* Writes the records of b, sorted, as a new run, and empties b. */
+static void
+spill(struct mr_sortbuf *b)
+{
+	struct mr_writer *w;
+	int fd;
+
+	w = run_start(&fd);
+	if (write_sorted(b, w) < 0)
 		die("%s (temporary file)", mr_writer_errmsg(w));
-	mr_writer_free(w);
 	mr_sortbuf_clear(b);
-	add_run(fd, 0);
+	run_end(w, fd, 0);
 }
 
 /* Merges the runs from first on into one writer. */
 static void
-merge_runs(size_t first, size_t count, struct mr_writer *w, size_t budget)
+merge_runs(size_t first, size_t count, struct mr_writer *w)
 {
 	struct mr_reader **in;
 	size_t i, bufsize;
@@ -118,22 +147,15 @@ merge_runs(size_t first, size_t count, struct mr_writer *w, size_t budget)
 
 /* Merges the newest count runs into one run of the given level. */
 static void
-merge_newest(size_t count, int level, size_t budget,
-    const unsigned char *meta, size_t metalen)
+merge_newest(size_t count, int level)
 {
 	struct mr_writer *w;
 	int fd;
 
-	fd = anon_temp(tmpdir);
-	w = mr_writer_new(fd, tmpdir, 0, &fmt, meta, metalen);
-	if (w == NULL)
-		die("out of memory");
-	merge_runs(nruns - count, count, w, budget);
-	if (mr_writer_finish(w) < 0)
-		die("%s (temporary file)", mr_writer_errmsg(w));
-	mr_writer_free(w);
+	w = run_start(&fd);
+	merge_runs(nruns - count, count, w);
 	nruns -= count;
-	add_run(fd, level);
+	run_end(w, fd, level);
 }
 
 /*
@@ -143,8 +165,7 @@ merge_newest(size_t count, int level, size_t budget,
  * for n runs.  The sort buffer gives back its memory to the merge.
  */
 static void
-settle_runs(struct mr_sortbuf *b, size_t budget, const unsigned char *meta,
-    size_t metalen)
+settle_runs(struct mr_sortbuf *b)
 {
 	size_t group = fanin / 2, i;
 	int level;
@@ -157,7 +178,7 @@ settle_runs(struct mr_sortbuf *b, size_t budget, const unsigned char *meta,
 			if (runs[i].level != level)
 				return;
 		mr_sortbuf_release(b);
-		merge_newest(group, level + 1, budget, meta, metalen);
+		merge_newest(group, level + 1);
 	}
 }
 
@@ -242,7 +263,7 @@ split_point(int fd, off_t off, off_t size)
  * when it is not done (b empty; the caller reads the file itself).
  */
 static int
-read_parallel(char **files, int nfiles, struct mr_sortbuf *b, size_t budget)
+read_parallel(char **files, int nfiles, struct mr_sortbuf *b)
 {
 	unsigned char sample[65536];
 	struct half h[2];
@@ -339,14 +360,12 @@ check(char **files, int nfiles)
 static void
 sort(char **files, int nfiles, const char *output, int text, size_t size)
 {
-	unsigned char meta[MR_META_MAX];
-	const unsigned char *m;
 	struct mr_sortbuf *b;
 	struct mr_reader *r;
 	struct mr_writer *w;
 	struct outfile out;
 	struct mr_rec rec;
-	size_t metalen = 0, budget, i, n;
+	size_t i;
 	int f, rc;
 
 	budget = size > 2 * RESERVED ? size - RESERVED : size / 2;
@@ -370,21 +389,16 @@ sort(char **files, int nfiles, const char *output, int text, size_t size)
 	/* a bad -o is an error before the work, not after */
 	if (early_output(output))
 		out_open(&out, output);
-	f = read_parallel(files, nfiles, b, budget) ? nfiles : 0;
+	f = read_parallel(files, nfiles, b) ? nfiles : 0;
 	for (; f < nfiles; f++) {
-		r = open_reader(files[f], &fmt, 0);
-		if (f == 0) {
-			m = mr_reader_meta(r, &metalen);
-			memcpy(meta, m, metalen);
-		} else
-			check_meta(r, meta, metalen);
+		r = open_input(files[f], &fmt, 0, f == 0, meta, &metalen);
 		while ((rc = mr_read(r, &rec)) > 0) {
 			if ((rc = mr_sortbuf_add(b, &rec)) == 0)
 				continue;
 			if (rc < 0)
 				die("out of memory");
-			spill(b, meta, metalen);
-			settle_runs(b, budget, meta, metalen);
+			spill(b);
+			settle_runs(b);
 			if (mr_sortbuf_add(b, &rec) < 0)
 				die("out of memory");
 		}
@@ -393,27 +407,21 @@ sort(char **files, int nfiles, const char *output, int text, size_t size)
 		close_reader(r);
 	}
 	if (nruns > 0 && mr_sortbuf_count(b) > 0)
-		spill(b, meta, metalen);
+		spill(b);
 	if (nruns > fanin) {
 		mr_sortbuf_release(b);
-		merge_newest(nruns - fanin + 1, 0, budget, meta, metalen);
+		merge_newest(nruns - fanin + 1, 0);
 	}
 	if (!early_output(output))
 		out_open(&out, output);
 	w = open_writer(&out, text, &fmt, meta, metalen);
 	if (nruns == 0) {
-		if (mr_sortbuf_sort(b, threads) < 0)
-			die("out of memory");
-		n = mr_sortbuf_count(b);
-		for (i = 0; i < n; i++) {
-			mr_sortbuf_get(b, i, &rec);
-			if (mr_write(w, &rec) < 0)
-				die("%s", mr_writer_errmsg(w));
-		}
+		if (write_sorted(b, w) < 0)
+			die("%s", mr_writer_errmsg(w));
 		mr_sortbuf_free(b);
 	} else {
 		mr_sortbuf_free(b);
-		merge_runs(0, nruns, w, budget);
+		merge_runs(0, nruns, w);
 	}
 	if (mr_writer_finish(w) < 0)
 		die("%s", mr_writer_errmsg(w));
