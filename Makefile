@@ -11,10 +11,10 @@ BUILD ?= build
 SANFLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 	-fno-sanitize-recover=all -Werror
 
-TOOLS = mrmerge mrpartition mrsort
-LIB_OBJS = checksum.o hash.o merge.o order.o reader.o sortbuf.o sync.o \
-	textfmt.o worker.o writer.o
-MAN1 = man/mrmerge.1 man/mrpartition.1 man/mrsort.1
+TOOLS = mrmap mrmerge mrpartition mrsort
+LIB_OBJS = checksum.o combine.o hash.o merge.o ops.o order.o reader.o \
+	sortbuf.o sync.o textfmt.o worker.o writer.o
+MAN1 = man/mrmap.1 man/mrmerge.1 man/mrpartition.1 man/mrsort.1
 MAN5 = man/mr-format.5
 MAN7 = man/mr.7
 
@@ -29,7 +29,7 @@ $(BUILD)/%.o: lib/%.c lib/mr.h lib/frame.h lib/worker.h
 	@mkdir -p $(BUILD)
 	$(CC) $(CPPFLAGS) $(WARNFLAGS) $(CFLAGS) -c -o $@ $<
 
-$(BUILD)/%.o: tools/%.c lib/mr.h tools/cli.h
+$(BUILD)/%.o: tools/%.c lib/mr.h tools/cli.h tools/proc.h
 	@mkdir -p $(BUILD)
 	$(CC) $(CPPFLAGS) $(WARNFLAGS) $(CFLAGS) -c -o $@ $<
 
@@ -40,6 +40,9 @@ $(LIBMR): $(LIB_OBJS:%=$(BUILD)/%)
 $(BIN)/%: $(BUILD)/%.o $(CLI_OBJ) $(LIBMR)
 	@mkdir -p $(BIN)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# The tools that run a user's command.
+$(BIN)/mrmap: $(BUILD)/proc.o
 
 $(BUILD)/mrtest: tests/unit/mrtest.c lib/frame.h $(LIBMR)
 	$(CC) $(CPPFLAGS) $(WARNFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ \

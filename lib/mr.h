@@ -154,6 +154,16 @@ int mr_reader_stable(const struct mr_reader *r);
 int mr_reader_raw(const struct mr_reader *r, const unsigned char **p,
     size_t *len);
 
+/*
+ * mr_reader_take() sets *p and *len to the bytes the reader has read from
+ * its descriptor and not yet given as records, and forgets them, so that
+ * the caller can take the descriptor over: after mr_reader_start() has
+ * told text from framed, a tool copies text input byte for byte.  The
+ * bytes stay valid until the next call on r.
+ */
+void mr_reader_take(struct mr_reader *r, const unsigned char **p,
+    size_t *len);
+
 /* mr_reader_framed() is 1 when the input is framed, 0 for text. */
 int mr_reader_framed(const struct mr_reader *r);
 
@@ -235,6 +245,63 @@ const char *mr_writer_errmsg(const struct mr_writer *w);
  * already handed to the background thread); it does not close fd.
  */
 void mr_writer_free(struct mr_writer *w);
+
+/* ops.c (STUB, replaced by the real one) */
+enum mr_opcode { MR_OP_COUNT, MR_OP_SUM, MR_OP_MIN, MR_OP_MAX, MR_OP_MEAN,
+    MR_OP_FIRST, MR_OP_LAST, MR_OP_COLLECT, MR_OP_DISTINCT };
+struct mr_op { int code; const unsigned char *sep; size_t seplen; };
+int mr_op_parse(struct mr_op *op, const char *name);
+const char *mr_op_name(int code);
+int mr_op_combinable(const struct mr_op *op);
+struct mr_agg { long long n; };
+struct mr_buf { unsigned char *p; size_t len, cap; };
+#define MR_AGG_NAN      (-2)
+#define MR_AGG_OVERFLOW (-3)
+#define MR_AGG_BADSTATE (-4)
+void mr_agg_init(struct mr_agg *a);
+int mr_agg_add(const struct mr_op *op, struct mr_agg *a, const unsigned char *v, size_t len);
+int mr_agg_merge(const struct mr_op *op, struct mr_agg *a, const unsigned char *state, size_t len);
+int mr_agg_partial(const struct mr_op *op, const struct mr_agg *a, struct mr_buf *out);
+int mr_agg_result(const struct mr_op *op, const struct mr_agg *a, struct mr_buf *out);
+size_t mr_agg_heap(const struct mr_agg *a);
+void mr_agg_free(struct mr_agg *a);
+
+/* combine.c */
+
+struct mr_combine;
+
+/*
+ * mr_combine_new() makes an empty table for in-map combining with the
+ * built-in op (copied; combinable, see mr_op_combinable()) in about budget
+ * bytes of memory.  Returns NULL when out of memory.
+ */
+struct mr_combine *mr_combine_new(const struct mr_op *op, size_t budget);
+
+/*
+ * mr_combine_add() adds the value of rec to the state of its key.
+ * Returns 0; 1 when the table is full and rec was not added (flush it,
+ * then add rec again); an MR_AGG_ error from mr_agg_add() (rec is not
+ * added, and a key is not made up for it); or -1 when out of memory.
+ */
+int mr_combine_add(struct mr_combine *c, const struct mr_rec *rec);
+
+/*
+ * mr_combine_flush() writes one record a key to w, the key and its
+ * partial state, in the order the keys first came, and empties the
+ * table, keeping its memory.  Returns 0, -1 on a write error, or an
+ * error of mr_agg_partial().
+ */
+int mr_combine_flush(struct mr_combine *c, struct mr_writer *w);
+
+/*
+ * mr_combine_inputs() is the number of values added so far;
+ * mr_combine_outputs() the number of partial states written.
+ */
+uint64_t mr_combine_inputs(const struct mr_combine *c);
+uint64_t mr_combine_outputs(const struct mr_combine *c);
+
+/* mr_combine_free() frees c and every state in it. */
+void mr_combine_free(struct mr_combine *c);
 
 /* merge.c */
 

@@ -96,6 +96,15 @@ mr_reader_bufsize(struct mr_reader *r, size_t size)
 }
 
 void
+mr_reader_take(struct mr_reader *r, const unsigned char **p, size_t *len)
+{
+	*p = r->buf == NULL ? NULL : r->buf + r->pos;
+	*len = r->end - r->pos;
+	r->off += r->end;
+	r->pos = r->end = 0;
+}
+
+void
 mr_reader_free(struct mr_reader *r)
 {
 	if (r == NULL)

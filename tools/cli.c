@@ -16,6 +16,7 @@
 #include "cli.h"
 
 #define MAX_TEMPS 70000
+#define SHOWN_MAX 60	/* bytes of a string shown in a message */
 
 const char *progname = "mr";
 
@@ -442,4 +443,27 @@ want_open_files(long n)
 	if (raise_open_files(need) < need)
 		die("%ld files need %ld open, over the limit on open files "
 		    "(ulimit -n)", n, need);
+}
+
+const char *
+shown(const unsigned char *p, size_t len, int slot)
+{
+	static char buf[2][4 * SHOWN_MAX + 16];
+	char *s = buf[slot != 0], *q = s;
+	size_t i;
+
+	*q++ = '\'';
+	for (i = 0; i < len; i++) {
+		if (len > SHOWN_MAX && i == SHOWN_MAX / 2) {
+			q += sprintf(q, "...");
+			i = len - SHOWN_MAX / 2;
+		}
+		if (p[i] >= 0x20 && p[i] < 0x7f && p[i] != '\\')
+			*q++ = (char)p[i];
+		else
+			q += sprintf(q, "\\x%02x", p[i]);
+	}
+	*q++ = '\'';
+	*q = '\0';
+	return s;
 }

@@ -140,6 +140,14 @@ int anon_temp(const char *dir);
 void merge_into(struct mr_reader **in, size_t n, const struct mr_order *o,
     struct mr_writer *w);
 
+/*
+ * shown() renders the len bytes at p for a message: in single quotes,
+ * with unprintable bytes as \xHH and the middle of a long string left
+ * out.  The result lives in one of two static buffers, chosen by slot (0
+ * or 1), so that one message can show two strings.
+ */
+const char *shown(const unsigned char *p, size_t len, int slot);
+
 /* close_reader() frees r and closes its descriptor unless it is stdin. */
 void close_reader(struct mr_reader *r);
 

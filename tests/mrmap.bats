@@ -1,0 +1,209 @@
+#!/usr/bin/env bats
+# mrmap: the command gets the input as text, its output becomes records,
+# its failures are errors, and --combine aggregates by key.
+
+load test_helper
+
+MAN=$BATS_TEST_DIRNAME/../man
+TOKENIZE="tr -cs 'A-Za-z0-9' '\\n'"
+
+# The words of mr's man pages, counted by the oracle: "COUNT WORD" lines.
+oracle_counts() {
+	cat "$MAN"/*.[157] | tr -cs 'A-Za-z0-9' '\n' | sort | uniq -c |
+		awk '{ print $1, $2 }'
+}
+
+@test "text input reaches the command byte for byte" {
+	printf 'a\tb\nkey only\ntrailing tab\t\r\n\n\tno key\nno newline' > in.txt
+	run -0 mrmap --text cat in.txt
+	cmp <(printf '%s' "$output") in.txt
+	mrmap 'cat > seen' in.txt > /dev/null
+	cmp seen in.txt
+}
+
+@test "framed input reaches the command as key TAB value lines" {
+	printf 'b\t2\na\t1\nc\n' > in.txt
+	mrsort in.txt -o in.mr
+	mrmap 'cat > seen' in.mr > /dev/null
+	[ "$(cat seen)" = "$(printf 'a\t1\nb\t2\nc')" ]
+}
+
+@test "the command's lines become framed records" {
+	printf 'x\t1\ny\t2\n' > in.txt
+	mrmap cat in.txt > out.mr
+	[ "$(head -c 8 out.mr | od -An -tx1 | tr -d ' ')" = 894d52460d0a1a0a ]
+	run -0 mrmerge --text out.mr
+	[ "$output" = "$(printf 'x\t1\ny\t2')" ]
+}
+
+@test "a command that writes framed records is read as framed" {
+	printf 'k\tv\n' > in.txt
+	mrsort in.txt -o in.mr
+	run -0 mrmap --text 'cat > /dev/null; cat in.mr' in.txt
+	[ "$output" = "$(printf 'k\tv')" ]
+}
+
+@test "every input file runs the command with its own environment" {
+	printf '1\n2\n' > one.txt
+	printf '3\n' > two.txt
+	run -0 mrmap --text 'cat >/dev/null; printf "%s\t%s %s %s %s\n" "$map_input_file" "$map_input_start" "$map_input_length" "$mapreduce_map_input_file" "$mapreduce_task_ismap"' one.txt two.txt
+	[ "$output" = "$(printf 'one.txt\t0 4 one.txt true\ntwo.txt\t0 2 two.txt true')" ]
+}
+
+@test "standard input keeps the input variables the caller set" {
+	run -0 env map_input_file=split-7 mrmap --text 'cat >/dev/null; echo "$map_input_file"' < /dev/null
+	[ "$output" = split-7 ]
+}
+
+@test "a word count with and without --combine matches sort | uniq -c" {
+	cat "$MAN"/*.[157] > pages.txt
+	mrmap "$TOKENIZE" pages.txt | mrsort --text | uniq -c |
+		awk '{ print $1, $2 }' > plain
+	oracle_counts > want
+	cmp plain want
+	mrmap --combine=count "$TOKENIZE" pages.txt | mrsort --text |
+		awk -F'\t' '{ print $2, $1 }' > combined
+	cmp combined want
+}
+
+@test "--combine writes partial states marked in the metadata" {
+	printf 'a\na\nb\n' > in.txt
+	mrmap --combine count cat in.txt > out.mr
+	[ "$(head -c 33 out.mr | tail -c 20)" = "values=partial:count" ]
+	run -0 mrmerge --text out.mr
+	[ "$output" = "$(printf 'a\t2\nb\t1')" ]
+}
+
+@test "--combine keeps memory to -S by flushing, and loses nothing" {
+	words 200000 7 > w.txt
+	mrmap --combine count -S 64K cat w.txt > out.mr
+	run -0 mrsort --text out.mr
+	# flushed more than once: some word has more than one partial count
+	[ "$(printf '%s\n' "$output" | cut -f1 | sort | uniq -d | wc -l)" -gt 0 ]
+	printf '%s\n' "$output" | sort -k1,1 |
+		awk -F'\t' '{ c[$1] += $2 } END { for (w in c) print c[w], w }' |
+		sort -k2 > got
+	sort w.txt | uniq -c | awk '{ print $1, $2 }' | sort -k2 > want
+	cmp got want
+}
+
+@test "--combine sum names the key of a value that is not a number" {
+	printf 'a\t1\nb\tx\n' > in.txt
+	run -1 --separate-stderr mrmap --combine sum -o out.mr cat in.txt
+	[ "$stderr" = "mrmap: the command's output: record 2: key 'b': value 'x' is not a number (--skip-bad skips such values)" ]
+	[ ! -e out.mr ]
+}
+
+@test "--skip-bad counts and reports skipped values, exit 1" {
+	printf 'a\t1\nb\tx\na\t2\nc\t\n' > in.txt
+	run -1 --separate-stderr mrmap --combine sum --skip-bad --text cat in.txt
+	[ "$output" = "$(printf 'a\t3')" ]
+	[ "$stderr" = "mrmap: skipped 2 values that are not numbers" ]
+}
+
+@test "--combine refuses an op whose state grows with the data" {
+	run -2 --separate-stderr mrmap --combine distinct cat /dev/null
+	assert_stderr_prefix "mrmap: --combine distinct: its state grows"
+	run -2 --separate-stderr mrmap --combine median cat /dev/null
+	assert_stderr_prefix "mrmap: --combine median: not a built-in op"
+}
+
+@test "a command that fails makes mrmap fail and leaves no output" {
+	printf 'a\nb\n' > in.txt
+	run -1 --separate-stderr mrmap -o out.mr 'cat; exit 3' in.txt
+	[ "$stderr" = "mrmap: command 'cat; exit 3' exited with status 3" ]
+	[ ! -e out.mr ]
+	no_temps .
+}
+
+@test "a command killed by a signal is reported with the signal" {
+	run -1 --separate-stderr mrmap -o out.mr 'kill -9 $$' /dev/null
+	[ "$stderr" = "mrmap: command 'kill -9 \$\$' was killed by signal 9 (Killed)" ]
+	[ ! -e out.mr ]
+}
+
+@test "a failed command's partial framed output is truncated, not complete" {
+	seq 100000 > in.txt
+	run -1 --separate-stderr bash -c 'mrmap "cat; exit 1" in.txt > out.mr'
+	run -1 --separate-stderr mrsort -o /dev/null out.mr
+	[[ "$stderr" == "mrsort: out.mr: "*"(truncated stream)" ]]
+}
+
+@test "a command that stops reading early keeps all of its output" {
+	seq 1000000 > in.txt
+	run -0 --separate-stderr mrmap --text 'head -n 100' in.txt
+	[ "$output" = "$(seq 100)" ]
+	[ -z "$stderr" ]
+	mrsort in.txt -o in.mr
+	run -0 mrmap --text 'head -n 3' in.mr
+	[ "$(printf '%s\n' "$output" | wc -l)" -eq 3 ]
+}
+
+@test "a command that writes much to stderr before reading does not hang" {
+	seq 200000 > in.txt
+	run -0 --separate-stderr mrmap --text \
+		'head -c 4000000 /dev/zero | tr "\0" "e" >&2; cat' in.txt
+	[ "$output" = "$(seq 200000)" ]
+	[ "${#stderr}" -eq 4000000 ]
+}
+
+@test "reporter counters are summed, status lines are taken" {
+	printf 'a\nb\nc\n' > in.txt
+	run -0 --separate-stderr mrmap --text 'while read l; do echo "reporter:counter:Words,Seen,2" >&2; echo "reporter:status:at $l" >&2; echo "$l"; done; echo "reporter:counter:Words,Seen,-1" >&2; echo "reporter:counter:bad" >&2; echo plain >&2' in.txt
+	[ "$output" = "$(printf 'a\nb\nc')" ]
+	[ "$stderr" = "$(printf 'reporter:counter:bad\nplain\nreporter:counter:Words,Seen,5')" ]
+}
+
+@test "--counters writes the built-in and the user counters to a file" {
+	printf 'a a\nb\n' > in.txt
+	run -0 --separate-stderr mrmap --combine count --counters c.tsv \
+		'tr " " "\n"; echo "reporter:counter:G,N,7" >&2' in.txt
+	[ -z "$stderr" ]
+	[ "$(cat c.tsv)" = "$(printf 'mr\tMAP_INPUT_RECORDS\t2
+mr\tMAP_INPUT_BYTES\t6
+mr\tMAP_OUTPUT_RECORDS\t3
+mr\tCOMBINE_INPUT_RECORDS\t3
+mr\tCOMBINE_OUTPUT_RECORDS\t2
+mr\tSKIPPED_VALUES\t0
+G\tN\t7')" ]
+}
+
+@test "-z and -t apply to the command's input and output" {
+	printf 'b:2\0a:1\0' > in.bin
+	mrsort -z -t : in.bin -o in.mr
+	mrmap -z -t : 'cat > seen; printf "x:9\0"' in.mr > out.mr
+	[ "$(tr '\0' '\n' < seen)" = "$(printf 'a:1\nb:2')" ]
+	[ "$(mrmerge --text out.mr)" = "$(printf 'x\t9')" ]
+}
+
+@test "corrupt framed input is an error with the offset" {
+	seq 1000 > in.txt
+	mrsort in.txt -o in.mr
+	flip in.mr 40
+	run -1 --separate-stderr mrmap -o out.mr cat in.mr
+	assert_stderr_prefix "mrmap: in.mr: bad block"
+	[ ! -e out.mr ]
+}
+
+@test "corrupt framed output of the command is an error" {
+	seq 1000 > in.txt
+	mrsort in.txt -o bad.mr
+	flip bad.mr 40
+	run -1 --separate-stderr mrmap -o out.mr 'cat bad.mr' /dev/null
+	assert_stderr_prefix "mrmap: the command's output: bad block"
+	[ ! -e out.mr ]
+}
+
+@test "bad usage exits 2" {
+	run -2 --separate-stderr mrmap
+	assert_stderr_prefix "mrmap: no command given"
+	run -2 --separate-stderr mrmap -S 12Q cat
+	assert_stderr_prefix "mrmap: bad memory size: 12Q"
+	run -2 --separate-stderr mrmap --bogus cat
+}
+
+@test "a missing input file is an error" {
+	run -1 --separate-stderr mrmap -o out.mr cat no-such-file
+	assert_stderr_prefix "mrmap: no-such-file: "
+	[ ! -e out.mr ]
+}

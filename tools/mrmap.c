@@ -1,0 +1,579 @@
+/*
+ * mrmap: run a command as the mapper.  The command gets the input as text
+ * lines and prints key<TAB>value lines (or framed records), which become
+ * records, optionally combined by key with a built-in op on the way.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "proc.h"
+
+#define FEED_BUFSIZE	(1 << 20)
+#define ERR_LINE_MAX	(64 << 10)	/* longer stderr lines pass in pieces */
+#define MAX_ENV		16
+#define DEFAULT_MEMORY	(128 << 20)
+
+static const char usage_text[] =
+    "usage: mrmap [-z] [--combine OP] [--counters FILE] [--skip-bad] "
+    "[--text]\n"
+    "             [-o FILE] [-S SIZE] [-t SEP] COMMAND [FILE ...]\n";
+
+static struct mr_textfmt fmt = MR_TEXTFMT_DEFAULT;
+static struct mr_op op;
+static struct mr_combine *table;	/* NULL unless --combine */
+static int skip_bad;
+static struct outfile out;
+static struct mr_writer *w;		/* made when the first output starts */
+static unsigned char meta[MR_META_MAX];
+static size_t metalen;
+static uint64_t in_records, in_bytes, map_records, skipped;
+
+/* The command's input, fed from a thread of its own. */
+struct feed {
+	struct proc *p;
+	const char *name;
+	int fd;
+	uint64_t records, bytes;
+	int failed;
+	char err[600];
+};
+
+static void
+feed_fail(struct feed *f, const char *msg)
+{
+	snprintf(f->err, sizeof(f->err), "%s", msg);
+	f->failed = 1;
+	proc_kill(f->p);
+}
+
+/*
+ * Writes to the command; 0, or 1 when the command has stopped reading,
+ * which is its right (`head -100` as a sampler): whether that was an
+ * error its exit status says.
+ */
+static int
+feed_write(struct feed *f, const void *buf, size_t len)
+{
+	char msg[300];
+
+	if (len == 0 || proc_write(f->p, buf, len) == 0)
+		return 0;
+	if (errno != EPIPE) {
+		snprintf(msg, sizeof(msg), "writing to the command: %s",
+		    strerror(errno));
+		feed_fail(f, msg);
+	}
+	return 1;
+}
+
+static uint64_t
+count_lines(const unsigned char *p, size_t len)
+{
+	const unsigned char *end = p + len;
+	uint64_t n = 0;
+
+	while ((p = memchr(p, fmt.eol, (size_t)(end - p))) != NULL) {
+		n++;
+		p++;
+	}
+	return n;
+}
+
+/* Text input goes to the command byte for byte. */
+static void
+feed_text(struct feed *f, struct mr_reader *r)
+{
+	unsigned char *buf = xmalloc(FEED_BUFSIZE);
+	const unsigned char *p;
+	size_t len;
+	ssize_t n;
+	int last = fmt.eol;
+	char msg[300];
+
+	mr_reader_take(r, &p, &len);
+	for (;;) {
+		if (len > 0) {
+			f->records += count_lines(p, len);
+			f->bytes += len;
+			last = p[len - 1];
+			if (feed_write(f, p, len) != 0)
+				break;
+		}
+		while ((n = read(f->fd, buf, FEED_BUFSIZE)) < 0 &&
+		    errno == EINTR)
+			;
+		if (n < 0) {
+			snprintf(msg, sizeof(msg), "%s: read error: %s",
+			    f->name, strerror(errno));
+			feed_fail(f, msg);
+			break;
+		}
+		if (n == 0) {
+			f->records += last != fmt.eol;
+			break;
+		}
+		p = buf;
+		len = (size_t)n;
+	}
+	free(buf);
+}
+
+/* Framed input goes to the command as key<TAB>value lines. */
+static void
+feed_records(struct feed *f, struct mr_reader *r)
+{
+	unsigned char *buf = xmalloc(FEED_BUFSIZE);
+	size_t len = 0, need;
+	struct mr_rec rec;
+	int n;
+
+	while ((n = mr_read(r, &rec)) > 0) {
+		need = rec.klen + 1 + rec.vlen + 1;
+		if (len + need > FEED_BUFSIZE || need > FEED_BUFSIZE / 4) {
+			if (feed_write(f, buf, len) != 0)
+				goto done;
+			len = 0;
+		}
+		if (need > FEED_BUFSIZE / 4) {
+			if (feed_write(f, rec.key, rec.klen) != 0 ||
+			    (rec.vlen > 0 && (feed_write(f, &fmt.sep, 1) != 0 ||
+			    feed_write(f, rec.val, rec.vlen) != 0)) ||
+			    feed_write(f, &fmt.eol, 1) != 0)
+				goto done;
+			continue;
+		}
+		memcpy(buf + len, rec.key, rec.klen);
+		len += rec.klen;
+		if (rec.vlen > 0) {
+			buf[len++] = fmt.sep;
+			memcpy(buf + len, rec.val, rec.vlen);
+			len += rec.vlen;
+		}
+		buf[len++] = fmt.eol;
+	}
+	if (n < 0)
+		feed_fail(f, mr_reader_errmsg(r));
+	else
+		feed_write(f, buf, len);
+done:
+	f->records = mr_reader_count(r);
+	free(buf);
+}
+
+static void *
+feed(void *arg)
+{
+	struct feed *f = arg;
+	struct mr_reader *r;
+
+	if ((r = mr_reader_new(f->fd, f->name, &fmt)) == NULL)
+		feed_fail(f, "out of memory");
+	else if (mr_reader_start(r) < 0)
+		feed_fail(f, mr_reader_errmsg(r));
+	else if (mr_reader_framed(r))
+		feed_records(f, r);
+	else
+		feed_text(f, r);
+	mr_reader_free(r);
+	proc_close_in(f->p);
+	return NULL;
+}
+
+/* User counters, summed from the command's reporter:counter: lines. */
+struct counter {
+	char *group, *name;
+	long long total;
+};
+
+static struct counter *counters;
+static size_t ncounters;
+
+/*
+ * Takes a line of Hadoop Streaming's reporter protocol, "reporter:counter:
+ * GROUP,NAME,AMOUNT" or "reporter:status:MESSAGE".  Returns 0 for any
+ * other line, which passes through.
+ */
+static int
+reporter_line(char *line)
+{
+	static const char cpre[] = "reporter:counter:";
+	static const char spre[] = "reporter:status:";
+	char *group, *name, *amount, *end;
+	long long n;
+	size_t i;
+
+	if (strncmp(line, spre, sizeof(spre) - 1) == 0)
+		return 1;
+	if (strncmp(line, cpre, sizeof(cpre) - 1) != 0)
+		return 0;
+	group = line + sizeof(cpre) - 1;
+	if ((name = strchr(group, ',')) == NULL ||
+	    (amount = strchr(++name, ',')) == NULL)
+		return 0;
+	name[-1] = '\0';
+	*amount++ = '\0';
+	errno = 0;
+	n = strtoll(amount, &end, 10);
+	if (*amount == '\0' || *end != '\0' || errno != 0 ||
+	    strchr(name, ',') != NULL) {
+		name[-1] = ',';
+		amount[-1] = ',';
+		return 0;
+	}
+	for (i = 0; i < ncounters; i++)
+		if (strcmp(counters[i].group, group) == 0 &&
+		    strcmp(counters[i].name, name) == 0)
+			break;
+	if (i == ncounters) {
+		counters = xrealloc(counters, (ncounters + 1) *
+		    sizeof(*counters));
+		counters[i].group = strdup(group);
+		counters[i].name = strdup(name);
+		counters[i].total = 0;
+		if (counters[i].group == NULL || counters[i].name == NULL)
+			die("out of memory");
+		ncounters++;
+	}
+	if ((n > 0 && counters[i].total > LLONG_MAX - n) ||
+	    (n < 0 && counters[i].total < LLONG_MIN - n))
+		die("counter %s,%s overflows", group, name);
+	counters[i].total += n;
+	return 1;
+}
+
+static void
+write_all(int fd, const char *p, size_t len)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		if ((n = write(fd, p, len)) < 0) {
+			if (errno == EINTR)
+				continue;
+			return;		/* a lost message is no reason to fail */
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+}
+
+/*
+ * Drains the command's stderr line by line while it runs: reporter lines
+ * are taken, every other byte goes on to the tool's stderr.
+ */
+static void *
+drain(void *arg)
+{
+	struct proc *p = arg;
+	char *buf = xmalloc(ERR_LINE_MAX + 1), *line, *nl;
+	size_t len = 0;
+	ssize_t n;
+
+	for (;;) {
+		n = read(p->err, buf + len, ERR_LINE_MAX - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		line = buf;
+		while ((nl = memchr(line, '\n', len - (size_t)(line - buf))) !=
+		    NULL) {
+			*nl = '\0';
+			if (!reporter_line(line)) {
+				*nl = '\n';
+				write_all(2, line, (size_t)(nl - line) + 1);
+			}
+			line = nl + 1;
+		}
+		len -= (size_t)(line - buf);
+		memmove(buf, line, len);
+		if (len == ERR_LINE_MAX) {
+			write_all(2, buf, len);
+			len = 0;
+		}
+	}
+	write_all(2, buf, len);
+	free(buf);
+	return NULL;
+}
+
+/*
+ * The environment Hadoop Streaming gives a mapper, in both generations of
+ * its names.  Standard input leaves what the caller set (mrrun does).
+ */
+static void
+task_env(char **env, const char *path, int fd)
+{
+	static const char *const names[][2] = {
+		{ "map_input_file", "mapreduce_map_input_file" },
+		{ "map_input_start", "mapreduce_map_input_start" },
+		{ "map_input_length", "mapreduce_map_input_length" },
+	};
+	char length[32];
+	struct stat st;
+	int i;
+
+	proc_env(env, MAX_ENV, "mapreduce_task_ismap", "true");
+	proc_env(env, MAX_ENV, "mapred_task_is_map", "true");
+	if (strcmp(path, "-") == 0)
+		return;
+	snprintf(length, sizeof(length), "%lld", fstat(fd, &st) == 0 &&
+	    S_ISREG(st.st_mode) ? (long long)st.st_size : 0LL);
+	for (i = 0; i < 2; i++) {
+		proc_env(env, MAX_ENV, names[0][i], path);
+		proc_env(env, MAX_ENV, names[1][i], "0");
+		proc_env(env, MAX_ENV, names[2][i], length);
+	}
+}
+
+static void
+add_combined(const struct mr_rec *rec, const struct mr_reader *r)
+{
+	int e;
+
+	while ((e = mr_combine_add(table, rec)) == 1)
+		if (mr_combine_flush(table, w) != 0)
+			die("%s", mr_writer_errmsg(w));
+	if (e == MR_AGG_NAN && skip_bad)
+		skipped++;
+	else if (e == MR_AGG_NAN)
+		die("%s: record %llu: key %s: value %s is not a number "
+		    "(--skip-bad skips such values)", mr_reader_name(r),
+		    (unsigned long long)mr_reader_count(r),
+		    shown(rec->key, rec->klen, 0), shown(rec->val, rec->vlen, 1));
+	else if (e == MR_AGG_OVERFLOW)
+		die("%s: record %llu: key %s: %s overflows",
+		    mr_reader_name(r), (unsigned long long)mr_reader_count(r),
+		    shown(rec->key, rec->klen, 0), mr_op_name(op.code));
+	else if (e != 0)
+		die("out of memory");
+}
+
+/* Takes the metadata of the command's output, or checks it. */
+static void
+output_meta(struct mr_reader *r, int first)
+{
+	const unsigned char *m;
+	size_t len;
+
+	m = mr_reader_meta(r, &len);
+	if (table != NULL && len > 0)
+		die("%s: framed output with metadata cannot be combined",
+		    mr_reader_name(r));
+	if (table != NULL)
+		return;
+	if (first) {
+		memcpy(meta, m, len);
+		metalen = len;
+	} else
+		check_meta(r, meta, metalen);
+}
+
+/* Runs the command over one input and takes its output. */
+static void
+map_input(const char *cmd, const char *path, int first, int text)
+{
+	struct proc p;
+	struct feed f;
+	pthread_t feeder, drainer;
+	char *env[MAX_ENV] = { NULL };
+	char msg[128];
+	struct mr_reader *r;
+	struct mr_rec rec;
+	int n;
+
+	memset(&f, 0, sizeof(f));
+	f.name = strcmp(path, "-") == 0 ? "stdin" : path;
+	f.fd = in_open(path);
+	f.p = &p;
+	task_env(env, path, f.fd);
+	proc_start(&p, cmd, env, PROC_OUT | PROC_ERR);
+	proc_thread(&feeder, feed, &f);
+	proc_thread(&drainer, drain, &p);
+	if ((r = mr_reader_new(p.out, "the command's output", &fmt)) == NULL)
+		die("out of memory");
+	if (mr_reader_start(r) < 0) {
+		proc_kill(&p);
+		die("%s", mr_reader_errmsg(r));
+	}
+	output_meta(r, first);
+	if (w == NULL)
+		w = open_writer(&out, text, &fmt, meta, metalen);
+	while ((n = mr_read(r, &rec)) > 0) {
+		if (table != NULL)
+			add_combined(&rec, r);
+		else if (mr_write(w, &rec) < 0)
+			die("%s", mr_writer_errmsg(w));
+	}
+	if (n < 0) {
+		proc_kill(&p);
+		die("%s", mr_reader_errmsg(r));
+	}
+	map_records += mr_reader_count(r);
+	mr_reader_free(r);
+	pthread_join(feeder, NULL);
+	pthread_join(drainer, NULL);
+	n = proc_wait(&p, msg, sizeof(msg));
+	if (f.failed)
+		die("%s", f.err);
+	if (n < 0)
+		die("command %s %s", shown((const unsigned char *)cmd,
+		    strlen(cmd), 0), msg);
+	in_records += f.records;
+	in_bytes += f.bytes;
+	if (f.fd != 0)
+		close(f.fd);
+}
+
+static void
+write_counters(const char *path)
+{
+	struct outfile o;
+	FILE *fp;
+	size_t i;
+	const struct { const char *name; uint64_t n; } mine[] = {
+		{ "MAP_INPUT_RECORDS", in_records },
+		{ "MAP_INPUT_BYTES", in_bytes },
+		{ "MAP_OUTPUT_RECORDS", map_records },
+		{ "COMBINE_INPUT_RECORDS",
+		    table != NULL ? mr_combine_inputs(table) : 0 },
+		{ "COMBINE_OUTPUT_RECORDS",
+		    table != NULL ? mr_combine_outputs(table) : 0 },
+		{ "SKIPPED_VALUES", skipped },
+	};
+
+	out_open(&o, path);
+	if ((fp = fdopen(dup(o.fd), "w")) == NULL)
+		die("%s: %s", path, strerror(errno));
+	for (i = 0; i < sizeof(mine) / sizeof(mine[0]); i++)
+		fprintf(fp, "mr\t%s\t%llu\n", mine[i].name,
+		    (unsigned long long)mine[i].n);
+	for (i = 0; i < ncounters; i++)
+		fprintf(fp, "%s\t%s\t%lld\n", counters[i].group,
+		    counters[i].name, counters[i].total);
+	if (fclose(fp) != 0)
+		die("%s: %s", path, strerror(errno));
+	out_commit(&o);
+}
+
+static void
+usage(void)
+{
+	fputs(usage_text, stderr);
+	exit(2);
+}
+
+int
+main(int argc, char *argv[])
+{
+	enum { OPT_COMBINE = 256, OPT_COUNTERS, OPT_SKIP_BAD, OPT_TEXT,
+	    OPT_HELP, OPT_VERSION };
+	static const struct option longopts[] = {
+		{ "combine", required_argument, NULL, OPT_COMBINE },
+		{ "counters", required_argument, NULL, OPT_COUNTERS },
+		{ "help", no_argument, NULL, OPT_HELP },
+		{ "memory", required_argument, NULL, 'S' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "separator", required_argument, NULL, 't' },
+		{ "skip-bad", no_argument, NULL, OPT_SKIP_BAD },
+		{ "text", no_argument, NULL, OPT_TEXT },
+		{ "version", no_argument, NULL, OPT_VERSION },
+		{ "zero-terminated", no_argument, NULL, 'z' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *output = "-", *combine = NULL, *counters_file = NULL;
+	size_t memory = DEFAULT_MEMORY;
+	char *cmd, **files;
+	int c, nfiles, text = 0;
+	size_t i;
+
+	cli_init("mrmap");
+	while ((c = getopt_long(argc, argv, "+o:S:t:z", longopts, NULL)) !=
+	    -1) {
+		switch (c) {
+		case 'o':
+			output = optarg;
+			break;
+		case 'S':
+			if (mr_parse_size(optarg, &memory) < 0)
+				usage_error(usage_text, "bad memory size: %s",
+				    optarg);
+			break;
+		case 't':
+			opt_separator(usage_text, optarg, &fmt);
+			break;
+		case 'z':
+			fmt.eol = '\0';
+			break;
+		case OPT_COMBINE:
+			combine = optarg;
+			break;
+		case OPT_COUNTERS:
+			counters_file = optarg;
+			break;
+		case OPT_SKIP_BAD:
+			skip_bad = 1;
+			break;
+		case OPT_TEXT:
+			text = 1;
+			break;
+		case OPT_HELP:
+			fputs(usage_text, stdout);
+			return 0;
+		case OPT_VERSION:
+			cli_version();
+		default:
+			usage();
+		}
+	}
+	if (optind == argc)
+		usage_error(usage_text, "no command given");
+	cmd = argv[optind++];
+	nfiles = argc;
+	files = operands(usage_text, &nfiles, argv);
+	if (combine != NULL) {
+		if (mr_op_parse(&op, combine) < 0)
+			usage_error(usage_text, "--combine %s: not a built-in "
+			    "op (see mrreduce(1))", combine);
+		if (!mr_op_combinable(&op))
+			usage_error(usage_text, "--combine %s: its state grows "
+			    "with the data; reduce without combining",
+			    combine);
+		metalen = (size_t)snprintf((char *)meta, sizeof(meta),
+		    "values=partial:%s\n", mr_op_name(op.code));
+		if ((table = mr_combine_new(&op, memory)) == NULL)
+			die("out of memory");
+	}
+	out_open(&out, output);
+	for (c = 0; c < nfiles; c++)
+		map_input(cmd, files[c], c == 0, text);
+	if (table != NULL && mr_combine_flush(table, w) != 0)
+		die("%s", mr_writer_errmsg(w));
+	if (mr_writer_finish(w) < 0)
+		die("%s", mr_writer_errmsg(w));
+	mr_writer_free(w);
+	out_commit(&out);
+	if (counters_file != NULL)
+		write_counters(counters_file);
+	else
+		for (i = 0; i < ncounters; i++)
+			fprintf(stderr, "reporter:counter:%s,%s,%lld\n",
+			    counters[i].group, counters[i].name,
+			    counters[i].total);
+	mr_combine_free(table);
+	if (skipped > 0) {
+		warnx("skipped %llu values that are not numbers",
+		    (unsigned long long)skipped);
+		return 1;
+	}
+	return 0;
+}
