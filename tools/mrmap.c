@@ -5,7 +5,6 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +16,6 @@
 #include "proc.h"
 
 #define FEED_BUFSIZE	(1 << 20)
-#define ERR_LINE_MAX	(64 << 10)	/* longer stderr lines pass in pieces */
 #define MAX_ENV		16
 #define DEFAULT_MEMORY	(128 << 20)
 
@@ -187,125 +185,6 @@ feed(void *arg)
 	return NULL;
 }
 
-/* User counters, summed from the command's reporter:counter: lines. */
-struct counter {
-	char *group, *name;
-	long long total;
-};
-
-static struct counter *counters;
-static size_t ncounters;
-
-/*
- * Takes a line of Hadoop Streaming's reporter protocol, "reporter:counter:
- * GROUP,NAME,AMOUNT" or "reporter:status:MESSAGE".  Returns 0 for any
- * other line, which passes through.
- */
-static int
-reporter_line(char *line)
-{
-	static const char cpre[] = "reporter:counter:";
-	static const char spre[] = "reporter:status:";
-	char *group, *name, *amount, *end;
-	long long n;
-	size_t i;
-
-	if (strncmp(line, spre, sizeof(spre) - 1) == 0)
-		return 1;
-	if (strncmp(line, cpre, sizeof(cpre) - 1) != 0)
-		return 0;
-	group = line + sizeof(cpre) - 1;
-	if ((name = strchr(group, ',')) == NULL ||
-	    (amount = strchr(++name, ',')) == NULL)
-		return 0;
-	name[-1] = '\0';
-	*amount++ = '\0';
-	errno = 0;
-	n = strtoll(amount, &end, 10);
-	if (*amount == '\0' || *end != '\0' || errno != 0 ||
-	    strchr(name, ',') != NULL) {
-		name[-1] = ',';
-		amount[-1] = ',';
-		return 0;
-	}
-	for (i = 0; i < ncounters; i++)
-		if (strcmp(counters[i].group, group) == 0 &&
-		    strcmp(counters[i].name, name) == 0)
-			break;
-	if (i == ncounters) {
-		counters = xrealloc(counters, (ncounters + 1) *
-		    sizeof(*counters));
-		counters[i].group = strdup(group);
-		counters[i].name = strdup(name);
-		counters[i].total = 0;
-		if (counters[i].group == NULL || counters[i].name == NULL)
-			die("out of memory");
-		ncounters++;
-	}
-	if ((n > 0 && counters[i].total > LLONG_MAX - n) ||
-	    (n < 0 && counters[i].total < LLONG_MIN - n))
-		die("counter %s,%s overflows", group, name);
-	counters[i].total += n;
-	return 1;
-}
-
-static void
-write_all(int fd, const char *p, size_t len)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		if ((n = write(fd, p, len)) < 0) {
-			if (errno == EINTR)
-				continue;
-			return;		/* a lost message is no reason to fail */
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-}
-
-/*
- * Drains the command's stderr line by line while it runs: reporter lines
- * are taken, every other byte goes on to the tool's stderr.
- */
-static void *
-drain(void *arg)
-{
-	struct proc *p = arg;
-	char *buf = xmalloc(ERR_LINE_MAX + 1), *line, *nl;
-	size_t len = 0;
-	ssize_t n;
-
-	for (;;) {
-		n = read(p->err, buf + len, ERR_LINE_MAX - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-		line = buf;
-		while ((nl = memchr(line, '\n', len - (size_t)(line - buf))) !=
-		    NULL) {
-			*nl = '\0';
-			if (!reporter_line(line)) {
-				*nl = '\n';
-				write_all(2, line, (size_t)(nl - line) + 1);
-			}
-			line = nl + 1;
-		}
-		len -= (size_t)(line - buf);
-		memmove(buf, line, len);
-		if (len == ERR_LINE_MAX) {
-			write_all(2, buf, len);
-			len = 0;
-		}
-	}
-	write_all(2, buf, len);
-	free(buf);
-	return NULL;
-}
-
 /*
  * The environment Hadoop Streaming gives a mapper, in both generations of
  * its names.  Standard input leaves what the caller set (mrrun does).
@@ -384,7 +263,7 @@ map_input(const char *cmd, const char *path, int first, int text)
 {
 	struct proc p;
 	struct feed f;
-	pthread_t feeder, drainer;
+	pthread_t feeder;
 	char *env[MAX_ENV] = { NULL };
 	char msg[128];
 	struct mr_reader *r;
@@ -396,9 +275,8 @@ map_input(const char *cmd, const char *path, int first, int text)
 	f.fd = in_open(path);
 	f.p = &p;
 	task_env(env, path, f.fd);
-	proc_start(&p, cmd, env, PROC_OUT | PROC_ERR);
+	proc_start(&p, cmd, env, PROC_PIPE);
 	proc_thread(&feeder, feed, &f);
-	proc_thread(&drainer, drain, &p);
 	if ((r = mr_reader_new(p.out, "the command's output", &fmt)) == NULL)
 		die("out of memory");
 	if (mr_reader_start(r) < 0) {
@@ -421,7 +299,6 @@ map_input(const char *cmd, const char *path, int first, int text)
 	map_records += mr_reader_count(r);
 	mr_reader_free(r);
 	pthread_join(feeder, NULL);
-	pthread_join(drainer, NULL);
 	n = proc_wait(&p, msg, sizeof(msg));
 	if (f.failed)
 		die("%s", f.err);
@@ -438,8 +315,9 @@ static void
 write_counters(const char *path)
 {
 	struct outfile o;
+	const struct proc_counter *user;
 	FILE *fp;
-	size_t i;
+	size_t i, n;
 	const struct { const char *name; uint64_t n; } mine[] = {
 		{ "MAP_INPUT_RECORDS", in_records },
 		{ "MAP_INPUT_BYTES", in_bytes },
@@ -457,9 +335,10 @@ write_counters(const char *path)
 	for (i = 0; i < sizeof(mine) / sizeof(mine[0]); i++)
 		fprintf(fp, "mr\t%s\t%llu\n", mine[i].name,
 		    (unsigned long long)mine[i].n);
-	for (i = 0; i < ncounters; i++)
-		fprintf(fp, "%s\t%s\t%lld\n", counters[i].group,
-		    counters[i].name, counters[i].total);
+	user = proc_counters(&n);
+	for (i = 0; i < n; i++)
+		fprintf(fp, "%s\t%s\t%lld\n", user[i].group, user[i].name,
+		    user[i].total);
 	if (fclose(fp) != 0)
 		die("%s: %s", path, strerror(errno));
 	out_commit(&o);
@@ -494,7 +373,6 @@ main(int argc, char *argv[])
 	size_t memory = DEFAULT_MEMORY;
 	char *cmd, **files;
 	int c, nfiles, text = 0;
-	size_t i;
 
 	cli_init("mrmap");
 	while ((c = getopt_long(argc, argv, "+o:S:t:z", longopts, NULL)) !=
@@ -565,10 +443,7 @@ main(int argc, char *argv[])
 	if (counters_file != NULL)
 		write_counters(counters_file);
 	else
-		for (i = 0; i < ncounters; i++)
-			fprintf(stderr, "reporter:counter:%s,%s,%lld\n",
-			    counters[i].group, counters[i].name,
-			    counters[i].total);
+		proc_counters_report();
 	mr_combine_free(table);
 	if (skipped > 0) {
 		warnx("skipped %llu values that are not numbers",

@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,122 @@
 #include "proc.h"
 
 extern char **environ;
+
+#define ERR_LINE_MAX	(64 << 10)	/* longer stderr lines pass in pieces */
+
+static struct proc_counter *counters;
+static size_t ncounters;
+
+/*
+ * Takes a line of Hadoop Streaming's reporter protocol, "reporter:counter:
+ * GROUP,NAME,AMOUNT" or "reporter:status:MESSAGE".  Returns 0 for any
+ * other line, which passes through.
+ */
+static int
+reporter_line(char *line)
+{
+	static const char cpre[] = "reporter:counter:";
+	static const char spre[] = "reporter:status:";
+	char *group, *name, *amount, *end;
+	long long n;
+	size_t i;
+
+	if (strncmp(line, spre, sizeof(spre) - 1) == 0)
+		return 1;
+	if (strncmp(line, cpre, sizeof(cpre) - 1) != 0)
+		return 0;
+	group = line + sizeof(cpre) - 1;
+	if ((name = strchr(group, ',')) == NULL ||
+	    (amount = strchr(++name, ',')) == NULL)
+		return 0;
+	name[-1] = '\0';
+	*amount++ = '\0';
+	errno = 0;
+	n = strtoll(amount, &end, 10);
+	if (*amount == '\0' || *end != '\0' || errno != 0 ||
+	    strchr(name, ',') != NULL) {
+		name[-1] = ',';
+		amount[-1] = ',';
+		return 0;
+	}
+	for (i = 0; i < ncounters; i++)
+		if (strcmp(counters[i].group, group) == 0 &&
+		    strcmp(counters[i].name, name) == 0)
+			break;
+	if (i == ncounters) {
+		counters = xrealloc(counters, (ncounters + 1) *
+		    sizeof(*counters));
+		counters[i].group = strdup(group);
+		counters[i].name = strdup(name);
+		counters[i].total = 0;
+		if (counters[i].group == NULL || counters[i].name == NULL)
+			die("out of memory");
+		ncounters++;
+	}
+	if ((n > 0 && counters[i].total > LLONG_MAX - n) ||
+	    (n < 0 && counters[i].total < LLONG_MIN - n))
+		die("counter %s,%s overflows", group, name);
+	counters[i].total += n;
+	return 1;
+}
+
+static void
+write_all(int fd, const char *p, size_t len)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		if ((n = write(fd, p, len)) < 0) {
+			if (errno == EINTR)
+				continue;
+			return;		/* a lost message is no reason to fail */
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+}
+
+/*
+ * Drains the command's stderr line by line while it runs: reporter lines
+ * are taken, every other byte goes on to the tool's stderr.
+ */
+static void *
+drain(void *arg)
+{
+	struct proc *p = arg;
+	char *buf = xmalloc(ERR_LINE_MAX + 1), *line, *nl;
+	size_t len = 0;
+	ssize_t n;
+
+	for (;;) {
+		n = read(p->err, buf + len, ERR_LINE_MAX - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		line = buf;
+		while ((nl = memchr(line, '\n', len - (size_t)(line - buf))) !=
+		    NULL) {
+			*nl = '\0';
+			if (!reporter_line(line)) {
+				*nl = '\n';
+				write_all(2, line, (size_t)(nl - line) + 1);
+			}
+			line = nl + 1;
+		}
+		len -= (size_t)(line - buf);
+		memmove(buf, line, len);
+		if (len == ERR_LINE_MAX) {
+			write_all(2, buf, len);
+			len = 0;
+		}
+	}
+	write_all(2, buf, len);
+	free(buf);
+	return NULL;
+}
+
 
 static void
 make_pipe(int fd[2])
@@ -65,37 +182,37 @@ build_env(char *const extra[])
 }
 
 void
-proc_start(struct proc *p, const char *cmd, char *const env[], int flags)
+proc_start(struct proc *p, const char *cmd, char *const env[], int outfd)
 {
-	int in[2], out[2] = { -1, -1 }, err[2] = { -1, -1 };
+	int in[2], out[2] = { -1, -1 }, err[2];
 	char *argv[] = { "sh", "-c", (char *)cmd, NULL };
 	char **envp = build_env(env);
 
 	make_pipe(in);
-	if (flags & PROC_OUT)
+	make_pipe(err);
+	if (outfd == PROC_PIPE)
 		make_pipe(out);
-	if (flags & PROC_ERR)
-		make_pipe(err);
+	else
+		out[1] = outfd;
 	p->cmd = cmd;
 	if ((p->pid = fork()) < 0)
 		die("fork: %s", strerror(errno));
 	if (p->pid == 0) {
-		if (dup2(in[0], 0) < 0 ||
-		    (out[1] >= 0 && dup2(out[1], 1) < 0) ||
-		    (err[1] >= 0 && dup2(err[1], 2) < 0))
+		if (dup2(in[0], 0) < 0 || dup2(out[1], 1) < 0 ||
+		    dup2(err[1], 2) < 0)
 			_exit(126);
 		execve("/bin/sh", argv, envp);
 		_exit(127);
 	}
 	free(envp);
 	close(in[0]);
+	close(err[1]);
+	if (outfd == PROC_PIPE)
+		close(out[1]);
 	p->in = in[1];
 	p->out = out[0];
 	p->err = err[0];
-	if (out[1] >= 0)
-		close(out[1]);
-	if (err[1] >= 0)
-		close(err[1]);
+	proc_thread(&p->drain, drain, p);
 }
 
 /*
@@ -159,9 +276,9 @@ proc_wait(struct proc *p, char *msg, size_t msgsize)
 	proc_close_in(p);
 	if (p->out >= 0)
 		close(p->out);
-	if (p->err >= 0)
-		close(p->err);
-	p->out = p->err = -1;
+	p->out = -1;
+	pthread_join(p->drain, NULL);
+	close(p->err);
 	while (waitpid(p->pid, &status, 0) < 0)
 		if (errno != EINTR)
 			die("waitpid: %s", strerror(errno));
@@ -212,4 +329,21 @@ proc_env(char **env, size_t max, const char *name, const char *value)
 		die("too many environment variables");
 	env[i] = s;
 	env[i + 1] = NULL;
+}
+
+const struct proc_counter *
+proc_counters(size_t *n)
+{
+	*n = ncounters;
+	return counters;
+}
+
+void
+proc_counters_report(void)
+{
+	size_t i;
+
+	for (i = 0; i < ncounters; i++)
+		fprintf(stderr, "reporter:counter:%s,%s,%lld\n",
+		    counters[i].group, counters[i].name, counters[i].total);
 }

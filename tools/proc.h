@@ -11,26 +11,29 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#define PROC_OUT	1	/* pipe the command's stdout to proc.out */
-#define PROC_ERR	2	/* pipe its stderr to proc.err */
+#define PROC_PIPE	(-1)	/* proc_start(): the command's stdout a pipe */
 
 struct proc {
 	const char *cmd;
 	pid_t pid;
 	int in;		/* write end of the command's stdin, or -1 */
-	int out;	/* read end of its stdout, or -1: it writes ours */
-	int err;	/* read end of its stderr, or -1: it writes ours */
+	int out;	/* read end of its stdout, or -1 */
+	int err;	/* read end of its stderr, for the drain thread */
+	pthread_t drain;
 };
 
 /*
  * proc_start() runs cmd with /bin/sh -c.  Its standard input is a pipe
- * written through proc_write(); its stdout and stderr are pipes when flags
- * ask for them and the tool's own otherwise.  env is a NULL-terminated
- * list of "name=value" strings that are added to (or replace those in)
- * the environment, or NULL.  The caller keeps cmd alive.  Dies on error.
+ * written through proc_write().  Its stdout is outfd, or with PROC_PIPE a
+ * pipe read from p->out.  Its stderr is drained by a thread while it runs:
+ * lines of Hadoop Streaming's reporter protocol are taken (see
+ * proc_counters()), every other byte goes on to the tool's stderr.  env
+ * is a NULL-terminated list of "name=value" strings that are added to
+ * (or replace those in) the environment, or NULL.  The caller keeps cmd
+ * alive.  Dies on error.
  */
 void proc_start(struct proc *p, const char *cmd, char *const env[],
-    int flags);
+    int outfd);
 
 /*
  * proc_write() writes len bytes to the command's stdin.  Returns 0, or -1
@@ -44,7 +47,8 @@ int proc_write(struct proc *p, const void *buf, size_t len);
 void proc_close_in(struct proc *p);
 
 /*
- * proc_wait() closes the pipes still open and waits for the command.
+ * proc_wait() closes the pipes still open, waits for the command and for
+ * the draining of its stderr.
  * Returns 0 when it exited with status 0; otherwise -1, with how it ended
  * ("exited with status 3", "was killed by signal 9 (SIGKILL)") in msg.
  */
@@ -66,5 +70,25 @@ void proc_thread(pthread_t *t, void *(*fn)(void *), void *arg);
  * allocated and stays allocated.
  */
 void proc_env(char **env, size_t max, const char *name, const char *value);
+
+/* A user counter, summed from "reporter:counter:GROUP,NAME,AMOUNT". */
+struct proc_counter {
+	char *group, *name;
+	long long total;
+};
+
+/*
+ * proc_counters() returns the counters of every command run so far, in
+ * the order they first came, and sets *n to their number.  Valid until
+ * the next command starts.
+ */
+const struct proc_counter *proc_counters(size_t *n);
+
+/*
+ * proc_counters_report() writes each counter to the tool's stderr as a
+ * reporter:counter: line with its total, so that a runner above the tool
+ * that speaks the same protocol sums them in turn.
+ */
+void proc_counters_report(void);
 
 #endif
