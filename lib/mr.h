@@ -246,26 +246,6 @@ const char *mr_writer_errmsg(const struct mr_writer *w);
  */
 void mr_writer_free(struct mr_writer *w);
 
-/* ops.c (STUB, replaced by the real one) */
-enum mr_opcode { MR_OP_COUNT, MR_OP_SUM, MR_OP_MIN, MR_OP_MAX, MR_OP_MEAN,
-    MR_OP_FIRST, MR_OP_LAST, MR_OP_COLLECT, MR_OP_DISTINCT };
-struct mr_op { int code; const unsigned char *sep; size_t seplen; };
-int mr_op_parse(struct mr_op *op, const char *name);
-const char *mr_op_name(int code);
-int mr_op_combinable(const struct mr_op *op);
-struct mr_agg { long long n; };
-struct mr_buf { unsigned char *p; size_t len, cap; };
-#define MR_AGG_NAN      (-2)
-#define MR_AGG_OVERFLOW (-3)
-#define MR_AGG_BADSTATE (-4)
-void mr_agg_init(struct mr_agg *a);
-int mr_agg_add(const struct mr_op *op, struct mr_agg *a, const unsigned char *v, size_t len);
-int mr_agg_merge(const struct mr_op *op, struct mr_agg *a, const unsigned char *state, size_t len);
-int mr_agg_partial(const struct mr_op *op, const struct mr_agg *a, struct mr_buf *out);
-int mr_agg_result(const struct mr_op *op, const struct mr_agg *a, struct mr_buf *out);
-size_t mr_agg_heap(const struct mr_agg *a);
-void mr_agg_free(struct mr_agg *a);
-
 /* combine.c */
 
 struct mr_combine;
