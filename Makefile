@@ -11,10 +11,10 @@ BUILD ?= build
 SANFLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 	-fno-sanitize-recover=all -Werror
 
-TOOLS = mrmerge mrpartition mrsort
-LIB_OBJS = checksum.o hash.o merge.o order.o reader.o sortbuf.o sync.o \
-	textfmt.o worker.o writer.o
-MAN1 = man/mrmerge.1 man/mrpartition.1 man/mrsort.1
+TOOLS = mrmerge mrpartition mrreduce mrsort
+LIB_OBJS = checksum.o decimal.o hash.o merge.o ops.o order.o reader.o \
+	sortbuf.o sync.o textfmt.o worker.o writer.o
+MAN1 = man/mrmerge.1 man/mrpartition.1 man/mrreduce.1 man/mrsort.1
 MAN5 = man/mr-format.5
 MAN7 = man/mr.7
 
@@ -25,7 +25,7 @@ PROGS = $(TOOLS:%=$(BIN)/%) $(BUILD)/mrtest
 
 all: $(PROGS)
 
-$(BUILD)/%.o: lib/%.c lib/mr.h lib/frame.h lib/worker.h
+$(BUILD)/%.o: lib/%.c lib/mr.h lib/decimal.h lib/frame.h lib/worker.h
 	@mkdir -p $(BUILD)
 	$(CC) $(CPPFLAGS) $(WARNFLAGS) $(CFLAGS) -c -o $@ $<
 
