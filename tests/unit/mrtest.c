@@ -355,6 +355,17 @@ read_values(struct values *vs)
 }
 
 static void
+free_values(struct values *vs)
+{
+	size_t i;
+
+	for (i = 0; i < vs->n; i++)
+		free(vs->p[i]);
+	free(vs->p);
+	free(vs->len);
+}
+
+static void
 op_arg(struct mr_op *op, const char *name, const char *sep)
 {
 	if (mr_op_parse(op, name) < 0)
@@ -397,6 +408,7 @@ agg(int argc, char *argv[])
 	putchar('\n');
 	mr_agg_free(&a);
 	free(out.p);
+	free_values(&vs);
 	return 0;
 }
 
@@ -544,6 +556,7 @@ cut(int argc, char *argv[])
 	    want.len > 60 ? 60 : (int)want.len, want.p);
 	free(want.p);
 	free(got.p);
+	free_values(&vs);
 	return 0;
 }
 
