@@ -36,6 +36,7 @@ static const char *const names[] = {
 #define NOPS	((int)(sizeof(names) / sizeof(names[0])))
 
 static const char partial_prefix[] = "values=partial:";
+static const struct mr_order bytewise = { 0, 0, 0 };
 
 int
 mr_op_parse(struct mr_op *op, const char *name)
@@ -166,18 +167,6 @@ bytes_set(struct mr_agg *a, const unsigned char *v, size_t len)
 	return bytes_append(a, v, len);
 }
 
-static int
-bytecmp(const unsigned char *a, size_t alen, const unsigned char *b,
-    size_t blen)
-{
-	int c;
-
-	c = memcmp(a, b, alen < blen ? alen : blen);
-	if (c != 0)
-		return c;
-	return (alen > blen) - (alen < blen);
-}
-
 /*
  * Parses a number of at most 18 digits into *v and *scale, the common
  * case that a 64-bit integer holds.  Returns 0 for anything else, which
@@ -285,7 +274,8 @@ pick(const struct mr_op *op, struct mr_agg *a, const unsigned char *v,
 	if (a->flags & AGG_HAS) {
 		dec_parse(a->u.b.p, a->u.b.len, &cur);
 		if ((c = dec_cmp(&x, &cur)) == 0)
-			c = bytecmp(v, len, a->u.b.p, a->u.b.len);
+			c = mr_keycmp(&bytewise, v, len, a->u.b.p,
+			    a->u.b.len);
 		if (op->code == MR_OP_MAX)
 			c = -c;
 		if (c >= 0)
