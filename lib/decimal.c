@@ -30,6 +30,20 @@ isneg(const uint64_t *w)
 	return w[TOP] >> 63 != 0;
 }
 
+/* Sets *x and returns 1 when w fits in 64 bits, as most sums do. */
+static int
+small(const uint64_t *w, int64_t *x)
+{
+	uint64_t ext = (w[0] >> 63) ? UINT64_MAX : 0;
+	int i;
+
+	for (i = 1; i < DEC_LIMBS; i++)
+		if (w[i] != ext)
+			return 0;
+	*x = (int64_t)w[0];
+	return 1;
+}
+
 static void
 negate(uint64_t *w)
 {
@@ -180,8 +194,12 @@ int
 dec_fits(const uint64_t *w, size_t digits)
 {
 	uint64_t t[DEC_LIMBS], lim[DEC_LIMBS] = { 1 };
+	int64_t x;
 	int i;
 
+	if (small(w, &x) && x != INT64_MIN)
+		return digits > 18 || (uint64_t)(x < 0 ? -x : x) <
+		    dec_pow10[digits];
 	memcpy(t, w, sizeof(t));
 	if (isneg(t))
 		negate(t);
@@ -363,10 +381,23 @@ dec_mean(const uint64_t *w, size_t scale, uint64_t count, unsigned char *out)
 {
 	unsigned char buf[DEC_TEXT_MAX], *end = buf + sizeof(buf);
 	uint32_t x[HALVES];
-	uint64_t r, carry = 0, cur;
-	int i, neg = halves(w, x);
+	uint64_t r, carry = 0, cur, q;
+	int64_t v;
+	int i, neg;
 	size_t n;
 
+	/* a sum below 2^44 in magnitude times 10^6 fits in 64 bits */
+	if (small(w, &v) && v > -(INT64_C(1) << 44) && v < INT64_C(1) << 44) {
+		cur = (uint64_t)(v < 0 ? -v : v) * 1000000U;
+		q = cur / count;
+		r = cur % count;
+		if (r > count - r || (r == count - r && (q & 1)))
+			q++;
+		n = digits64(q, end);
+		return place(out, v < 0, end - n, n, scale + DEC_MEAN_EXTRA,
+		    scale);
+	}
+	neg = halves(w, x);
 	/* scaled by 10^6 first; the two extra limbs take the carry */
 	for (i = 0; i < HALVES; i++) {
 		cur = (uint64_t)x[i] * 1000000U + carry;

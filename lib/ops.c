@@ -205,7 +205,7 @@ static int
 sum_total(const struct mr_agg *a, uint64_t *w)
 {
 	memcpy(w, a->u.sum.m, sizeof(a->u.sum.m));
-	return dec_add64(w, a->u.sum.fast);
+	return a->u.sum.fast != 0 ? dec_add64(w, a->u.sum.fast) : 0;
 }
 
 /* Adds n to the sum of a at the larger of the two scales. */
