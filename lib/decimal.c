@@ -12,7 +12,7 @@
 #include "decimal.h"
 
 #define TOP		(DEC_LIMBS - 1)
-#define HALVES		(2 * DEC_LIMBS + 2)	/* 32-bit limbs, room for 10^6 */
+#define HALVES		(2 * DEC_LIMBS + 2)	/* 32-bit limbs, x 10^6 */
 #define BILLION		1000000000U
 
 const uint64_t dec_pow10[20] = {

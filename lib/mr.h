@@ -81,7 +81,7 @@ struct mr_op {
 };
 
 #define MR_AGG_LIMBS	5	/* 64-bit limbs of the sum */
-#define MR_AGG_DIGITS	38	/* digits of a sum's result, of a value */
+#define MR_AGG_DIGITS	38	/* digits of a sum, of a value */
 
 struct mr_dent;
 
@@ -91,16 +91,16 @@ struct mr_dent;
  * fields belong to ops.c; it is at most 64 bytes.
  */
 struct mr_agg {
-	uint64_t n;		/* count, mean: values; distinct: distinct */
+	uint64_t n;		/* values (count, mean), distinct values */
 	union {
 		struct {	/* sum, mean */
-			uint64_t m[MR_AGG_LIMBS]; /* mantissa, low limb first */
-			int64_t fast;	/* more of the sum, at the same scale */
+			uint64_t m[MR_AGG_LIMBS]; /* mantissa, low first */
+			int64_t fast;	/* more of the sum, same scale */
 		} sum;
-		struct {	/* min, max, first, last, collect, distinct */
+		struct {	/* the other ops */
 			unsigned char *p;	/* the value(s) */
 			size_t len, cap;
-			struct mr_dent *tab;	/* distinct's hash table */
+			struct mr_dent *tab;	/* distinct's set */
 			size_t mask;
 		} b;
 	} u;
@@ -114,9 +114,9 @@ struct mr_buf {
 	size_t len, cap;
 };
 
-#define MR_AGG_NAN	(-2)	/* a value that is not a number, for a numeric op */
+#define MR_AGG_NAN	(-2)	/* a value is not a number */
 #define MR_AGG_OVERFLOW	(-3)	/* exact arithmetic overflowed */
-#define MR_AGG_BADSTATE	(-4)	/* a partial state that does not parse */
+#define MR_AGG_BADSTATE	(-4)	/* a partial state does not parse */
 
 /*
  * mr_op_parse() sets op to the built-in op called name ("count", "sum",

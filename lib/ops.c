@@ -15,7 +15,7 @@
 
 #define AGG_HAS		0x1	/* a value is in */
 #define AGG_BYTES	0x2	/* u.b is in use */
-#define KEEP_MAX	(64 << 10)	/* buffer bytes mr_agg_clear() keeps */
+#define KEEP_MAX	(64 << 10)	/* bytes mr_agg_clear() keeps */
 #define SET_MIN		16	/* distinct's first table size */
 #define NUM_MAX		(DEC_TEXT_MAX + 2 * MR_AGG_DIGITS + 32)
 

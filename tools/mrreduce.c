@@ -11,7 +11,7 @@
 
 #define READ_BUDGET	(128 << 20)	/* bytes of read buffers in all */
 #define READ_BUFSIZE	(2 << 20)	/* for each of a few inputs */
-#define SHOW_MAX	40	/* bytes of a key or value quoted in a message */
+#define SHOW_MAX	40	/* bytes of a key or value in a message */
 #define SHOW_SIZE	(4 * SHOW_MAX + 8)
 
 static const char usage_text[] =
