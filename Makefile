@@ -11,10 +11,11 @@ BUILD ?= build
 SANFLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 	-fno-sanitize-recover=all -Werror
 
-TOOLS = mrmap mrmerge mrpartition mrsort
-LIB_OBJS = checksum.o combine.o hash.o merge.o ops.o order.o reader.o \
-	sortbuf.o sync.o textfmt.o worker.o writer.o
-MAN1 = man/mrmap.1 man/mrmerge.1 man/mrpartition.1 man/mrsort.1
+TOOLS = mrmap mrmerge mrpartition mrreduce mrsort
+LIB_OBJS = checksum.o combine.o decimal.o hash.o merge.o ops.o order.o \
+	reader.o sortbuf.o sync.o textfmt.o worker.o writer.o
+MAN1 = man/mrmap.1 man/mrmerge.1 man/mrpartition.1 man/mrreduce.1 \
+	man/mrsort.1
 MAN5 = man/mr-format.5
 MAN7 = man/mr.7
 
@@ -25,7 +26,7 @@ PROGS = $(TOOLS:%=$(BIN)/%) $(BUILD)/mrtest
 
 all: $(PROGS)
 
-$(BUILD)/%.o: lib/%.c lib/mr.h lib/frame.h lib/worker.h
+$(BUILD)/%.o: lib/%.c lib/mr.h lib/decimal.h lib/frame.h lib/worker.h
 	@mkdir -p $(BUILD)
 	$(CC) $(CPPFLAGS) $(WARNFLAGS) $(CFLAGS) -c -o $@ $<
 
@@ -42,7 +43,7 @@ $(BIN)/%: $(BUILD)/%.o $(CLI_OBJ) $(LIBMR)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # The tools that run a user's command.
-$(BIN)/mrmap: $(BUILD)/proc.o
+$(BIN)/mrmap $(BIN)/mrreduce: $(BUILD)/proc.o
 
 $(BUILD)/mrtest: tests/unit/mrtest.c lib/frame.h $(LIBMR)
 	$(CC) $(CPPFLAGS) $(WARNFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ \

@@ -68,6 +68,144 @@ uint32_t mr_crc32c(uint32_t crc, const void *p, size_t len);
  */
 uint64_t mr_hash64(const void *p, size_t len);
 
+/* ops.c */
+
+/* The built-in reduce ops of mrreduce, which are combiners too. */
+enum mr_opcode { MR_OP_COUNT, MR_OP_SUM, MR_OP_MIN, MR_OP_MAX, MR_OP_MEAN,
+    MR_OP_FIRST, MR_OP_LAST, MR_OP_COLLECT, MR_OP_DISTINCT };
+
+struct mr_op {
+	int code;			/* an enum mr_opcode */
+	const unsigned char *sep;	/* collect's separator */
+	size_t seplen;
+};
+
+#define MR_AGG_LIMBS	5	/* 64-bit limbs of the sum */
+#define MR_AGG_DIGITS	38	/* digits of a sum, of a value */
+
+struct mr_dent;
+
+/*
+ * The state of one group under one op: plain data and, for the ops that
+ * keep bytes, one buffer (and distinct's hash table) on the heap.  Its
+ * fields belong to ops.c; it is at most 64 bytes.
+ */
+struct mr_agg {
+	uint64_t n;		/* values (count, mean), distinct values */
+	union {
+		struct {	/* sum, mean */
+			uint64_t m[MR_AGG_LIMBS]; /* mantissa, low first */
+			int64_t fast;	/* more of the sum, same scale */
+		} sum;
+		struct {	/* the other ops */
+			unsigned char *p;	/* the value(s) */
+			size_t len, cap;
+			struct mr_dent *tab;	/* distinct's set */
+			size_t mask;
+		} b;
+	} u;
+	int32_t scale;		/* sum, mean: fraction digits of m */
+	uint32_t flags;
+};
+
+/* A growable output buffer; the caller frees p. */
+struct mr_buf {
+	unsigned char *p;
+	size_t len, cap;
+};
+
+#define MR_AGG_NAN	(-2)	/* a value is not a number */
+#define MR_AGG_OVERFLOW	(-3)	/* exact arithmetic overflowed */
+#define MR_AGG_BADSTATE	(-4)	/* a partial state does not parse */
+
+/*
+ * mr_op_parse() sets op to the built-in op called name ("count", "sum",
+ * "min", "max", "mean", "first", "last", "collect" or "distinct"), with
+ * collect's separator set to the default ",".  Returns 0, or -1 when name
+ * is not a built-in op.
+ */
+int mr_op_parse(struct mr_op *op, const char *name);
+
+/* mr_op_name() is the name of op code, or NULL for no op. */
+const char *mr_op_name(int code);
+
+/*
+ * mr_op_combinable() is 1 when op has partial states (every op but
+ * distinct, whose state grows with the data), 0 otherwise.
+ */
+int mr_op_combinable(const struct mr_op *op);
+
+/*
+ * mr_op_numeric() is 1 for the ops whose values must be numbers (sum,
+ * mean, min and max), 0 otherwise.
+ */
+int mr_op_numeric(const struct mr_op *op);
+
+/*
+ * mr_op_meta() writes to buf the stream metadata of a stream of op's
+ * partial states, "values=partial:NAME\n", as much as fits in size bytes,
+ * and returns its whole length, as snprintf() does (without a NUL).
+ */
+size_t mr_op_meta(const struct mr_op *op, unsigned char *buf, size_t size);
+
+/*
+ * mr_op_from_meta() reads stream metadata: returns 0 when it is empty
+ * (plain values), 1 when it marks partial states of a combinable op
+ * (op->code is then that op, and its separator the default), -1 for any
+ * other metadata.
+ */
+int mr_op_from_meta(struct mr_op *op, const unsigned char *meta, size_t len);
+
+/* mr_agg_init() makes a an empty state, with no values. */
+void mr_agg_init(struct mr_agg *a);
+
+/*
+ * mr_agg_add() adds the value (v, len) to a under op.  Returns 0;
+ * MR_AGG_NAN when op is numeric and v is not a number; MR_AGG_OVERFLOW
+ * when v has more than MR_AGG_DIGITS digits before or after its point
+ * (sum, mean), or when collect's result would be over MR_REC_MAX bytes;
+ * -1 when out of memory.  On MR_AGG_NAN, a is unchanged.
+ */
+int mr_agg_add(const struct mr_op *op, struct mr_agg *a,
+    const unsigned char *v, size_t len);
+
+/*
+ * mr_agg_merge() adds to a the partial state (state, len) that
+ * mr_agg_partial() wrote for op, so that merging the states of the pieces
+ * of a group, in order, gives the state of the whole group.  Returns 0,
+ * MR_AGG_BADSTATE when state is not a state of op (distinct has none),
+ * MR_AGG_OVERFLOW or -1 as mr_agg_add().
+ */
+int mr_agg_merge(const struct mr_op *op, struct mr_agg *a,
+    const unsigned char *state, size_t len);
+
+/*
+ * mr_agg_partial() replaces the contents of out with a's partial state
+ * (see mr-format(5)).  Returns 0, MR_AGG_BADSTATE for distinct, or -1
+ * when out of memory.
+ */
+int mr_agg_partial(const struct mr_op *op, const struct mr_agg *a,
+    struct mr_buf *out);
+
+/*
+ * mr_agg_result() replaces the contents of out with a's final result as
+ * text (see mrreduce(1)); the numeric ops give an empty result for a state
+ * with no values.  Returns 0, MR_AGG_OVERFLOW when a sum has more than
+ * MR_AGG_DIGITS digits, or -1 when out of memory.
+ */
+int mr_agg_result(const struct mr_op *op, const struct mr_agg *a,
+    struct mr_buf *out);
+
+/* mr_agg_heap() is the number of heap bytes a holds, for accounting. */
+size_t mr_agg_heap(const struct mr_agg *a);
+
+/*
+ * mr_agg_clear() makes a empty again, keeping a small buffer for the next
+ * group; mr_agg_free() frees all a holds, leaving it as mr_agg_init() does.
+ */
+void mr_agg_clear(struct mr_agg *a);
+void mr_agg_free(struct mr_agg *a);
+
 /* order.c */
 
 /*

@@ -9,8 +9,18 @@
  *   mrtest craft KIND                     an invalid stream, stdout
  *   mrtest sync FILE                      writes FILE, checks every offset
  *   mrtest crc                            mr_crc32c() against a bitwise CRC
+ *   mrtest agg OP [partial|merge] [SEP]   stdin's lines as values of OP (or,
+ *                                         with merge, its partial states):
+ *                                         the result or partial state
+ *   mrtest cut OP SEED ROUNDS [SEP]       stdin's lines as values of OP, cut
+ *                                         at random points: the merged
+ *                                         partial states of the pieces give
+ *                                         the result of the whole
+ *   mrtest frame META                     stdin's text records, framed with
+ *                                         metadata META (\n for a newline)
  */
 #include <fcntl.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -309,6 +319,272 @@ crc_check(void)
 	return 0;
 }
 
+/* The values of agg and cut: stdin's lines, without their newlines. */
+struct values {
+	unsigned char **p;
+	size_t *len;
+	size_t n;
+};
+
+static void
+read_values(struct values *vs)
+{
+	char *line = NULL;
+	size_t cap = 0, size = 0;
+	ssize_t n;
+
+	vs->n = 0;
+	vs->p = NULL;
+	vs->len = NULL;
+	while ((n = getline(&line, &cap, stdin)) >= 0) {
+		if (n > 0 && line[n - 1] == '\n')
+			n--;
+		if (vs->n == size) {
+			size = size ? 2 * size : 1024;
+			vs->p = realloc(vs->p, size * sizeof(*vs->p));
+			vs->len = realloc(vs->len, size * sizeof(*vs->len));
+			if (vs->p == NULL || vs->len == NULL)
+				check(-1, "out of memory");
+		}
+		if ((vs->p[vs->n] = malloc((size_t)n + 1)) == NULL)
+			check(-1, "out of memory");
+		memcpy(vs->p[vs->n], line, (size_t)n);
+		vs->len[vs->n++] = (size_t)n;
+	}
+	free(line);
+}
+
+static void
+free_values(struct values *vs)
+{
+	size_t i;
+
+	for (i = 0; i < vs->n; i++)
+		free(vs->p[i]);
+	free(vs->p);
+	free(vs->len);
+}
+
+static void
+op_arg(struct mr_op *op, const char *name, const char *sep)
+{
+	if (mr_op_parse(op, name) < 0)
+		check(-1, "not an op");
+	if (sep != NULL) {
+		op->sep = (const unsigned char *)sep;
+		op->seplen = strlen(sep);
+	}
+}
+
+static void
+agg_check(int rc, const char *what, size_t i)
+{
+	if (rc != 0) {
+		printf("%s %zu: error %d\n", what, i + 1, rc);
+		exit(1);
+	}
+}
+
+static int
+agg(int argc, char *argv[])
+{
+	const char *mode = argc > 3 ? argv[3] : "result";
+	struct mr_buf out = { NULL, 0, 0 };
+	struct values vs;
+	struct mr_agg a;
+	struct mr_op op;
+	size_t i;
+
+	op_arg(&op, argv[2], argc > 4 ? argv[4] : NULL);
+	read_values(&vs);
+	mr_agg_init(&a);
+	for (i = 0; i < vs.n; i++)
+		agg_check(strcmp(mode, "merge") == 0 ?
+		    mr_agg_merge(&op, &a, vs.p[i], vs.len[i]) :
+		    mr_agg_add(&op, &a, vs.p[i], vs.len[i]), "value", i);
+	agg_check(strcmp(mode, "partial") == 0 ? mr_agg_partial(&op, &a, &out) :
+	    mr_agg_result(&op, &a, &out), "result", vs.n);
+	fwrite(out.p, 1, out.len, stdout);
+	putchar('\n');
+	mr_agg_free(&a);
+	free(out.p);
+	free_values(&vs);
+	return 0;
+}
+
+/* The partial state of values [from, to) into out. */
+static void
+piece_state(const struct mr_op *op, const struct values *vs, size_t from,
+    size_t to, struct mr_buf *out)
+{
+	struct mr_agg a;
+	size_t i;
+
+	mr_agg_init(&a);
+	for (i = from; i < to; i++)
+		agg_check(mr_agg_add(op, &a, vs->p[i], vs->len[i]), "value", i);
+	agg_check(mr_agg_partial(op, &a, out), "partial", to);
+	mr_agg_free(&a);
+}
+
+static int
+cmp_size(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * One way of reducing the values in pieces: cut them at k - 1 random
+ * points, take the partial state of each piece that has values (as every
+ * group in a stream does), and merge them in order; with two levels, the
+ * states are merged a few at a time into partial states of their own
+ * first.  Returns 0 when the result equals want.
+ */
+static int
+cut_once(const struct mr_op *op, const struct values *vs, size_t k,
+    int levels, const struct mr_buf *want)
+{
+	struct mr_buf st = { NULL, 0, 0 }, out = { NULL, 0, 0 };
+	struct mr_agg top, mid;
+	size_t *cuts, i, j, np;
+	int rc;
+
+	cuts = malloc((k + 1) * sizeof(*cuts));
+	cuts[0] = 0;
+	cuts[k] = vs->n;
+	for (i = 1; i < k; i++)
+		cuts[i] = (size_t)(rnd() % (vs->n + 1));
+	qsort(cuts, k + 1, sizeof(*cuts), cmp_size);
+	for (np = 0, i = 1; i <= k; i++)
+		if (cuts[i] > cuts[np])
+			cuts[++np] = cuts[i];
+	mr_agg_init(&top);
+	mr_agg_init(&mid);
+	for (j = 0; j < np; j++) {
+		piece_state(op, vs, cuts[j], cuts[j + 1], &st);
+		if (levels == 1) {
+			agg_check(mr_agg_merge(op, &top, st.p, st.len),
+			    "merge", j);
+			continue;
+		}
+		agg_check(mr_agg_merge(op, &mid, st.p, st.len), "merge", j);
+		if (rnd() % 3 == 0 || j == np - 1) {
+			agg_check(mr_agg_partial(op, &mid, &st), "partial", j);
+			agg_check(mr_agg_merge(op, &top, st.p, st.len),
+			    "merge", j);
+			mr_agg_clear(&mid);
+		}
+	}
+	agg_check(mr_agg_result(op, &top, &out), "result", k);
+	rc = out.len != want->len || memcmp(out.p, want->p, out.len) != 0;
+	if (rc) {
+		printf("%zu pieces, %d levels: got '%.*s', want '%.*s'\n", np,
+		    levels, (int)out.len, out.p, (int)want->len, want->p);
+		for (j = 0; j <= np; j++)
+			printf("cut %zu\n", cuts[j]);
+	}
+	mr_agg_free(&top);
+	mr_agg_free(&mid);
+	free(cuts);
+	free(st.p);
+	free(out.p);
+	return rc;
+}
+
+/* The ops whose result does not depend on the order of the values. */
+static int
+commutes(const struct mr_op *op)
+{
+	return op->code != MR_OP_FIRST && op->code != MR_OP_LAST &&
+	    op->code != MR_OP_COLLECT;
+}
+
+static int
+cut(int argc, char *argv[])
+{
+	struct mr_buf want = { NULL, 0, 0 }, got = { NULL, 0, 0 };
+	struct values vs;
+	struct mr_agg a;
+	struct mr_op op;
+	unsigned char *tp;
+	size_t i, j, k, tl;
+	long r, rounds;
+
+	op_arg(&op, argv[2], argc > 5 ? argv[5] : NULL);
+	seed = strtoull(argv[3], NULL, 10) * 2654435761ULL + 1;
+	rounds = atol(argv[4]);
+	read_values(&vs);
+	mr_agg_init(&a);
+	for (i = 0; i < vs.n; i++)
+		agg_check(mr_agg_add(&op, &a, vs.p[i], vs.len[i]), "value", i);
+	agg_check(mr_agg_result(&op, &a, &want), "result", vs.n);
+	mr_agg_free(&a);
+	for (r = 0; r < rounds; r++) {
+		/* one piece, each value alone, then random numbers of pieces */
+		k = r == 0 ? 1 : r == 1 ? (vs.n > 0 ? vs.n : 1) :
+		    1 + (size_t)(rnd() % (r % 2 ? 4 : 64));
+		if (mr_op_combinable(&op) &&
+		    cut_once(&op, &vs, k, 1 + (int)(r % 2), &want) != 0)
+			return 1;
+		if (!commutes(&op) || vs.n < 2)
+			continue;
+		/* a shuffle of the values gives the same result */
+		for (i = vs.n - 1; i > 0; i--) {
+			j = (size_t)(rnd() % (i + 1));
+			tp = vs.p[i];
+			vs.p[i] = vs.p[j];
+			vs.p[j] = tp;
+			tl = vs.len[i];
+			vs.len[i] = vs.len[j];
+			vs.len[j] = tl;
+		}
+		mr_agg_init(&a);
+		for (i = 0; i < vs.n; i++)
+			agg_check(mr_agg_add(&op, &a, vs.p[i], vs.len[i]),
+			    "value", i);
+		agg_check(mr_agg_result(&op, &a, &got), "result", vs.n);
+		mr_agg_free(&a);
+		if (got.len != want.len || memcmp(got.p, want.p, got.len)) {
+			printf("shuffled: got '%.*s', want '%.*s'\n",
+			    (int)got.len, got.p, (int)want.len, want.p);
+			return 1;
+		}
+	}
+	printf("%s: %zu values, %ld rounds: '%.*s'\n", argv[2], vs.n, rounds,
+	    want.len > 60 ? 60 : (int)want.len, want.p);
+	free(want.p);
+	free(got.p);
+	free_values(&vs);
+	return 0;
+}
+
+static int
+frame_text(const char *arg)
+{
+	unsigned char meta[MR_META_MAX];
+	struct mr_reader *r;
+	struct mr_writer *w;
+	struct mr_rec rec;
+	size_t len = 0;
+	int rc;
+
+	for (; *arg != '\0' && len < sizeof(meta); arg++)
+		if (arg[0] == '\\' && arg[1] == 'n') {
+			meta[len++] = '\n';
+			arg++;
+		} else
+			meta[len++] = (unsigned char)*arg;
+	r = mr_reader_new(0, "stdin", &fmt);
+	w = mr_writer_new(1, "stdout", 0, &fmt, meta, len);
+	while ((rc = mr_read(r, &rec)) > 0)
+		check(mr_write(w, &rec), mr_writer_errmsg(w));
+	check(rc, mr_reader_errmsg(r));
+	check(mr_writer_finish(w), mr_writer_errmsg(w));
+	return 0;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -322,7 +598,15 @@ main(int argc, char *argv[])
 		return sync_check(argv[2]);
 	if (argc == 2 && strcmp(argv[1], "crc") == 0)
 		return crc_check();
+	if (argc >= 3 && argc <= 5 && strcmp(argv[1], "agg") == 0)
+		return agg(argc, argv);
+	if (argc >= 5 && argc <= 6 && strcmp(argv[1], "cut") == 0)
+		return cut(argc, argv);
+	if (argc == 3 && strcmp(argv[1], "frame") == 0)
+		return frame_text(argv[2]);
 	fputs("usage: mrtest gen SEED COUNT MAXLEN [META] | dump | "
-	    "craft KIND | sync FILE | crc\n", stderr);
+	    "craft KIND | sync FILE | crc |\n"
+	    "       agg OP [partial|merge] [SEP] | cut OP SEED ROUNDS [SEP] | "
+	    "frame META\n", stderr);
 	return 2;
 }

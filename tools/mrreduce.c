@@ -1,0 +1,447 @@
+/*
+ * mrreduce: group records sorted by key and reduce each group with a
+ * built-in op or a shell command.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+#define READ_BUDGET	(128 << 20)	/* bytes of read buffers in all */
+#define READ_BUFSIZE	(2 << 20)	/* for each of a few inputs */
+#define SHOW_MAX	40	/* bytes of a key or value in a message */
+#define SHOW_SIZE	(4 * SHOW_MAX + 8)
+
+static const char usage_text[] =
+    "usage: mrreduce [-nrz] [--framed] [--partial] [--skip-bad] "
+    "[-d STRING] [-o FILE]\n"
+    "           [-t SEP] OP|COMMAND [FILE ...]\n";
+
+/*
+ * The records of all inputs, merged when there are several, and the key
+ * of the current group, against which each record's key is checked: the
+ * same key, or a later one in the order asked for.
+ */
+struct input {
+	struct mr_reader **r;
+	size_t n;
+	struct mr_merge *m;	/* NULL for one input */
+	size_t src, prevsrc;	/* the inputs of the last two records */
+	struct mr_order order;
+	unsigned char *key;
+	size_t klen, kcap;
+	int started;		/* a group has begun */
+};
+
+static struct mr_textfmt fmt = MR_TEXTFMT_DEFAULT;
+static int skip_bad;
+static unsigned long long skipped;
+
+static void
+usage(void)
+{
+	fputs(usage_text, stderr);
+	exit(2);
+}
+
+/*
+ * Quotes the first SHOW_MAX bytes of p for a message into buf (SHOW_SIZE
+ * bytes), with C escapes for bytes that are not printable ASCII.
+ */
+static const char *
+show(char *buf, const unsigned char *p, size_t len)
+{
+	char *s = buf;
+	size_t i;
+
+	*s++ = '"';
+	for (i = 0; i < len && i < SHOW_MAX; i++) {
+		if (p[i] == '"' || p[i] == '\\')
+			s += sprintf(s, "\\%c", p[i]);
+		else if (p[i] == '\t')
+			s += sprintf(s, "\\t");
+		else if (p[i] == '\n')
+			s += sprintf(s, "\\n");
+		else if (p[i] < 0x20 || p[i] >= 0x7f)
+			s += sprintf(s, "\\x%02x", p[i]);
+		else
+			*s++ = (char)p[i];
+	}
+	*s++ = '"';
+	if (len > SHOW_MAX)
+		s += sprintf(s, "...");
+	*s = '\0';
+	return buf;
+}
+
+static const char *
+input_name(const struct input *in, size_t src)
+{
+	return mr_reader_name(in->r[src]);
+}
+
+/* The number of the record last read, in its own input. */
+static unsigned long long
+input_recno(const struct input *in)
+{
+	return (unsigned long long)mr_reader_count(in->r[in->src]);
+}
+
+/*
+ * Reads the next record into rec and sets *newkey when it starts a new
+ * group.  Returns 1, or 0 at the end of the input; dies on an error or a
+ * record out of order.
+ */
+static int
+input_next(struct input *in, struct mr_rec *rec, int *newkey)
+{
+	size_t src = 0;
+	int rc;
+
+	in->prevsrc = in->src;
+	if (in->m == NULL)
+		rc = mr_read(in->r[0], rec);
+	else
+		rc = mr_merge_next(in->m, rec, &src);
+	if (rc < 0)
+		die("%s", in->m != NULL ? mr_merge_errmsg(in->m) :
+		    mr_reader_errmsg(in->r[0]));
+	if (rc == 0)
+		return 0;
+	in->src = src;
+	if (in->started && rec->klen == in->klen &&
+	    memcmp(rec->key, in->key, rec->klen) == 0) {
+		*newkey = 0;
+		return 1;
+	}
+	if (in->started && mr_keycmp(&in->order, in->key, in->klen, rec->key,
+	    rec->klen) > 0)
+		die("%s: record %llu is out of order (sort it with mrsort)",
+		    input_name(in, src), input_recno(in));
+	*newkey = 1;
+	return 1;
+}
+
+/* Makes rec's key the key of the current group. */
+static void
+input_setkey(struct input *in, const struct mr_rec *rec)
+{
+	if (rec->klen > in->kcap) {
+		in->kcap = rec->klen * 2;
+		in->key = xrealloc(in->key, in->kcap);
+	}
+	if (rec->klen > 0)
+		memcpy(in->key, rec->key, rec->klen);
+	in->klen = rec->klen;
+	in->started = 1;
+}
+
+/* Dies with the reason an op refused the value of rec, or counts a skip. */
+static void
+value_error(const struct input *in, const struct mr_op *op, int merging,
+    const struct mr_rec *rec, int rc)
+{
+	char k[SHOW_SIZE], v[SHOW_SIZE];
+	const char *name = input_name(in, in->src);
+	unsigned long long recno = input_recno(in);
+
+	show(k, rec->key, rec->klen);
+	show(v, rec->val, rec->vlen);
+	switch (rc) {
+	case MR_AGG_NAN:
+		if (skip_bad) {
+			skipped++;
+			return;
+		}
+		die("%s: record %llu: key %s: value %s is not a number", name,
+		    recno, k, v);
+	case MR_AGG_OVERFLOW:
+		if (op->code == MR_OP_COLLECT)
+			die("%s: record %llu: key %s: the collected values are "
+			    "over %lu bytes", name, recno, k, MR_REC_MAX);
+		if (merging)
+			die("%s: record %llu: key %s: partial state %s "
+			    "overflows the %s", name, recno, k, v,
+			    mr_op_name(op->code));
+		die("%s: record %llu: key %s: value %s has more than %d "
+		    "digits before or after its point", name, recno, k, v,
+		    MR_AGG_DIGITS);
+	case MR_AGG_BADSTATE:
+		die("%s: record %llu: key %s: %s is not a partial state of %s",
+		    name, recno, k, v, mr_op_name(op->code));
+	default:
+		die("out of memory");
+	}
+}
+
+/* Writes the result (or partial state) of the group that just ended. */
+static void
+emit(const struct input *in, const struct mr_op *op, const struct mr_agg *a,
+    int partial, struct mr_buf *out, struct mr_writer *w)
+{
+	char k[SHOW_SIZE];
+	struct mr_rec rec;
+	int rc;
+
+	rc = partial ? mr_agg_partial(op, a, out) : mr_agg_result(op, a, out);
+	if (rc == MR_AGG_OVERFLOW)
+		die("%s: key %s: the %s has more than %d digits",
+		    input_name(in, in->prevsrc), show(k, in->key, in->klen),
+		    mr_op_name(op->code), MR_AGG_DIGITS);
+	if (rc < 0)
+		die("out of memory");
+	/* a numeric op whose every value was skipped has no result */
+	if (out->len == 0 && mr_op_numeric(op))
+		return;
+	rec.key = in->key;
+	rec.klen = in->klen;
+	rec.val = out->p;
+	rec.vlen = out->len;
+	if (mr_write(w, &rec) < 0)
+		die("%s", mr_writer_errmsg(w));
+}
+
+/*
+ * A built-in op: values are added, or partial states merged, group by
+ * group; each group's result, or its partial state, is written as it ends.
+ */
+static void
+reduce_builtin(struct input *in, const struct mr_op *op, int merging,
+    int partial, struct mr_writer *w)
+{
+	struct mr_buf out = { NULL, 0, 0 };
+	struct mr_agg a;
+	struct mr_rec rec;
+	int newkey, rc;
+
+	mr_agg_init(&a);
+	while (input_next(in, &rec, &newkey)) {
+		if (newkey) {
+			if (in->started) {
+				emit(in, op, &a, partial, &out, w);
+				mr_agg_clear(&a);
+			}
+			input_setkey(in, &rec);
+		}
+		if (merging)
+			rc = mr_agg_merge(op, &a, rec.val, rec.vlen);
+		else
+			rc = mr_agg_add(op, &a, rec.val, rec.vlen);
+		if (rc != 0)
+			value_error(in, op, merging, &rec, rc);
+	}
+	if (in->started)
+		emit(in, op, &a, partial, &out, w);
+	mr_agg_free(&a);
+	free(out.p);
+}
+
+/* NONE: every record as it is, checked for order. */
+static void
+reduce_none(struct input *in, struct mr_writer *w)
+{
+	const unsigned char *raw;
+	struct mr_rec rec;
+	size_t rawlen;
+	int newkey, rc;
+
+	while (input_next(in, &rec, &newkey)) {
+		if (newkey)
+			input_setkey(in, &rec);
+		if (mr_reader_raw(in->r[in->src], &raw, &rawlen))
+			rc = mr_write_raw(w, raw, rawlen);
+		else
+			rc = mr_write(w, &rec);
+		if (rc < 0)
+			die("%s", mr_writer_errmsg(w));
+	}
+}
+
+/*
+ * A reducer command: `/bin/sh -c cmd` will get the records, read and
+ * checked for order here with input_next(), as key<TAB>value lines on its
+ * standard input, and write the result to out.  Running it waits for
+ * tools/proc.c.
+ */
+static void
+reduce_command(const char *cmd, struct input *in, struct outfile *out)
+{
+	(void)cmd;
+	(void)in;
+	(void)out;
+	die("reducer commands are not built yet");
+}
+
+/*
+ * Opens the inputs, all with the same metadata (copied to meta), and
+ * merges them when there are several.
+ */
+static void
+input_open(struct input *in, char **files, int nfiles, unsigned char *meta,
+    size_t *metalen)
+{
+	size_t bufsize;
+	int i;
+
+	want_open_files(nfiles);
+	bufsize = READ_BUDGET / (size_t)nfiles;
+	if (bufsize > READ_BUFSIZE)
+		bufsize = READ_BUFSIZE;
+	in->n = (size_t)nfiles;
+	in->r = xmalloc(in->n * sizeof(*in->r));
+	for (i = 0; i < nfiles; i++)
+		in->r[i] = open_input(files[i], &fmt, bufsize, i == 0, meta,
+		    metalen);
+	in->m = NULL;
+	if (nfiles > 1 && (in->m = mr_merge_new(in->r, in->n,
+	    &in->order)) == NULL)
+		die("out of memory");
+	in->src = in->prevsrc = 0;
+	in->kcap = 256;
+	in->key = xmalloc(in->kcap);
+	in->klen = 0;
+	in->started = 0;
+}
+
+static void
+input_close(struct input *in)
+{
+	size_t i;
+
+	if (in->m != NULL)
+		mr_merge_free(in->m);
+	for (i = 0; i < in->n; i++)
+		close_reader(in->r[i]);
+	free(in->r);
+	free(in->key);
+}
+
+int
+main(int argc, char *argv[])
+{
+	enum { OPT_FRAMED = 256, OPT_PARTIAL, OPT_SKIP_BAD, OPT_HELP,
+	    OPT_VERSION };
+	static const struct option longopts[] = {
+		{ "delimiter", required_argument, NULL, 'd' },
+		{ "framed", no_argument, NULL, OPT_FRAMED },
+		{ "help", no_argument, NULL, OPT_HELP },
+		{ "numeric", no_argument, NULL, 'n' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "partial", no_argument, NULL, OPT_PARTIAL },
+		{ "reverse", no_argument, NULL, 'r' },
+		{ "separator", required_argument, NULL, 't' },
+		{ "skip-bad", no_argument, NULL, OPT_SKIP_BAD },
+		{ "version", no_argument, NULL, OPT_VERSION },
+		{ "zero-terminated", no_argument, NULL, 'z' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct input in = { 0 };
+	struct mr_op op, inop;
+	struct mr_writer *w;
+	struct outfile out;
+	unsigned char meta[MR_META_MAX], ometa[64];
+	const char *output = "-", *delim = NULL, *reducer, *first;
+	size_t metalen = 0, ometalen = 0;
+	int c, builtin, none, merging, framed = 0, partial = 0;
+
+	cli_init("mrreduce");
+	while ((c = getopt_long(argc, argv, "d:no:rt:z", longopts,
+	    NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			delim = optarg;
+			break;
+		case 'n':
+			in.order.numeric = 1;
+			break;
+		case 'o':
+			output = optarg;
+			break;
+		case 'r':
+			in.order.reverse = 1;
+			break;
+		case 't':
+			opt_separator(usage_text, optarg, &fmt);
+			break;
+		case 'z':
+			fmt.eol = '\0';
+			break;
+		case OPT_FRAMED:
+			framed = 1;
+			break;
+		case OPT_PARTIAL:
+			partial = 1;
+			break;
+		case OPT_SKIP_BAD:
+			skip_bad = 1;
+			break;
+		case OPT_HELP:
+			fputs(usage_text, stdout);
+			return 0;
+		case OPT_VERSION:
+			cli_version();
+		default:
+			usage();
+		}
+	}
+	if (optind >= argc)
+		usage_error(usage_text, "no OP or COMMAND given");
+	reducer = argv[optind++];
+	builtin = mr_op_parse(&op, reducer) == 0;
+	none = strcmp(reducer, "NONE") == 0;
+	if (builtin && delim != NULL) {
+		op.sep = (const unsigned char *)delim;
+		op.seplen = strlen(delim);
+	}
+	if (partial && !builtin)
+		usage_error(usage_text, "--partial needs a built-in op");
+	if (partial && !mr_op_combinable(&op))
+		usage_error(usage_text, "%s has no partial states",
+		    mr_op_name(op.code));
+	argv = operands(usage_text, &argc, argv);
+
+	input_open(&in, argv, argc, meta, &metalen);
+	first = input_name(&in, 0);
+	merging = mr_op_from_meta(&inop, meta, metalen);
+	if (merging < 0)
+		die("%s: unknown stream metadata (mrreduce reads plain values "
+		    "or values=partial:OP)", first);
+	if (merging && builtin && inop.code != op.code)
+		die("%s: holds partial states of %s (mrmap --combine=%s); "
+		    "reduce it with mrreduce %s", first,
+		    mr_op_name(inop.code), mr_op_name(inop.code),
+		    mr_op_name(inop.code));
+	if (merging && !builtin && !none)
+		die("%s: holds partial states of %s, which a command cannot "
+		    "read; reduce it with mrreduce %s", first,
+		    mr_op_name(inop.code), mr_op_name(inop.code));
+
+	out_open(&out, output);
+	if (!builtin && !none)
+		reduce_command(reducer, &in, &out);
+	if (none)
+		w = open_writer(&out, !framed, &fmt, meta, metalen);
+	else if (partial) {
+		ometalen = mr_op_meta(&op, ometa, sizeof(ometa));
+		w = open_writer(&out, 0, &fmt, ometa, ometalen);
+	} else
+		w = open_writer(&out, !framed, &fmt, NULL, 0);
+	if (none)
+		reduce_none(&in, w);
+	else
+		reduce_builtin(&in, &op, merging, partial, w);
+	if (mr_writer_finish(w) < 0)
+		die("%s", mr_writer_errmsg(w));
+	mr_writer_free(w);
+	out_commit(&out);
+	input_close(&in);
+	if (skipped > 0) {
+		warnx("skipped %llu %s", skipped, skipped == 1 ?
+		    "value that is not a number" :
+		    "values that are not numbers");
+		return 1;
+	}
+	return 0;
+}
