@@ -4,7 +4,7 @@
 
 load test_helper
 
-TOOLS="mrmerge mrpartition mrsort"
+TOOLS="mrmap mrmerge mrpartition mrreduce mrsort"
 MAN=$BATS_TEST_DIRNAME/../man
 
 @test "--help prints the usage that the man page's SYNOPSIS shows" {

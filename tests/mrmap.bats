@@ -90,7 +90,7 @@ oracle_counts() {
 @test "--combine sum names the key of a value that is not a number" {
 	printf 'a\t1\nb\tx\n' > in.txt
 	run -1 --separate-stderr mrmap --combine sum -o out.mr cat in.txt
-	[ "$stderr" = "mrmap: the command's output: record 2: key 'b': value 'x' is not a number (--skip-bad skips such values)" ]
+	[ "$stderr" = "mrmap: the command's output: record 2: key \"b\": value \"x\" is not a number (--skip-bad skips such values)" ]
 	[ ! -e out.mr ]
 }
 
@@ -111,14 +111,14 @@ oracle_counts() {
 @test "a command that fails makes mrmap fail and leaves no output" {
 	printf 'a\nb\n' > in.txt
 	run -1 --separate-stderr mrmap -o out.mr 'cat; exit 3' in.txt
-	[ "$stderr" = "mrmap: command 'cat; exit 3' exited with status 3" ]
+	[ "$stderr" = 'mrmap: command "cat; exit 3" exited with status 3' ]
 	[ ! -e out.mr ]
 	no_temps .
 }
 
 @test "a command killed by a signal is reported with the signal" {
 	run -1 --separate-stderr mrmap -o out.mr 'kill -9 $$' /dev/null
-	[ "$stderr" = "mrmap: command 'kill -9 \$\$' was killed by signal 9 (Killed)" ]
+	[ "$stderr" = 'mrmap: command "kill -9 $$" was killed by signal 9 (Killed)' ]
 	[ ! -e out.mr ]
 }
 

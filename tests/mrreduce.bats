@@ -630,3 +630,46 @@ reduce_in_pieces() {
 	[ ! -e out ]
 	no_temps .
 }
+
+@test "a reducer command gets key TAB value lines in order and writes the output" {
+	printf 'a\t1\na\t2\nb\nc\t\tx\n' > in.txt
+	run -0 mrreduce 'cat; echo "ismap=$mapreduce_task_ismap"' in.txt
+	[ "$output" = "$(printf 'a\t1\na\t2\nb\nc\t\tx\nismap=false')" ]
+	mrsort in.txt -o in.mr
+	run -0 mrreduce -o out.txt 'awk -F"\t" "{ n[\$1]++ } END { for (k in n) print k \"=\" n[k] }" | sort' in.mr
+	[ "$(cat out.txt)" = "$(printf 'a=2\nb=1\nc=1')" ]
+}
+
+@test "--framed reads a reducer command's output back as records" {
+	printf 'a\t1\nb\t2\n' > in.txt
+	mrreduce --framed -o out.mr 'sed "s/\t/\tv/"' in.txt
+	[ "$(head -c 8 out.mr | od -An -tx1 | tr -d ' ')" = 894d52460d0a1a0a ]
+	[ "$(mrmerge --text out.mr)" = "$(printf 'a\tv1\nb\tv2')" ]
+}
+
+@test "a reducer command that fails fails mrreduce and leaves no output" {
+	printf 'a\t1\n' > in.txt
+	run -1 --separate-stderr mrreduce -o out.txt 'cat; exit 4' in.txt
+	[ "$stderr" = 'mrreduce: command "cat; exit 4" exited with status 4' ]
+	[ ! -e out.txt ]
+	no_temps .
+}
+
+@test "a reducer command that stops reading early is no error" {
+	seq 200000 | sed 's/$/\tx/' | sort > in.txt
+	run -0 mrreduce 'head -n 2' in.txt
+	[ "$output" = "$(head -n 2 in.txt)" ]
+}
+
+@test "unsorted input stops a reducer command before it prints anything" {
+	printf 'b\t1\na\t2\n' > in.txt
+	run -1 --separate-stderr mrreduce 'cat; echo done' in.txt
+	[ "$output" = "" ]
+	[ "$stderr" = "mrreduce: in.txt: record 2 is out of order (sort it with mrsort)" ]
+}
+
+@test "a reducer command's reporter counters are summed on stderr" {
+	printf 'a\t1\nb\t2\n' > in.txt
+	run -0 --separate-stderr mrreduce 'while read l; do echo "reporter:counter:R,Groups,1" >&2; echo "reporter:status:busy" >&2; done; echo note >&2' in.txt
+	[ "$stderr" = "$(printf 'note\nreporter:counter:R,Groups,2')" ]
+}

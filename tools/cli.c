@@ -16,7 +16,7 @@
 #include "cli.h"
 
 #define MAX_TEMPS 70000
-#define SHOWN_MAX 60	/* bytes of a string shown in a message */
+#define SHOWN_MAX 40	/* bytes of a string shown in a message */
 
 const char *progname = "mr";
 
@@ -448,22 +448,26 @@ want_open_files(long n)
 const char *
 shown(const unsigned char *p, size_t len, int slot)
 {
-	static char buf[2][4 * SHOWN_MAX + 16];
-	char *s = buf[slot != 0], *q = s;
+	static char buf[2][4 * SHOWN_MAX + 8];
+	char *s = buf[slot != 0];
 	size_t i;
 
-	*q++ = '\'';
-	for (i = 0; i < len; i++) {
-		if (len > SHOWN_MAX && i == SHOWN_MAX / 2) {
-			q += sprintf(q, "...");
-			i = len - SHOWN_MAX / 2;
-		}
-		if (p[i] >= 0x20 && p[i] < 0x7f && p[i] != '\\')
-			*q++ = (char)p[i];
+	*s++ = '"';
+	for (i = 0; i < len && i < SHOWN_MAX; i++) {
+		if (p[i] == '"' || p[i] == '\\')
+			s += sprintf(s, "\\%c", p[i]);
+		else if (p[i] == '\t')
+			s += sprintf(s, "\\t");
+		else if (p[i] == '\n')
+			s += sprintf(s, "\\n");
+		else if (p[i] < 0x20 || p[i] >= 0x7f)
+			s += sprintf(s, "\\x%02x", p[i]);
 		else
-			q += sprintf(q, "\\x%02x", p[i]);
+			*s++ = (char)p[i];
 	}
-	*q++ = '\'';
-	*q = '\0';
-	return s;
+	*s++ = '"';
+	if (len > SHOWN_MAX)
+		s += sprintf(s, "...");
+	*s = '\0';
+	return buf[slot != 0];
 }

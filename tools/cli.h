@@ -141,10 +141,11 @@ void merge_into(struct mr_reader **in, size_t n, const struct mr_order *o,
     struct mr_writer *w);
 
 /*
- * shown() renders the len bytes at p for a message: in single quotes,
- * with unprintable bytes as \xHH and the middle of a long string left
- * out.  The result lives in one of two static buffers, chosen by slot (0
- * or 1), so that one message can show two strings.
+ * shown() quotes the first 40 of the len bytes at p for a message, in
+ * double quotes with C escapes for bytes that are not printable ASCII,
+ * and "..." after a longer string.  The result lives in one of two static
+ * buffers, chosen by slot (0 or 1), so that one message can show two
+ * strings.
  */
 const char *shown(const unsigned char *p, size_t len, int slot);
 

@@ -422,12 +422,15 @@ main(int argc, char *argv[])
 		if (mr_op_parse(&op, combine) < 0)
 			usage_error(usage_text, "--combine %s: not a built-in "
 			    "op (see mrreduce(1))", combine);
-		if (!mr_op_combinable(&op))
+		/*
+		 * collect's partial state is its values joined, and would
+		 * grow with the data in the table as distinct's would.
+		 */
+		if (!mr_op_combinable(&op) || op.code == MR_OP_COLLECT)
 			usage_error(usage_text, "--combine %s: its state grows "
 			    "with the data; reduce without combining",
 			    combine);
-		metalen = (size_t)snprintf((char *)meta, sizeof(meta),
-		    "values=partial:%s\n", mr_op_name(op.code));
+		metalen = mr_op_meta(&op, meta, sizeof(meta));
 		if ((table = mr_combine_new(&op, memory)) == NULL)
 			die("out of memory");
 	}

@@ -2,15 +2,19 @@
  * mrreduce: group records sorted by key and reduce each group with a
  * built-in op or a shell command.
  */
+#include <errno.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+#include "proc.h"
 
 #define READ_BUDGET	(128 << 20)	/* bytes of read buffers in all */
 #define READ_BUFSIZE	(2 << 20)	/* for each of a few inputs */
+#define FEED_BUFSIZE	(1 << 20)	/* lines to a reducer command */
 #define SHOW_MAX	40	/* bytes of a key or value in a message */
 #define SHOW_SIZE	(4 * SHOW_MAX + 8)
 
@@ -44,36 +48,6 @@ usage(void)
 {
 	fputs(usage_text, stderr);
 	exit(2);
-}
-
-/*
- * Quotes the first SHOW_MAX bytes of p for a message into buf (SHOW_SIZE
- * bytes), with C escapes for bytes that are not printable ASCII.
- */
-static const char *
-show(char *buf, const unsigned char *p, size_t len)
-{
-	char *s = buf;
-	size_t i;
-
-	*s++ = '"';
-	for (i = 0; i < len && i < SHOW_MAX; i++) {
-		if (p[i] == '"' || p[i] == '\\')
-			s += sprintf(s, "\\%c", p[i]);
-		else if (p[i] == '\t')
-			s += sprintf(s, "\\t");
-		else if (p[i] == '\n')
-			s += sprintf(s, "\\n");
-		else if (p[i] < 0x20 || p[i] >= 0x7f)
-			s += sprintf(s, "\\x%02x", p[i]);
-		else
-			*s++ = (char)p[i];
-	}
-	*s++ = '"';
-	if (len > SHOW_MAX)
-		s += sprintf(s, "...");
-	*s = '\0';
-	return buf;
 }
 
 static const char *
@@ -143,12 +117,11 @@ static void
 value_error(const struct input *in, const struct mr_op *op, int merging,
     const struct mr_rec *rec, int rc)
 {
-	char k[SHOW_SIZE], v[SHOW_SIZE];
 	const char *name = input_name(in, in->src);
+	const char *k = shown(rec->key, rec->klen, 0);
+	const char *v = shown(rec->val, rec->vlen, 1);
 	unsigned long long recno = input_recno(in);
 
-	show(k, rec->key, rec->klen);
-	show(v, rec->val, rec->vlen);
 	switch (rc) {
 	case MR_AGG_NAN:
 		if (skip_bad) {
@@ -181,14 +154,13 @@ static void
 emit(const struct input *in, const struct mr_op *op, const struct mr_agg *a,
     int partial, struct mr_buf *out, struct mr_writer *w)
 {
-	char k[SHOW_SIZE];
 	struct mr_rec rec;
 	int rc;
 
 	rc = partial ? mr_agg_partial(op, a, out) : mr_agg_result(op, a, out);
 	if (rc == MR_AGG_OVERFLOW)
 		die("%s: key %s: the %s has more than %d digits",
-		    input_name(in, in->prevsrc), show(k, in->key, in->klen),
+		    input_name(in, in->prevsrc), shown(in->key, in->klen, 0),
 		    mr_op_name(op->code), MR_AGG_DIGITS);
 	if (rc < 0)
 		die("out of memory");
@@ -259,19 +231,137 @@ reduce_none(struct input *in, struct mr_writer *w)
 	}
 }
 
+/* A reducer command's output, read back as records for --framed. */
+struct pump {
+	struct proc *p;
+	struct outfile *out;
+	struct mr_writer *w;
+	int failed;
+	char err[600];
+};
+
+static void *
+pump(void *arg)
+{
+	struct pump *pu = arg;
+	const unsigned char *meta;
+	struct mr_reader *r;
+	struct mr_rec rec;
+	size_t metalen;
+	int n = -1;
+
+	if ((r = mr_reader_new(pu->p->out, "the command's output",
+	    &fmt)) == NULL)
+		die("out of memory");
+	if (mr_reader_start(r) == 0) {
+		meta = mr_reader_meta(r, &metalen);
+		pu->w = open_writer(pu->out, 0, &fmt, meta, metalen);
+		while ((n = mr_read(r, &rec)) > 0)
+			if (mr_write(pu->w, &rec) < 0) {
+				snprintf(pu->err, sizeof(pu->err), "%s",
+				    mr_writer_errmsg(pu->w));
+				break;
+			}
+	}
+	if (n < 0 && pu->err[0] == '\0')
+		snprintf(pu->err, sizeof(pu->err), "%s", mr_reader_errmsg(r));
+	if (pu->err[0] != '\0') {
+		pu->failed = 1;
+		proc_kill(pu->p);
+	}
+	mr_reader_free(r);
+	return NULL;
+}
+
 /*
- * A reducer command: `/bin/sh -c cmd` will get the records, read and
- * checked for order here with input_next(), as key<TAB>value lines on its
- * standard input, and write the result to out.  Running it waits for
- * tools/proc.c.
+ * Appends rec to the lines in buf as key<TAB>value, writing buf to the
+ * command when it is full.  Returns 0, or -1 when the command has stopped
+ * reading.
+ */
+static int
+feed_line(struct proc *p, unsigned char *buf, size_t *len,
+    const struct mr_rec *rec)
+{
+	size_t need = rec->klen + 1 + rec->vlen + 1;
+
+	if (*len + need > FEED_BUFSIZE || need > FEED_BUFSIZE / 4) {
+		if (proc_write(p, buf, *len) < 0)
+			return -1;
+		*len = 0;
+	}
+	if (need > FEED_BUFSIZE / 4)
+		return proc_write(p, rec->key, rec->klen) < 0 ||
+		    (rec->vlen > 0 && (proc_write(p, &fmt.sep, 1) < 0 ||
+		    proc_write(p, rec->val, rec->vlen) < 0)) ||
+		    proc_write(p, &fmt.eol, 1) < 0 ? -1 : 0;
+	memcpy(buf + *len, rec->key, rec->klen);
+	*len += rec->klen;
+	if (rec->vlen > 0) {
+		buf[(*len)++] = fmt.sep;
+		memcpy(buf + *len, rec->val, rec->vlen);
+		*len += rec->vlen;
+	}
+	buf[(*len)++] = fmt.eol;
+	return 0;
+}
+
+/*
+ * A reducer command: `/bin/sh -c cmd` gets the records, read and checked
+ * for order here, as key<TAB>value lines on its standard input, as a
+ * Hadoop Streaming reducer does.  Its standard output is the output: the
+ * output file itself for text, read back as records with --framed.  A
+ * command that exits 0 without reading all its input is not an error.
  */
 static void
-reduce_command(const char *cmd, struct input *in, struct outfile *out)
+reduce_command(const char *cmd, struct input *in, struct outfile *out,
+    int framed)
 {
-	(void)cmd;
-	(void)in;
-	(void)out;
-	die("reducer commands are not built yet");
+	unsigned char *buf = xmalloc(FEED_BUFSIZE);
+	char *env[4] = { NULL };
+	struct pump pu;
+	struct proc p;
+	struct mr_rec rec;
+	pthread_t t;
+	size_t len = 0;
+	char msg[128];
+	int newkey, rc = 0;
+
+	proc_env(env, 4, "mapreduce_task_ismap", "false");
+	proc_env(env, 4, "mapred_task_is_map", "false");
+	memset(&pu, 0, sizeof(pu));
+	if (framed) {
+		proc_start(&p, cmd, env, PROC_PIPE);
+		pu.p = &p;
+		pu.out = out;
+		proc_thread(&t, pump, &pu);
+	} else
+		proc_start(&p, cmd, env, out->fd);
+	while (rc == 0 && input_next(in, &rec, &newkey)) {
+		if (newkey)
+			input_setkey(in, &rec);
+		rc = feed_line(&p, buf, &len, &rec);
+	}
+	if (rc == 0)
+		rc = proc_write(&p, buf, len);
+	if (rc < 0 && errno != EPIPE)
+		die("writing to the command: %s", strerror(errno));
+	proc_close_in(&p);
+	if (framed)
+		pthread_join(t, NULL);
+	rc = proc_wait(&p, msg, sizeof(msg));
+	if (pu.failed)
+		die("%s", pu.err);
+	if (rc < 0)
+		die("command %s %s", shown((const unsigned char *)cmd,
+		    strlen(cmd), 0), msg);
+	if (framed) {
+		if (mr_writer_finish(pu.w) < 0)
+			die("%s", mr_writer_errmsg(pu.w));
+		mr_writer_free(pu.w);
+	}
+	out_commit(out);
+	proc_counters_report();
+	free(buf);
 }
 
 /*
@@ -419,8 +509,11 @@ main(int argc, char *argv[])
 		    mr_op_name(inop.code), mr_op_name(inop.code));
 
 	out_open(&out, output);
-	if (!builtin && !none)
-		reduce_command(reducer, &in, &out);
+	if (!builtin && !none) {
+		reduce_command(reducer, &in, &out, framed);
+		input_close(&in);
+		return 0;
+	}
 	if (none)
 		w = open_writer(&out, !framed, &fmt, meta, metalen);
 	else if (partial) {

@@ -181,6 +181,38 @@ build_env(char *const extra[])
 	return env;
 }
 
+/*
+ * The commands still running.  A tool that dies (an input out of order, a
+ * corrupt block) kills them on its way out, so that a reducer does not go
+ * on to print a result of part of the input as if it were the whole.
+ */
+static pid_t running[4];
+
+static void
+kill_running(void)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(running) / sizeof(running[0]); i++)
+		if (running[i] > 0)
+			kill(running[i], SIGTERM);
+}
+
+static void
+set_running(pid_t old, pid_t pid)
+{
+	static int registered;
+	size_t i;
+
+	if (!registered && atexit(kill_running) == 0)
+		registered = 1;
+	for (i = 0; i < sizeof(running) / sizeof(running[0]); i++)
+		if (running[i] == old) {
+			running[i] = pid;
+			return;
+		}
+}
+
 void
 proc_start(struct proc *p, const char *cmd, char *const env[], int outfd)
 {
@@ -204,6 +236,7 @@ proc_start(struct proc *p, const char *cmd, char *const env[], int outfd)
 		execve("/bin/sh", argv, envp);
 		_exit(127);
 	}
+	set_running(0, p->pid);
 	free(envp);
 	close(in[0]);
 	close(err[1]);
@@ -282,6 +315,7 @@ proc_wait(struct proc *p, char *msg, size_t msgsize)
 	while (waitpid(p->pid, &status, 0) < 0)
 		if (errno != EINTR)
 			die("waitpid: %s", strerror(errno));
+	set_running(p->pid, 0);
 	p->pid = 0;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return 0;
