@@ -207,3 +207,9 @@ G\tN\t7')" ]
 	assert_stderr_prefix "mrmap: no-such-file: "
 	[ ! -e out.mr ]
 }
+
+@test "--combine takes the empty key as any other" {
+	printf '\t1\nx\t2\n\t3\n' > in.txt
+	run -0 mrmap --combine sum --text cat in.txt
+	[ "$output" = "$(printf '\t4\nx\t2')" ]
+}
