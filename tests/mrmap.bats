@@ -4,15 +4,6 @@
 
 load test_helper
 
-MAN=$BATS_TEST_DIRNAME/../man
-TOKENIZE="tr -cs 'A-Za-z0-9' '\\n'"
-
-# The words of mr's man pages, counted by the oracle: "COUNT WORD" lines.
-oracle_counts() {
-	cat "$MAN"/*.[157] | tr -cs 'A-Za-z0-9' '\n' | sort | uniq -c |
-		awk '{ print $1, $2 }'
-}
-
 @test "text input reaches the command byte for byte" {
 	printf 'a\tb\nkey only\ntrailing tab\t\r\n\n\tno key\nno newline' > in.txt
 	run -0 mrmap --text cat in.txt
@@ -53,17 +44,6 @@ oracle_counts() {
 @test "standard input keeps the input variables the caller set" {
 	run -0 env map_input_file=split-7 mrmap --text 'cat >/dev/null; echo "$map_input_file"' < /dev/null
 	[ "$output" = split-7 ]
-}
-
-@test "a word count with and without --combine matches sort | uniq -c" {
-	cat "$MAN"/*.[157] > pages.txt
-	mrmap "$TOKENIZE" pages.txt | mrsort --text | uniq -c |
-		awk '{ print $1, $2 }' > plain
-	oracle_counts > want
-	cmp plain want
-	mrmap --combine=count "$TOKENIZE" pages.txt | mrsort --text |
-		awk -F'\t' '{ print $2, $1 }' > combined
-	cmp combined want
 }
 
 @test "--combine writes partial states marked in the metadata" {

@@ -15,7 +15,7 @@
 #include "cli.h"
 #include "proc.h"
 
-#define FEED_BUFSIZE	(1 << 20)
+#define FEED_BUFSIZE	(1 << 20)	/* text read for the command */
 #define MAX_ENV		16
 #define DEFAULT_MEMORY	(128 << 20)
 
@@ -53,23 +53,20 @@ feed_fail(struct feed *f, const char *msg)
 }
 
 /*
- * Writes to the command; 0, or 1 when the command has stopped reading,
- * which is its right (`head -100` as a sampler): whether that was an
- * error its exit status says.
+ * A write to the command failed.  EPIPE means that the command stopped
+ * reading, which is its right (`head -100` as a sampler): whether that
+ * was an error its exit status says.
  */
-static int
-feed_write(struct feed *f, const void *buf, size_t len)
+static void
+write_failed(struct feed *f)
 {
 	char msg[300];
 
-	if (len == 0 || proc_write(f->p, buf, len) == 0)
-		return 0;
-	if (errno != EPIPE) {
-		snprintf(msg, sizeof(msg), "writing to the command: %s",
-		    strerror(errno));
-		feed_fail(f, msg);
-	}
-	return 1;
+	if (errno == EPIPE)
+		return;
+	snprintf(msg, sizeof(msg), "writing to the command: %s",
+	    strerror(errno));
+	feed_fail(f, msg);
 }
 
 static uint64_t
@@ -102,8 +99,10 @@ feed_text(struct feed *f, struct mr_reader *r)
 			f->records += count_lines(p, len);
 			f->bytes += len;
 			last = p[len - 1];
-			if (feed_write(f, p, len) != 0)
+			if (proc_write(f->p, p, len) < 0) {
+				write_failed(f);
 				break;
+			}
 		}
 		while ((n = read(f->fd, buf, FEED_BUFSIZE)) < 0 &&
 		    errno == EINTR)
@@ -128,42 +127,17 @@ feed_text(struct feed *f, struct mr_reader *r)
 static void
 feed_records(struct feed *f, struct mr_reader *r)
 {
-	unsigned char *buf = xmalloc(FEED_BUFSIZE);
-	size_t len = 0, need;
 	struct mr_rec rec;
 	int n;
 
-	while ((n = mr_read(r, &rec)) > 0) {
-		need = rec.klen + 1 + rec.vlen + 1;
-		if (len + need > FEED_BUFSIZE || need > FEED_BUFSIZE / 4) {
-			if (feed_write(f, buf, len) != 0)
-				goto done;
-			len = 0;
-		}
-		if (need > FEED_BUFSIZE / 4) {
-			if (feed_write(f, rec.key, rec.klen) != 0 ||
-			    (rec.vlen > 0 && (feed_write(f, &fmt.sep, 1) != 0 ||
-			    feed_write(f, rec.val, rec.vlen) != 0)) ||
-			    feed_write(f, &fmt.eol, 1) != 0)
-				goto done;
-			continue;
-		}
-		memcpy(buf + len, rec.key, rec.klen);
-		len += rec.klen;
-		if (rec.vlen > 0) {
-			buf[len++] = fmt.sep;
-			memcpy(buf + len, rec.val, rec.vlen);
-			len += rec.vlen;
-		}
-		buf[len++] = fmt.eol;
-	}
+	while ((n = mr_read(r, &rec)) > 0)
+		if (proc_write_rec(f->p, &rec, &fmt) < 0)
+			break;
 	if (n < 0)
 		feed_fail(f, mr_reader_errmsg(r));
-	else
-		feed_write(f, buf, len);
-done:
+	else if (n > 0 || proc_flush(f->p) < 0)
+		write_failed(f);
 	f->records = mr_reader_count(r);
-	free(buf);
 }
 
 static void *

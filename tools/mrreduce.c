@@ -14,7 +14,6 @@
 
 #define READ_BUDGET	(128 << 20)	/* bytes of read buffers in all */
 #define READ_BUFSIZE	(2 << 20)	/* for each of a few inputs */
-#define FEED_BUFSIZE	(1 << 20)	/* lines to a reducer command */
 #define SHOW_MAX	40	/* bytes of a key or value in a message */
 #define SHOW_SIZE	(4 * SHOW_MAX + 8)
 
@@ -274,38 +273,6 @@ pump(void *arg)
 }
 
 /*
- * Appends rec to the lines in buf as key<TAB>value, writing buf to the
- * command when it is full.  Returns 0, or -1 when the command has stopped
- * reading.
- */
-static int
-feed_line(struct proc *p, unsigned char *buf, size_t *len,
-    const struct mr_rec *rec)
-{
-	size_t need = rec->klen + 1 + rec->vlen + 1;
-
-	if (*len + need > FEED_BUFSIZE || need > FEED_BUFSIZE / 4) {
-		if (proc_write(p, buf, *len) < 0)
-			return -1;
-		*len = 0;
-	}
-	if (need > FEED_BUFSIZE / 4)
-		return proc_write(p, rec->key, rec->klen) < 0 ||
-		    (rec->vlen > 0 && (proc_write(p, &fmt.sep, 1) < 0 ||
-		    proc_write(p, rec->val, rec->vlen) < 0)) ||
-		    proc_write(p, &fmt.eol, 1) < 0 ? -1 : 0;
-	memcpy(buf + *len, rec->key, rec->klen);
-	*len += rec->klen;
-	if (rec->vlen > 0) {
-		buf[(*len)++] = fmt.sep;
-		memcpy(buf + *len, rec->val, rec->vlen);
-		*len += rec->vlen;
-	}
-	buf[(*len)++] = fmt.eol;
-	return 0;
-}
-
-/*
  * A reducer command: `/bin/sh -c cmd` gets the records, read and checked
  * for order here, as key<TAB>value lines on its standard input, as a
  * Hadoop Streaming reducer does.  Its standard output is the output: the
@@ -316,13 +283,11 @@ static void
 reduce_command(const char *cmd, struct input *in, struct outfile *out,
     int framed)
 {
-	unsigned char *buf = xmalloc(FEED_BUFSIZE);
 	char *env[4] = { NULL };
 	struct pump pu;
 	struct proc p;
 	struct mr_rec rec;
 	pthread_t t;
-	size_t len = 0;
 	char msg[128];
 	int newkey, rc = 0;
 
@@ -339,10 +304,10 @@ reduce_command(const char *cmd, struct input *in, struct outfile *out,
 	while (rc == 0 && input_next(in, &rec, &newkey)) {
 		if (newkey)
 			input_setkey(in, &rec);
-		rc = feed_line(&p, buf, &len, &rec);
+		rc = proc_write_rec(&p, &rec, &fmt);
 	}
 	if (rc == 0)
-		rc = proc_write(&p, buf, len);
+		rc = proc_flush(&p);
 	if (rc < 0 && errno != EPIPE)
 		die("writing to the command: %s", strerror(errno));
 	proc_close_in(&p);
@@ -361,7 +326,6 @@ reduce_command(const char *cmd, struct input *in, struct outfile *out,
 	}
 	out_commit(out);
 	proc_counters_report();
-	free(buf);
 }
 
 /*

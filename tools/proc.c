@@ -18,6 +18,7 @@
 extern char **environ;
 
 #define ERR_LINE_MAX	(64 << 10)	/* longer stderr lines pass in pieces */
+#define LINES_BUFSIZE	(1 << 20)	/* lines buffered for a command */
 
 static struct proc_counter *counters;
 static size_t ncounters;
@@ -245,6 +246,8 @@ proc_start(struct proc *p, const char *cmd, char *const env[], int outfd)
 	p->in = in[1];
 	p->out = out[0];
 	p->err = err[0];
+	p->buf = NULL;
+	p->len = 0;
 	proc_thread(&p->drain, drain, p);
 }
 
@@ -286,6 +289,44 @@ proc_write(struct proc *p, const void *buf, size_t len)
 	return saved != 0 ? -1 : 0;
 }
 
+int
+proc_flush(struct proc *p)
+{
+	size_t len = p->len;
+
+	p->len = 0;
+	return proc_write(p, p->buf, len);
+}
+
+int
+proc_write_rec(struct proc *p, const struct mr_rec *rec,
+    const struct mr_textfmt *fmt)
+{
+	size_t need = rec->klen + 1 + rec->vlen + 1;
+	unsigned char *q;
+
+	if (p->buf == NULL)
+		p->buf = xmalloc(LINES_BUFSIZE);
+	if (p->len + need > LINES_BUFSIZE && proc_flush(p) < 0)
+		return -1;
+	if (need > LINES_BUFSIZE)
+		return proc_write(p, rec->key, rec->klen) < 0 ||
+		    (rec->vlen > 0 && (proc_write(p, &fmt->sep, 1) < 0 ||
+		    proc_write(p, rec->val, rec->vlen) < 0)) ||
+		    proc_write(p, &fmt->eol, 1) < 0 ? -1 : 0;
+	q = p->buf + p->len;
+	memcpy(q, rec->key, rec->klen);
+	q += rec->klen;
+	if (rec->vlen > 0) {
+		*q++ = fmt->sep;
+		memcpy(q, rec->val, rec->vlen);
+		q += rec->vlen;
+	}
+	*q++ = fmt->eol;
+	p->len = (size_t)(q - p->buf);
+	return 0;
+}
+
 void
 proc_close_in(struct proc *p)
 {
@@ -307,6 +348,8 @@ proc_wait(struct proc *p, char *msg, size_t msgsize)
 	int status;
 
 	proc_close_in(p);
+	free(p->buf);
+	p->buf = NULL;
 	if (p->out >= 0)
 		close(p->out);
 	p->out = -1;

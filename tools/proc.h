@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "mr.h"
+
 #define PROC_PIPE	(-1)	/* proc_start(): the command's stdout a pipe */
 
 struct proc {
@@ -20,6 +22,8 @@ struct proc {
 	int out;	/* read end of its stdout, or -1 */
 	int err;	/* read end of its stderr, for the drain thread */
 	pthread_t drain;
+	unsigned char *buf;	/* lines on their way to its stdin */
+	size_t len;
 };
 
 /*
@@ -42,6 +46,16 @@ void proc_start(struct proc *p, const char *cmd, char *const env[],
  * thread.
  */
 int proc_write(struct proc *p, const void *buf, size_t len);
+
+/*
+ * proc_write_rec() appends rec as a text line in fmt (a record with an
+ * empty value as its key alone) to the lines buffered for the command's
+ * stdin, writing them when the buffer is full; proc_flush() writes what is
+ * buffered.  Both return as proc_write() does.
+ */
+int proc_write_rec(struct proc *p, const struct mr_rec *rec,
+    const struct mr_textfmt *fmt);
+int proc_flush(struct proc *p);
 
 /* proc_close_in() closes the command's stdin, so it sees the end. */
 void proc_close_in(struct proc *p);
