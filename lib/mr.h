@@ -22,6 +22,7 @@
 #define MR_BLOCK_MAX	(MR_REC_MAX + 64) /* payload bytes of one block */
 #define MR_META_MAX	4096		/* stream metadata bytes */
 #define MR_SYNC_LEN	8
+#define MR_MAGIC_LEN	9		/* sync and 'H' start a framed input */
 #define MR_BLOCK_HDR	21		/* sync, type, count, length, crc */
 #define MR_TRAILER_LEN	21		/* sync, type, count, crc */
 #define MR_FORMAT_VERSION 1
@@ -153,6 +154,15 @@ int mr_reader_stable(const struct mr_reader *r);
  */
 int mr_reader_raw(const struct mr_reader *r, const unsigned char **p,
     size_t *len);
+
+/*
+ * mr_detect() tells from the first n bytes of an input (all of it when it
+ * is shorter than MR_MAGIC_LEN) whether it is framed, by the rules of
+ * mr-format(5): 1 when they are the magic number, 0 for text, -1 when they
+ * are a proper prefix of it (a truncated stream header) and -2 when they
+ * differ from it in only one or two places (a damaged one).
+ */
+int mr_detect(const unsigned char *p, size_t n);
 
 /* mr_reader_framed() is 1 when the input is framed, 0 for text. */
 int mr_reader_framed(const struct mr_reader *r);
