@@ -11,10 +11,10 @@ BUILD ?= build
 SANFLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 	-fno-sanitize-recover=all -Werror
 
-TOOLS = mrmerge mrpartition mrsort
+TOOLS = mrmerge mrpartition mrsort mrsplit
 LIB_OBJS = checksum.o hash.o merge.o order.o reader.o sortbuf.o split.o \
 	sync.o textfmt.o worker.o writer.o
-MAN1 = man/mrmerge.1 man/mrpartition.1 man/mrsort.1
+MAN1 = man/mrmerge.1 man/mrpartition.1 man/mrsort.1 man/mrsplit.1
 MAN5 = man/mr-format.5
 MAN7 = man/mr.7
 
