@@ -30,7 +30,8 @@
 #include "mr.h"
 #include "frame.h"
 
-#define BUFSIZE		(1 << 20)	/* bytes a read or write moves */
+#define BUFSIZE		(1 << 20)	/* bytes read at once: several blocks */
+#define COPY_SIZE	(256 << 10)	/* text copied at once, kept in cache */
 #define SCAN_FIRST	(64 << 10)	/* a search reads this much first */
 #define HDR_MAX		(HEADER_MIN + MR_META_MAX)	/* longest header */
 #define PEEK_SIZE	8192		/* bytes read for a frame header */
@@ -651,8 +652,8 @@ copy_bytes(struct mr_split *s, uint64_t from, uint64_t to, int fd,
     const char *out)
 {
 	while (from < to) {
-		if (load(s, from, to - from < BUFSIZE ? (size_t)(to - from) :
-		    BUFSIZE) < 0 || write_out(s, fd, out, s->buf, s->blen) < 0)
+		if (load(s, from, to - from < COPY_SIZE ? (size_t)(to - from) :
+		    COPY_SIZE) < 0 || write_out(s, fd, out, s->buf, s->blen) < 0)
 			return -1;
 		from += s->blen;
 	}
