@@ -186,20 +186,12 @@ static int
 write_out(struct mr_split *s, int fd, const char *out, const void *buf,
     size_t len)
 {
-	const unsigned char *p = buf;
-	ssize_t n;
+	int err;
 
-	while (len > 0) {
-		n = write(fd, p, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			snprintf(s->err, sizeof(s->err), "%s: write error: %s",
-			    out, strerror(errno));
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
+	if ((err = write_full(fd, buf, len)) != 0) {
+		snprintf(s->err, sizeof(s->err), "%s: write error: %s", out,
+		    strerror(err));
+		return -1;
 	}
 	return 0;
 }
