@@ -277,8 +277,8 @@ check_frame(struct mr_split *s, const unsigned char *p, size_t avail,
 			    "block at byte %llu", (unsigned long)count, at);
 		*len = MR_BLOCK_HDR + (uint64_t)plen + 4;
 		if (*len > s->size - off)
-			return note(s, FRAME_CUT, "truncated block at byte %llu "
-			    "(%llu of %llu bytes)", at,
+			return note(s, FRAME_CUT, "truncated block at byte "
+			    "%llu (%llu of %llu bytes)", at,
 			    (unsigned long long)(s->size - off),
 			    (unsigned long long)*len);
 		break;
@@ -401,7 +401,8 @@ judge(struct mr_split *s, uint64_t c)
 			return -1;
 		/* a frame of a chain already followed, so its header holds */
 		if (p[MR_SYNC_LEN] == FRAME_BLOCK)
-			s->lost_at += MR_BLOCK_HDR + (uint64_t)get32(p + 13) + 4;
+			s->lost_at += MR_BLOCK_HDR + (uint64_t)get32(p + 13) +
+			    4;
 		else if (p[MR_SYNC_LEN] == FRAME_HEADER)
 			s->lost_at += HEADER_MIN + (size_t)(p[11] | p[12] << 8);
 		else
@@ -547,7 +548,8 @@ copy_long_block(struct mr_split *s, uint64_t off, uint64_t len, int fd,
 		a = at > pay ? at : pay;
 		b = at + s->blen < pend ? at + s->blen : pend;
 		if (a < b)
-			crc = mr_crc32c(crc, s->buf + (a - at), (size_t)(b - a));
+			crc = mr_crc32c(crc, s->buf + (a - at),
+			    (size_t)(b - a));
 		if (at + s->blen >= off + len && crc != get32(want))
 			return fail(s, "bad block checksum at byte %llu",
 			    (unsigned long long)off);
@@ -604,16 +606,16 @@ copy_frames(struct mr_split *s, uint64_t from, uint64_t to, int fd,
 			plen = (size_t)len - MR_BLOCK_HDR - 4;
 			if (mr_crc32c(0, p + MR_BLOCK_HDR, plen) !=
 			    get32(p + MR_BLOCK_HDR + plen))
-				return fail(s, "bad block checksum at byte %llu",
-				    (unsigned long long)at);
+				return fail(s, "bad block checksum at byte "
+				    "%llu", (unsigned long long)at);
 			n = get32(p + 9);
 		} else {
 			if (flush(s, &run, at, fd, out) < 0)
 				return -1;
 			if (type == FRAME_TRAILER && whole &&
 			    get64(p + 9) != stream)
-				return fail(s, "trailer at byte %llu counts %llu "
-				    "records, the stream has %llu",
+				return fail(s, "trailer at byte %llu counts "
+				    "%llu records, the stream has %llu",
 				    (unsigned long long)at,
 				    (unsigned long long)get64(p + 9),
 				    (unsigned long long)stream);
@@ -632,7 +634,8 @@ copy_frames(struct mr_split *s, uint64_t from, uint64_t to, int fd,
 	if (at != to)
 		return fail(s, "byte %llu looks like a frame boundary but lies "
 		    "inside the frame at byte %llu (a record holds a copy of "
-		    "frames)", (unsigned long long)to, (unsigned long long)last);
+		    "frames)", (unsigned long long)to,
+		    (unsigned long long)last);
 	if (at == s->size && at > from && prev != FRAME_TRAILER)
 		return fail(s, "missing trailer at byte %llu (truncated "
 		    "stream)", (unsigned long long)at);
@@ -645,7 +648,8 @@ copy_bytes(struct mr_split *s, uint64_t from, uint64_t to, int fd,
 {
 	while (from < to) {
 		if (load(s, from, to - from < COPY_SIZE ? (size_t)(to - from) :
-		    COPY_SIZE) < 0 || write_out(s, fd, out, s->buf, s->blen) < 0)
+		    COPY_SIZE) < 0 ||
+		    write_out(s, fd, out, s->buf, s->blen) < 0)
 			return -1;
 		from += s->blen;
 	}

@@ -96,7 +96,7 @@ framed_ok() {
 	cmp want.dump got.dump
 }
 
-# block FILE K: the offset of the K-th frame (from 0) of a one-stream file
+# frame_at FILE K: the offset of the K-th block (from 0) of a one-stream file
 # without metadata, following the frame lengths.
 frame_at() {
 	local off=17 k=0 len

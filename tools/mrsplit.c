@@ -347,8 +347,8 @@ split(char **files, int nfiles, long n, const char *template)
 				s = open_split(in[k].path, &fd);
 				cur = k;
 				if (mr_split_size(s) != in[k].size)
-					die("%s: changed size while being split",
-					    display_name(in[k].path));
+					die("%s: changed size while being "
+					    "split", display_name(in[k].path));
 			}
 			from = in[k].cut == lo ? in[k].at : bound(s, lo);
 			to = bound(s, hi);

@@ -100,7 +100,8 @@ embed(int argc, char *argv[])
 	w = mr_writer_new(1, "stdout", 0, &fmt, "", 0);
 	mr_writer_bufsize(w, 4096);
 	for (i = 0; i < count; i++) {
-		rec.klen = (size_t)snprintf((char *)key, sizeof(key), "k%ld", i);
+		rec.klen = (size_t)snprintf((char *)key, sizeof(key), "k%ld",
+		    i);
 		rec.key = key;
 		if (i % 3 == 1) {
 			rec.val = file;
