@@ -1,6 +1,6 @@
 /*
  * frame.h: the frame layout of mr-format(5), shared by the reader, the
- * writer and the sync scanner.  Internal to libmr.
+ * writer, the sync scanner and the splitter.  Internal to libmr.
  *
  * Every frame starts with the 8-byte sync marker and a type byte:
  *   stream header  sync 'H' version flags metalen[2] meta crc[4]
@@ -75,6 +75,12 @@ get_varint(const unsigned char **pp, const unsigned char *end, size_t *out)
 	}
 	return -1;
 }
+
+/*
+ * write_full() writes the len bytes at buf to fd, looping on short writes
+ * and EINTR.  Returns 0, or the errno of the write that failed.
+ */
+int write_full(int fd, const void *buf, size_t len);
 
 /*
  * frame_check() looks at the frame that starts at p, of which avail bytes

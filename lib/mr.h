@@ -22,6 +22,7 @@
 #define MR_BLOCK_MAX	(MR_REC_MAX + 64) /* payload bytes of one block */
 #define MR_META_MAX	4096		/* stream metadata bytes */
 #define MR_SYNC_LEN	8
+#define MR_MAGIC_LEN	9		/* sync and 'H' start a framed input */
 #define MR_BLOCK_HDR	21		/* sync, type, count, length, crc */
 #define MR_TRAILER_LEN	21		/* sync, type, count, crc */
 #define MR_FORMAT_VERSION 1
@@ -302,6 +303,15 @@ int mr_reader_raw(const struct mr_reader *r, const unsigned char **p,
 void mr_reader_take(struct mr_reader *r, const unsigned char **p,
     size_t *len);
 
+/*
+ * mr_detect() tells from the first n bytes of an input (all of it when it
+ * is shorter than MR_MAGIC_LEN) whether it is framed, by the rules of
+ * mr-format(5): 1 when they are the magic number, 0 for text, -1 when they
+ * are a proper prefix of it (a truncated stream header) and -2 when they
+ * differ from it in only one or two places (a damaged one).
+ */
+int mr_detect(const unsigned char *p, size_t n);
+
 /* mr_reader_framed() is 1 when the input is framed, 0 for text. */
 int mr_reader_framed(const struct mr_reader *r);
 
@@ -506,6 +516,90 @@ void mr_sortbuf_release(struct mr_sortbuf *b);
 
 /* mr_sortbuf_free() frees b and its records. */
 void mr_sortbuf_free(struct mr_sortbuf *b);
+
+/* split.c */
+
+struct mr_split;
+
+/*
+ * mr_split_new() makes a splitter of the regular file open on fd, which
+ * the caller keeps owning and closes after mr_split_free(): it cuts byte
+ * ranges of the file at record boundaries and copies their records as they
+ * are.  name is used in error messages (the caller keeps it alive), and
+ * fmt->eol ends text lines.  Returns NULL when out of memory.
+ */
+struct mr_split *mr_split_new(int fd, const char *name,
+    const struct mr_textfmt *fmt);
+
+/*
+ * mr_split_start() takes the file's size, tells framed from text by its
+ * first bytes (mr_detect()) and, for a framed file, checks and keeps its
+ * first stream header.  Returns 0, or -1 for a file that is not regular,
+ * a damaged or truncated first header, or a read error (see
+ * mr_split_errmsg()).
+ */
+int mr_split_start(struct mr_split *s);
+
+/*
+ * mr_split_bound() sets *at to the first record boundary at or after byte
+ * off.  It is 0 for 0 and the size of the file for an offset at or past
+ * its end.  Otherwise, in text, it is the byte after the first terminator
+ * at or after byte off - 1, or the size when there is none; in a framed
+ * file, the first frame that the search of mr-format(5) ("Finding frames
+ * from an offset") takes, or the size.  The range [start, end) of a file
+ * is the bytes from the bound of start to the bound of end, so that a
+ * line, or a block with its records, belongs to the range that holds its
+ * first byte.  Returns 0, or -1 on a read error.
+ */
+int mr_split_bound(struct mr_split *s, uint64_t off, uint64_t *at);
+
+/*
+ * mr_split_copy() writes to fd, named out in messages, the records
+ * between from and to, two bounds from mr_split_bound().  Text is copied
+ * byte for byte.  A framed file's frames are walked from from, each
+ * checked as a reader would (checksums of block headers and payloads,
+ * metadata, frame order, trailer counts where the walk holds a whole
+ * stream), and its block frames are copied as they are, stream headers
+ * and trailers left out; the records copied are added to *count.  The walk
+ * must end exactly at to, and right after a trailer when to is the end of
+ * the file.  Returns 0, or -1 on damage, truncation, a read or write error.
+ */
+int mr_split_copy(struct mr_split *s, uint64_t from, uint64_t to, int fd,
+    const char *out, uint64_t *count);
+
+/*
+ * mr_split_head() writes the framed file's first stream header to fd, and
+ * mr_split_tail() a trailer that counts count records, so that the blocks
+ * that mr_split_copy() writes between them make one stream.  They return
+ * 0, or -1 on a write error.
+ */
+int mr_split_head(struct mr_split *s, int fd, const char *out);
+int mr_split_tail(struct mr_split *s, int fd, const char *out,
+    uint64_t count);
+
+/* mr_split_size() is the size of the file in bytes. */
+uint64_t mr_split_size(const struct mr_split *s);
+
+/* mr_split_framed() is 1 for a framed file, 0 for text. */
+int mr_split_framed(const struct mr_split *s);
+
+/*
+ * mr_split_unterminated() is 1 for a text file whose last line has no
+ * terminator, 0 otherwise.
+ */
+int mr_split_unterminated(const struct mr_split *s);
+
+/*
+ * mr_split_meta() returns the metadata of a framed file's first stream,
+ * and its length in *len (0 for text).  Valid until mr_split_free().
+ */
+const unsigned char *mr_split_meta(const struct mr_split *s, size_t *len);
+
+/* mr_split_errmsg() is the message of the last error, without newline. */
+const char *mr_split_errmsg(const struct mr_split *s);
+
+/* mr_split_free() frees s; it does not close the descriptor. */
+void mr_split_free(struct mr_split *s);
 
 /* sync.c */
 

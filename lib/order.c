@@ -13,9 +13,11 @@ static int
 bytecmp(const unsigned char *a, size_t alen, const unsigned char *b,
     size_t blen)
 {
+	size_t n = alen < blen ? alen : blen;
 	int c;
 
-	c = memcmp(a, b, alen < blen ? alen : blen);
+	/* an empty key may have no bytes at all (NULL), even for memcmp */
+	c = n > 0 ? memcmp(a, b, n) : 0;
 	if (c != 0)
 		return c;
 	return (alen > blen) - (alen < blen);

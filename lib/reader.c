@@ -228,29 +228,42 @@ magic_matches(const unsigned char *p, size_t n)
 }
 
 int
+mr_detect(const unsigned char *p, size_t n)
+{
+	size_t m;
+
+	if (n > MR_MAGIC_LEN)
+		n = MR_MAGIC_LEN;
+	m = magic_matches(p, n);
+	if (n > 0 && m == n)
+		return n < MR_MAGIC_LEN ? -1 : 1;
+	if (m >= 5 && n - m <= 2)
+		return -2;
+	return 0;
+}
+
+int
 mr_reader_start(struct mr_reader *r)
 {
-	static const size_t magic_len = MR_SYNC_LEN + 1;
-	size_t n, m;
 	long avail;
+	int kind;
 
 	if (r->failed)
 		return -1;
 	if (r->started)
 		return 0;
-	if ((avail = fill(r, magic_len)) < 0)
+	if ((avail = fill(r, MR_MAGIC_LEN)) < 0)
 		return -1;
-	n = (size_t)avail < magic_len ? (size_t)avail : magic_len;
-	m = magic_matches(r->buf + r->pos, n);
-	if (n > 0 && m == n) {
-		if (n < magic_len)
-			return fail(r, "truncated stream header at byte %llu",
-			    at(r));
+	kind = mr_detect(r->buf + r->pos, (size_t)avail);
+	if (kind == -1)
+		return fail(r, "truncated stream header at byte %llu", at(r));
+	if (kind == -2)
+		return fail(r, "damaged stream header at byte %llu", at(r));
+	if (kind == 1) {
 		if (read_header(r) < 0)
 			return -1;
 		r->framed = 1;
-	} else if (m >= 5 && n - m <= 2)
-		return fail(r, "damaged stream header at byte %llu", at(r));
+	}
 	r->started = 1;
 	return 0;
 }

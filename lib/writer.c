@@ -82,10 +82,10 @@ mr_writer_bufsize(struct mr_writer *w, size_t size)
 	w->limit = size < MIN_BUFSIZE ? MIN_BUFSIZE : size;
 }
 
-/* Returns 0, or the errno of the failed write. */
-static int
-write_raw(int fd, const unsigned char *p, size_t len)
+int
+write_full(int fd, const void *buf, size_t len)
 {
+	const unsigned char *p = buf;
 	ssize_t n;
 
 	while (len > 0) {
@@ -106,7 +106,7 @@ write_all(struct mr_writer *w, const unsigned char *p, size_t len)
 {
 	int err;
 
-	if ((err = write_raw(w->fd, p, len)) != 0)
+	if ((err = write_full(w->fd, p, len)) != 0)
 		return fail(w, "write error: %s", strerror(err));
 	return 0;
 }
@@ -124,7 +124,7 @@ flush_run(struct worker_job *job)
 		put32(f->p + MR_BLOCK_HDR + plen, mr_crc32c(0, f->p +
 		    MR_BLOCK_HDR, plen));
 	}
-	f->err = write_raw(f->fd, f->p, f->len);
+	f->err = write_full(f->fd, f->p, f->len);
 }
 
 /* Waits for the spare buffer's write; returns 0 or -1 if it failed. */

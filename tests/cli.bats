@@ -4,7 +4,7 @@
 
 load test_helper
 
-TOOLS="mrmap mrmerge mrpartition mrreduce mrsort"
+TOOLS="mrmap mrmerge mrpartition mrreduce mrsort mrsplit"
 MAN=$BATS_TEST_DIRNAME/../man
 
 @test "--help prints the usage that the man page's SYNOPSIS shows" {
@@ -17,8 +17,8 @@ MAN=$BATS_TEST_DIRNAME/../man
 				{ echo "$t: $opt not in $t.1"; return 1; }
 		done
 		for opt in $(printf '%s\n' "$output" | grep -o -- ' -[a-zA-Z]' | sort -u); do
-			grep -q "Fl ${opt# -}" "$MAN/$t.1" ||
-				grep -q "Op Fl [a-zA-Z]*${opt# -}" "$MAN/$t.1" ||
+			grep -Eq "Fl ${opt#-}( |$)" "$MAN/$t.1" ||
+				grep -q "Op Fl [a-zA-Z]*${opt#-}" "$MAN/$t.1" ||
 				{ echo "$t: $opt not in $t.1"; return 1; }
 		done
 	done
@@ -46,21 +46,30 @@ MAN=$BATS_TEST_DIRNAME/../man
 	[[ "$output" != *MRF* ]]
 }
 
+# Each tool as it writes the records of in.txt to its standard output.
+WRITERS=(
+	"mrmap --text cat in.txt"
+	"mrmerge --text in.txt"
+	"mrreduce NONE in.txt"
+	"mrsort --text in.txt"
+	"mrsplit --range 0:9999999 in.txt"
+)
+
 @test "a closed pipe ends a tool quietly, by SIGPIPE" {
 	seq 1 200000 | sed 's/$/\tv/' | sort > in.txt
-	for t in mrmerge mrsort; do
+	for cmd in "${WRITERS[@]}"; do
 		# the test runner may start us with SIGPIPE ignored
-		run --separate-stderr bash -c "env --default-signal=PIPE $t --text in.txt | head -n 1; exit \${PIPESTATUS[0]}"
-		[ "$status" -eq 141 ]
+		run --separate-stderr bash -c "env --default-signal=PIPE $cmd | head -n 1; exit \${PIPESTATUS[0]}"
+		[ "$status" -eq 141 ] || { echo "$cmd: $status"; return 1; }
 		[ -z "$stderr" ]
 	done
 }
 
 @test "output to a closed stdout is an error, not lost" {
 	printf 'a\t1\n' > in.txt
-	for t in mrmerge mrsort; do
-		run --separate-stderr bash -c "$t in.txt >&-"
-		[ "$status" -eq 1 ]
-		[[ "$stderr" == "$t: stdout: "* ]]
+	for cmd in "${WRITERS[@]}"; do
+		run --separate-stderr bash -c "$cmd >&-"
+		[ "$status" -eq 1 ] || { echo "$cmd: $status"; return 1; }
+		[[ "$stderr" == "${cmd%% *}: stdout: "* ]]
 	done
 }

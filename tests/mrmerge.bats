@@ -142,6 +142,13 @@ runs() {
 	[[ "$stderr" == *"mrmerge: stdin: "* ]]
 }
 
+@test "empty lines, empty keys first, merge as sort orders them" {
+	# under UBSan this once failed: an empty key has no bytes to compare
+	printf '\n\na\n\tv\nb\n' | LC_ALL=C sort > in.txt
+	run -0 --separate-stderr mrmerge --text in.txt
+	[ "$output" = "$(cat in.txt)" ]
+}
+
 @test "bad options are usage errors" {
 	run -2 --separate-stderr mrmerge -t ab x
 	assert_stderr_prefix "mrmerge: bad separator: ab"

@@ -170,6 +170,47 @@ opt_separator(const char *usage, const char *arg, struct mr_textfmt *fmt)
 		    "\\\\)", arg);
 }
 
+static int
+template_ok(const char *t)
+{
+	int convs = 0;
+
+	for (; *t != '\0'; t++) {
+		if (*t != '%')
+			continue;
+		if (*++t == '%')
+			continue;
+		while (*t == '0' || *t == '-')
+			t++;
+		while (*t >= '0' && *t <= '9')
+			t++;
+		if (*t == '\0' || strchr("diuoxX", *t) == NULL)
+			return 0;
+		convs++;
+	}
+	return convs == 1;
+}
+
+void
+opt_template(const char *usage, const char *arg)
+{
+	if (!template_ok(arg))
+		usage_error(usage, "bad template: %s (it needs one integer "
+		    "conversion such as %%d or %%05d)", arg);
+}
+
+char *
+template_name(const char *template, long i)
+{
+	char *s;
+	int n;
+
+	n = snprintf(NULL, 0, template, (int)i);
+	s = xmalloc((size_t)n + 1);
+	snprintf(s, (size_t)n + 1, template, (int)i);
+	return s;
+}
+
 char **
 operands(const char *usage, int *argc, char **argv)
 {

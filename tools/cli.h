@@ -37,6 +37,20 @@ void usage_error(const char *usage, const char *fmt, ...)
 void opt_separator(const char *usage, const char *arg, struct mr_textfmt *fmt);
 
 /*
+ * opt_template() checks the argument of -o for an output name template:
+ * exactly one integer conversion (%d, %i, %u, %o, %x or %X, with the flags
+ * 0 and - and a width) and no other conversion but %%, so that it is safe
+ * to give to printf.  Exits 2 otherwise.
+ */
+void opt_template(const char *usage, const char *arg);
+
+/*
+ * template_name() returns the name of output i from a template that
+ * opt_template() accepted, allocated; the caller frees it.
+ */
+char *template_name(const char *template, long i);
+
+/*
  * operands() returns the file operands that follow the options at optind
  * and sets *argc to their number: "-" (standard input) alone when there
  * are none.  Standard input named twice is a usage error.

@@ -34,44 +34,6 @@ usage(void)
 	exit(2);
 }
 
-/*
- * Checks that t has exactly one integer conversion (%d, %i, %u, %o, %x or
- * %X, with 0 or - flags and a width) and no other conversion but %%, so
- * that it is safe to give to snprintf.
- */
-static int
-template_ok(const char *t)
-{
-	int convs = 0;
-
-	for (; *t != '\0'; t++) {
-		if (*t != '%')
-			continue;
-		if (*++t == '%')
-			continue;
-		while (*t == '0' || *t == '-')
-			t++;
-		while (*t >= '0' && *t <= '9')
-			t++;
-		if (*t == '\0' || strchr("diuoxX", *t) == NULL)
-			return 0;
-		convs++;
-	}
-	return convs == 1;
-}
-
-static char *
-part_name(const char *template, long i)
-{
-	int n;
-	char *s;
-
-	n = snprintf(NULL, 0, template, (int)i);
-	s = xmalloc((size_t)n + 1);
-	snprintf(s, (size_t)n + 1, template, (int)i);
-	return s;
-}
-
 static struct key
 key_copy(const unsigned char *p, size_t len)
 {
@@ -221,7 +183,7 @@ partition(char **files, int nfiles, long n, const char *template,
 	ws = xmalloc((size_t)n * sizeof(*ws));
 	bufsize = WRITE_BUDGET / (size_t)n;
 	for (i = 0; i < n; i++) {
-		char *name = part_name(template, i);
+		char *name = template_name(template, i);
 
 		out_open(&outs[i], name);
 		free(name);
@@ -346,9 +308,7 @@ main(int argc, char *argv[])
 		    "--sample or --split-points");
 	if (template == NULL)
 		usage_error(usage_text, "-o TEMPLATE is required");
-	if (!template_ok(template))
-		usage_error(usage_text, "bad template: %s (it needs one integer "
-		    "conversion such as %%d or %%05d)", template);
+	opt_template(usage_text, template);
 	if (points_file != NULL && fields != 0)
 		usage_error(usage_text, "-k and --split-points exclude each "
 		    "other");

@@ -5,6 +5,8 @@
  * check of mr_sync_find().
  *
  *   mrtest gen SEED COUNT MAXLEN [META]   random records, framed, stdout
+ *   mrtest embed SEED COUNT FILE          records, every third with FILE's
+ *                                         bytes as its value, framed, stdout
  *   mrtest dump                           stdin's records as hex lines
  *   mrtest craft KIND                     an invalid stream, stdout
  *   mrtest sync FILE                      writes FILE, checks every offset
@@ -79,6 +81,47 @@ gen(int argc, char *argv[])
 			val[j] = (unsigned char)rnd();
 		rec.key = key;
 		rec.val = val;
+		check(mr_write(w, &rec), mr_writer_errmsg(w));
+	}
+	check(mr_writer_finish(w), mr_writer_errmsg(w));
+	return 0;
+}
+
+/*
+ * Records whose values are, one in three, the whole of a file (a framed
+ * stream, for a copy of frames inside a record) and otherwise random.
+ */
+static int
+embed(int argc, char *argv[])
+{
+	static unsigned char key[32], val[64], file[1 << 20];
+	struct mr_writer *w;
+	struct mr_rec rec;
+	size_t flen, j;
+	long i, count;
+	FILE *f;
+
+	if (argc != 5 || (f = fopen(argv[4], "rb")) == NULL)
+		return 2;
+	flen = fread(file, 1, sizeof(file), f);
+	fclose(f);
+	seed = strtoull(argv[2], NULL, 10) * 2654435761ULL + 1;
+	count = atol(argv[3]);
+	w = mr_writer_new(1, "stdout", 0, &fmt, "", 0);
+	mr_writer_bufsize(w, 4096);
+	for (i = 0; i < count; i++) {
+		rec.klen = (size_t)snprintf((char *)key, sizeof(key), "k%ld",
+		    i);
+		rec.key = key;
+		if (i % 3 == 1) {
+			rec.val = file;
+			rec.vlen = flen;
+		} else {
+			rec.vlen = (size_t)(rnd() % sizeof(val));
+			for (j = 0; j < rec.vlen; j++)
+				val[j] = (unsigned char)rnd();
+			rec.val = val;
+		}
 		check(mr_write(w, &rec), mr_writer_errmsg(w));
 	}
 	check(mr_writer_finish(w), mr_writer_errmsg(w));
@@ -200,6 +243,25 @@ craft(const char *kind)
 		block_header(2, sizeof(rec));
 		payload(rec, sizeof(rec));
 		trailer(2);
+	} else if (strcmp(kind, "forged") == 0) {
+		/*
+		 * One record whose value is a block header, with a valid
+		 * checksum, whose length reaches exactly to the trailer: a
+		 * copy of a frame that a search from inside the block takes
+		 * for a boundary.  Key "k", value 21 + 4 bytes.
+		 */
+		unsigned char r[3 + MR_BLOCK_HDR + 4] = { 1, MR_BLOCK_HDR + 4,
+		    'k' };
+
+		memcpy(r + 3, mr_sync, MR_SYNC_LEN);
+		r[3 + 8] = FRAME_BLOCK;
+		put32(r + 3 + 9, 1);
+		put32(r + 3 + 13, 4);
+		put32(r + 3 + 17, mr_crc32c(0, r + 3, MR_BLOCK_HDR - 4));
+		header(0, "");
+		block_header(1, sizeof(r));
+		payload(r, sizeof(r));
+		trailer(1);
 	} else if (strcmp(kind, "version") == 0) {
 		unsigned char h[HEADER_MIN];
 
@@ -590,6 +652,8 @@ main(int argc, char *argv[])
 {
 	if (argc >= 2 && strcmp(argv[1], "gen") == 0)
 		return gen(argc, argv);
+	if (argc >= 2 && strcmp(argv[1], "embed") == 0)
+		return embed(argc, argv);
 	if (argc == 2 && strcmp(argv[1], "dump") == 0)
 		return dump();
 	if (argc == 3 && strcmp(argv[1], "craft") == 0)
@@ -604,9 +668,10 @@ main(int argc, char *argv[])
 		return cut(argc, argv);
 	if (argc == 3 && strcmp(argv[1], "frame") == 0)
 		return frame_text(argv[2]);
-	fputs("usage: mrtest gen SEED COUNT MAXLEN [META] | dump | "
-	    "craft KIND | sync FILE | crc |\n"
-	    "       agg OP [partial|merge] [SEP] | cut OP SEED ROUNDS [SEP] | "
-	    "frame META\n", stderr);
+	fputs("usage: mrtest gen SEED COUNT MAXLEN [META] | "
+	    "embed SEED COUNT FILE | dump |\n"
+	    "       craft KIND | sync FILE | crc | "
+	    "agg OP [partial|merge] [SEP] |\n"
+	    "       cut OP SEED ROUNDS [SEP] | frame META\n", stderr);
 	return 2;
 }

@@ -1,0 +1,459 @@
+/*
+ * mrsplit: cut files into record-aligned splits, list byte ranges of files
+ * for separate tasks, or copy the records of one such range.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+#define MAX_SPLITS	65536
+
+static const char usage_text[] =
+    "usage: mrsplit -n N -o TEMPLATE [-z] [-t SEP] FILE ...\n"
+    "       mrsplit --range START:END [-z] [-t SEP] FILE\n"
+    "       mrsplit --ranges -n N [-z] [-t SEP] FILE ...\n";
+
+/* An input of -o, and the last bound asked of it. */
+struct input {
+	const char *path;
+	uint64_t off;		/* its first byte in all the inputs */
+	uint64_t size;
+	uint64_t cut, at;	/* the bound of byte cut is at */
+};
+
+static struct mr_textfmt fmt = MR_TEXTFMT_DEFAULT;
+
+static void
+usage(void)
+{
+	fputs(usage_text, stderr);
+	exit(2);
+}
+
+/* Parses the decimal byte offset from p to end, at most 2^63 - 1. */
+static int
+parse_offset(const char *p, const char *end, uint64_t *out)
+{
+	uint64_t v = 0;
+	unsigned int d;
+
+	if (p == end)
+		return -1;
+	for (; p < end; p++) {
+		if (*p < '0' || *p > '9')
+			return -1;
+		d = (unsigned int)(*p - '0');
+		if (v > ((uint64_t)INT64_MAX - d) / 10)
+			return -1;
+		v = v * 10 + d;
+	}
+	*out = v;
+	return 0;
+}
+
+static void
+opt_range(const char *arg, uint64_t *start, uint64_t *end)
+{
+	const char *colon = strchr(arg, ':');
+
+	if (colon == NULL || parse_offset(arg, colon, start) < 0 ||
+	    parse_offset(colon + 1, colon + strlen(colon), end) < 0 ||
+	    *start > *end)
+		usage_error(usage_text, "bad range: %s (START:END, two byte "
+		    "offsets, START at most END)", arg);
+}
+
+/*
+ * a * b / c rounded down, and its remainder in *rem, for a <= c < 2^63,
+ * without overflow: the product is built from the bits of b as a quotient
+ * and a remainder of c.
+ */
+static uint64_t
+muldiv(uint64_t a, uint64_t b, uint64_t c, uint64_t *rem)
+{
+	uint64_t q = 0, r = 0;
+	int i;
+
+	for (i = 63; i >= 0; i--) {
+		q <<= 1;
+		r <<= 1;
+		if (r >= c) {
+			r -= c;
+			q++;
+		}
+		if (b >> i & 1) {
+			r += a;
+			if (r >= c) {
+				r -= c;
+				q++;
+			}
+		}
+	}
+	if (rem != NULL)
+		*rem = r;
+	return q;
+}
+
+static const char *
+display_name(const char *path)
+{
+	return strcmp(path, "-") == 0 ? "stdin" : path;
+}
+
+/* The size of the regular file path, by stat alone. */
+static uint64_t
+stat_size(const char *path)
+{
+	struct stat st;
+	int rc;
+
+	rc = strcmp(path, "-") == 0 ? fstat(STDIN_FILENO, &st) :
+	    stat(path, &st);
+	if (rc < 0)
+		die("%s: %s", display_name(path), strerror(errno));
+	if (S_ISDIR(st.st_mode))
+		die("%s: %s", display_name(path), strerror(EISDIR));
+	if (!S_ISREG(st.st_mode))
+		die("%s: not a regular file", display_name(path));
+	return (uint64_t)st.st_size;
+}
+
+/*
+ * Prints the ranges of the files, none longer than 1/n of their total:
+ * each file is cut into the fewest equal ranges that allows.
+ */
+static void
+list_ranges(char **files, int nfiles, long n)
+{
+	uint64_t *size, total = 0, m, j, rem;
+	int f;
+
+	size = xmalloc((size_t)nfiles * sizeof(*size));
+	for (f = 0; f < nfiles; f++) {
+		if (strpbrk(files[f], "\t\n") != NULL)
+			die("%s: the name holds a TAB or newline, which a "
+			    "range line cannot show", files[f]);
+		size[f] = stat_size(files[f]);
+		if (size[f] > INT64_MAX - total)
+			die("the files hold more than 2^63 bytes in all");
+		total += size[f];
+	}
+	for (f = 0; f < nfiles; f++) {
+		if (size[f] == 0)
+			continue;
+		m = muldiv(size[f], (uint64_t)n, total, &rem) + (rem > 0);
+		if (m > size[f])
+			m = size[f];
+		for (j = 0; j < m; j++)
+			printf("%s\t%llu\t%llu\n", files[f],
+			    (unsigned long long)muldiv(j, size[f], m, NULL),
+			    (unsigned long long)muldiv(j + 1, size[f], m,
+			    NULL));
+	}
+	if (fclose(stdout) == EOF)
+		die("stdout: %s", strerror(errno));
+	free(size);
+}
+
+static struct mr_split *
+open_split(const char *path, int *fd)
+{
+	struct mr_split *s;
+
+	/* opening a FIFO would wait for a writer */
+	stat_size(path);
+	*fd = in_open(path);
+	if ((s = mr_split_new(*fd, display_name(path), &fmt)) == NULL)
+		die("out of memory");
+	if (mr_split_start(s) < 0)
+		die("%s", mr_split_errmsg(s));
+	return s;
+}
+
+static void
+close_split(struct mr_split *s, int fd)
+{
+	mr_split_free(s);
+	if (fd != STDIN_FILENO)
+		close(fd);
+}
+
+static uint64_t
+bound(struct mr_split *s, uint64_t off)
+{
+	uint64_t at;
+
+	if (mr_split_bound(s, off, &at) < 0)
+		die("%s", mr_split_errmsg(s));
+	return at;
+}
+
+static void
+copy(struct mr_split *s, uint64_t from, uint64_t to, struct outfile *o,
+    uint64_t *count)
+{
+	const char *name = o->fd == STDOUT_FILENO ? "stdout" : o->path;
+
+	if (mr_split_copy(s, from, to, o->fd, name, count) < 0)
+		die("%s", mr_split_errmsg(s));
+}
+
+/* Writes the framed stream's header (head) or trailer of count records. */
+static void
+frame_end(struct mr_split *s, struct outfile *o, int head, uint64_t count)
+{
+	const char *name = o->fd == STDOUT_FILENO ? "stdout" : o->path;
+	int rc;
+
+	rc = head ? mr_split_head(s, o->fd, name) :
+	    mr_split_tail(s, o->fd, name, count);
+	if (rc < 0)
+		die("%s", mr_split_errmsg(s));
+}
+
+/* Writes the records of the range [start, end) of path to stdout. */
+static void
+copy_range(const char *path, uint64_t start, uint64_t end)
+{
+	struct mr_split *s;
+	struct outfile out;
+	uint64_t from, to, count = 0;
+	int fd, framed;
+
+	s = open_split(path, &fd);
+	framed = mr_split_framed(s);
+	if (framed && isatty(STDOUT_FILENO))
+		die("stdout: framed records are not written to a terminal "
+		    "(pipe them to mrmerge --text)");
+	from = bound(s, start);
+	to = bound(s, end);
+	out_open(&out, "-");
+	if (framed)
+		frame_end(s, &out, 1, 0);
+	copy(s, from, to, &out, &count);
+	if (framed)
+		frame_end(s, &out, 0, count);
+	out_commit(&out);
+	close_split(s, fd);
+}
+
+static void
+put_eol(struct outfile *o)
+{
+	ssize_t n;
+
+	while ((n = write(o->fd, &fmt.eol, 1)) != 1)
+		if (n < 0 && errno != EINTR)
+			die("%s: write error: %s", o->path, strerror(errno));
+}
+
+/*
+ * Checks every input before any output is made: each is a regular file,
+ * framed or text like the others (an empty file goes with either), with
+ * the same metadata.  Returns the first nonempty input, still open, whose
+ * stream header the framed splits take; NULL when all are empty.
+ */
+static struct mr_split *
+check_inputs(struct input *in, int nfiles, int *first_fd, uint64_t *total)
+{
+	const unsigned char *m, *meta = NULL;
+	struct mr_split *s, *first = NULL;
+	size_t len, metalen = 0;
+	int f, fd;
+
+	*total = 0;
+	for (f = 0; f < nfiles; f++) {
+		s = open_split(in[f].path, &fd);
+		in[f].off = *total;
+		in[f].size = mr_split_size(s);
+		in[f].cut = in[f].at = 0;
+		if (in[f].size > INT64_MAX - *total)
+			die("the files hold more than 2^63 bytes in all");
+		*total += in[f].size;
+		if (in[f].size == 0) {
+			close_split(s, fd);
+			continue;
+		}
+		if (first == NULL) {
+			first = s;
+			*first_fd = fd;
+			meta = mr_split_meta(s, &metalen);
+			continue;
+		}
+		if (mr_split_framed(s) != mr_split_framed(first))
+			die("%s: %s input after %s input (the inputs must be "
+			    "all text or all framed)", display_name(in[f].path),
+			    mr_split_framed(s) ? "framed" : "text",
+			    mr_split_framed(first) ? "framed" : "text");
+		m = mr_split_meta(s, &len);
+		if (len != metalen || memcmp(m, meta, len) != 0)
+			die("%s: stream metadata differs from the first "
+			    "input's (partial aggregation states cannot be "
+			    "mixed with other values)",
+			    display_name(in[f].path));
+		close_split(s, fd);
+	}
+	return first;
+}
+
+/*
+ * Writes n splits named by template: the bytes of all the inputs, one
+ * after the other, are cut into n parts of about equal size, and each
+ * part is read from each input it covers as a range is.
+ */
+static void
+split(char **files, int nfiles, long n, const char *template)
+{
+	struct mr_split *first, *s = NULL;
+	struct outfile *outs;
+	struct input *in;
+	uint64_t total, a, b, lo, hi, from, to, count;
+	long j;
+	int f, k, cur = -1, fd = -1, first_fd = -1, framed, pending;
+	char *name;
+
+	in = xmalloc((size_t)nfiles * sizeof(*in));
+	for (f = 0; f < nfiles; f++)
+		in[f].path = files[f];
+	first = check_inputs(in, nfiles, &first_fd, &total);
+	framed = first != NULL && mr_split_framed(first);
+	outs = xmalloc((size_t)n * sizeof(*outs));
+	for (j = 0, f = 0; j < n; j++) {
+		a = muldiv((uint64_t)j, total, (uint64_t)n, NULL);
+		b = muldiv((uint64_t)j + 1, total, (uint64_t)n, NULL);
+		name = template_name(template, j);
+		out_open(&outs[j], name);
+		free(name);
+		if (framed)
+			frame_end(first, &outs[j], 1, 0);
+		count = 0;
+		pending = 0;
+		for (k = f; k < nfiles && in[k].off < b; k++) {
+			lo = a > in[k].off ? a - in[k].off : 0;
+			hi = b - in[k].off < in[k].size ? b - in[k].off :
+			    in[k].size;
+			if (lo >= hi)
+				continue;
+			if (cur != k) {
+				if (s != NULL)
+					close_split(s, fd);
+				s = open_split(in[k].path, &fd);
+				cur = k;
+				if (mr_split_size(s) != in[k].size)
+					die("%s: changed size while being "
+					    "split", display_name(in[k].path));
+			}
+			from = in[k].cut == lo ? in[k].at : bound(s, lo);
+			to = bound(s, hi);
+			in[k].cut = hi;
+			in[k].at = to;
+			if (from < to && pending)
+				put_eol(&outs[j]);
+			copy(s, from, to, &outs[j], &count);
+			if (from < to)
+				pending = to == in[k].size &&
+				    mr_split_unterminated(s);
+		}
+		if (framed)
+			frame_end(first, &outs[j], 0, count);
+		out_close(&outs[j]);
+		while (f < nfiles && in[f].off + in[f].size <= b)
+			f++;
+	}
+	for (j = 0; j < n; j++)
+		out_commit(&outs[j]);
+	if (s != NULL)
+		close_split(s, fd);
+	if (first != NULL)
+		close_split(first, first_fd);
+	free(outs);
+	free(in);
+}
+
+int
+main(int argc, char *argv[])
+{
+	enum { OPT_RANGE = 256, OPT_RANGES, OPT_HELP, OPT_VERSION };
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, OPT_HELP },
+		{ "number", required_argument, NULL, 'n' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "range", required_argument, NULL, OPT_RANGE },
+		{ "ranges", no_argument, NULL, OPT_RANGES },
+		{ "separator", required_argument, NULL, 't' },
+		{ "version", no_argument, NULL, OPT_VERSION },
+		{ "zero-terminated", no_argument, NULL, 'z' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *template = NULL, *range = NULL;
+	uint64_t start = 0, end = 0;
+	long n = 0;
+	int c, ranges = 0;
+
+	cli_init("mrsplit");
+	while ((c = getopt_long(argc, argv, "n:o:t:z", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			if (mr_parse_count(optarg, 1, MAX_SPLITS, &n) < 0)
+				usage_error(usage_text, "bad split count: %s "
+				    "(1 to %d)", optarg, MAX_SPLITS);
+			break;
+		case 'o':
+			template = optarg;
+			break;
+		case 't':
+			opt_separator(usage_text, optarg, &fmt);
+			break;
+		case 'z':
+			fmt.eol = '\0';
+			break;
+		case OPT_RANGE:
+			range = optarg;
+			opt_range(range, &start, &end);
+			break;
+		case OPT_RANGES:
+			ranges = 1;
+			break;
+		case OPT_HELP:
+			fputs(usage_text, stdout);
+			return 0;
+		case OPT_VERSION:
+			cli_version();
+		default:
+			usage();
+		}
+	}
+	if (range != NULL && ranges)
+		usage_error(usage_text, "--range and --ranges exclude each "
+		    "other");
+	if (range != NULL && (n != 0 || template != NULL))
+		usage_error(usage_text, "--range takes no -n or -o");
+	if (ranges && template != NULL)
+		usage_error(usage_text, "--ranges takes no -o");
+	if (range == NULL && n == 0)
+		usage_error(usage_text, "-n N is required");
+	if (range == NULL && !ranges) {
+		if (template == NULL)
+			usage_error(usage_text, "-o TEMPLATE is required");
+		opt_template(usage_text, template);
+	}
+	if (optind == argc)
+		usage_error(usage_text, "a FILE is required");
+	if (range != NULL && argc - optind > 1)
+		usage_error(usage_text, "--range takes one FILE");
+	argv = operands(usage_text, &argc, argv);
+	if (range != NULL)
+		copy_range(argv[0], start, end);
+	else if (ranges)
+		list_ranges(argv, argc, n);
+	else
+		split(argv, argc, n, template);
+	return 0;
+}
