@@ -124,7 +124,7 @@ lookup(struct mr_combine *c, const struct mr_rec *rec, size_t *slotp,
 	    (*err = grow(c, (void **)&c->ent, &c->ncap, sizeof(*c->ent),
 	    c->n + 1)) != 0 ||
 	    (*err = grow(c, (void **)&c->keys, &c->kcap, 1,
-	    c->klen + rec->klen + 1)) != 0)	/* never NULL, for empty keys */
+	    c->klen + rec->klen + 1)) != 0)	/* + 1: never NULL */
 		return NULL;
 	j = (size_t)h & (c->nslot - 1);
 	while (c->slot[j] != 0)

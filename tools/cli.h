@@ -88,9 +88,9 @@ void out_open(struct outfile *o, const char *path);
 void out_close(struct outfile *o);
 
 /*
- * out_commit() closes o, frees its names, checking the close, and renames the temp file to
- * the final name with the permissions a new file gets (0666 less umask).
- * Dies on error, removing the temp file.
+ * out_commit() closes o, frees its names, checking the close, and renames
+ * the temp file to the final name with the permissions a new file gets
+ * (0666 less umask).  Dies on error, removing the temp file.
  */
 void out_commit(struct outfile *o);
 
