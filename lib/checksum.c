@@ -71,11 +71,18 @@ shift_init(void)
 		}
 }
 
+#ifdef HAVE_SSE42_PATH
+static int have_sse42;	/* set once, by init() */
+#endif
+
 static void
 init(void)
 {
 	table_init();
 	shift_init();
+#ifdef HAVE_SSE42_PATH
+	have_sse42 = __builtin_cpu_supports("sse4.2");
+#endif
 }
 
 static uint32_t
@@ -151,10 +158,6 @@ mr_crc32c(uint32_t crc, const void *buf, size_t len)
 
 	pthread_once(&once, init);
 #ifdef HAVE_SSE42_PATH
-	static int have_sse42 = -1;
-
-	if (have_sse42 < 0)
-		have_sse42 = __builtin_cpu_supports("sse4.2") ? 1 : 0;
 	if (have_sse42)
 		return ~crc_sse42(c, p, len);
 #endif

@@ -193,3 +193,50 @@ G\tN\t7')" ]
 	run -0 mrmap --combine sum --text cat in.txt
 	[ "$output" = "$(printf '\t4\nx\t2')" ]
 }
+
+@test "the output file is not open in the command" {
+	seq 1000 > in.txt
+	mrmap -o out.mr 'cat; ls -l /proc/$$/fd > fds.txt' in.txt
+	grep -q pipe fds.txt
+	! grep -q out.mr fds.txt
+}
+
+@test "SIGTERM to mrmap kills its command and removes the temp file" {
+	seq 1000 > in.txt
+	mrmap -o out.mr 'echo $$ > cmd.pid; cat; exec sleep 60' in.txt &
+	pid=$!
+	for n in $(seq 100); do [ -s cmd.pid ] && break; sleep 0.1; done
+	[ -s cmd.pid ]
+	kill -TERM "$pid"
+	status=0
+	wait "$pid" || status=$?
+	[ "$status" -eq 143 ]
+	# gone, or a zombie that init has not reaped yet
+	state=$(ps -o stat= -p "$(cat cmd.pid)" || true)
+	[[ -z "$state" || "$state" == Z* ]]
+	[ ! -e out.mr ]
+	no_temps .
+}
+
+@test "input counters count what reached the command" {
+	seq 1000000 > in.txt
+	run -0 mrmap --counters c.tsv true in.txt
+	grep -qx "mr${TAB}MAP_INPUT_RECORDS${TAB}0" c.tsv
+}
+
+@test "a stderr line too long for the protocol passes through whole" {
+	printf 'a\n' > in.txt
+	run -0 --separate-stderr mrmap --text 'cat; head -c 70000 /dev/zero | tr "\0" y >&2; echo "reporter:counter:a,b,1" >&2; echo "reporter:counter:a,b,10" >&2; printf "no newline" >&2' in.txt
+	# the 70000 y's and the first reporter line are one line
+	[ "$(printf '%s\n' "$stderr" | sed -n 1p | wc -c)" -eq 70023 ]
+	[ "$(printf '%s\n' "$stderr" | sed -n 2p)" = "no newline" ]
+	[ "$(printf '%s\n' "$stderr" | sed -n 3p)" = "reporter:counter:a,b,10" ]
+}
+
+@test "reporter lines must be exact; an amount that overflows is an error" {
+	printf 'a\n' > in.txt
+	run -0 --separate-stderr mrmap --text 'cat; echo "reporter:counter:g,n, 7" >&2; echo "reporter:counter:g,n,+1" >&2; echo "reporter:counter:g,n,2" >&2' in.txt
+	[ "$stderr" = "$(printf 'reporter:counter:g,n, 7\nreporter:counter:g,n,+1\nreporter:counter:g,n,2')" ]
+	run -1 --separate-stderr mrmap --text 'cat; echo "reporter:counter:g,n,99999999999999999999" >&2' in.txt
+	assert_stderr_prefix "mrmap: counter g,n: amount 99999999999999999999 overflows"
+}

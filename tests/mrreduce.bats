@@ -661,11 +661,19 @@ reduce_in_pieces() {
 	[ "$output" = "$(head -n 2 in.txt)" ]
 }
 
-@test "unsorted input stops a reducer command before it prints anything" {
-	printf 'b\t1\na\t2\n' > in.txt
-	run -1 --separate-stderr mrreduce 'cat; echo done' in.txt
+@test "unsorted input kills a reducer command and all its processes" {
+	seq 300000 | sed 's/$/\tx/' | sort > in.txt
+	printf '0\tlate\n' >> in.txt
+	run -1 --separate-stderr mrreduce 'cat | wc -l; echo done' in.txt
 	[ "$output" = "" ]
-	[ "$stderr" = "mrreduce: in.txt: record 2 is out of order (sort it with mrsort)" ]
+	[ "$stderr" = "mrreduce: in.txt: record 300001 is out of order (sort it with mrsort)" ]
+}
+
+@test "a reducer command writing to a closed pipe ends mrreduce quietly" {
+	seq 200000 | sed 's/$/\tv/' | sort > in.txt
+	run --separate-stderr bash -c "env --default-signal=PIPE mrreduce cat in.txt | head -n 1; exit \${PIPESTATUS[0]}"
+	[ "$status" -eq 141 ]
+	[ -z "$stderr" ]
 }
 
 @test "a reducer command's reporter counters are summed on stderr" {

@@ -16,6 +16,7 @@
 #include "cli.h"
 
 #define MAX_TEMPS 70000
+#define MAX_CHILDREN 8
 #define SHOWN_MAX 40	/* bytes of a string shown in a message */
 
 const char *progname = "mr";
@@ -28,14 +29,44 @@ const char *progname = "mr";
 static char *temps[MAX_TEMPS];
 static volatile sig_atomic_t ntemps;
 
+static void block_signals(sigset_t *old);
+
+/* The process groups of the commands running, for the same handler. */
+static volatile pid_t children[MAX_CHILDREN];
+
+/*
+ * Runs at exit and on the signals: a tool that ends before its commands
+ * kills them, so that none goes on to print a result of part of its input.
+ */
 static void
 remove_temps(void)
 {
 	sig_atomic_t i;
+	size_t c;
 
+	for (c = 0; c < MAX_CHILDREN; c++)
+		if (children[c] > 0)
+			kill(-children[c], SIGKILL);
 	for (i = 0; i < ntemps; i++)
 		if (temps[i] != NULL)
 			unlink(temps[i]);
+}
+
+void
+cli_child(pid_t pgid, int add)
+{
+	sigset_t old;
+	size_t c;
+
+	block_signals(&old);
+	for (c = 0; c < MAX_CHILDREN; c++)
+		if (children[c] == (add ? 0 : pgid)) {
+			children[c] = add ? pgid : 0;
+			break;
+		}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (c == MAX_CHILDREN && add)
+		die("too many commands at once");
 }
 
 static void
@@ -110,6 +141,8 @@ cli_init(const char *name)
 		    open("/dev/null", O_RDONLY) != fd)
 			exit(1);
 	atexit(remove_temps);
+	/* STYLE: SIGPIPE at its default, whatever the parent left */
+	signal(SIGPIPE, SIG_DFL);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
@@ -290,6 +323,8 @@ out_open(struct outfile *o, const char *path)
 	if ((o->fd = mkstemp(tmp)) < 0)
 		die("%s: cannot create a temporary file beside it: %s", path,
 		    strerror(errno));
+	/* a command run by the tool must not write into the output */
+	fcntl(o->fd, F_SETFD, FD_CLOEXEC);
 	temp_add(tmp);
 	o->tmp = tmp;
 }
@@ -420,6 +455,7 @@ anon_temp(const char *dir)
 	if (err != 0)
 		die("%s: cannot create a temporary file: %s", dir,
 		    strerror(err));
+	fcntl(fd, F_SETFD, FD_CLOEXEC);
 	return fd;
 }
 

@@ -8,6 +8,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "mr.h"
 
@@ -19,6 +20,14 @@ extern const char *progname;
  * was ignored when the tool started stays ignored) and at exit.
  */
 void cli_init(const char *name);
+
+/*
+ * cli_child() records (add 1) or forgets (add 0) the process group of a
+ * command the tool runs.  A tool that exits or is killed by SIGINT,
+ * SIGTERM or SIGHUP before it forgot a command kills its group with
+ * SIGKILL.
+ */
+void cli_child(pid_t pgid, int add);
 
 /* die() prints "progname: message" and exits 1, removing temp files. */
 void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));

@@ -96,13 +96,13 @@ feed_text(struct feed *f, struct mr_reader *r)
 	mr_reader_take(r, &p, &len);
 	for (;;) {
 		if (len > 0) {
-			f->records += count_lines(p, len);
-			f->bytes += len;
-			last = p[len - 1];
 			if (proc_write(f->p, p, len) < 0) {
 				write_failed(f);
 				break;
 			}
+			f->records += count_lines(p, len);
+			f->bytes += len;
+			last = p[len - 1];
 		}
 		while ((n = read(f->fd, buf, FEED_BUFSIZE)) < 0 &&
 		    errno == EINTR)
@@ -204,9 +204,11 @@ add_combined(const struct mr_rec *rec, const struct mr_reader *r)
 		    (unsigned long long)mr_reader_count(r),
 		    shown(rec->key, rec->klen, 0), shown(rec->val, rec->vlen, 1));
 	else if (e == MR_AGG_OVERFLOW)
-		die("%s: record %llu: key %s: %s overflows",
-		    mr_reader_name(r), (unsigned long long)mr_reader_count(r),
-		    shown(rec->key, rec->klen, 0), mr_op_name(op.code));
+		die("%s: record %llu: key %s: value %s has more than %d digits "
+		    "before or after its point", mr_reader_name(r),
+		    (unsigned long long)mr_reader_count(r),
+		    shown(rec->key, rec->klen, 0), shown(rec->val, rec->vlen, 1),
+		    MR_AGG_DIGITS);
 	else if (e != 0)
 		die("out of memory");
 }

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -316,6 +317,14 @@ reduce_command(const char *cmd, struct input *in, struct outfile *out,
 	rc = proc_wait(&p, msg, sizeof(msg));
 	if (pu.failed)
 		die("%s", pu.err);
+	/*
+	 * A command writing our stdout met a closed pipe, as in
+	 * `mrreduce CMD | head`: the tool ends as if it had written itself.
+	 */
+	if (rc < 0 && !framed && out->tmp == NULL && proc_sigpipe(&p)) {
+		signal(SIGPIPE, SIG_DFL);
+		raise(SIGPIPE);
+	}
 	if (rc < 0)
 		die("command %s %s", shown((const unsigned char *)cmd,
 		    strlen(cmd), 0), msg);

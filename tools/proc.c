@@ -29,7 +29,7 @@ static size_t ncounters;
  * other line, which passes through.
  */
 static int
-reporter_line(char *line)
+reporter_line(char *line, size_t len)
 {
 	static const char cpre[] = "reporter:counter:";
 	static const char spre[] = "reporter:status:";
@@ -37,24 +37,26 @@ reporter_line(char *line)
 	long long n;
 	size_t i;
 
+	if (strlen(line) != len)
+		return 0;		/* a NUL inside: not the protocol */
 	if (strncmp(line, spre, sizeof(spre) - 1) == 0)
 		return 1;
 	if (strncmp(line, cpre, sizeof(cpre) - 1) != 0)
 		return 0;
 	group = line + sizeof(cpre) - 1;
 	if ((name = strchr(group, ',')) == NULL ||
-	    (amount = strchr(++name, ',')) == NULL)
+	    (amount = strchr(name + 1, ',')) == NULL ||
+	    strchr(amount + 1, ',') != NULL || strpbrk(group, "\t\r") != NULL)
 		return 0;
-	name[-1] = '\0';
+	end = amount + 1 + (amount[1] == '-');
+	if (*end == '\0' || strspn(end, "0123456789") != strlen(end))
+		return 0;
+	*name++ = '\0';
 	*amount++ = '\0';
 	errno = 0;
 	n = strtoll(amount, &end, 10);
-	if (*amount == '\0' || *end != '\0' || errno != 0 ||
-	    strchr(name, ',') != NULL) {
-		name[-1] = ',';
-		amount[-1] = ',';
-		return 0;
-	}
+	if (errno != 0)
+		die("counter %s,%s: amount %s overflows", group, name, amount);
 	for (i = 0; i < ncounters; i++)
 		if (strcmp(counters[i].group, group) == 0 &&
 		    strcmp(counters[i].name, name) == 0)
@@ -103,6 +105,7 @@ drain(void *arg)
 	char *buf = xmalloc(ERR_LINE_MAX + 1), *line, *nl;
 	size_t len = 0;
 	ssize_t n;
+	int midline = 0;	/* the rest of a line too long to be the protocol */
 
 	for (;;) {
 		n = read(p->err, buf + len, ERR_LINE_MAX - len);
@@ -115,10 +118,11 @@ drain(void *arg)
 		while ((nl = memchr(line, '\n', len - (size_t)(line - buf))) !=
 		    NULL) {
 			*nl = '\0';
-			if (!reporter_line(line)) {
+			if (midline || !reporter_line(line, (size_t)(nl - line))) {
 				*nl = '\n';
 				write_all(2, line, (size_t)(nl - line) + 1);
 			}
+			midline = 0;
 			line = nl + 1;
 		}
 		len -= (size_t)(line - buf);
@@ -126,13 +130,17 @@ drain(void *arg)
 		if (len == ERR_LINE_MAX) {
 			write_all(2, buf, len);
 			len = 0;
+			midline = 1;
 		}
 	}
-	write_all(2, buf, len);
+	/* an unfinished last line is ended, so the next message starts anew */
+	if (len > 0 || midline) {
+		buf[len++] = '\n';
+		write_all(2, buf, len);
+	}
 	free(buf);
 	return NULL;
 }
-
 
 static void
 make_pipe(int fd[2])
@@ -182,38 +190,6 @@ build_env(char *const extra[])
 	return env;
 }
 
-/*
- * The commands still running.  A tool that dies (an input out of order, a
- * corrupt block) kills them on its way out, so that a reducer does not go
- * on to print a result of part of the input as if it were the whole.
- */
-static pid_t running[4];
-
-static void
-kill_running(void)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(running) / sizeof(running[0]); i++)
-		if (running[i] > 0)
-			kill(running[i], SIGTERM);
-}
-
-static void
-set_running(pid_t old, pid_t pid)
-{
-	static int registered;
-	size_t i;
-
-	if (!registered && atexit(kill_running) == 0)
-		registered = 1;
-	for (i = 0; i < sizeof(running) / sizeof(running[0]); i++)
-		if (running[i] == old) {
-			running[i] = pid;
-			return;
-		}
-}
-
 void
 proc_start(struct proc *p, const char *cmd, char *const env[], int outfd)
 {
@@ -231,13 +207,16 @@ proc_start(struct proc *p, const char *cmd, char *const env[], int outfd)
 	if ((p->pid = fork()) < 0)
 		die("fork: %s", strerror(errno));
 	if (p->pid == 0) {
+		/* a group of its own, so that all of it can be killed */
+		setpgid(0, 0);
 		if (dup2(in[0], 0) < 0 || dup2(out[1], 1) < 0 ||
 		    dup2(err[1], 2) < 0)
 			_exit(126);
 		execve("/bin/sh", argv, envp);
 		_exit(127);
 	}
-	set_running(0, p->pid);
+	setpgid(p->pid, p->pid);
+	cli_child(p->pid, 1);
 	free(envp);
 	close(in[0]);
 	close(err[1]);
@@ -335,11 +314,18 @@ proc_close_in(struct proc *p)
 	p->in = -1;
 }
 
+int
+proc_sigpipe(const struct proc *p)
+{
+	return (WIFSIGNALED(p->status) && WTERMSIG(p->status) == SIGPIPE) ||
+	    (WIFEXITED(p->status) && WEXITSTATUS(p->status) == 128 + SIGPIPE);
+}
+
 void
 proc_kill(struct proc *p)
 {
 	if (p->pid > 0)
-		kill(p->pid, SIGTERM);
+		kill(-p->pid, SIGKILL);
 }
 
 int
@@ -358,8 +344,9 @@ proc_wait(struct proc *p, char *msg, size_t msgsize)
 	while (waitpid(p->pid, &status, 0) < 0)
 		if (errno != EINTR)
 			die("waitpid: %s", strerror(errno));
-	set_running(p->pid, 0);
+	cli_child(p->pid, 0);
 	p->pid = 0;
+	p->status = status;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
 		return 0;
 	if (WIFEXITED(status))

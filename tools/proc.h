@@ -24,6 +24,7 @@ struct proc {
 	pthread_t drain;
 	unsigned char *buf;	/* lines on their way to its stdin */
 	size_t len;
+	int status;		/* its wait status, after proc_wait() */
 };
 
 /*
@@ -68,7 +69,17 @@ void proc_close_in(struct proc *p);
  */
 int proc_wait(struct proc *p, char *msg, size_t msgsize);
 
-/* proc_kill() sends the command SIGTERM, if it still runs. */
+/*
+ * proc_sigpipe() is 1 when the command that proc_wait() waited for was
+ * killed by SIGPIPE, or its shell exited with 141 because a process of
+ * its was: it wrote to a pipe whose reader had gone.
+ */
+int proc_sigpipe(const struct proc *p);
+
+/*
+ * proc_kill() kills the command and every process it started (its process
+ * group) with SIGKILL, if it still runs.
+ */
 void proc_kill(struct proc *p);
 
 /*
