@@ -240,3 +240,11 @@ G\tN\t7')" ]
 	run -1 --separate-stderr mrmap --text 'cat; echo "reporter:counter:g,n,99999999999999999999" >&2' in.txt
 	assert_stderr_prefix "mrmap: counter g,n: amount 99999999999999999999 overflows"
 }
+
+@test "a --counters file that cannot be made fails before any work" {
+	seq 10 > in.txt
+	run -1 --separate-stderr mrmap -o out.mr --counters no-dir/c.tsv 'touch ran; cat' in.txt
+	assert_stderr_prefix "mrmap: no-dir/c.tsv: cannot create a temporary file"
+	[ ! -e out.mr ]
+	[ ! -e ran ]
+}

@@ -288,9 +288,8 @@ map_input(const char *cmd, const char *path, int first, int text)
 }
 
 static void
-write_counters(const char *path)
+write_counters(struct outfile *o)
 {
-	struct outfile o;
 	const struct proc_counter *user;
 	FILE *fp;
 	size_t i, n;
@@ -305,9 +304,8 @@ write_counters(const char *path)
 		{ "SKIPPED_VALUES", skipped },
 	};
 
-	out_open(&o, path);
-	if ((fp = fdopen(dup(o.fd), "w")) == NULL)
-		die("%s: %s", path, strerror(errno));
+	if ((fp = fdopen(dup(o->fd), "w")) == NULL)
+		die("%s: %s", o->path, strerror(errno));
 	for (i = 0; i < sizeof(mine) / sizeof(mine[0]); i++)
 		fprintf(fp, "mr\t%s\t%llu\n", mine[i].name,
 		    (unsigned long long)mine[i].n);
@@ -316,8 +314,7 @@ write_counters(const char *path)
 		fprintf(fp, "%s\t%s\t%lld\n", user[i].group, user[i].name,
 		    user[i].total);
 	if (fclose(fp) != 0)
-		die("%s: %s", path, strerror(errno));
-	out_commit(&o);
+		die("%s: %s", o->path, strerror(errno));
 }
 
 static void
@@ -346,6 +343,7 @@ main(int argc, char *argv[])
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *output = "-", *combine = NULL, *counters_file = NULL;
+	struct outfile counters;
 	size_t memory = DEFAULT_MEMORY;
 	char *cmd, **files;
 	int c, nfiles, text = 0;
@@ -410,7 +408,10 @@ main(int argc, char *argv[])
 		if ((table = mr_combine_new(&op, memory)) == NULL)
 			die("out of memory");
 	}
+	/* a bad name for either output fails before any work */
 	out_open(&out, output);
+	if (counters_file != NULL)
+		out_open(&counters, counters_file);
 	for (c = 0; c < nfiles; c++)
 		map_input(cmd, files[c], c == 0, text);
 	if (table != NULL && mr_combine_flush(table, w) != 0)
@@ -418,11 +419,14 @@ main(int argc, char *argv[])
 	if (mr_writer_finish(w) < 0)
 		die("%s", mr_writer_errmsg(w));
 	mr_writer_free(w);
-	out_commit(&out);
-	if (counters_file != NULL)
-		write_counters(counters_file);
-	else
+	out_close(&out);
+	if (counters_file != NULL) {
+		write_counters(&counters);
+		out_close(&counters);
+		out_commit(&counters);
+	} else
 		proc_counters_report();
+	out_commit(&out);
 	mr_combine_free(table);
 	if (skipped > 0) {
 		warnx("skipped %llu values that are not numbers",
