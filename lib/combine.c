@@ -9,9 +9,12 @@
 
 #include "mr.h"
 
+#define HEAD	16	/* key bytes kept in the entry itself */
+
 struct entry {
 	uint64_t hash;
 	size_t koff, klen;	/* the key, in keys[] */
+	unsigned char head[HEAD];	/* its first bytes, zero-padded */
 	struct mr_agg agg;
 };
 
@@ -28,6 +31,20 @@ struct mr_combine {
 	uint64_t adds, groups;
 	struct mr_buf state;
 };
+
+/*
+ * Short keys, the common case (words), compare within the entry, without
+ * touching the key store or calling memcmp().
+ */
+static int
+same_key(const struct mr_combine *c, const struct entry *e,
+    const unsigned char head[HEAD], const struct mr_rec *rec)
+{
+	if (e->klen != rec->klen || memcmp(e->head, head, HEAD) != 0)
+		return 0;
+	return rec->klen <= HEAD || memcmp(c->keys + e->koff + HEAD,
+	    rec->key + HEAD, rec->klen - HEAD) == 0;
+}
 
 struct mr_combine *
 mr_combine_new(const struct mr_op *op, size_t budget)
@@ -105,17 +122,18 @@ lookup(struct mr_combine *c, const struct mr_rec *rec, size_t *slotp,
     int *err)
 {
 	uint64_t h = mr_hash64(rec->key, rec->klen);
+	unsigned char head[HEAD] = { 0 };
 	struct entry *e;
 	size_t j;
+
+	memcpy(head, rec->key, rec->klen < HEAD ? rec->klen : HEAD);
 
 	*slotp = SIZE_MAX;
 	if (c->nslot != 0) {
 		j = (size_t)h & (c->nslot - 1);
 		while (c->slot[j] != 0) {
 			e = &c->ent[c->slot[j] - 1];
-			if (e->hash == h && e->klen == rec->klen &&
-			    memcmp(c->keys + e->koff, rec->key,
-			    rec->klen) == 0)
+			if (e->hash == h && same_key(c, e, head, rec))
 				return e;
 			j = (j + 1) & (c->nslot - 1);
 		}
@@ -135,6 +153,7 @@ lookup(struct mr_combine *c, const struct mr_rec *rec, size_t *slotp,
 	e->hash = h;
 	e->koff = c->klen;
 	e->klen = rec->klen;
+	memcpy(e->head, head, HEAD);
 	if (rec->klen > 0)
 		memcpy(c->keys + c->klen, rec->key, rec->klen);
 	c->klen += rec->klen;

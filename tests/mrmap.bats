@@ -248,3 +248,11 @@ G\tN\t7')" ]
 	[ ! -e out.mr ]
 	[ ! -e ran ]
 }
+
+@test "--combine tells apart long keys that share their first bytes" {
+	for k in 0123456789abcdefX 0123456789abcdefY 0123456789abcdef 0123456789abcdefX; do
+		printf '%s\t1\n' "$k"
+	done > in.txt
+	run -0 mrmap --combine count --text cat in.txt
+	[ "$output" = "$(printf '0123456789abcdefX\t2\n0123456789abcdefY\t1\n0123456789abcdef\t1')" ]
+}
