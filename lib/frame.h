@@ -83,6 +83,15 @@ get_varint(const unsigned char **pp, const unsigned char *end, size_t *out)
 int write_full(int fd, const void *buf, size_t len);
 
 /*
+ * block_check() checks the MR_BLOCK_HDR bytes of a block header at p: its
+ * checksum, a payload length within MR_BLOCK_MAX and a record count that
+ * length can hold.  Sets *count and *len and returns NULL, or returns why
+ * not in why (size bytes), a reason the caller ends with " at byte N".
+ */
+const char *block_check(const unsigned char *p, uint32_t *count,
+    uint32_t *len, char *why, size_t size);
+
+/*
  * frame_check() looks at the frame that starts at p, of which avail bytes
  * are at hand.  Returns the frame's header length when the sync marker, a
  * known type and the header checksum hold; 0 when more bytes are needed

@@ -371,6 +371,8 @@ static int
 read_block(struct mr_reader *r)
 {
 	const unsigned char *p;
+	const char *bad;
+	char why[96];
 	uint32_t count, len;
 	long avail;
 
@@ -379,17 +381,8 @@ read_block(struct mr_reader *r)
 	p = r->buf + r->pos;
 	if ((size_t)avail < MR_BLOCK_HDR)
 		return fail(r, "truncated block header at byte %llu", at(r));
-	if (mr_crc32c(0, p, MR_BLOCK_HDR - 4) != get32(p + MR_BLOCK_HDR - 4))
-		return fail(r, "bad block header checksum at byte %llu",
-		    at(r));
-	count = get32(p + 9);
-	len = get32(p + 13);
-	if (len > MR_BLOCK_MAX)
-		return fail(r, "block length %lu over the limit of %lu at "
-		    "byte %llu", (unsigned long)len, MR_BLOCK_MAX, at(r));
-	if (count == 0 || count > len / 2)
-		return fail(r, "bad record count %lu in block at byte %llu",
-		    (unsigned long)count, at(r));
+	if ((bad = block_check(p, &count, &len, why, sizeof(why))) != NULL)
+		return fail(r, "%s at byte %llu", bad, at(r));
 	if ((avail = fill(r, MR_BLOCK_HDR + (size_t)len + 4)) < 0)
 		return -1;
 	p = r->buf + r->pos;

@@ -211,6 +211,8 @@ check_frame(struct mr_split *s, const unsigned char *p, size_t avail,
 	unsigned long long at = off;
 	size_t n, metalen;
 	uint32_t count, plen;
+	const char *bad;
+	char why[96];
 
 	n = avail < MR_SYNC_LEN ? avail : MR_SYNC_LEN;
 	if (memcmp(p, mr_sync, n) != 0) {
@@ -262,19 +264,9 @@ check_frame(struct mr_split *s, const unsigned char *p, size_t avail,
 		if (avail < MR_BLOCK_HDR)
 			return note(s, FRAME_CUT, "truncated block header at "
 			    "byte %llu", at);
-		if (mr_crc32c(0, p, MR_BLOCK_HDR - 4) !=
-		    get32(p + MR_BLOCK_HDR - 4))
-			return note(s, FRAME_BAD, "bad block header checksum "
-			    "at byte %llu", at);
-		count = get32(p + 9);
-		plen = get32(p + 13);
-		if (plen > MR_BLOCK_MAX)
-			return note(s, FRAME_BAD, "block length %lu over the "
-			    "limit of %lu at byte %llu", (unsigned long)plen,
-			    MR_BLOCK_MAX, at);
-		if (count == 0 || count > plen / 2)
-			return note(s, FRAME_BAD, "bad record count %lu in "
-			    "block at byte %llu", (unsigned long)count, at);
+		if ((bad = block_check(p, &count, &plen, why,
+		    sizeof(why))) != NULL)
+			return note(s, FRAME_BAD, "%s at byte %llu", bad, at);
 		*len = MR_BLOCK_HDR + (uint64_t)plen + 4;
 		if (*len > s->size - off)
 			return note(s, FRAME_CUT, "truncated block at byte "

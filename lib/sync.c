@@ -2,6 +2,7 @@
  * sync.c: the sync marker, and finding frame boundaries from an arbitrary
  * offset, which lets a framed file be split among readers.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "mr.h"
@@ -10,6 +11,27 @@
 const unsigned char mr_sync[MR_SYNC_LEN] = {
 	0x89, 'M', 'R', 'F', '\r', '\n', 0x1a, '\n'
 };
+
+const char *
+block_check(const unsigned char *p, uint32_t *count, uint32_t *len,
+    char *why, size_t size)
+{
+	if (mr_crc32c(0, p, MR_BLOCK_HDR - 4) != get32(p + MR_BLOCK_HDR - 4))
+		return "bad block header checksum";
+	*count = get32(p + 9);
+	*len = get32(p + 13);
+	if (*len > MR_BLOCK_MAX) {
+		snprintf(why, size, "block length %lu over the limit of %lu",
+		    (unsigned long)*len, MR_BLOCK_MAX);
+		return why;
+	}
+	if (*count == 0 || *count > *len / 2) {
+		snprintf(why, size, "bad record count %lu in block",
+		    (unsigned long)*count);
+		return why;
+	}
+	return NULL;
+}
 
 long
 frame_check(const unsigned char *p, size_t avail, size_t *need)

@@ -17,6 +17,8 @@
 
 #define MAX_TEMPS 70000
 #define MAX_CHILDREN 8
+#define MERGE_READ_BUDGET (128 << 20)	/* read buffers of a merge in all */
+#define MERGE_BUFSIZE	(2 << 20)	/* for each of a few inputs */
 #define SHOWN_MAX 40	/* bytes of a string shown in a message */
 
 const char *progname = "mr";
@@ -482,6 +484,25 @@ merge_into(struct mr_reader **in, size_t n, const struct mr_order *o,
 	if (rc < 0)
 		die("%s", mr_merge_errmsg(m));
 	mr_merge_free(m);
+}
+
+struct mr_reader **
+open_sorted(char **files, int n, const struct mr_textfmt *fmt,
+    unsigned char *meta, size_t *metalen)
+{
+	struct mr_reader **in;
+	size_t bufsize;
+	int i;
+
+	want_open_files(n);
+	bufsize = MERGE_READ_BUDGET / (size_t)n;
+	if (bufsize > MERGE_BUFSIZE)
+		bufsize = MERGE_BUFSIZE;
+	in = xmalloc((size_t)n * sizeof(*in));
+	for (i = 0; i < n; i++)
+		in[i] = open_input(files[i], fmt, bufsize, i == 0, meta,
+		    metalen);
+	return in;
 }
 
 void

@@ -172,6 +172,16 @@ void merge_into(struct mr_reader **in, size_t n, const struct mr_order *o,
  */
 const char *shown(const unsigned char *p, size_t len, int slot);
 
+/*
+ * open_sorted() opens the n files of a merge as open_input() does, the
+ * first one's metadata going to meta and *metalen, after making room for
+ * n open files; their read buffers share a fixed budget, so that any
+ * fan-in fits in memory.  Returns the readers (free them with
+ * close_reader() and free()), or dies.
+ */
+struct mr_reader **open_sorted(char **files, int n,
+    const struct mr_textfmt *fmt, unsigned char *meta, size_t *metalen);
+
 /* close_reader() frees r and closes its descriptor unless it is stdin. */
 void close_reader(struct mr_reader *r);
 

@@ -9,8 +9,6 @@
 
 #include "cli.h"
 
-#define READ_BUDGET	(128 << 20)	/* bytes of read buffers in all */
-#define READ_BUFSIZE	(2 << 20)	/* for each of a few inputs */
 
 static const char usage_text[] =
     "usage: mrmerge [-nrz] [--text] [--values] [-o FILE] [-t SEP] "
@@ -46,7 +44,7 @@ main(int argc, char *argv[])
 	struct outfile out;
 	unsigned char meta[MR_META_MAX];
 	const char *output = "-";
-	size_t metalen = 0, bufsize;
+	size_t metalen = 0;
 	int c, i, text = 0;
 
 	cli_init("mrmerge");
@@ -84,14 +82,7 @@ main(int argc, char *argv[])
 	}
 	argv = operands(usage_text, &argc, argv);
 
-	want_open_files(argc);
-	bufsize = READ_BUDGET / (size_t)argc;
-	if (bufsize > READ_BUFSIZE)
-		bufsize = READ_BUFSIZE;
-	in = xmalloc((size_t)argc * sizeof(*in));
-	for (i = 0; i < argc; i++)
-		in[i] = open_input(argv[i], &fmt, bufsize, i == 0, meta,
-		    &metalen);
+	in = open_sorted(argv, argc, &fmt, meta, &metalen);
 	out_open(&out, output);
 	w = open_writer(&out, text, &fmt, meta, metalen);
 	merge_into(in, (size_t)argc, &order, w);

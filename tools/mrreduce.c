@@ -13,8 +13,6 @@
 #include "cli.h"
 #include "proc.h"
 
-#define READ_BUDGET	(128 << 20)	/* bytes of read buffers in all */
-#define READ_BUFSIZE	(2 << 20)	/* for each of a few inputs */
 #define SHOW_MAX	40	/* bytes of a key or value in a message */
 #define SHOW_SIZE	(4 * SHOW_MAX + 8)
 
@@ -345,18 +343,8 @@ static void
 input_open(struct input *in, char **files, int nfiles, unsigned char *meta,
     size_t *metalen)
 {
-	size_t bufsize;
-	int i;
-
-	want_open_files(nfiles);
-	bufsize = READ_BUDGET / (size_t)nfiles;
-	if (bufsize > READ_BUFSIZE)
-		bufsize = READ_BUFSIZE;
 	in->n = (size_t)nfiles;
-	in->r = xmalloc(in->n * sizeof(*in->r));
-	for (i = 0; i < nfiles; i++)
-		in->r[i] = open_input(files[i], &fmt, bufsize, i == 0, meta,
-		    metalen);
+	in->r = open_sorted(files, nfiles, &fmt, meta, metalen);
 	in->m = NULL;
 	if (nfiles > 1 && (in->m = mr_merge_new(in->r, in->n,
 	    &in->order)) == NULL)
