@@ -11,7 +11,7 @@ BUILD ?= build
 SANFLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 	-fno-sanitize-recover=all -Werror
 
-TOOLS = mrmap mrmerge mrpartition mrreduce mrsort mrsplit
+TOOLS = mrmap mrmerge mrpartition mrreduce mrrun mrsort mrsplit
 LIB_OBJS = checksum.o combine.o decimal.o hash.o merge.o ops.o order.o \
 	reader.o sortbuf.o split.o sync.o textfmt.o worker.o writer.o
 MAN1 = man/mrmap.1 man/mrmerge.1 man/mrpartition.1 man/mrreduce.1 \
@@ -30,7 +30,8 @@ $(BUILD)/%.o: lib/%.c lib/mr.h lib/decimal.h lib/frame.h lib/worker.h
 	@mkdir -p $(BUILD)
 	$(CC) $(CPPFLAGS) $(WARNFLAGS) $(CFLAGS) -c -o $@ $<
 
-$(BUILD)/%.o: tools/%.c lib/mr.h tools/cli.h tools/proc.h
+$(BUILD)/%.o: tools/%.c lib/mr.h tools/cli.h tools/proc.h tools/plan.h \
+	tools/task.h tools/work.h
 	@mkdir -p $(BUILD)
 	$(CC) $(CPPFLAGS) $(WARNFLAGS) $(CFLAGS) -c -o $@ $<
 
@@ -44,6 +45,9 @@ $(BIN)/%: $(BUILD)/%.o $(CLI_OBJ) $(LIBMR)
 
 # The tools that run a user's command.
 $(BIN)/mrmap $(BIN)/mrreduce: $(BUILD)/proc.o
+
+# The job runner: its plan, its tasks and its work directory.
+$(BIN)/mrrun: $(BUILD)/plan.o $(BUILD)/task.o $(BUILD)/work.o
 
 $(BUILD)/mrtest: tests/unit/mrtest.c lib/frame.h $(LIBMR)
 	$(CC) $(CPPFLAGS) $(WARNFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ \

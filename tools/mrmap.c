@@ -304,10 +304,7 @@ map_input(const char *cmd, const char *path, int first, int text)
 static void
 write_counters(struct outfile *o)
 {
-	const struct proc_counter *user;
-	FILE *fp;
-	size_t i, n;
-	const struct { const char *name; uint64_t n; } mine[] = {
+	const struct proc_count mine[] = {
 		{ "MAP_INPUT_RECORDS", in_records },
 		{ "MAP_INPUT_BYTES", in_bytes },
 		{ "MAP_OUTPUT_RECORDS", map_records },
@@ -318,17 +315,7 @@ write_counters(struct outfile *o)
 		{ "SKIPPED_VALUES", skipped },
 	};
 
-	if ((fp = fdopen(dup(o->fd), "w")) == NULL)
-		die("%s: %s", o->path, strerror(errno));
-	for (i = 0; i < sizeof(mine) / sizeof(mine[0]); i++)
-		fprintf(fp, "mr\t%s\t%llu\n", mine[i].name,
-		    (unsigned long long)mine[i].n);
-	user = proc_counters(&n);
-	for (i = 0; i < n; i++)
-		fprintf(fp, "%s\t%s\t%lld\n", user[i].group, user[i].name,
-		    user[i].total);
-	if (fclose(fp) != 0)
-		die("%s: %s", o->path, strerror(errno));
+	proc_counters_save(o, mine, sizeof(mine) / sizeof(mine[0]));
 }
 
 static void

@@ -17,9 +17,9 @@
 #define SHOW_SIZE	(4 * SHOW_MAX + 8)
 
 static const char usage_text[] =
-    "usage: mrreduce [-nrz] [--framed] [--partial] [--skip-bad] "
-    "[-d STRING] [-o FILE]\n"
-    "           [-t SEP] OP|COMMAND [FILE ...]\n";
+    "usage: mrreduce [-nrz] [--counters FILE] [--framed] [--partial] "
+    "[--skip-bad]\n"
+    "           [-d STRING] [-o FILE] [-t SEP] OP|COMMAND [FILE ...]\n";
 
 /*
  * The records of all inputs, merged when there are several, and the key
@@ -40,6 +40,9 @@ struct input {
 static struct mr_textfmt fmt = MR_TEXTFMT_DEFAULT;
 static int skip_bad;
 static unsigned long long skipped;
+/* For --counters: records and groups read, records written. */
+static unsigned long long in_records, groups, out_records;
+static int out_counted;		/* out_records is known */
 
 static void
 usage(void)
@@ -83,6 +86,7 @@ input_next(struct input *in, struct mr_rec *rec, int *newkey)
 	if (rc == 0)
 		return 0;
 	in->src = src;
+	in_records++;
 	if (in->started && rec->klen == in->klen &&
 	    memcmp(rec->key, in->key, rec->klen) == 0) {
 		*newkey = 0;
@@ -92,6 +96,7 @@ input_next(struct input *in, struct mr_rec *rec, int *newkey)
 	    rec->klen) > 0)
 		die("%s: record %llu is out of order (sort it with mrsort)",
 		    input_name(in, src), input_recno(in));
+	groups++;
 	*newkey = 1;
 	return 1;
 }
@@ -169,6 +174,7 @@ emit(const struct input *in, const struct mr_op *op, const struct mr_agg *a,
 	rec.klen = in->klen;
 	rec.val = out->p;
 	rec.vlen = out->len;
+	out_records++;
 	if (mr_write(w, &rec) < 0)
 		die("%s", mr_writer_errmsg(w));
 }
@@ -220,6 +226,7 @@ reduce_none(struct input *in, struct mr_writer *w)
 	while (input_next(in, &rec, &newkey)) {
 		if (newkey)
 			input_setkey(in, &rec);
+		out_records++;
 		if (mr_reader_raw(in->r[in->src], &raw, &rawlen))
 			rc = mr_write_raw(w, raw, rawlen);
 		else
@@ -254,12 +261,14 @@ pump(void *arg)
 	if (mr_reader_start(r) == 0) {
 		meta = mr_reader_meta(r, &metalen);
 		pu->w = open_writer(pu->out, 0, &fmt, meta, metalen);
-		while ((n = mr_read(r, &rec)) > 0)
+		while ((n = mr_read(r, &rec)) > 0) {
+			out_records++;
 			if (mr_write(pu->w, &rec) < 0) {
 				snprintf(pu->err, sizeof(pu->err), "%s",
 				    mr_writer_errmsg(pu->w));
 				break;
 			}
+		}
 	}
 	if (n < 0 && pu->err[0] == '\0')
 		snprintf(pu->err, sizeof(pu->err), "%s", mr_reader_errmsg(r));
@@ -331,8 +340,6 @@ reduce_command(const char *cmd, struct input *in, struct outfile *out,
 			die("%s", mr_writer_errmsg(pu.w));
 		mr_writer_free(pu.w);
 	}
-	out_commit(out);
-	proc_counters_report();
 }
 
 /*
@@ -356,6 +363,34 @@ input_open(struct input *in, char **files, int nfiles, unsigned char *meta,
 	in->started = 0;
 }
 
+/*
+ * Writes the counters to o, or without --counters (o NULL) reports a
+ * command's counters on stderr for a runner above.
+ */
+static void
+write_counters(struct outfile *o)
+{
+	const struct proc_count mine[] = {
+		{ "REDUCE_INPUT_RECORDS", in_records },
+		{ "REDUCE_INPUT_GROUPS", groups },
+		{ "REDUCE_OUTPUT_RECORDS", out_records },
+		{ "SKIPPED_VALUES", skipped },
+	};
+
+	if (o == NULL) {
+		proc_counters_report();
+		return;
+	}
+	/* a command's text output is its own: its records are not counted */
+	if (out_counted)
+		proc_counters_save(o, mine, sizeof(mine) / sizeof(mine[0]));
+	else {
+		proc_counters_save(o, mine, 2);
+		proc_counters_save(o, mine + 3, 1);
+	}
+	out_close(o);
+}
+
 static void
 input_close(struct input *in)
 {
@@ -372,9 +407,10 @@ input_close(struct input *in)
 int
 main(int argc, char *argv[])
 {
-	enum { OPT_FRAMED = 256, OPT_PARTIAL, OPT_SKIP_BAD, OPT_HELP,
-	    OPT_VERSION };
+	enum { OPT_COUNTERS = 256, OPT_FRAMED, OPT_PARTIAL, OPT_SKIP_BAD,
+	    OPT_HELP, OPT_VERSION };
 	static const struct option longopts[] = {
+		{ "counters", required_argument, NULL, OPT_COUNTERS },
 		{ "delimiter", required_argument, NULL, 'd' },
 		{ "framed", no_argument, NULL, OPT_FRAMED },
 		{ "help", no_argument, NULL, OPT_HELP },
@@ -390,10 +426,11 @@ main(int argc, char *argv[])
 	};
 	struct input in = { 0 };
 	struct mr_op op, inop;
-	struct mr_writer *w;
-	struct outfile out;
+	struct mr_writer *w = NULL;
+	struct outfile out, counters;
 	unsigned char meta[MR_META_MAX], ometa[64];
 	const char *output = "-", *delim = NULL, *reducer, *first;
+	const char *counters_file = NULL;
 	size_t metalen = 0, ometalen = 0;
 	int c, builtin, none, merging, framed = 0, partial = 0;
 
@@ -418,6 +455,9 @@ main(int argc, char *argv[])
 			break;
 		case 'z':
 			fmt.eol = '\0';
+			break;
+		case OPT_COUNTERS:
+			counters_file = optarg;
 			break;
 		case OPT_FRAMED:
 			framed = 1;
@@ -469,13 +509,14 @@ main(int argc, char *argv[])
 		    "read; reduce it with mrreduce %s", first,
 		    mr_op_name(inop.code), mr_op_name(inop.code));
 
+	/* a bad name for either output fails before any work */
 	out_open(&out, output);
-	if (!builtin && !none) {
+	if (counters_file != NULL)
+		out_open(&counters, counters_file);
+	out_counted = builtin || none || framed;
+	if (!builtin && !none)
 		reduce_command(reducer, &in, &out, framed);
-		input_close(&in);
-		return 0;
-	}
-	if (none)
+	else if (none)
 		w = open_writer(&out, !framed, &fmt, meta, metalen);
 	else if (partial) {
 		ometalen = mr_op_meta(&op, ometa, sizeof(ometa));
@@ -484,11 +525,17 @@ main(int argc, char *argv[])
 		w = open_writer(&out, !framed, &fmt, NULL, 0);
 	if (none)
 		reduce_none(&in, w);
-	else
+	else if (builtin)
 		reduce_builtin(&in, &op, merging, partial, w);
-	if (mr_writer_finish(w) < 0)
-		die("%s", mr_writer_errmsg(w));
-	mr_writer_free(w);
+	if (builtin || none) {
+		if (mr_writer_finish(w) < 0)
+			die("%s", mr_writer_errmsg(w));
+		mr_writer_free(w);
+	}
+	out_close(&out);
+	write_counters(counters_file != NULL ? &counters : NULL);
+	if (counters_file != NULL)
+		out_commit(&counters);
 	out_commit(&out);
 	input_close(&in);
 	if (skipped > 0) {

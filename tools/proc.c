@@ -411,3 +411,21 @@ proc_counters_report(void)
 		fprintf(stderr, "reporter:counter:%s,%s,%lld\n",
 		    counters[i].group, counters[i].name, counters[i].total);
 }
+
+void
+proc_counters_save(struct outfile *o, const struct proc_count *mine,
+    size_t n)
+{
+	FILE *fp;
+	size_t i;
+
+	if ((fp = fdopen(dup(o->fd), "w")) == NULL)
+		die("%s: %s", o->path, strerror(errno));
+	for (i = 0; i < n; i++)
+		fprintf(fp, "mr\t%s\t%llu\n", mine[i].name, mine[i].n);
+	for (i = 0; i < ncounters; i++)
+		fprintf(fp, "%s\t%s\t%lld\n", counters[i].group,
+		    counters[i].name, counters[i].total);
+	if (fclose(fp) != 0)
+		die("%s: %s", o->path, strerror(errno));
+}

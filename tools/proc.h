@@ -116,4 +116,20 @@ const struct proc_counter *proc_counters(size_t *n);
  */
 void proc_counters_report(void);
 
+/* A counter that a tool counts itself, in the group "mr". */
+struct proc_count {
+	const char *name;
+	unsigned long long n;
+};
+
+/*
+ * proc_counters_save() writes the n counters of mine, then the user
+ * counters of proc_counters(), to the open output o as GROUP<TAB>NAME<TAB>
+ * TOTAL lines, the --counters format of mrmap and mrreduce.  Dies on a
+ * write error; the caller closes and commits o.
+ */
+struct outfile;
+void proc_counters_save(struct outfile *o, const struct proc_count *mine,
+    size_t n);
+
 #endif

@@ -1,0 +1,530 @@
+/*
+ * plan.c: the splits and tasks of an mrrun job.  Every path in a task is
+ * absolute, so that a task runs the same from any directory; the user's
+ * mapper and reducer run in mrrun's own directory, where "./map.sh" is.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "plan.h"
+
+static char *
+xstrdup(const char *s)
+{
+	size_t n = strlen(s) + 1;
+
+	return memcpy(xmalloc(n), s, n);
+}
+
+static char *
+xasprintf(const char *fmt, const char *a, const char *b)
+{
+	size_t n = strlen(fmt) + strlen(a) + strlen(b) + 1;
+	char *s = xmalloc(n);
+
+	snprintf(s, n, fmt, a, b);
+	return s;
+}
+
+static int
+ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+/* Adds the splits of the file path (named name in messages) to j. */
+static void
+add_file(struct job *j, const char *path, const char *name,
+    const struct stat *st)
+{
+	uint64_t size = (uint64_t)st->st_size, k, piece, rest, i, at;
+	int fd, gz = ends_with(path, ".gz");
+
+	if ((fd = open(path, O_RDONLY)) < 0)
+		die("%s: %s", name, strerror(errno));
+	close(fd);
+	if (!S_ISREG(st->st_mode))
+		die("%s: not a regular file (give a pipe's data as -)", name);
+	if (size == 0)
+		return;
+	k = gz ? 1 : (size + j->split_size - 1) / j->split_size;
+	piece = size / k;
+	rest = size % k;
+	for (i = 0, at = 0; i < k; i++) {
+		struct split *s;
+
+		if (j->nsplits % 64 == 0)
+			j->splits = xrealloc(j->splits,
+			    (size_t)(j->nsplits + 64) * sizeof(*s));
+		s = &j->splits[j->nsplits++];
+		s->path = xstrdup(path);
+		s->name = xstrdup(name);
+		s->gz = gz;
+		s->start = at;
+		at += piece + (i < rest);
+		s->end = at;
+	}
+}
+
+static int
+by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Adds the files under the directory path, in name order. */
+static void
+add_dir(struct job *j, const char *path, const char *name)
+{
+	struct dirent *e;
+	struct stat st;
+	char **names = NULL, *sub, *subname;
+	size_t n = 0, i;
+	DIR *d;
+
+	if ((d = opendir(path)) == NULL)
+		die("%s: %s", name, strerror(errno));
+	while ((errno = 0, e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.' || e->d_name[0] == '_')
+			continue;
+		if (n % 64 == 0)
+			names = xrealloc(names, (n + 64) * sizeof(char *));
+		names[n++] = xstrdup(e->d_name);
+	}
+	if (errno != 0)
+		die("%s: %s", name, strerror(errno));
+	closedir(d);
+	if (n > 0)
+		qsort(names, n, sizeof(char *), by_name);
+	for (i = 0; i < n; i++) {
+		sub = xasprintf("%s/%s", path, names[i]);
+		subname = xasprintf("%s/%s", name, names[i]);
+		if (stat(sub, &st) < 0)
+			die("%s: %s", subname, strerror(errno));
+		if (S_ISDIR(st.st_mode))
+			add_dir(j, sub, subname);
+		else
+			add_file(j, sub, subname, &st);
+		free(sub);
+		free(subname);
+		free(names[i]);
+	}
+	free(names);
+}
+
+void
+plan_inputs(struct job *j, char **operands, int n, const char *stdin_copy)
+{
+	char cwd[4096], *path;
+	struct stat st;
+	int i;
+
+	if (getcwd(cwd, sizeof(cwd)) == NULL)
+		die("cannot name the current directory: %s", strerror(errno));
+	for (i = 0; i < n; i++) {
+		const char *name = operands[i];
+
+		if (strcmp(name, "-") == 0)
+			path = xstrdup(stdin_copy);
+		else if (name[0] == '/')
+			path = xstrdup(name);
+		else
+			path = xasprintf("%s/%s", cwd, name);
+		if (stat(path, &st) < 0)
+			die("%s: %s", name, strerror(errno));
+		if (S_ISDIR(st.st_mode))
+			add_dir(j, path, name);
+		else
+			add_file(j, path, strcmp(name, "-") == 0 ?
+			    "standard input" : name, &st);
+		free(path);
+	}
+}
+
+/* Adds len bytes at p to the running hash *h. */
+static void
+mix(uint64_t *h, const void *p, size_t len)
+{
+	uint64_t v[2];
+
+	v[0] = *h;
+	v[1] = mr_hash64(p, len);
+	*h = mr_hash64(v, sizeof(v));
+}
+
+static void
+mix_str(uint64_t *h, const char *s)
+{
+	mix(h, s != NULL ? s : "\1(none)", strlen(s != NULL ? s :
+	    "\1(none)") + 1);
+}
+
+void
+plan_identity(struct job *j)
+{
+	uint64_t h = 0;
+	long long v[12];
+	struct stat st;
+	int i;
+
+	mix_str(&h, "mrrun 1");
+	mix_str(&h, j->mapper);
+	mix_str(&h, j->reducer);
+	mix_str(&h, j->combiner);
+	mix_str(&h, j->sep);
+	mix_str(&h, j->memory);
+	memset(v, 0, sizeof(v));
+	v[0] = j->reducers;
+	v[1] = (long long)j->split_size;
+	v[2] = j->total_order;
+	v[3] = j->framed;
+	v[4] = j->zero;
+	v[5] = j->numeric;
+	v[6] = j->reverse;
+	v[7] = j->values;
+	v[8] = j->keyfields;
+	v[9] = j->nsplits;
+	mix(&h, v, sizeof(v));
+	for (i = 0; i < j->nsplits; i++) {
+		const struct split *s = &j->splits[i];
+
+		memset(v, 0, sizeof(v));
+		if (stat(s->path, &st) == 0) {
+			v[0] = (long long)st.st_size;
+			v[1] = (long long)st.st_mtim.tv_sec;
+			v[2] = (long long)st.st_mtim.tv_nsec;
+			v[3] = (long long)st.st_ino;
+			v[4] = (long long)st.st_dev;
+		}
+		v[5] = (long long)s->start;
+		v[6] = (long long)s->end;
+		mix(&h, v, sizeof(v));
+		mix_str(&h, s->path);
+	}
+	j->identity = h;
+	snprintf(j->jobid, sizeof(j->jobid), "%012llx_0001",
+	    (unsigned long long)(h >> 16));
+}
+
+/* Starts a program of t: the mr tool tool, from j->bindir. */
+static void
+tool(struct task *t, const struct job *j, const char *name)
+{
+	task_stage(t);
+	if (j->bindir[0] != '\0')
+		task_argf(t, "%s/%s", j->bindir, name);
+	else
+		task_arg(t, name);
+}
+
+/* The text format options, -z and -t, that every tool takes. */
+static void
+fmt_args(struct task *t, const struct job *j)
+{
+	if (j->zero)
+		task_arg(t, "-z");
+	if (j->sep != NULL) {
+		task_arg(t, "-t");
+		task_arg(t, j->sep);
+	}
+}
+
+/* The order options of mrsort, mrmerge and mrreduce. */
+static void
+order_args(struct task *t, const struct job *j, int values)
+{
+	if (j->numeric)
+		task_arg(t, "-n");
+	if (j->reverse)
+		task_arg(t, "-r");
+	if (values && j->values)
+		task_arg(t, "--values");
+	fmt_args(t, j);
+}
+
+/* The Hadoop Streaming variables that name the job, task and attempt. */
+static void
+ids(struct task *t, const struct job *j, char kind, int n, int attempt)
+{
+	char task_id[96], attempt_id[112], num[24];
+
+	snprintf(task_id, sizeof(task_id), "task_%s_%c_%06d", j->jobid,
+	    kind, n);
+	snprintf(attempt_id, sizeof(attempt_id), "attempt_%s_%c_%06d_%d",
+	    j->jobid, kind, n, attempt);
+	snprintf(num, sizeof(num), "%d", n);
+	task_env(t, "mapreduce_job_id", j->jobid);
+	task_env(t, "mapreduce_task_id", task_id);
+	task_env(t, "mapreduce_task_attempt_id", attempt_id);
+	task_env(t, "mapreduce_task_partition", num);
+	task_env(t, "mapreduce_task_ismap", kind == 'm' ? "true" : "false");
+	task_env(t, "mapred_job_id", j->jobid);
+	task_env(t, "mapred_tip_id", task_id);
+	task_env(t, "mapred_task_id", attempt_id);
+	task_env(t, "mapred_task_partition", num);
+	task_env(t, "mapred_task_is_map", kind == 'm' ? "true" : "false");
+}
+
+static void
+input_env(struct task *t, const struct split *s)
+{
+	static const char *const names[][3] = {
+		{ "map_input_file", "map_input_start", "map_input_length" },
+		{ "mapreduce_map_input_file", "mapreduce_map_input_start",
+		    "mapreduce_map_input_length" },
+	};
+	char start[24], length[24];
+	int i;
+
+	snprintf(start, sizeof(start), "%llu", (unsigned long long)s->start);
+	snprintf(length, sizeof(length), "%llu",
+	    (unsigned long long)(s->end - s->start));
+	for (i = 0; i < 2; i++) {
+		task_env(t, names[i][0], s->path);
+		task_env(t, names[i][1], start);
+		task_env(t, names[i][2], length);
+	}
+}
+
+/* Reads bytes [a, b) of split s, or all of a .gz file. */
+static void
+read_range(struct task *t, const struct job *j, const struct split *s,
+    uint64_t a, uint64_t b)
+{
+	if (s->gz) {
+		task_stage(t);
+		task_arg(t, "gzip");
+		task_arg(t, "-dc");
+		task_arg(t, s->path);
+		return;
+	}
+	tool(t, j, "mrsplit");
+	task_argf(t, "--range=%llu:%llu", (unsigned long long)a,
+	    (unsigned long long)b);
+	fmt_args(t, j);
+	task_arg(t, s->path);
+}
+
+static void
+mapper(struct task *t, const struct job *j)
+{
+	tool(t, j, "mrmap");
+	fmt_args(t, j);
+}
+
+static void
+mkdir_p(struct task *t, const char *dir)
+{
+	task_pipeline(t);
+	task_stage(t);
+	task_arg(t, "mkdir");
+	task_arg(t, "-p");
+	task_arg(t, dir);
+}
+
+char *
+plan_map_dir(const struct job *j, int i)
+{
+	char *s = xmalloc(strlen(j->work) + 32);
+
+	sprintf(s, "%s/map/m-%05d", j->work, i);
+	return s;
+}
+
+char *
+plan_part(const struct job *j, int i)
+{
+	char *s = xmalloc(strlen(j->work) + 32);
+
+	sprintf(s, "%s/out/part-%05d", j->work, i);
+	return s;
+}
+
+struct task *
+plan_sample(const struct job *j, int i, int attempt)
+{
+	const struct split *s = &j->splits[i];
+	uint64_t len = s->end - s->start, a;
+	char id[24], what[160];
+	struct task *t;
+	int k, pieces;
+
+	snprintf(id, sizeof(id), "s-%05d", i);
+	snprintf(what, sizeof(what), "sample task %d (%.100s)", i, s->name);
+	t = task_new(id, what);
+	ids(t, j, 'm', i, attempt);
+	input_env(t, s);
+	pieces = s->gz || len <= PLAN_SAMPLE_PIECES * PLAN_SAMPLE_BYTES ?
+	    1 : PLAN_SAMPLE_PIECES;
+	for (k = 0; k < pieces; k++) {
+		task_pipeline(t);
+		if (s->gz) {
+			read_range(t, j, s, 0, 0);
+			task_stage(t);
+			task_arg(t, "head");
+			task_argf(t, "-c%d",
+			    PLAN_SAMPLE_PIECES * PLAN_SAMPLE_BYTES);
+		} else if (pieces == 1)
+			read_range(t, j, s, s->start, s->end);
+		else {
+			a = s->start + len / pieces * (uint64_t)k;
+			read_range(t, j, s, a, a + PLAN_SAMPLE_BYTES);
+		}
+		mapper(t, j);
+		task_arg(t, "-o");
+		task_argf(t, "%s/sample/s-%05d-%d", j->work, i, k);
+		task_arg(t, j->mapper);
+	}
+	t->bytes_in = pieces == 1 ? len : (uint64_t)pieces * PLAN_SAMPLE_BYTES;
+	return t;
+}
+
+struct task *
+plan_points(const struct job *j)
+{
+	struct task *t = task_new("points", "the split points");
+	int i, k, pieces;
+
+	task_pipeline(t);
+	tool(t, j, "mrpartition");
+	task_argf(t, "-n%d", j->reducers);
+	task_arg(t, "--sample");
+	task_argf(t, "%s/sample/points", j->work);
+	if (j->numeric)
+		task_arg(t, "--numeric");
+	if (j->reverse)
+		task_arg(t, "--reverse");
+	fmt_args(t, j);
+	if (j->nsplits == 0)
+		task_arg(t, "/dev/null");
+	for (i = 0; i < j->nsplits; i++) {
+		const struct split *s = &j->splits[i];
+
+		pieces = s->gz || s->end - s->start <=
+		    PLAN_SAMPLE_PIECES * PLAN_SAMPLE_BYTES ?
+		    1 : PLAN_SAMPLE_PIECES;
+		for (k = 0; k < pieces; k++)
+			task_argf(t, "%s/sample/s-%05d-%d", j->work, i, k);
+	}
+	return t;
+}
+
+struct task *
+plan_map(const struct job *j, int i, int attempt)
+{
+	const struct split *s = &j->splits[i];
+	char id[24], what[160], *dir = plan_map_dir(j, i), *part;
+	struct task *t;
+	int r;
+
+	snprintf(id, sizeof(id), "m-%05d", i);
+	if (s->gz)
+		snprintf(what, sizeof(what), "map task %d (%.100s)", i,
+		    s->name);
+	else
+		snprintf(what, sizeof(what), "map task %d (%.100s bytes "
+		    "%llu-%llu)", i, s->name, (unsigned long long)s->start,
+		    (unsigned long long)s->end);
+	t = task_new(id, what);
+	t->bytes_in = s->end - s->start;
+	ids(t, j, 'm', i, attempt);
+	input_env(t, s);
+	mkdir_p(t, dir);
+	task_pipeline(t);
+	read_range(t, j, s, s->start, s->end);
+	mapper(t, j);
+	if (j->combiner != NULL && j->combine_builtin) {
+		task_argf(t, "--combine=%s", j->combiner);
+		if (j->memory != NULL)
+			task_argf(t, "-S%s", j->memory);
+	}
+	task_argf(t, "--counters=%s/counters", dir);
+	if (j->reducers == 0) {
+		if (!j->framed)
+			task_arg(t, "--text");
+		task_arg(t, "-o");
+		task_arg(t, part = plan_part(j, i));
+		free(part);
+		task_arg(t, j->mapper);
+		free(dir);
+		return t;
+	}
+	task_arg(t, j->mapper);
+	tool(t, j, "mrpartition");
+	task_argf(t, "-n%d", j->reducers);
+	task_argf(t, "-o%s/part-%%05d", dir);
+	fmt_args(t, j);
+	if (j->keyfields > 0)
+		task_argf(t, "-k%d", j->keyfields);
+	if (j->total_order) {
+		task_argf(t, "--split-points=%s/sample/points", j->work);
+		if (j->numeric)
+			task_arg(t, "--numeric");
+		if (j->reverse)
+			task_arg(t, "--reverse");
+	}
+	for (r = 0; r < j->reducers; r++) {
+		task_pipeline(t);
+		tool(t, j, "mrsort");
+		order_args(t, j, 1);
+		if (j->memory != NULL)
+			task_argf(t, "-S%s", j->memory);
+		task_argf(t, "-T%s", j->tmpdir != NULL ? j->tmpdir : j->work);
+		task_arg(t, "--parallel=1");
+		if (j->combiner == NULL || j->combine_builtin)
+			task_argf(t, "-o%s/part-%05d", dir, r);
+		task_argf(t, "%s/part-%05d", dir, r);
+		if (j->combiner == NULL || j->combine_builtin)
+			continue;
+		tool(t, j, "mrreduce");
+		order_args(t, j, 0);
+		task_arg(t, "--framed");
+		task_argf(t, "--counters=%s/combine-%05d", dir, r);
+		task_argf(t, "-o%s/part-%05d", dir, r);
+		task_arg(t, j->combiner);
+	}
+	free(dir);
+	return t;
+}
+
+struct task *
+plan_reduce(const struct job *j, int r, int attempt)
+{
+	char id[24], what[64], *dir, *part;
+	struct task *t;
+	int i;
+
+	snprintf(id, sizeof(id), "r-%05d", r);
+	snprintf(what, sizeof(what), "reduce task %d", r);
+	t = task_new(id, what);
+	ids(t, j, 'r', r, attempt);
+	task_pipeline(t);
+	tool(t, j, "mrmerge");
+	order_args(t, j, 1);
+	if (j->nsplits == 0)
+		task_arg(t, "/dev/null");
+	for (i = 0; i < j->nsplits; i++) {
+		dir = plan_map_dir(j, i);
+		task_argf(t, "%s/part-%05d", dir, r);
+		free(dir);
+	}
+	tool(t, j, "mrreduce");
+	order_args(t, j, 0);
+	if (j->framed)
+		task_arg(t, "--framed");
+	task_argf(t, "--counters=%s/reduce/r-%05d", j->work, r);
+	task_arg(t, "-o");
+	task_arg(t, part = plan_part(j, r));
+	free(part);
+	task_arg(t, j->reducer);
+	return t;
+}

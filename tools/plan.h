@@ -1,0 +1,86 @@
+/*
+ * plan.h: the plan of an mrrun job.  It turns the inputs into map splits
+ * and builds every task of the job as pipelines of the mr tools (see
+ * task.h): sample tasks and the split points for a total order, map
+ * tasks, reduce tasks.  The plan says what runs and which files it reads
+ * and writes under the work directory; it never runs anything.
+ */
+#ifndef MR_PLAN_H
+#define MR_PLAN_H
+
+#include <stdint.h>
+
+#include "task.h"
+
+/* A map split: a byte range of one input file, or a whole .gz file. */
+struct split {
+	const char *path;	/* absolute */
+	const char *name;	/* as the user named it, for messages */
+	uint64_t start, end;
+	int gz;
+};
+
+struct job {
+	/* What the user asked for. */
+	const char *mapper, *reducer, *combiner;
+	int reducers;		/* 0 for a map-only job (--reducer NONE) */
+	int combine_builtin;	/* the combiner is a built-in op */
+	uint64_t split_size;
+	int total_order, framed, zero, numeric, reverse, values;
+	int keyfields;		/* --partition-fields, or 0 */
+	const char *sep;	/* --separator, or NULL */
+	const char *memory;	/* --memory, or NULL */
+	const char *tmpdir;	/* --tmpdir, or NULL */
+
+	const char *bindir;	/* where the mr tools are, or "" for PATH */
+	const char *work;	/* the work directory, absolute */
+	char jobid[32];		/* job_<hash>_0001 */
+	uint64_t identity;	/* the hash of everything the output depends on */
+
+	struct split *splits;
+	int nsplits;
+};
+
+/* Sample pieces per split for --total-order, and the bytes of each. */
+#define PLAN_SAMPLE_PIECES	4
+#define PLAN_SAMPLE_BYTES	(64 * 1024)
+
+/*
+ * plan_inputs() expands the operands into the job's splits: files as
+ * they are, directories recursively in name order without the names that
+ * start with "_" or ".", "-" as the file stdin_copy (where the caller has
+ * saved standard input).  Every file must be readable, and a regular file
+ * unless it ends in .gz; dies otherwise, before any work.  Empty files
+ * give no split.
+ */
+void plan_inputs(struct job *j, char **operands, int n,
+    const char *stdin_copy);
+
+/*
+ * plan_identity() sets j->identity and j->jobid from the options that
+ * change the output and from each input's name, size and modification
+ * time, so that a manifest written for one job is never used for another.
+ */
+void plan_identity(struct job *j);
+
+/*
+ * The tasks of the job, allocated (free with task_free()); attempt is
+ * the attempt number, from 0, that the Hadoop variables carry.
+ * plan_sample() runs the mapper over a few pieces of split i for the
+ * split points; plan_points() draws the split points from all samples;
+ * plan_map() is map task i; plan_reduce() reduce task r.
+ */
+struct task *plan_sample(const struct job *j, int i, int attempt);
+struct task *plan_points(const struct job *j);
+struct task *plan_map(const struct job *j, int i, int attempt);
+struct task *plan_reduce(const struct job *j, int r, int attempt);
+
+/*
+ * plan_map_dir() is the directory of map task i's output, and
+ * plan_part() the name of the job's output part i (in the directory
+ * "out" of the work directory); both allocated.
+ */
+char *plan_map_dir(const struct job *j, int i);
+char *plan_part(const struct job *j, int i);
+
+#endif

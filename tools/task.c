@@ -1,0 +1,447 @@
+/*
+ * task.c: building tasks, printing them as shell, and running them on
+ * this machine with posix_spawn(), which is safe in a program with
+ * threads where fork() followed by work in the child is not.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "task.h"
+
+#define MAX_RUNNING	1024	/* pipelines running at once */
+#define GRACE_MS	2000	/* from SIGTERM to SIGKILL in task_stop() */
+
+extern char **environ;
+
+/* The process groups of the pipelines that run now. */
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t ended = PTHREAD_COND_INITIALIZER;
+static pid_t running[MAX_RUNNING];
+static int nrunning, stopping;
+
+static char *
+xstrdup(const char *s)
+{
+	size_t n = strlen(s) + 1;
+
+	return memcpy(xmalloc(n), s, n);
+}
+
+struct task *
+task_new(const char *id, const char *what)
+{
+	struct task *t = xmalloc(sizeof(*t));
+
+	memset(t, 0, sizeof(*t));
+	snprintf(t->id, sizeof(t->id), "%s", id);
+	snprintf(t->what, sizeof(t->what), "%s", what);
+	return t;
+}
+
+void
+task_free(struct task *t)
+{
+	size_t i, j, k;
+
+	if (t == NULL)
+		return;
+	for (i = 0; i < t->nenv; i++)
+		free(t->env[i]);
+	free(t->env);
+	for (i = 0; i < t->np; i++) {
+		for (j = 0; j < t->p[i].n; j++) {
+			for (k = 0; k < t->p[i].st[j].argc; k++)
+				free(t->p[i].st[j].argv[k]);
+			free(t->p[i].st[j].argv);
+		}
+		free(t->p[i].st);
+	}
+	free(t->p);
+	free(t);
+}
+
+/* Makes room for one more of the items of size size at *v. */
+static void
+grow(void *v, size_t n, size_t *cap, size_t size)
+{
+	void **p = v;
+
+	if (n + 2 <= *cap)
+		return;
+	*cap = *cap == 0 ? 8 : *cap * 2;
+	*p = xrealloc(*p, *cap * size);
+}
+
+void
+task_env(struct task *t, const char *name, const char *value)
+{
+	size_t n = strlen(name) + strlen(value) + 2;
+
+	grow(&t->env, t->nenv, &t->envcap, sizeof(char *));
+	t->env[t->nenv] = xmalloc(n);
+	snprintf(t->env[t->nenv], n, "%s=%s", name, value);
+	t->env[++t->nenv] = NULL;
+}
+
+void
+task_pipeline(struct task *t)
+{
+	grow(&t->p, t->np, &t->pcap, sizeof(struct pipeline));
+	memset(&t->p[t->np++], 0, sizeof(struct pipeline));
+}
+
+void
+task_stage(struct task *t)
+{
+	struct pipeline *p = &t->p[t->np - 1];
+
+	grow(&p->st, p->n, &p->cap, sizeof(struct stage));
+	memset(&p->st[p->n++], 0, sizeof(struct stage));
+}
+
+void
+task_arg(struct task *t, const char *s)
+{
+	struct pipeline *p = &t->p[t->np - 1];
+	struct stage *st = &p->st[p->n - 1];
+
+	grow(&st->argv, st->argc, &st->cap, sizeof(char *));
+	st->argv[st->argc++] = xstrdup(s);
+	st->argv[st->argc] = NULL;
+}
+
+void
+task_argf(struct task *t, const char *fmt, ...)
+{
+	char buf[4096];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	task_arg(t, buf);
+}
+
+static void
+append(char **buf, size_t *len, const char *s, size_t n)
+{
+	*buf = xrealloc(*buf, *len + n + 1);
+	memcpy(*buf + *len, s, n);
+	*len += n;
+	(*buf)[*len] = '\0';
+}
+
+void
+shell_quote(char **buf, size_t *len, const char *s)
+{
+	const char *p;
+
+	if (*s != '\0' && strspn(s, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-+=/.,:%@") == strlen(s)) {
+		append(buf, len, s, strlen(s));
+		return;
+	}
+	append(buf, len, "'", 1);
+	for (p = s; *p != '\0'; p++) {
+		if (*p == '\'')
+			append(buf, len, "'\\''", 4);
+		else
+			append(buf, len, p, 1);
+	}
+	append(buf, len, "'", 1);
+}
+
+char *
+task_script(const struct task *t)
+{
+	char *buf = NULL;
+	const char *eq;
+	size_t len = 0, i, j, k;
+
+	append(&buf, &len, "(", 1);
+	if (t->nenv > 0) {
+		append(&buf, &len, "export", 6);
+		for (i = 0; i < t->nenv; i++) {
+			eq = strchr(t->env[i], '=');
+			append(&buf, &len, " ", 1);
+			append(&buf, &len, t->env[i], (size_t)(eq - t->env[i]));
+			append(&buf, &len, "=", 1);
+			shell_quote(&buf, &len, eq + 1);
+		}
+		append(&buf, &len, " && ", 4);
+	}
+	for (i = 0; i < t->np; i++) {
+		if (i > 0)
+			append(&buf, &len, " && ", 4);
+		for (j = 0; j < t->p[i].n; j++) {
+			if (j > 0)
+				append(&buf, &len, " | ", 3);
+			for (k = 0; k < t->p[i].st[j].argc; k++) {
+				if (k > 0)
+					append(&buf, &len, " ", 1);
+				shell_quote(&buf, &len,
+				    t->p[i].st[j].argv[k]);
+			}
+		}
+	}
+	append(&buf, &len, ")", 1);
+	return buf;
+}
+
+/* The environment of t's programs: this process's, with t's added. */
+static char **
+task_environ(const struct task *t)
+{
+	size_t n = 0, i, j, m;
+	char **env;
+
+	while (environ[n] != NULL)
+		n++;
+	env = xmalloc((n + t->nenv + 1) * sizeof(char *));
+	m = 0;
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < t->nenv; j++) {
+			size_t eq = strcspn(t->env[j], "=") + 1;
+
+			if (strncmp(environ[i], t->env[j], eq) == 0)
+				break;
+		}
+		if (j == t->nenv)
+			env[m++] = environ[i];
+	}
+	for (j = 0; j < t->nenv; j++)
+		env[m++] = t->env[j];
+	env[m] = NULL;
+	return env;
+}
+
+static int
+track(pid_t pgid)
+{
+	int ok;
+
+	pthread_mutex_lock(&lock);
+	ok = !stopping && nrunning < MAX_RUNNING;
+	if (ok)
+		running[nrunning++] = pgid;
+	pthread_mutex_unlock(&lock);
+	return ok;
+}
+
+static void
+untrack(pid_t pgid)
+{
+	int i;
+
+	pthread_mutex_lock(&lock);
+	for (i = 0; i < nrunning; i++) {
+		if (running[i] == pgid) {
+			running[i] = running[--nrunning];
+			break;
+		}
+	}
+	pthread_cond_broadcast(&ended);
+	pthread_mutex_unlock(&lock);
+}
+
+static int
+stopped(void)
+{
+	int s;
+
+	pthread_mutex_lock(&lock);
+	s = stopping;
+	pthread_mutex_unlock(&lock);
+	return s;
+}
+
+/*
+ * How a program ended, in words ("exited with status 3"), and as an exit
+ * value (3; 128 + N for signal N).
+ */
+static int
+describe(char *msg, size_t size, const char *prog, int status)
+{
+	const char *slash = strrchr(prog, '/');
+
+	if (slash != NULL)
+		prog = slash + 1;
+	if (WIFEXITED(status))
+		snprintf(msg, size, "%s exited with status %d", prog,
+		    WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		snprintf(msg, size, "%s was killed by signal %d (%s)", prog,
+		    WTERMSIG(status), strsignal(WTERMSIG(status)));
+	else
+		snprintf(msg, size, "%s ended with wait status %d", prog,
+		    status);
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 255;
+}
+
+static int
+is_sigpipe(int status)
+{
+	return (WIFSIGNALED(status) && WTERMSIG(status) == SIGPIPE) ||
+	    (WIFEXITED(status) && WEXITSTATUS(status) == 128 + SIGPIPE);
+}
+
+/*
+ * Starts the programs of p, all in one new process group, and waits for
+ * them.  Returns 0 or -1 as task_run() does.
+ */
+static int
+run_pipeline(const struct pipeline *p, char **env, int errfd, char *msg,
+    size_t msgsize)
+{
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	sigset_t none, dflt;
+	pid_t pids[64], pgid = 0;
+	int status[64], fd[2], in, nullfd, started, tracked = 0, i, rc = 0;
+
+	if (p->n > 64)
+		die("a pipeline of more than 64 programs");
+	if ((nullfd = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0)
+		die("/dev/null: %s", strerror(errno));
+	sigemptyset(&none);
+	sigemptyset(&dflt);
+	sigaddset(&dflt, SIGINT);
+	sigaddset(&dflt, SIGTERM);
+	sigaddset(&dflt, SIGHUP);
+	sigaddset(&dflt, SIGPIPE);
+	sigaddset(&dflt, SIGQUIT);
+	in = nullfd;
+	for (started = 0; started < (int)p->n; started++) {
+		int out = nullfd;
+
+		fd[0] = fd[1] = -1;
+		if (started + 1 < (int)p->n) {
+			if (pipe(fd) < 0)
+				die("pipe: %s", strerror(errno));
+			fcntl(fd[0], F_SETFD, FD_CLOEXEC);
+			fcntl(fd[1], F_SETFD, FD_CLOEXEC);
+			out = fd[1];
+		}
+		posix_spawn_file_actions_init(&fa);
+		posix_spawn_file_actions_adddup2(&fa, in, 0);
+		posix_spawn_file_actions_adddup2(&fa, out, 1);
+		posix_spawn_file_actions_adddup2(&fa, errfd, 2);
+		posix_spawnattr_init(&attr);
+		posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP |
+		    POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+		posix_spawnattr_setpgroup(&attr, pgid);
+		posix_spawnattr_setsigmask(&attr, &none);
+		posix_spawnattr_setsigdefault(&attr, &dflt);
+		errno = posix_spawnp(&pids[started], p->st[started].argv[0],
+		    &fa, &attr, p->st[started].argv, env);
+		posix_spawn_file_actions_destroy(&fa);
+		posix_spawnattr_destroy(&attr);
+		if (in != nullfd)
+			close(in);
+		if (fd[1] >= 0)
+			close(fd[1]);
+		in = fd[0];
+		if (errno != 0) {
+			snprintf(msg, msgsize, "cannot run %s: %s",
+			    p->st[started].argv[0], strerror(errno));
+			if (in >= 0)
+				close(in);
+			rc = 127;
+			break;
+		}
+		if (started == 0) {
+			pgid = pids[0];
+			if (!(tracked = track(pgid))) {
+				kill(-pgid, SIGKILL);
+				snprintf(msg, msgsize, "stopped");
+				rc = TASK_STOPPED;
+				started++;
+				if (in >= 0)
+					close(in);
+				break;
+			}
+		}
+	}
+	close(nullfd);
+	if (rc != 0 && started > 0)
+		kill(-pgid, SIGKILL);
+	for (i = 0; i < started; i++) {
+		while (waitpid(pids[i], &status[i], 0) < 0) {
+			if (errno != EINTR)
+				die("waitpid: %s", strerror(errno));
+		}
+	}
+	if (tracked)
+		untrack(pgid);
+	if (rc != 0)
+		return rc;
+	if (stopped()) {
+		snprintf(msg, msgsize, "stopped");
+		return TASK_STOPPED;
+	}
+	/*
+	 * A program killed by SIGPIPE wrote to one after it that stopped
+	 * reading: a failure only when that one failed.  So the cause is the
+	 * first program that failed otherwise.
+	 */
+	for (i = 0; i < started; i++) {
+		if (status[i] != 0 && (!is_sigpipe(status[i]) ||
+		    i == started - 1))
+			return describe(msg, msgsize, p->st[i].argv[0],
+			    status[i]);
+	}
+	return 0;
+}
+
+int
+task_run(struct task *t, int errfd, char *msg, size_t msgsize)
+{
+	char **env = task_environ(t);
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < t->np && rc == 0; i++) {
+		if (stopped()) {
+			snprintf(msg, msgsize, "stopped");
+			rc = TASK_STOPPED;
+		} else
+			rc = run_pipeline(&t->p[i], env, errfd, msg, msgsize);
+	}
+	free(env);
+	return rc;
+}
+
+void
+task_stop(void)
+{
+	struct timespec until;
+	int i;
+
+	pthread_mutex_lock(&lock);
+	stopping = 1;
+	for (i = 0; i < nrunning; i++)
+		kill(-running[i], SIGTERM);
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += GRACE_MS / 1000;
+	while (nrunning > 0 &&
+	    pthread_cond_timedwait(&ended, &lock, &until) == 0)
+		;
+	for (i = 0; i < nrunning; i++)
+		kill(-running[i], SIGKILL);
+	while (nrunning > 0)
+		pthread_cond_wait(&ended, &lock);
+	pthread_mutex_unlock(&lock);
+}

@@ -1,0 +1,98 @@
+/*
+ * task.h: the unit of work of mrrun.  A task is a list of pipelines run
+ * one after the other, each a list of programs (argument vectors) joined
+ * by pipes, with a few environment variables that every program sees.
+ * Nothing in a task depends on where it runs: the plan builds tasks, a
+ * launcher runs them (task_run() here, on this machine), and
+ * task_script() prints one as the shell line that does the same.
+ */
+#ifndef MR_TASK_H
+#define MR_TASK_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct stage {
+	char **argv;		/* NULL-terminated */
+	size_t argc, cap;
+};
+
+struct pipeline {
+	struct stage *st;
+	size_t n, cap;
+};
+
+struct task {
+	char id[24];		/* "m-00003": the task's name in files and logs */
+	char what[160];		/* "map task 3 (words.txt bytes 0-33554432)" */
+	char **env;		/* "name=value", NULL-terminated */
+	size_t nenv, envcap;
+	struct pipeline *p;
+	size_t np, pcap;
+	uint64_t bytes_in;	/* the input it reads, for logs and progress */
+};
+
+/* task_new() returns an empty task named id, described by what. */
+struct task *task_new(const char *id, const char *what);
+
+/* task_free() frees t and everything it holds. */
+void task_free(struct task *t);
+
+/* task_env() adds name=value to the environment of t's programs. */
+void task_env(struct task *t, const char *name, const char *value);
+
+/*
+ * task_pipeline() starts a new pipeline at the end of t; task_stage()
+ * starts a new program at the end of the last pipeline; task_arg() adds
+ * an argument (a copy of s) to the last program, and task_argf() one made
+ * by printf.
+ */
+void task_pipeline(struct task *t);
+void task_stage(struct task *t);
+void task_arg(struct task *t, const char *s);
+void task_argf(struct task *t, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/*
+ * task_script() returns t as one line of POSIX shell, allocated: a
+ * subshell that exports the environment and runs the pipelines joined by
+ * &&, every word quoted where the shell would change it.
+ */
+char *task_script(const struct task *t);
+
+/*
+ * shell_quote() appends s to the allocated string *buf (of length *len),
+ * in single quotes unless it holds only characters the shell leaves
+ * alone.
+ */
+void shell_quote(char **buf, size_t *len, const char *s);
+
+#define TASK_STOPPED	(-1)	/* task_run(): task_stop() stopped it */
+
+/*
+ * task_run() runs t on this machine and returns 0 when every pipeline
+ * succeeded.  Every program's stdin is /dev/null or the pipe from the one
+ * before it, its stdout the pipe to the next one or /dev/null, and its
+ * stderr errfd.  A pipeline succeeds when each program exits 0, except
+ * that one killed by SIGPIPE is fine when every program after it
+ * succeeded (a mapper like head stops reading early).  On failure it puts
+ * in msg which program failed and how ("mrmap exited with status 1") and
+ * returns that program's exit value (128 + N for signal N, 127 when it
+ * could not be run), or TASK_STOPPED; a pipeline that fails ends the
+ * task.  Each pipeline runs in
+ * a process group of its own, which task_stop() can kill.  Safe to call
+ * from several threads at once.
+ */
+int task_run(struct task *t, int errfd, char *msg, size_t msgsize);
+
+/*
+ * task_stop() makes every task_run() in progress, and every later one,
+ * fail at once: it sends SIGTERM to the process groups of the running
+ * pipelines, so that the mr tools in them clean up and kill their own
+ * commands, and SIGKILL to those left after a grace period.  It returns
+ * when no pipeline runs.
+ */
+void task_stop(void);
+
+#endif

@@ -1,0 +1,203 @@
+/*
+ * work.c: the work directory of an mrrun job and its manifest.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "work.h"
+
+static int lockfd = -1;
+
+void
+work_lock(const char *dir, const char *what)
+{
+	struct flock fl;
+	char path[4096];
+
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		die("%s: %s", dir, strerror(errno));
+	snprintf(path, sizeof(path), "%s/lock", dir);
+	if ((lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0)
+		die("%s: %s", path, strerror(errno));
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_WRLCK;
+	fl.l_whence = SEEK_SET;
+	if (fcntl(lockfd, F_SETLK, &fl) == 0)
+		return;
+	if (errno != EACCES && errno != EAGAIN)
+		die("%s: lock: %s", path, strerror(errno));
+	if (fcntl(lockfd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK)
+		die("%s: another mrrun (pid %ld) is running this job; its "
+		    "work directory is %s", what, (long)fl.l_pid, dir);
+	die("%s: another mrrun is running this job; its work directory is "
+	    "%s", what, dir);
+}
+
+int
+rm_rf(const char *path)
+{
+	struct dirent *e;
+	struct stat st;
+	char sub[4096];
+	DIR *d;
+	int rc = 0;
+
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : -1;
+	if (!S_ISDIR(st.st_mode))
+		return unlink(path) < 0 && errno != ENOENT ? -1 : 0;
+	if ((d = opendir(path)) == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		snprintf(sub, sizeof(sub), "%s/%s", path, e->d_name);
+		if (rm_rf(sub) < 0)
+			rc = -1;
+	}
+	closedir(d);
+	if (rmdir(path) < 0 && errno != ENOENT)
+		rc = -1;
+	return rc;
+}
+
+void
+work_clean(const char *dir)
+{
+	struct dirent *e;
+	char sub[4096];
+	DIR *d;
+
+	if ((d = opendir(dir)) == NULL)
+		die("%s: %s", dir, strerror(errno));
+	while ((e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 ||
+		    strcmp(e->d_name, "..") == 0 ||
+		    strcmp(e->d_name, "lock") == 0)
+			continue;
+		snprintf(sub, sizeof(sub), "%s/%s", dir, e->d_name);
+		if (rm_rf(sub) < 0)
+			die("%s: %s", sub, strerror(errno));
+	}
+	closedir(d);
+}
+
+int
+file_sum(const char *path, uint32_t *crc, uint64_t *bytes)
+{
+	static const size_t size = 1 << 20;
+	unsigned char *buf;
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return -1;
+	buf = xmalloc(size);
+	while ((n = read(fd, buf, size)) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			free(buf);
+			close(fd);
+			return -1;
+		}
+		*crc = mr_crc32c(*crc, buf, (size_t)n);
+		*bytes += (uint64_t)n;
+	}
+	free(buf);
+	close(fd);
+	return 0;
+}
+
+/* The manifest kept from an earlier run, and the one being appended. */
+static pthread_mutex_t mlock = PTHREAD_MUTEX_INITIALIZER;
+static char *kept;
+static int mfd = -1;
+static char mpath[4096];
+
+int
+manifest_start(const char *dir, uint64_t identity)
+{
+	char first[64], *nl;
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	snprintf(mpath, sizeof(mpath), "%s/manifest", dir);
+	snprintf(first, sizeof(first), "mrrun manifest %016llx\n",
+	    (unsigned long long)identity);
+	free(kept);
+	kept = NULL;
+	if ((fd = open(mpath, O_RDONLY | O_CLOEXEC)) >= 0) {
+		if (fstat(fd, &st) == 0 && st.st_size < (1 << 30)) {
+			kept = xmalloc((size_t)st.st_size + 1);
+			n = read(fd, kept, (size_t)st.st_size);
+			kept[n > 0 ? n : 0] = '\0';
+		}
+		close(fd);
+	}
+	if (kept != NULL && strncmp(kept, first, strlen(first)) == 0) {
+		/* a line cut short by a crash is not a commit */
+		if ((nl = strrchr(kept, '\n')) != NULL)
+			nl[1] = '\0';
+		if ((mfd = open(mpath, O_WRONLY | O_CLOEXEC)) < 0 ||
+		    ftruncate(mfd, (off_t)strlen(kept)) < 0 ||
+		    lseek(mfd, 0, SEEK_END) < 0)
+			die("%s: %s", mpath, strerror(errno));
+		return 1;
+	}
+	free(kept);
+	kept = NULL;
+	if ((mfd = open(mpath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    0600)) < 0 || write(mfd, first, strlen(first)) !=
+	    (ssize_t)strlen(first))
+		die("%s: %s", mpath, strerror(errno));
+	return 0;
+}
+
+int
+manifest_find(const char *task, uint64_t *records, uint32_t *crc,
+    uint64_t *bytes)
+{
+	unsigned long long r, b;
+	unsigned int c;
+	size_t n = strlen(task);
+	const char *p;
+
+	if (kept == NULL)
+		return 0;
+	for (p = strchr(kept, '\n'); p != NULL; p = strchr(p + 1, '\n')) {
+		if (strncmp(p + 1, task, n) != 0 || p[1 + n] != ' ')
+			continue;
+		if (sscanf(p + 1 + n, " %llu %x %llu", &r, &c, &b) != 3)
+			return 0;
+		*records = r;
+		*crc = c;
+		*bytes = b;
+		return 1;
+	}
+	return 0;
+}
+
+void
+manifest_add(const char *task, uint64_t records, uint32_t crc,
+    uint64_t bytes)
+{
+	char line[160];
+	int n;
+
+	n = snprintf(line, sizeof(line), "%s %llu %08x %llu\n", task,
+	    (unsigned long long)records, crc, (unsigned long long)bytes);
+	pthread_mutex_lock(&mlock);
+	if (write(mfd, line, (size_t)n) != n || fsync(mfd) < 0)
+		die("%s: %s", mpath, strerror(errno));
+	pthread_mutex_unlock(&mlock);
+}

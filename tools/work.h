@@ -1,0 +1,49 @@
+/*
+ * work.h: the work directory of an mrrun job, where its tasks write and
+ * where a failed job's finished work waits for --resume: making and
+ * locking it, the manifest of committed tasks, and removing it.
+ */
+#ifndef MR_WORK_H
+#define MR_WORK_H
+
+#include <stdint.h>
+
+/*
+ * work_lock() makes the directory dir (mode 0700) if it does not exist
+ * and takes the lock of its file "lock", so that a second mrrun of the
+ * same job fails at once.  what names the job in the message.  Dies when
+ * another process holds the lock.
+ */
+void work_lock(const char *dir, const char *what);
+
+/* work_clean() removes everything in dir but the lock. */
+void work_clean(const char *dir);
+
+/*
+ * rm_rf() removes path and, for a directory, everything under it.
+ * Returns 0, or -1 with errno set; a path that does not exist is fine.
+ */
+int rm_rf(const char *path);
+
+/*
+ * file_sum() adds the size of the file path to *bytes and extends *crc
+ * by its CRC-32C.  Returns 0, or -1 with errno set.
+ */
+int file_sum(const char *path, uint32_t *crc, uint64_t *bytes);
+
+/*
+ * The manifest: a first line "mrrun manifest IDENTITY", then one line a
+ * committed task, "TASK RECORDS CRC BYTES".  manifest_start() opens
+ * dir/manifest for appending, and when its identity is not identity
+ * starts it again empty; it returns 1 when the manifest it kept was
+ * written for this job.  manifest_find() looks up a task in the kept
+ * manifest and returns 1 with its numbers.  manifest_add() appends a line
+ * and makes it durable before returning.
+ */
+int manifest_start(const char *dir, uint64_t identity);
+int manifest_find(const char *task, uint64_t *records, uint32_t *crc,
+    uint64_t *bytes);
+void manifest_add(const char *task, uint64_t records, uint32_t crc,
+    uint64_t bytes);
+
+#endif
