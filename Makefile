@@ -15,7 +15,7 @@ TOOLS = mrmap mrmerge mrpartition mrreduce mrrun mrsort mrsplit
 LIB_OBJS = checksum.o combine.o decimal.o hash.o merge.o ops.o order.o \
 	reader.o sortbuf.o split.o sync.o textfmt.o worker.o writer.o
 MAN1 = man/mrmap.1 man/mrmerge.1 man/mrpartition.1 man/mrreduce.1 \
-	man/mrsort.1 man/mrsplit.1
+	man/mrrun.1 man/mrsort.1 man/mrsplit.1
 MAN5 = man/mr-format.5
 MAN7 = man/mr.7
 

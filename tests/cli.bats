@@ -4,7 +4,7 @@
 
 load test_helper
 
-TOOLS="mrmap mrmerge mrpartition mrreduce mrsort mrsplit"
+TOOLS="mrmap mrmerge mrpartition mrreduce mrrun mrsort mrsplit"
 MAN=$BATS_TEST_DIRNAME/../man
 
 @test "--help prints the usage that the man page's SYNOPSIS shows" {
@@ -51,6 +51,7 @@ WRITERS=(
 	"mrmap --text cat in.txt"
 	"mrmerge --text in.txt"
 	"mrreduce NONE in.txt"
+	"mrrun -m cat -r NONE --tmpdir . in.txt"
 	"mrsort --text in.txt"
 	"mrsplit --range 0:9999999 in.txt"
 )

@@ -22,7 +22,7 @@
 #include "task.h"
 #include "work.h"
 
-#define DEFAULT_SPLIT	(32ULL << 20)
+#define DEFAULT_SPLIT	(64ULL << 20)
 #define MAX_REDUCERS	100000
 #define TAIL_LINES	10
 
@@ -469,9 +469,12 @@ fail(const struct task *t, const char *msg, int attempts, const char *err)
 		return;
 	}
 	failed = 1;
-	snprintf(failure, sizeof(failure), "%s failed%s%.0d%s: %s", t->what,
-	    attempts > 1 ? " " : "", attempts > 1 ? attempts : 0,
-	    attempts > 1 ? " times" : "", msg);
+	if (attempts > 1)
+		snprintf(failure, sizeof(failure), "%s failed %d times: %s",
+		    t->what, attempts, msg);
+	else
+		snprintf(failure, sizeof(failure), "%s failed: %s", t->what,
+		    msg);
 	if (err != NULL)
 		tail(err, failure, sizeof(failure));
 	script = task_script(t);
