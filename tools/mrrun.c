@@ -54,6 +54,7 @@ struct phase {
 struct counter {
 	char *group, *name;
 	long long n;
+	size_t first;		/* its place among the counters */
 };
 
 static struct job job;
@@ -68,7 +69,7 @@ static pthread_mutex_t state = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t changed = PTHREAD_COND_INITIALIZER;
 static struct phase *cur;
 static char *committed;		/* output parts that are complete */
-static int failed, finished;
+static int failed, finished, interrupted;
 static char failure[8192];
 static struct counter *counters;
 static size_t ncounters;
@@ -145,22 +146,30 @@ count(const char *group, const char *name, long long n)
 		counters[i].group = xstrdup(group);
 		counters[i].name = xstrdup(name);
 		counters[i].n = 0;
+		counters[i].first = i;
 		ncounters++;
 	}
 	counters[i].n += n;
 }
 
 /*
- * Adds the counters in the --counters file path of mrmap or mrreduce.
- * A command combiner's mrreduce counts for the combine counters.
+ * Adds the counters in the --counters file path of mrmap or mrreduce,
+ * and returns the value of the built-in counter want (NULL for none);
+ * -1 when the file cannot be read.  A command combiner's mrreduce counts
+ * for the combine counters.
  */
-static void
-read_counters(const char *path, int combiner)
+static long long
+read_counters(const char *path, int combiner, const char *want)
 {
 	char line[1024], *group, *name, *val;
+	long long found = 0;
 	FILE *fp;
+	int fd;
 
-	if ((fp = fopen(path, "r")) == NULL)
+	/* close-on-exec: tasks start on other threads meanwhile */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return -1;
+	if ((fp = fdopen(fd, "r")) == NULL)
 		die("%s: %s", path, strerror(errno));
 	pthread_mutex_lock(&state);
 	while (fgets(line, sizeof(line), fp) != NULL) {
@@ -181,10 +190,14 @@ read_counters(const char *path, int combiner)
 		if (strcmp(group, "mr") == 0 &&
 		    strcmp(name, "SKIPPED_VALUES") == 0)
 			continue;
+		if (want != NULL && strcmp(group, "mr") == 0 &&
+		    strcmp(name, want) == 0)
+			found = strtoll(val, NULL, 10);
 		count(group, name, strtoll(val, NULL, 10));
 	}
 	pthread_mutex_unlock(&state);
 	fclose(fp);
+	return found;
 }
 
 static int
@@ -199,7 +212,7 @@ by_counter(const void *a, const void *b)
 			return 1;
 		if (strcmp(y->group, "mr") != 0)
 			return -1;
-		return x < y ? -1 : x > y;
+		return x->first < y->first ? -1 : x->first > y->first;
 	}
 	if ((c = strcmp(x->group, y->group)) != 0)
 		return c;
@@ -219,9 +232,9 @@ write_counters(FILE *fp)
 	return fflush(fp);
 }
 
-/* The counts of the map output of task i: its records, size and CRC. */
+/* The size and CRC of the map output of task i. */
 static int
-map_output(int i, uint64_t *records, uint32_t *crc, uint64_t *bytes)
+map_output(int i, uint32_t *crc, uint64_t *bytes)
 {
 	char *dir = plan_map_dir(&job, i), *p;
 	int r, rc = 0;
@@ -239,26 +252,40 @@ map_output(int i, uint64_t *records, uint32_t *crc, uint64_t *bytes)
 		free(p);
 	}
 	free(dir);
-	*records = 0;
 	return rc;
 }
 
-/* Adds the counters of map task i, from the files it left. */
-static void
+/*
+ * Adds the counters of map task i, from the files it left, and returns
+ * the records it wrote, or -1 when a counters file is missing (before
+ * adding any).
+ */
+static long long
 map_counters(int i, uint64_t bytes)
 {
 	char *dir = plan_map_dir(&job, i), *p;
-	int r;
+	long long records, n = 0;
+	int r, cmd = job.combiner != NULL && !job.combine_builtin;
 
+	for (r = 0; cmd && r < job.reducers; r++) {
+		p = path_num(dir, "combine", r);
+		if (access(p, R_OK) < 0)
+			n = -1;
+		free(p);
+	}
 	p = path_join(dir, "counters");
-	read_counters(p, 0);
+	if (n < 0 || (records = read_counters(p, 0, job.combine_builtin ?
+	    "COMBINE_OUTPUT_RECORDS" : "MAP_OUTPUT_RECORDS")) < 0) {
+		free(p);
+		free(dir);
+		return -1;
+	}
 	free(p);
-	if (job.combiner != NULL && !job.combine_builtin) {
-		for (r = 0; r < job.reducers; r++) {
-			p = path_num(dir, "combine", r);
-			read_counters(p, 1);
-			free(p);
-		}
+	for (r = 0; cmd && r < job.reducers; r++) {
+		p = path_num(dir, "combine", r);
+		n = read_counters(p, 1, "REDUCE_OUTPUT_RECORDS");
+		records = r == 0 ? n : records + n;
+		free(p);
 	}
 	if (job.reducers > 0) {
 		pthread_mutex_lock(&state);
@@ -266,22 +293,23 @@ map_counters(int i, uint64_t bytes)
 		pthread_mutex_unlock(&state);
 	}
 	free(dir);
+	return records;
 }
 
 static int
 commit_map(int i, uint64_t *bytes_out)
 {
+	long long records;
 	char id[24];
-	uint64_t records;
 	uint32_t crc;
 
-	if (map_output(i, &records, &crc, bytes_out) < 0) {
+	if (map_output(i, &crc, bytes_out) < 0 ||
+	    (records = map_counters(i, *bytes_out)) < 0) {
 		warnx("map task %d: %s", i, strerror(errno));
 		return -1;
 	}
-	map_counters(i, *bytes_out);
 	snprintf(id, sizeof(id), "m-%05d", i);
-	manifest_add(id, records, crc, *bytes_out);
+	manifest_add(id, (uint64_t)records, crc, *bytes_out);
 	if (job.reducers == 0) {
 		pthread_mutex_lock(&state);
 		committed[i] = 1;
@@ -322,18 +350,21 @@ commit_sample(int i, uint64_t *bytes_out)
 static long long
 count_lines(const char *path)
 {
-	char buf[1 << 16], eol = job.zero ? '\0' : '\n';
-	long long n = 0;
+	char buf[1 << 16], eol = job.zero ? '\0' : '\n', last = 0;
+	long long n = 0, bytes = 0;
 	ssize_t got, k;
 	int fd;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return 0;
-	while ((got = read(fd, buf, sizeof(buf))) > 0)
+	while ((got = read(fd, buf, sizeof(buf))) > 0) {
 		for (k = 0; k < got; k++)
 			n += buf[k] == eol;
+		last = buf[got - 1];
+		bytes += got;
+	}
 	close(fd);
-	return n;
+	return n + (bytes > 0 && last != eol);
 }
 
 static int
@@ -349,7 +380,12 @@ commit_reduce(int r, uint64_t *bytes_out)
 	}
 	*bytes_out = (uint64_t)st.st_size;
 	c = path_num(work, "reduce/r", r);
-	read_counters(c, 0);
+	if (read_counters(c, 0, NULL) < 0) {
+		warnx("%s: %s", c, strerror(errno));
+		free(c);
+		free(p);
+		return -1;
+	}
 	free(c);
 	pthread_mutex_lock(&state);
 	if (!job.framed && mr_op_parse(&(struct mr_op){ 0 }, job.reducer) < 0)
@@ -487,6 +523,18 @@ fail(const struct task *t, const char *msg, int attempts, const char *err)
 	task_stop();
 }
 
+/* Whether the job is ending: failed, interrupted or cut short. */
+static int
+stopping(void)
+{
+	int s;
+
+	pthread_mutex_lock(&state);
+	s = failed;
+	pthread_mutex_unlock(&state);
+	return s;
+}
+
 /*
  * Runs task i of phase ph until an attempt commits, at most 1 + retries
  * attempts, and fails the job when none does.
@@ -501,7 +549,7 @@ run_task(struct phase *ph, int i)
 	double start;
 	int attempt, fd, rc = 0;
 
-	for (attempt = 0; attempt <= retries; attempt++) {
+	for (attempt = 0; attempt <= retries && !stopping(); attempt++) {
 		task_free(t);
 		t = ph->build(&job, i, attempt);
 		if (ph->build == plan_map) {
@@ -514,8 +562,11 @@ run_task(struct phase *ph, int i)
 		snprintf(err, sizeof(err), "%s/logs/%s.%d", work, t->id,
 		    attempt);
 		if ((fd = open(err, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND |
-		    O_CLOEXEC, 0600)) < 0)
+		    O_CLOEXEC, 0600)) < 0) {
+			if (stopping())
+				break;
 			die("%s: %s", err, strerror(errno));
+		}
 		clock_gettime(CLOCK_REALTIME, &t0);
 		start = (double)t0.tv_sec + (double)t0.tv_nsec / 1e9;
 		clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -565,12 +616,43 @@ slot(void *arg)
 	}
 }
 
-/* Writes part i of the output to stdout once it is committed. */
+/* Writes len bytes to stdout; a reader that went away ends mrrun. */
+static void
+write_out(const char *buf, size_t len)
+{
+	ssize_t w;
+
+	for (; len > 0; buf += w, len -= (size_t)w) {
+		if ((w = write(STDOUT_FILENO, buf, len)) >= 0)
+			continue;
+		w = 0;
+		if (errno == EINTR)
+			continue;
+		if (errno != EPIPE)
+			die("stdout: %s", strerror(errno));
+		/* end as a filter ends on SIGPIPE, leaving nothing */
+		pthread_mutex_lock(&state);
+		failed = 1;
+		pthread_mutex_unlock(&state);
+		task_stop();
+		if (!keep_temp)
+			rm_rf(work);
+		signal(SIGPIPE, SIG_DFL);
+		raise(SIGPIPE);
+		_exit(1);
+	}
+}
+
+/*
+ * Writes part i of the output to stdout once it is committed.  A text
+ * part whose last line a reducer command left unterminated gets its
+ * terminator, so that it does not run into the next part's first line.
+ */
 static int
 emit_part(int i)
 {
-	char buf[1 << 16], *p;
-	ssize_t n, w, off;
+	char buf[1 << 16], *p, last = 0, eol = job.zero ? '\0' : '\n';
+	ssize_t n;
 	int fd;
 
 	pthread_mutex_lock(&state);
@@ -588,25 +670,12 @@ emit_part(int i)
 				continue;
 			die("%s: %s", p, strerror(errno));
 		}
-		for (off = 0; off < n; off += w) {
-			if ((w = write(STDOUT_FILENO, buf + off,
-			    (size_t)(n - off))) < 0) {
-				if (errno == EINTR) {
-					w = 0;
-					continue;
-				}
-				if (errno != EPIPE)
-					die("stdout: %s", strerror(errno));
-				/* the reader is gone: end as by SIGPIPE */
-				task_stop();
-				if (!keep_temp)
-					rm_rf(work);
-				signal(SIGPIPE, SIG_DFL);
-				raise(SIGPIPE);
-				_exit(1);
-			}
-		}
+		write_out(buf, (size_t)n);
+		last = buf[n - 1];
 	}
+	if (!job.framed && n == 0 && lseek(fd, 0, SEEK_CUR) > 0 &&
+	    last != eol)
+		write_out(&eol, 1);
 	close(fd);
 	free(p);
 	return 0;
@@ -694,6 +763,10 @@ on_signal(void *arg)
 
 	if (sigwait(set, &sig) != 0)
 		return NULL;
+	pthread_mutex_lock(&state);
+	failed = interrupted = 1;
+	pthread_cond_broadcast(&changed);
+	pthread_mutex_unlock(&state);
 	task_stop();
 	fprintf(stderr, "\n%s: interrupted; the work directory %s is kept "
 	    "for --resume\n", progname, work);
@@ -736,12 +809,10 @@ save_stdin(void)
  * hash of the command, so the same command finds it again for --resume.
  */
 static char *
-work_path(char **argv, int argc)
+work_path(char **operands, int n)
 {
 	char cwd[PATH_MAX], *p, *slash, *w;
 	const char *tmp;
-	uint64_t h;
-	int i;
 
 	if (getcwd(cwd, sizeof(cwd)) == NULL)
 		die("cannot name the current directory: %s", strerror(errno));
@@ -753,24 +824,21 @@ work_path(char **argv, int argc)
 			sprintf(p, "%s/%s", cwd, outdir);
 		while (strlen(p) > 1 && p[strlen(p) - 1] == '/')
 			p[strlen(p) - 1] = '\0';
+		if (strcmp(p, "/") == 0)
+			usage_error(usage_text, "-o /: the output must be a "
+			    "directory of its own");
 		slash = strrchr(p, '/');
 		w = xmalloc(strlen(p) + 16);
 		sprintf(w, "%.*s/.%s.mrrun", (int)(slash - p), p, slash + 1);
 		free(p);
 		return w;
 	}
-	h = mr_hash64(cwd, strlen(cwd));
-	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--resume") == 0)
-			continue;
-		h ^= mr_hash64(argv[i], strlen(argv[i])) + (uint64_t)i;
-		h = mr_hash64(&h, sizeof(h));
-	}
 	if ((tmp = job.tmpdir) == NULL && ((tmp = getenv("TMPDIR")) == NULL ||
 	    *tmp == '\0'))
 		tmp = "/tmp";
-	w = xmalloc(strlen(tmp) + 32);
-	sprintf(w, "%s/mrrun-%016llx", tmp, (unsigned long long)h);
+	w = xmalloc(strlen(tmp) + 64);
+	sprintf(w, "%s/mrrun-%ld-%016llx", tmp, (long)geteuid(),
+	    (unsigned long long)plan_name(&job, operands, n, cwd));
 	return w;
 }
 
@@ -806,7 +874,7 @@ tool_dir(const char *argv0)
 static int
 reuse_maps(char *reused)
 {
-	uint64_t records, bytes, mbytes, mrec;
+	uint64_t bytes, mbytes, mrec;
 	uint32_t crc, mcrc;
 	char id[24];
 	int i, n = 0;
@@ -814,11 +882,10 @@ reuse_maps(char *reused)
 	for (i = 0; i < job.nsplits; i++) {
 		snprintf(id, sizeof(id), "m-%05d", i);
 		if (!manifest_find(id, &mrec, &mcrc, &mbytes) ||
-		    map_output(i, &records, &crc, &bytes) < 0 ||
-		    crc != mcrc || bytes != mbytes)
+		    map_output(i, &crc, &bytes) < 0 ||
+		    crc != mcrc || bytes != mbytes || map_counters(i, bytes) < 0)
 			continue;
 		reused[i] = 1;
-		map_counters(i, bytes);
 		if (job.reducers == 0)
 			committed[i] = 1;
 		n++;
@@ -892,6 +959,7 @@ static void
 commit_output(void)
 {
 	char *p, *old;
+	mode_t mask;
 	FILE *fp;
 	int fd;
 
@@ -905,7 +973,9 @@ commit_output(void)
 	    close(fd) < 0)
 		die("%s: %s", p, strerror(errno));
 	free(p);
-	if (chmod(staged, 0777 & ~umask(022)) < 0)
+	mask = umask(022);
+	umask(mask);
+	if (chmod(staged, 0777 & ~mask) < 0)
 		die("%s: %s", staged, strerror(errno));
 	old = path_join(work, "old");
 	if (force && rename(outdir, old) < 0 && errno != ENOENT)
@@ -971,6 +1041,7 @@ main(int argc, char *argv[])
 	struct phase reduce = { "reduce", 0, plan_reduce, commit_reduce,
 	    NULL, 0, 0, 0, 0, { 0, 0 } };
 	struct mr_textfmt fmt = MR_TEXTFMT_DEFAULT;
+	struct job check;
 	struct mr_op op, rop;
 	sigset_t sigs;
 	pthread_t sigthread, progthread;
@@ -993,7 +1064,8 @@ main(int argc, char *argv[])
 			job.combiner = optarg;
 			break;
 		case 'j':
-			if (mr_parse_count(optarg, 1, 4096, &v) < 0)
+			if (mr_parse_count(optarg, 1, TASK_MAX_RUNNING,
+			    &v) < 0)
 				usage_error(usage_text, "bad number of jobs: "
 				    "%s", optarg);
 			jobs = (int)v;
@@ -1147,7 +1219,7 @@ main(int argc, char *argv[])
 	if (!quiet && !show_progress)
 		show_progress = isatty(STDERR_FILENO);
 	job.bindir = tool_dir(argv[0]);
-	work = work_path(argv, argc);
+	work = work_path(inputs, n);
 	job.work = work;
 
 	if (dry_run) {
@@ -1159,6 +1231,14 @@ main(int argc, char *argv[])
 	if (outdir != NULL && !force && lstat(outdir, &st) == 0)
 		die("%s: the output directory exists (--force replaces it)",
 		    outdir);
+	/* every input is checked before the work directory is touched */
+	check = job;
+	plan_inputs(&check, inputs, n, NULL);
+	for (i = 0; i < check.nsplits; i++) {
+		free((char *)check.splits[i].path);
+		free((char *)check.splits[i].name);
+	}
+	free(check.splits);
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGINT);
@@ -1174,6 +1254,11 @@ main(int argc, char *argv[])
 		stdin_copy = save_stdin();
 	plan_inputs(&job, inputs, n, stdin_copy);
 	plan_identity(&job);
+	/* a reduce task's mrmerge names every map task's partition */
+	if (job.reducers > 0 && (size_t)job.nsplits * (strlen(work) + 32) >
+	    (1 << 20))
+		die("%d map tasks are too many for one reduce task's command "
+		    "line; use a larger --split-size", job.nsplits);
 	if (!manifest_start(work, job.identity) && resume) {
 		warnx("nothing to resume in %s: starting the job over", work);
 		work_clean(work);
@@ -1190,7 +1275,8 @@ main(int argc, char *argv[])
 	    sizeof(builtin_counters[0])); i++)
 		count("mr", builtin_counters[i], 0);
 	if (joblog_path != NULL) {
-		if ((joblog = fopen(joblog_path, resume ? "a" : "w")) == NULL)
+		if ((joblog = fopen(joblog_path, resume ? "a" : "w")) == NULL ||
+		    fcntl(fileno(joblog), F_SETFD, FD_CLOEXEC) < 0)
 			die("%s: %s", joblog_path, strerror(errno));
 		if (ftell(joblog) == 0)
 			fputs("Task\tHost\tStarttime\tJobRuntime\tExitval\t"
@@ -1233,11 +1319,22 @@ main(int argc, char *argv[])
 	pthread_mutex_unlock(&state);
 	if (show_progress)
 		pthread_join(progthread, NULL);
+	pthread_mutex_lock(&state);
+	if (interrupted) {
+		/* the signal thread ends the process */
+		for (;;)
+			pthread_cond_wait(&changed, &state);
+	}
+	pthread_mutex_unlock(&state);
 	if (failed) {
 		fprintf(stderr, "%s: %s\n%s: the work directory %s is kept "
 		    "for --resume\n", progname, failure, progname, work);
 		exit(1);
 	}
+	if (map.done != map.n || reduce.done != reduce.n)
+		die("%d of %d map and %d of %d reduce tasks committed; the "
+		    "work directory %s is kept", map.done, map.n, reduce.done,
+		    reduce.n, work);
 	if (job.reducers == 0) {
 		pthread_mutex_lock(&state);
 		count("mr", "REDUCE_OUTPUT_RECORDS", 0);

@@ -49,11 +49,11 @@ add_file(struct job *j, const char *path, const char *name,
 	uint64_t size = (uint64_t)st->st_size, k, piece, rest, i, at;
 	int fd, gz = ends_with(path, ".gz");
 
-	if ((fd = open(path, O_RDONLY)) < 0)
-		die("%s: %s", name, strerror(errno));
-	close(fd);
 	if (!S_ISREG(st->st_mode))
 		die("%s: not a regular file (give a pipe's data as -)", name);
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK)) < 0)
+		die("%s: %s", name, strerror(errno));
+	close(fd);
 	if (size == 0)
 		return;
 	k = gz ? 1 : (size + j->split_size - 1) / j->split_size;
@@ -133,6 +133,8 @@ plan_inputs(struct job *j, char **operands, int n, const char *stdin_copy)
 	for (i = 0; i < n; i++) {
 		const char *name = operands[i];
 
+		if (strcmp(name, "-") == 0 && stdin_copy == NULL)
+			continue;
 		if (strcmp(name, "-") == 0)
 			path = xstrdup(stdin_copy);
 		else if (name[0] == '/')
@@ -168,20 +170,17 @@ mix_str(uint64_t *h, const char *s)
 	    "\1(none)") + 1);
 }
 
-void
-plan_identity(struct job *j)
+/* Mixes into *h what the output depends on of the options. */
+static void
+mix_options(uint64_t *h, const struct job *j)
 {
-	uint64_t h = 0;
 	long long v[12];
-	struct stat st;
-	int i;
 
-	mix_str(&h, "mrrun 1");
-	mix_str(&h, j->mapper);
-	mix_str(&h, j->reducer);
-	mix_str(&h, j->combiner);
-	mix_str(&h, j->sep);
-	mix_str(&h, j->memory);
+	mix_str(h, "mrrun 1");
+	mix_str(h, j->mapper);
+	mix_str(h, j->reducer);
+	mix_str(h, j->combiner);
+	mix_str(h, j->sep);
 	memset(v, 0, sizeof(v));
 	v[0] = j->reducers;
 	v[1] = (long long)j->split_size;
@@ -192,7 +191,33 @@ plan_identity(struct job *j)
 	v[6] = j->reverse;
 	v[7] = j->values;
 	v[8] = j->keyfields;
-	v[9] = j->nsplits;
+	mix(h, v, sizeof(v));
+}
+
+uint64_t
+plan_name(const struct job *j, char **operands, int n, const char *cwd)
+{
+	uint64_t h = 0;
+	int i;
+
+	mix_options(&h, j);
+	mix_str(&h, cwd);
+	for (i = 0; i < n; i++)
+		mix_str(&h, operands[i]);
+	return h;
+}
+
+void
+plan_identity(struct job *j)
+{
+	uint64_t h = 0;
+	long long v[12];
+	struct stat st;
+	int i;
+
+	mix_options(&h, j);
+	memset(v, 0, sizeof(v));
+	v[0] = j->nsplits;
 	mix(&h, v, sizeof(v));
 	for (i = 0; i < j->nsplits; i++) {
 		const struct split *s = &j->splits[i];
@@ -213,6 +238,19 @@ plan_identity(struct job *j)
 	j->identity = h;
 	snprintf(j->jobid, sizeof(j->jobid), "%012llx_0001",
 	    (unsigned long long)(h >> 16));
+}
+
+/* s with every % doubled, for a printf template; allocated. */
+static char *
+percents(const char *s)
+{
+	char *t = xmalloc(2 * strlen(s) + 1), *p = t;
+
+	for (; *s != '\0'; s++)
+		if ((*p++ = *s) == '%')
+			*p++ = '%';
+	*p = '\0';
+	return t;
 }
 
 /* Starts a program of t: the mr tool tool, from j->bindir. */
@@ -354,7 +392,7 @@ plan_sample(const struct job *j, int i, int attempt)
 {
 	const struct split *s = &j->splits[i];
 	uint64_t len = s->end - s->start, a;
-	char id[24], what[160];
+	char id[24], what[160], *dir;
 	struct task *t;
 	int k, pieces;
 
@@ -363,17 +401,14 @@ plan_sample(const struct job *j, int i, int attempt)
 	t = task_new(id, what);
 	ids(t, j, 'm', i, attempt);
 	input_env(t, s);
+	dir = xasprintf("%s/%s", j->work, "sample");
+	mkdir_p(t, dir);
+	free(dir);
 	pieces = s->gz || len <= PLAN_SAMPLE_PIECES * PLAN_SAMPLE_BYTES ?
 	    1 : PLAN_SAMPLE_PIECES;
 	for (k = 0; k < pieces; k++) {
 		task_pipeline(t);
-		if (s->gz) {
-			read_range(t, j, s, 0, 0);
-			task_stage(t);
-			task_arg(t, "head");
-			task_argf(t, "-c%d",
-			    PLAN_SAMPLE_PIECES * PLAN_SAMPLE_BYTES);
-		} else if (pieces == 1)
+		if (pieces == 1)
 			read_range(t, j, s, s->start, s->end);
 		else {
 			a = s->start + len / pieces * (uint64_t)k;
@@ -422,7 +457,7 @@ struct task *
 plan_map(const struct job *j, int i, int attempt)
 {
 	const struct split *s = &j->splits[i];
-	char id[24], what[160], *dir = plan_map_dir(j, i), *part;
+	char id[24], what[160], *dir = plan_map_dir(j, i), *part, *tmpl;
 	struct task *t;
 	int r;
 
@@ -461,7 +496,8 @@ plan_map(const struct job *j, int i, int attempt)
 	task_arg(t, j->mapper);
 	tool(t, j, "mrpartition");
 	task_argf(t, "-n%d", j->reducers);
-	task_argf(t, "-o%s/part-%%05d", dir);
+	task_argf(t, "-o%s/part-%%05d", tmpl = percents(dir));
+	free(tmpl);
 	fmt_args(t, j);
 	if (j->keyfields > 0)
 		task_argf(t, "-k%d", j->keyfields);
@@ -507,6 +543,12 @@ plan_reduce(const struct job *j, int r, int attempt)
 	snprintf(what, sizeof(what), "reduce task %d", r);
 	t = task_new(id, what);
 	ids(t, j, 'r', r, attempt);
+	dir = xasprintf("%s/%s", j->work, "reduce");
+	mkdir_p(t, dir);
+	free(dir);
+	/* and the directory of the output parts, in the same mkdir */
+	task_arg(t, dir = xasprintf("%s/%s", j->work, "out"));
+	free(dir);
 	task_pipeline(t);
 	tool(t, j, "mrmerge");
 	order_args(t, j, 1);

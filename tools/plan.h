@@ -49,12 +49,19 @@ struct job {
  * plan_inputs() expands the operands into the job's splits: files as
  * they are, directories recursively in name order without the names that
  * start with "_" or ".", "-" as the file stdin_copy (where the caller has
- * saved standard input).  Every file must be readable, and a regular file
+ * saved standard input), or not at all when stdin_copy is NULL.  Every file must be readable, and a regular file
  * unless it ends in .gz; dies otherwise, before any work.  Empty files
  * give no split.
  */
 void plan_inputs(struct job *j, char **operands, int n,
     const char *stdin_copy);
+
+/*
+ * plan_name() is a hash of the options that shape the job, the directory
+ * cwd and the operands as given: the same command gives the same hash.
+ */
+uint64_t plan_name(const struct job *j, char **operands, int n,
+    const char *cwd);
 
 /*
  * plan_identity() sets j->identity and j->jobid from the options that

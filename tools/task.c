@@ -19,7 +19,6 @@
 #include "cli.h"
 #include "task.h"
 
-#define MAX_RUNNING	1024	/* pipelines running at once */
 #define GRACE_MS	2000	/* from SIGTERM to SIGKILL in task_stop() */
 
 extern char **environ;
@@ -27,7 +26,7 @@ extern char **environ;
 /* The process groups of the pipelines that run now. */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t ended = PTHREAD_COND_INITIALIZER;
-static pid_t running[MAX_RUNNING];
+static pid_t running[TASK_MAX_RUNNING];
 static int nrunning, stopping;
 
 static char *
@@ -226,18 +225,6 @@ task_environ(const struct task *t)
 	return env;
 }
 
-static int
-track(pid_t pgid)
-{
-	int ok;
-
-	pthread_mutex_lock(&lock);
-	ok = !stopping && nrunning < MAX_RUNNING;
-	if (ok)
-		running[nrunning++] = pgid;
-	pthread_mutex_unlock(&lock);
-	return ok;
-}
 
 static void
 untrack(pid_t pgid)
@@ -324,13 +311,31 @@ run_pipeline(const struct pipeline *p, char **env, int errfd, char *msg,
 	sigaddset(&dflt, SIGPIPE);
 	sigaddset(&dflt, SIGQUIT);
 	in = nullfd;
+	/*
+	 * Under the lock: no pipeline starts once task_stop() has begun, and
+	 * no other thread's child inherits a pipe end before it is marked
+	 * close-on-exec.
+	 */
+	pthread_mutex_lock(&lock);
+	if (stopping || nrunning == TASK_MAX_RUNNING) {
+		pthread_mutex_unlock(&lock);
+		close(nullfd);
+		snprintf(msg, msgsize, "stopped");
+		return TASK_STOPPED;
+	}
 	for (started = 0; started < (int)p->n; started++) {
 		int out = nullfd;
 
 		fd[0] = fd[1] = -1;
 		if (started + 1 < (int)p->n) {
-			if (pipe(fd) < 0)
-				die("pipe: %s", strerror(errno));
+			if (pipe(fd) < 0) {
+				snprintf(msg, msgsize, "pipe: %s",
+				    strerror(errno));
+				if (in != nullfd)
+					close(in);
+				rc = 126;
+				break;
+			}
 			fcntl(fd[0], F_SETFD, FD_CLOEXEC);
 			fcntl(fd[1], F_SETFD, FD_CLOEXEC);
 			out = fd[1];
@@ -364,17 +369,11 @@ run_pipeline(const struct pipeline *p, char **env, int errfd, char *msg,
 		}
 		if (started == 0) {
 			pgid = pids[0];
-			if (!(tracked = track(pgid))) {
-				kill(-pgid, SIGKILL);
-				snprintf(msg, msgsize, "stopped");
-				rc = TASK_STOPPED;
-				started++;
-				if (in >= 0)
-					close(in);
-				break;
-			}
+			running[nrunning++] = pgid;
+			tracked = 1;
 		}
 	}
+	pthread_mutex_unlock(&lock);
 	close(nullfd);
 	if (rc != 0 && started > 0)
 		kill(-pgid, SIGKILL);

@@ -69,6 +69,7 @@ char *task_script(const struct task *t);
 void shell_quote(char **buf, size_t *len, const char *s);
 
 #define TASK_STOPPED	(-1)	/* task_run(): task_stop() stopped it */
+#define TASK_MAX_RUNNING 1024	/* task_run() calls at once, at most */
 
 /*
  * task_run() runs t on this machine and returns 0 when every pipeline

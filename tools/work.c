@@ -20,12 +20,24 @@ void
 work_lock(const char *dir, const char *what)
 {
 	struct flock fl;
+	struct stat st;
 	char path[4096];
 
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
 		die("%s: %s", dir, strerror(errno));
+	/*
+	 * Its name can be guessed: take only a real directory of ours that
+	 * nobody else can write, never a link someone put there.
+	 */
+	if (lstat(dir, &st) < 0)
+		die("%s: %s", dir, strerror(errno));
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
+	    (st.st_mode & 077) != 0)
+		die("%s: not a work directory of mrrun (a directory of mode "
+		    "0700 that this user owns); remove it", dir);
 	snprintf(path, sizeof(path), "%s/lock", dir);
-	if ((lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0)
+	if ((lockfd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+	    0600)) < 0)
 		die("%s: %s", path, strerror(errno));
 	memset(&fl, 0, sizeof(fl));
 	fl.l_type = F_WRLCK;
