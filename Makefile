@@ -47,7 +47,7 @@ $(BIN)/%: $(BUILD)/%.o $(CLI_OBJ) $(LIBMR)
 $(BIN)/mrmap $(BIN)/mrreduce: $(BUILD)/proc.o
 
 # The job runner: its plan, its tasks and its work directory.
-$(BIN)/mrrun: $(BUILD)/plan.o $(BUILD)/task.o $(BUILD)/work.o
+$(BIN)/mrrun: $(BUILD)/plan.o $(BUILD)/proc.o $(BUILD)/task.o $(BUILD)/work.o
 
 $(BUILD)/mrtest: tests/unit/mrtest.c lib/frame.h $(LIBMR)
 	$(CC) $(CPPFLAGS) $(WARNFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ \

@@ -19,6 +19,7 @@
 
 #include "cli.h"
 #include "plan.h"
+#include "proc.h"
 #include "task.h"
 #include "work.h"
 
@@ -50,13 +51,6 @@ struct phase {
 	struct timespec started;
 };
 
-/* A counter of the job, summed over the tasks that committed. */
-struct counter {
-	char *group, *name;
-	long long n;
-	size_t first;		/* its place among the counters */
-};
-
 static struct job job;
 static const char *outdir;	/* --output, or NULL for stdout */
 static char *work, *staged;	/* the work directory, and its "out" */
@@ -71,8 +65,6 @@ static struct phase *cur;
 static char *committed;		/* output parts that are complete */
 static int failed, finished, interrupted;
 static char failure[8192];
-static struct counter *counters;
-static size_t ncounters;
 
 /* The directories of the work directory, beside "lock" and "manifest". */
 static const char *const subdirs[] = { "map", "reduce", "sample", "out",
@@ -130,26 +122,15 @@ since(const struct timespec *t0)
 	    (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
-/* Adds n to the counter group/name; the caller holds state. */
+/*
+ * Adds n to the counter group/name; the caller holds state.  The
+ * counters of the job live in proc.c's table, the one reporter lines add
+ * to.
+ */
 static void
 count(const char *group, const char *name, long long n)
 {
-	size_t i;
-
-	for (i = 0; i < ncounters; i++)
-		if (strcmp(counters[i].group, group) == 0 &&
-		    strcmp(counters[i].name, name) == 0)
-			break;
-	if (i == ncounters) {
-		counters = xrealloc(counters, (ncounters + 1) *
-		    sizeof(*counters));
-		counters[i].group = xstrdup(group);
-		counters[i].name = xstrdup(name);
-		counters[i].n = 0;
-		counters[i].first = i;
-		ncounters++;
-	}
-	counters[i].n += n;
+	proc_count_add(group, name, n);
 }
 
 /*
@@ -200,35 +181,38 @@ read_counters(const char *path, int combiner, const char *want)
 	return found;
 }
 
+/* The built-in counters first, in the order they came; then by name. */
 static int
 by_counter(const void *a, const void *b)
 {
-	const struct counter *x = a, *y = b;
+	const struct proc_counter *const *x = a, *const *y = b;
+	int xmr = strcmp((*x)->group, "mr") == 0;
+	int ymr = strcmp((*y)->group, "mr") == 0;
 	int c;
 
-	/* the built-in counters first, in their own order */
-	if (strcmp(x->group, "mr") == 0 || strcmp(y->group, "mr") == 0) {
-		if (strcmp(x->group, "mr") != 0)
-			return 1;
-		if (strcmp(y->group, "mr") != 0)
-			return -1;
-		return x->first < y->first ? -1 : x->first > y->first;
-	}
-	if ((c = strcmp(x->group, y->group)) != 0)
+	if (xmr || ymr)
+		return xmr && ymr ? (*x > *y) - (*x < *y) : ymr - xmr;
+	if ((c = strcmp((*x)->group, (*y)->group)) != 0)
 		return c;
-	return strcmp(x->name, y->name);
+	return strcmp((*x)->name, (*y)->name);
 }
 
 /* Writes the counters, sorted, as GROUP<TAB>NAME<TAB>TOTAL lines. */
 static int
 write_counters(FILE *fp)
 {
-	size_t i;
+	const struct proc_counter *c, **order;
+	size_t n, i;
 
-	qsort(counters, ncounters, sizeof(*counters), by_counter);
-	for (i = 0; i < ncounters; i++)
-		fprintf(fp, "%s\t%s\t%lld\n", counters[i].group,
-		    counters[i].name, counters[i].n);
+	c = proc_counters(&n);
+	order = xmalloc((n + 1) * sizeof(*order));
+	for (i = 0; i < n; i++)
+		order[i] = &c[i];
+	qsort(order, n, sizeof(*order), by_counter);
+	for (i = 0; i < n; i++)
+		fprintf(fp, "%s\t%s\t%lld\n", order[i]->group,
+		    order[i]->name, order[i]->total);
+	free(order);
 	return fflush(fp);
 }
 
@@ -907,41 +891,30 @@ points_kept(void)
 	return ok;
 }
 
+/* Prints task t for --dry-run, and frees it. */
+static void
+print_task(struct task *t)
+{
+	char *s = task_script(t);
+
+	printf("# %s\n%s\n", t->what, s);
+	free(s);
+	task_free(t);
+}
+
 static void
 dry_run_print(void)
 {
-	struct task *t;
-	char *s;
 	int i;
 
-	if (job.total_order) {
-		for (i = 0; i < job.nsplits; i++) {
-			t = plan_sample(&job, i, 0);
-			s = task_script(t);
-			printf("# %s\n%s\n", t->what, s);
-			free(s);
-			task_free(t);
-		}
-		t = plan_points(&job);
-		s = task_script(t);
-		printf("# %s\n%s\n", t->what, s);
-		free(s);
-		task_free(t);
-	}
-	for (i = 0; i < job.nsplits; i++) {
-		t = plan_map(&job, i, 0);
-		s = task_script(t);
-		printf("# %s\n%s\n", t->what, s);
-		free(s);
-		task_free(t);
-	}
-	for (i = 0; i < job.reducers; i++) {
-		t = plan_reduce(&job, i, 0);
-		s = task_script(t);
-		printf("# %s\n%s\n", t->what, s);
-		free(s);
-		task_free(t);
-	}
+	for (i = 0; job.total_order && i < job.nsplits; i++)
+		print_task(plan_sample(&job, i, 0));
+	if (job.total_order)
+		print_task(plan_points(&job));
+	for (i = 0; i < job.nsplits; i++)
+		print_task(plan_map(&job, i, 0));
+	for (i = 0; i < job.reducers; i++)
+		print_task(plan_reduce(&job, i, 0));
 	if (fflush(stdout) != 0 || ferror(stdout))
 		die("stdout: %s", strerror(errno));
 }

@@ -35,7 +35,6 @@ reporter_line(char *line, size_t len)
 	static const char spre[] = "reporter:status:";
 	char *group, *name, *amount, *end;
 	long long n;
-	size_t i;
 
 	if (strlen(line) != len)
 		return 0;		/* a NUL inside: not the protocol */
@@ -57,6 +56,15 @@ reporter_line(char *line, size_t len)
 	n = strtoll(amount, &end, 10);
 	if (errno != 0)
 		die("counter %s,%s: amount %s overflows", group, name, amount);
+	proc_count_add(group, name, n);
+	return 1;
+}
+
+void
+proc_count_add(const char *group, const char *name, long long n)
+{
+	size_t i;
+
 	for (i = 0; i < ncounters; i++)
 		if (strcmp(counters[i].group, group) == 0 &&
 		    strcmp(counters[i].name, name) == 0)
@@ -75,7 +83,6 @@ reporter_line(char *line, size_t len)
 	    (n < 0 && counters[i].total < LLONG_MIN - n))
 		die("counter %s,%s overflows", group, name);
 	counters[i].total += n;
-	return 1;
 }
 
 static void

@@ -110,6 +110,13 @@ struct proc_counter {
 const struct proc_counter *proc_counters(size_t *n);
 
 /*
+ * proc_count_add() adds n to the counter group,name, making it after the
+ * others when it is new, as a reporter:counter: line does.  Dies when the
+ * total overflows.  Not safe in threads without a lock around it.
+ */
+void proc_count_add(const char *group, const char *name, long long n);
+
+/*
  * proc_counters_report() writes each counter to the tool's stderr as a
  * reporter:counter: line with its total, so that a runner above the tool
  * that speaks the same protocol sums them in turn.
