@@ -410,6 +410,21 @@ EOF
 	fi
 }
 
+@test "--resume finds the work directory of a job on standard output" {
+	seq 2000 > in.txt
+	n=$(map_tasks -m cat -r count --split-size 2K in.txt)
+	# the reducer fails until ok exists; the map outputs are kept
+	run -1 --separate-stderr mrrun -m cat -r '[ -e ok ] && cat' \
+		--retries 0 --split-size 2K in.txt
+	[ "$(find . -maxdepth 1 -name 'mrrun-*' | wc -l)" -eq 1 ]
+	touch ok
+	run -0 --separate-stderr mrrun -m cat -r '[ -e ok ] && cat' \
+		--retries 0 --split-size 2K --resume in.txt
+	[ "$stderr" = "mrrun: resuming: $n of $n map tasks are done" ]
+	[ "$output" = "$(sort in.txt)" ]
+	no_work_dirs
+}
+
 @test "--resume redoes a map task whose output changed" {
 	seq 20000 > in.txt
 	n=$(map_tasks -m cat -r count --split-size 16K in.txt)
