@@ -189,6 +189,8 @@ no_work_dirs() {
 		i=$((i + 1))
 	done < ranges
 	[ -e out/_SUCCESS ]
+	grep -qx "mr${TAB}MAP_OUTPUT_RECORDS${TAB}3000" out/_counters
+	grep -qx "mr${TAB}REDUCE_OUTPUT_RECORDS${TAB}0" out/_counters
 }
 
 @test "a Python Streaming reducer gives the counts of the built-in" {
@@ -339,6 +341,9 @@ EOF
 	[ "$(grep -c '^m-' jl2)" -eq $((n - 1)) ]
 	[ "$(grep -c '^m-00000' jl2)" -eq 0 ]
 	cmp out/part-00000 want
+	# the counters of the reused task count too
+	grep -qx "mr${TAB}MAP_INPUT_RECORDS${TAB}20000" out/_counters
+	grep -qx "mr${TAB}REDUCE_INPUT_RECORDS${TAB}20000" out/_counters
 	[ ! -e .out.mrrun ]
 }
 
@@ -529,6 +534,11 @@ EOF
 	[ "$(ls -A out)" = file ]
 	[ "$(cat out/file)" = old ]
 	[ ! -e .out.mrrun ]
+	# a job that fails replaces nothing
+	run -1 --separate-stderr mrrun -m 'exit 1' -r count --retries 0 \
+		-o out --force in.txt
+	[ "$(ls -A out)" = file ]
+	rm -r .out.mrrun
 	run -0 --separate-stderr mrrun -m cat -r count -o out --force in.txt
 	[ -z "$stderr" ]
 	[ "$(ls -A out | tr '\n' ' ')" = "_SUCCESS _counters part-00000 " ]
