@@ -273,6 +273,18 @@ EOF
 	cmp .out.mrrun/out/part-00000 out/part-00000
 }
 
+@test "the whole --dry-run script, run by sh, writes the parts mrrun writes" {
+	awk -v n=5000 -f "$BATS_TEST_DIRNAME/../scripts/bench/gensort.awk" > g.txt
+	set -- -m cat -r cat --total-order -n 3 --split-size 128K -o out g.txt
+	mrrun "$@"
+	mrrun --dry-run "$@" | grep -v '^#' > job.sh
+	[ "$(grep -c . job.sh)" -gt 8 ]
+	run -0 --separate-stderr sh -e job.sh
+	for p in part-00000 part-00001 part-00002; do
+		cmp ".out.mrrun/out/$p" "out/$p"
+	done
+}
+
 @test "--dry-run creates nothing" {
 	pages
 	run -0 --separate-stderr mrrun --dry-run -m "$TOKENIZE" -r count \
