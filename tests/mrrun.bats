@@ -1,0 +1,784 @@
+#!/usr/bin/env bats
+# mrrun: whole jobs against oracles (tr | sort | uniq -c, sort, awk), the
+# work directory and the output directory, retries, --resume, signals,
+# locks, --dry-run, the task environment and usage errors.
+
+load test_helper
+
+MAN=$BATS_TEST_DIRNAME/../man
+TOKENIZE="tr -cs 'A-Za-z0-9' '\\n'"
+
+setup() {
+	cd "$BATS_TEST_TMPDIR" || exit 1
+	# the work directory of a job on stdout goes here, where it is seen
+	export TMPDIR=$BATS_TEST_TMPDIR
+}
+
+# A test that failed may leave a job of its own running: kill what names
+# the test's directory, a process group at a time where it leads one.
+teardown() {
+	local p g
+	for p in $(pgrep -f "$BATS_TEST_TMPDIR/"); do
+		g=$(ps -o pgid= -p "$p" | tr -d ' ')
+		if [ "$g" = "$p" ]; then
+			kill -KILL -- "-$g" 2> /dev/null || true
+		else
+			kill -KILL "$p" 2> /dev/null || true
+		fi
+	done
+}
+
+# pages: the text of mr's man pages, in pages.txt.
+pages() {
+	cat "$MAN"/*.[157] > pages.txt
+}
+
+# words_oracle: "WORD<TAB>COUNT" lines of pages.txt, from tr | sort | uniq.
+words_oracle() {
+	tr -cs 'A-Za-z0-9' '\n' < pages.txt | sort | uniq -c |
+		awk '$2 != "" { printf "%s\t%s\n", $2, $1 }'
+}
+
+# words: the lines of stdin but the count of the empty word.  A split
+# that starts with a byte that is not a letter or digit starts with an
+# empty line from tr, so that count depends on the splits; no other does.
+words() {
+	grep -v "^$TAB" || true
+}
+
+# descendants PID: the processes under PID, as "PID COMMAND" lines.
+descendants() {
+	ps -eo pid=,ppid=,comm= | awk -v root="$1" '
+		{ parent[$1] = $2; comm[$1] = $3 }
+		END {
+			for (changed = 1; changed; ) {
+				changed = 0
+				for (p in parent)
+					if (!(p in under) && (parent[p] == root ||
+					    parent[p] in under)) {
+						under[p] = 1
+						changed = 1
+					}
+			}
+			for (p in under)
+				print p, comm[p]
+		}'
+}
+
+# wait_for TEST...: polls the shell test TEST for up to 10 s.
+wait_for() {
+	local i
+	for i in $(seq 200); do
+		if "$@"; then
+			return 0
+		fi
+		sleep 0.05
+	done
+	echo "timed out waiting for: $*" >&2
+	return 1
+}
+
+# gone FILE: none of the processes in FILE ("PID COMMAND" lines) exists,
+# running or as a zombie.
+gone() {
+	local p comm
+	while read -r p comm; do
+		if ps -p "$p" > /dev/null; then
+			return 1
+		fi
+	done < "$1"
+}
+
+# no_children PID: no process runs under PID.
+no_children() {
+	! pgrep -P "$1" > /dev/null
+}
+
+# ended PID: the process PID has exited (it may wait to be reaped).
+ended() {
+	! ps -o stat= -p "$1" | grep -qv '^Z'
+}
+
+# sleeping PID N: at least N sleep processes run under PID.
+sleeping() {
+	[ "$(descendants "$1" | grep -c ' sleep$')" -ge "$2" ]
+}
+
+# listing: the names in the current directory but bats's own files, on
+# one line.
+listing() {
+	ls -A | grep -v '^separate-stderr-' | tr '\n' ' ' | sed 's/ $//'
+}
+
+# map_tasks ARGS...: the number of map tasks that mrrun ARGS plans.
+map_tasks() {
+	mrrun --dry-run "$@" | grep -c '^# map task '
+}
+
+# no_work_dirs: no work directory of a job on stdout is in $TMPDIR.
+no_work_dirs() {
+	local left
+	left=$(find "$TMPDIR" -maxdepth 1 -name 'mrrun-*')
+	if [ -n "$left" ]; then
+		echo "work directories left: $left" >&2
+		return 1
+	fi
+}
+
+@test "a word count of the man pages matches tr | sort | uniq -c" {
+	pages
+	words_oracle > want
+	run -0 --separate-stderr mrrun -m "$TOKENIZE" -r count pages.txt
+	[ -z "$stderr" ]
+	printf '%s\n' "$output" | words > got
+	cmp got want
+	no_work_dirs
+}
+
+@test "the word count with --combiner count gives the same counts" {
+	pages
+	words_oracle > want
+	mrrun -m "$TOKENIZE" -r count -c count -o out pages.txt
+	words < out/part-00000 > got
+	cmp got want
+	# the combiner ran: it read every map output record
+	grep -q "^mr${TAB}COMBINE_INPUT_RECORDS${TAB}[1-9]" out/_counters
+}
+
+@test "the word count with 3 reducers gives the same counts" {
+	pages
+	words_oracle > want
+	mrrun -m "$TOKENIZE" -r count -n 3 -o out pages.txt
+	[ "$(cd out && echo part-*)" = "part-00000 part-00001 part-00002" ]
+	cat out/part-* | sort | words > got
+	cmp got want
+	# stdout holds the same parts, in order
+	mrrun -m "$TOKENIZE" -r count -n 3 pages.txt > stdout
+	cat out/part-* | cmp - stdout
+}
+
+@test "the word count over many small splits gives the same counts" {
+	pages
+	words_oracle > want
+	[ "$(map_tasks -m "$TOKENIZE" -r count --split-size 4K pages.txt)" -gt 10 ]
+	mrrun -m "$TOKENIZE" -r count -c count --split-size 4K pages.txt |
+		words > got
+	cmp got want
+}
+
+@test "a map-only job writes one part per map task, the mapper's output of its split" {
+	seq 3000 | awk '{ print "line " $0 }' > in.txt
+	mrrun -m "awk '{ print NR \"\\t\" \$0 }'" -r NONE --split-size 4K \
+		-o out in.txt
+	# the byte ranges of the splits, from the plan
+	mrrun --dry-run -m cat -r NONE --split-size 4K in.txt |
+		sed -n 's/^# map task [0-9]* (in.txt bytes \([0-9]*\)-\([0-9]*\))$/\1 \2/p' > ranges
+	n=$(wc -l < ranges)
+	[ "$n" -gt 3 ]
+	[ "$(ls out | grep -c '^part-')" -eq "$n" ]
+	# the ranges cover the file
+	[ "$(head -n 1 ranges | cut -d' ' -f1)" -eq 0 ]
+	[ "$(tail -n 1 ranges | cut -d' ' -f2)" -eq "$(wc -c < in.txt)" ]
+	i=0
+	while read -r a b; do
+		# a split holds the lines that begin in its range
+		awk -v a="$a" -v b="$b" '
+			at >= a && at < b { print ++n "\t" $0 }
+			{ at += length($0) + 1 }' in.txt > want
+		cmp "out/$(printf 'part-%05d' "$i")" want
+		i=$((i + 1))
+	done < ranges
+	[ -e out/_SUCCESS ]
+	grep -qx "mr${TAB}MAP_OUTPUT_RECORDS${TAB}3000" out/_counters
+	grep -qx "mr${TAB}REDUCE_OUTPUT_RECORDS${TAB}0" out/_counters
+}
+
+@test "a Python Streaming reducer gives the counts of the built-in" {
+	cat > reducer.py <<'EOF'
+#!/usr/bin/env python3
+import sys
+current, total = None, 0
+for line in sys.stdin:
+    word, n = line.rstrip("\n").split("\t", 1)
+    if word != current:
+        if current is not None:
+            print(f"{current}\t{total}")
+        current, total = word, 0
+    total += int(n)
+if current is not None:
+    print(f"{current}\t{total}")
+EOF
+	chmod +x reducer.py
+	pages
+	words_oracle > want
+	mapper="$TOKENIZE | awk 'length { print \$0 \"\\t1\" }'"
+	mrrun -m "$mapper" -r ./reducer.py -n 2 --split-size 16K pages.txt |
+		sort > py
+	mrrun -m "$mapper" -r count -n 2 --split-size 16K pages.txt |
+		sort > builtin
+	cmp py builtin
+	cmp py want
+}
+
+@test "a command combiner runs on the map partitions and keeps the counts" {
+	cat > sum.sh <<'EOF'
+awk -F'\t' 'NR > 1 && $1 "" != k "" { print k "\t" s; s = 0 }
+	{ k = $1; s += $2 } END { if (NR > 0) print k "\t" s }'
+EOF
+	pages
+	words_oracle > want
+	mapper="$TOKENIZE | awk 'length { print \$0 \"\\t1\" }'"
+	mrrun -m "$mapper" -c "sh sum.sh" -r sum --split-size 16K -o out \
+		pages.txt
+	cmp out/part-00000 want
+	in=$(awk -F'\t' '$2 == "COMBINE_INPUT_RECORDS" { print $3 }' out/_counters)
+	out=$(awk -F'\t' '$2 == "COMBINE_OUTPUT_RECORDS" { print $3 }' out/_counters)
+	[ "$in" -eq "$(awk -F'\t' '{ s += $2 } END { print s }' want)" ]
+	[ "$out" -gt 0 ] && [ "$out" -lt "$in" ]
+}
+
+@test "--total-order with 4 reducers writes the records globally sorted" {
+	awk -v n=20000 -f "$BATS_TEST_DIRNAME/../scripts/bench/gensort.awk" > g.txt
+	run -0 --separate-stderr mrrun -m cat -r cat --total-order -n 4 \
+		--split-size 256K -o out g.txt
+	[ -z "$stderr" ]
+	[ "$(cd out && echo part-*)" = "part-00000 part-00001 part-00002 part-00003" ]
+	# every reducer got a share of the keys
+	for p in out/part-*; do
+		[ "$(wc -l < "$p")" -gt 1000 ]
+	done
+	cat out/part-* > got
+	sort -c -t "$TAB" -k1,1 got
+	sort -t "$TAB" -k1,1 -s g.txt > want
+	cmp got want
+}
+
+@test "a --dry-run map task run by sh writes the partition mrrun wrote" {
+	pages
+	mrrun -m "$TOKENIZE" -r count -o out --keep-temp pages.txt
+	part=.out.mrrun/map/m-00000/part-00000
+	[ -s "$part" ]
+	mv "$part" kept
+	run -0 --separate-stderr mrrun --dry-run -m "$TOKENIZE" -r count \
+		-o out pages.txt
+	[ "${lines[0]}" = "# map task 0 (pages.txt bytes 0-$(wc -c < pages.txt))" ]
+	[[ "${lines[1]}" == "(export "*" && "*")" ]]
+	[ "${lines[2]}" = "# reduce task 0" ]
+	[ "${#lines[@]}" -eq 4 ]
+	sh -c "${lines[1]}"
+	cmp "$part" kept
+	# and the reduce task after it writes the output part
+	mkdir .out.mrrun/out
+	sh -c "${lines[3]}"
+	cmp .out.mrrun/out/part-00000 out/part-00000
+}
+
+@test "the whole --dry-run script, run by sh, writes the parts mrrun writes" {
+	awk -v n=5000 -f "$BATS_TEST_DIRNAME/../scripts/bench/gensort.awk" > g.txt
+	set -- -m cat -r cat --total-order -n 3 --split-size 128K -o out g.txt
+	mrrun "$@"
+	mrrun --dry-run "$@" | grep -v '^#' > job.sh
+	[ "$(grep -c . job.sh)" -gt 8 ]
+	run -0 --separate-stderr sh -e job.sh
+	for p in part-00000 part-00001 part-00002; do
+		cmp ".out.mrrun/out/$p" "out/$p"
+	done
+}
+
+@test "--dry-run creates nothing" {
+	pages
+	run -0 --separate-stderr mrrun --dry-run -m "$TOKENIZE" -r count \
+		-n 2 --split-size 16K -o out pages.txt
+	[ -z "$stderr" ]
+	[ "$(printf '%s\n' "$output" | grep -c '^# map task')" -gt 1 ]
+	[ "$(printf '%s\n' "$output" | grep -c '^# reduce task')" -eq 2 ]
+	[ "$(listing)" = pages.txt ]
+	run -0 --separate-stderr mrrun --dry-run -m cat -r count pages.txt
+	[ "$(listing)" = pages.txt ]
+}
+
+@test "a mapper that fails once succeeds on the retry" {
+	seq 100 > in.txt
+	run -0 --separate-stderr mrrun --joblog jl -o out \
+		-m '[ -e marker ] || { touch marker; echo oops >&2; exit 3; }; cat' \
+		-r count in.txt
+	[ "$stderr" = "mrrun: map task 0 (in.txt bytes 0-292) failed (mrmap exited with status 1); trying again" ]
+	seq 100 | sort | awk '{ print $0 "\t1" }' > want
+	cmp out/part-00000 want
+	grep -qx "mr${TAB}FAILED_ATTEMPTS${TAB}1" out/_counters
+	[ "$(head -n 1 jl)" = "Task${TAB}Host${TAB}Starttime${TAB}JobRuntime${TAB}Exitval${TAB}Send${TAB}Receive${TAB}Command" ]
+	[ "$(cut -f1,5 jl | grep -c '^m-00000')" -eq 2 ]
+	[ "$(grep '^m-00000' jl | head -n 1 | cut -f5)" -ne 0 ]
+	[ "$(grep '^m-00000' jl | tail -n 1 | cut -f5)" -eq 0 ]
+	[ "$(grep -c '^r-00000' jl)" -eq 1 ]
+	[ "$(wc -l < jl)" -eq 4 ]
+	[ ! -e .out.mrrun ]
+}
+
+@test "a mapper that always fails fails the job with its stderr and a command to rerun" {
+	seq 100 > in.txt
+	run -1 --separate-stderr mrrun -o out \
+		-m 'echo "mapper says: no good" >&2; exit 3' -r count in.txt
+	assert_stderr_prefix "mrrun: map task 0 (in.txt bytes 0-292) failed (mrmap exited with status 1); trying again"
+	[[ "$stderr" == *"mrrun: map task 0 (in.txt bytes 0-292) failed 4 times: "* ]]
+	[[ "$stderr" == *"mrrun: its stderr ended with:"*"mapper says: no good"* ]]
+	[[ "$stderr" == *"mrrun: to run it again by hand:"*"mrsplit --range=0:292 "* ]]
+	[[ "$stderr" == *"mrrun: the work directory $(pwd -P)/.out.mrrun is kept for --resume" ]]
+	[ ! -e out ]
+	[ -d .out.mrrun ]
+}
+
+@test "--resume after a kill runs only the map tasks that did not finish" {
+	seq 20000 > in.txt
+	awk '{ print $1 % 100 }' in.txt | sort | uniq -c |
+		awk '{ printf "%s\t%s\n", $2, $1 }' > want
+	mapper='[ "$map_input_start" = 0 ] || [ -e go ] || sleep 60; awk "{ print \$1 % 100 }"'
+	n=$(map_tasks -m cat -r count --split-size 16K in.txt)
+	[ "$n" -gt 3 ]
+	mrrun -m "$mapper" -r count --split-size 16K -j 2 -o out \
+		--joblog jl1 in.txt > out1 2> err1 3>&- &
+	pid=$!
+	wait_for grep -qs "^m-00000$TAB" jl1
+	kill -TERM "$pid"
+	status=0
+	wait "$pid" || status=$?
+	assert_status 143
+	[ "$(grep -c '^m-' jl1)" -eq 1 ]
+	# (that a stopped job makes no output directory is the test below's)
+	rm -rf out
+	touch go
+	run -0 --separate-stderr mrrun -m "$mapper" -r count --split-size 16K \
+		-j 2 -o out --joblog jl2 --resume in.txt
+	[ "$stderr" = "mrrun: resuming: 1 of $n map tasks are done" ]
+	[ "$(grep -c '^m-' jl2)" -eq $((n - 1)) ]
+	[ "$(grep -c '^m-00000' jl2)" -eq 0 ]
+	cmp out/part-00000 want
+	# the counters of the reused task count too
+	grep -qx "mr${TAB}MAP_INPUT_RECORDS${TAB}20000" out/_counters
+	grep -qx "mr${TAB}REDUCE_INPUT_RECORDS${TAB}20000" out/_counters
+	[ ! -e .out.mrrun ]
+}
+
+@test "a job stopped by SIGTERM commits nothing and leaves no mapper running" {
+	seq 20000 > in.txt
+	# the test's directory in the mapper's command line names its processes
+	mapper=": '$BATS_TEST_TMPDIR/'; "'[ "$map_input_start" = 0 ] || sleep 60; cat'
+	# the signal comes as map task 0 ends and the next one starts, and
+	# races the end of the phases: try it a number of times
+	made=0 left=0 bad=0 lost=0
+	for round in $(seq 20); do
+		rm -rf out .out.mrrun jl
+		mrrun -m "$mapper" -r count --split-size 16K -j 2 -o out \
+			--joblog jl in.txt > /dev/null 2> err 3>&- &
+		pid=$!
+		if ! wait_for grep -qs "^m-00000$TAB" jl; then
+			echo "round $round: $(cat err)" >&2
+			ps -o pid=,ppid=,stat=,args= -p "$(descendants "$pid" | cut -d' ' -f1 | paste -sd, -)" >&2
+			false
+		fi
+		kill -TERM "$pid"
+		status=0
+		wait "$pid" || status=$?
+		[ "$status" -eq 143 ] || bad=$((bad + 1))
+		[ ! -e out ] || made=$((made + 1))
+		[ -d .out.mrrun ] || lost=$((lost + 1))
+		if pgrep -f "$BATS_TEST_TMPDIR/" > /dev/null; then
+			left=$((left + 1))
+			teardown
+		fi
+	done
+	echo "of 20 rounds: $bad not 143, $made made out, $lost lost the work directory, $left left a mapper" >&2
+	[ "$bad" -eq 0 ] && [ "$made" -eq 0 ] && [ "$lost" -eq 0 ] &&
+		[ "$left" -eq 0 ]
+}
+
+@test "a job stopped by SIGTERM while its stderr is full commits nothing" {
+	seq 20000 > in.txt
+	mapper='[ "$map_input_start" = 0 ] || sleep 60; cat'
+	# a pipe on stderr that is full (64K, as on Linux) and not read, as
+	# under a pager: mrrun's message about the signal waits
+	mkfifo errpipe
+	exec {errfd}<> errpipe
+	timeout 5 head -c 65536 /dev/zero >&"$errfd"
+	mrrun -m "$mapper" -r count --split-size 16K -j 2 -o out \
+		--joblog jl in.txt > /dev/null 2> errpipe 3>&- {errfd}>&- &
+	pid=$!
+	wait_for grep -qs "^m-00000$TAB" jl
+	kill -TERM "$pid"
+	wait_for no_children "$pid"
+	# no reader: the message fails with EPIPE and mrrun goes on
+	exec {errfd}>&-
+	wait_for ended "$pid"
+	status=0
+	wait "$pid" || status=$?
+	assert_status 143
+	[ ! -e out ]
+	[ -d .out.mrrun ]
+}
+
+@test "no descriptor of mrrun's leaks into the tasks" {
+	[ -d /proc/self/fd ] || skip "no /proc/self/fd to look at"
+	seq 10 > in.txt
+	run -0 --separate-stderr mrrun --joblog jl -o out -r NONE \
+		-m 'cat > /dev/null; for f in /proc/$$/fd/*; do echo "${f##*/} $(readlink "$f")"; done' \
+		in.txt
+	if grep -E " $(pwd -P)/(jl|in.txt|out)\$" out/part-00000; then
+		false
+	fi
+}
+
+@test "--resume finds the work directory of a job on standard output" {
+	seq 2000 > in.txt
+	n=$(map_tasks -m cat -r count --split-size 2K in.txt)
+	# the reducer fails until ok exists; the map outputs are kept
+	run -1 --separate-stderr mrrun -m cat -r '[ -e ok ] && cat' \
+		--retries 0 --split-size 2K in.txt
+	[ "$(find . -maxdepth 1 -name 'mrrun-*' | wc -l)" -eq 1 ]
+	touch ok
+	run -0 --separate-stderr mrrun -m cat -r '[ -e ok ] && cat' \
+		--retries 0 --split-size 2K --resume in.txt
+	[ "$stderr" = "mrrun: resuming: $n of $n map tasks are done" ]
+	[ "$output" = "$(sort in.txt)" ]
+	no_work_dirs
+}
+
+@test "--resume redoes a map task whose output changed" {
+	seq 20000 > in.txt
+	n=$(map_tasks -m cat -r count --split-size 16K in.txt)
+	# a job that fails in its reduce keeps every map output
+	run -1 --separate-stderr mrrun -m cat -r 'exit 1' --retries 0 \
+		--split-size 16K -o out --joblog jl1 in.txt
+	[ "$(grep -c '^m-' jl1)" -eq "$n" ]
+	printf x >> .out.mrrun/map/m-00001/part-00000
+	run -1 --separate-stderr mrrun -m cat -r 'exit 1' --retries 0 \
+		--split-size 16K -o out --joblog jl2 --resume in.txt
+	[ "$(grep '^m-' jl2 | cut -f1)" = m-00001 ]
+}
+
+@test "SIGINT kills every task and keeps only the work directory" {
+	# splits larger than a pipe holds, so mrsplit waits for the mapper
+	seq 300000 > in.txt
+	mrrun -m 'sleep 60; cat' -r count --split-size 1M -j 2 -o out \
+		in.txt > mr.out 2> mr.err 3>&- &
+	pid=$!
+	wait_for sleeping "$pid" 2
+	descendants "$pid" > procs
+	grep -q ' mrmap$' procs
+	grep -q ' mrsplit$' procs
+	kill -INT "$pid"
+	status=0
+	wait "$pid" || status=$?
+	assert_status 130
+	# none of the job's processes is left, not even as a zombie (init
+	# reaps the orphans that died, in its own time)
+	if ! wait_for gone procs; then
+		ps -o pid=,ppid=,stat=,args= -p "$(cut -d' ' -f1 procs | paste -sd, -)" >&2
+		false
+	fi
+	run pgrep -f "$BATS_TEST_TMPDIR/"
+	assert_status 1
+	[ "$(cat mr.err)" = "$(printf '\nmrrun: interrupted; the work directory %s/.out.mrrun is kept for --resume' "$(pwd -P)")" ]
+	[ ! -e out ]
+	[ -d .out.mrrun ]
+	[ "$(listing)" = ".out.mrrun in.txt mr.err mr.out procs" ]
+}
+
+@test "-j 1 and -j 4 write the same bytes" {
+	pages
+	mrrun -m "$TOKENIZE" -r count -c count -n 3 --split-size 4K -j 1 \
+		-o one pages.txt
+	mrrun -m "$TOKENIZE" -r count -c count -n 3 --split-size 4K -j 4 \
+		-o four pages.txt
+	for f in part-00000 part-00001 part-00002 _counters; do
+		cmp "one/$f" "four/$f"
+	done
+	mrrun -m "$TOKENIZE" -r count -n 3 --split-size 4K -j 1 pages.txt > s1
+	mrrun -m "$TOKENIZE" -r count -n 3 --split-size 4K -j 4 pages.txt > s4
+	cmp s1 s4
+	cat one/part-* | cmp - s1
+}
+
+@test "--tmpdir holds the work directory of a job on stdout, --keep-temp keeps it" {
+	seq 10 > in.txt
+	mkdir tmp
+	run -0 --separate-stderr mrrun -m cat -r count --tmpdir tmp --keep-temp in.txt
+	[ "${#lines[@]}" -eq 10 ]
+	[[ "$stderr" =~ ^"mrrun: the work directory tmp/mrrun-"[0-9a-f]{16}" is kept"$ ]]
+	work=${stderr#mrrun: the work directory }
+	work=${work% is kept}
+	[ -f "$work/manifest" ]
+	no_work_dirs
+	run -0 --separate-stderr mrrun -m cat -r count --tmpdir tmp in.txt
+	[ -z "$stderr" ]
+	[ "$(ls -A tmp)" = "${work#tmp/}" ]
+}
+
+@test "a missing input is an error before any work starts" {
+	seq 10 > in.txt
+	run -1 --separate-stderr mrrun -m 'touch ran; cat' -r count -o out \
+		in.txt nosuch
+	[ "$stderr" = "mrrun: nosuch: No such file or directory" ]
+	[ ! -e ran ]
+	[ ! -e out ]
+	[ ! -e .out.mrrun ]
+	run -1 --separate-stderr mrrun -m 'touch ran; cat' -r count in.txt nosuch
+	[ "$stderr" = "mrrun: nosuch: No such file or directory" ]
+	[ ! -e ran ]
+	no_work_dirs
+}
+
+@test "a FIFO as input is an error before any work starts" {
+	mkfifo fifo
+	run -1 --separate-stderr timeout -k 1 3 mrrun -m 'touch ran; cat' \
+		-r count -o out fifo
+	[ "$stderr" = "mrrun: fifo: not a regular file (give a pipe's data as -)" ]
+	[ ! -e ran ]
+	[ ! -e out ]
+	[ ! -e .out.mrrun ]
+}
+
+@test "an existing output directory is kept unless --force" {
+	seq 10 > in.txt
+	mkdir out
+	echo old > out/file
+	run -1 --separate-stderr mrrun -m cat -r count -o out in.txt
+	[ "$stderr" = "mrrun: out: the output directory exists (--force replaces it)" ]
+	[ "$(ls -A out)" = file ]
+	[ "$(cat out/file)" = old ]
+	[ ! -e .out.mrrun ]
+	# a job that fails replaces nothing
+	run -1 --separate-stderr mrrun -m 'exit 1' -r count --retries 0 \
+		-o out --force in.txt
+	[ "$(ls -A out)" = file ]
+	rm -r .out.mrrun
+	run -0 --separate-stderr mrrun -m cat -r count -o out --force in.txt
+	[ -z "$stderr" ]
+	[ "$(ls -A out | tr '\n' ' ')" = "_SUCCESS _counters part-00000 " ]
+	seq 10 | sort | awk '{ print $0 "\t1" }' | cmp - out/part-00000
+	[ ! -e .out.mrrun ]
+}
+
+@test "a second mrrun on the same output directory fails at once" {
+	seq 1000 > in.txt
+	mkfifo fifo
+	mrrun -m 'touch started; read x < fifo; cat' -r count -o out in.txt \
+		> mr.out 2> mr.err 3>&- &
+	pid=$!
+	wait_for test -e started
+	run -1 --separate-stderr timeout 5 mrrun -m cat -r NONE -o out in.txt
+	assert_stderr_prefix "mrrun: out: another mrrun (pid $pid) is running this job"
+	echo go > fifo
+	status=0
+	wait "$pid" || status=$?
+	assert_status 0
+	[ ! -s mr.err ]
+	seq 1000 | sort | awk '{ print $0 "\t1" }' | cmp - out/part-00000
+	[ ! -e .out.mrrun ]
+}
+
+@test "tasks get the Hadoop Streaming environment" {
+	seq 1000 > a.txt
+	run -0 --separate-stderr mrrun -r NONE --split-size 2K -m 'cat > /dev/null
+		echo "$map_input_file $map_input_start $map_input_length $mapreduce_map_input_file $mapreduce_map_input_start $mapreduce_map_input_length"
+		echo "$mapreduce_task_ismap $mapreduce_task_id $mapreduce_task_attempt_id $mapreduce_task_partition $mapreduce_job_id"
+		echo "$mapred_task_is_map $mapred_tip_id $mapred_task_id $mapred_task_partition $mapred_job_id"' a.txt
+	[ "${#lines[@]}" -eq 6 ]
+	file=$(pwd -P)/a.txt
+	read -r f0 s0 l0 ff0 fs0 fl0 <<< "${lines[0]}"
+	read -r f1 s1 l1 ff1 fs1 fl1 <<< "${lines[3]}"
+	[ "$f0" = "$file" ] && [ "$f1" = "$file" ]
+	[ "$s0" -eq 0 ] && [ "$s1" -eq "$l0" ]
+	[ "$((l0 + l1))" -eq "$(wc -c < a.txt)" ]
+	[ "$ff0 $fs0 $fl0" = "$f0 $s0 $l0" ]
+	[ "$ff1 $fs1 $fl1" = "$f1 $s1 $l1" ]
+	read -r ismap task attempt part job <<< "${lines[1]}"
+	[[ "$job" =~ ^[0-9a-f]{12}_0001$ ]]
+	[ "$ismap $task $attempt $part" = "true task_${job}_m_000000 attempt_${job}_m_000000_0 0" ]
+	[ "${lines[2]}" = "true task_${job}_m_000000 attempt_${job}_m_000000_0 0 $job" ]
+	[ "${lines[4]}" = "true task_${job}_m_000001 attempt_${job}_m_000001_0 1 $job" ]
+	[ "${lines[5]}" = "true task_${job}_m_000001 attempt_${job}_m_000001_0 1 $job" ]
+}
+
+@test "reduce tasks get the Hadoop Streaming environment" {
+	seq 10 > a.txt
+	run -0 --separate-stderr mrrun -m cat -n 2 -r 'cat > /dev/null
+		echo "$mapreduce_task_ismap $mapreduce_task_id $mapreduce_task_attempt_id $mapreduce_task_partition $mapred_task_is_map"' a.txt
+	[ "${#lines[@]}" -eq 2 ]
+	job=$(printf '%s\n' "${lines[0]}" | sed 's/^false task_\(.*\)_r_000000 .*/\1/')
+	[[ "$job" =~ ^[0-9a-f]{12}_0001$ ]]
+	[ "${lines[0]}" = "false task_${job}_r_000000 attempt_${job}_r_000000_0 0 false" ]
+	[ "${lines[1]}" = "false task_${job}_r_000001 attempt_${job}_r_000001_0 1 false" ]
+}
+
+@test "a retried task gets the next attempt id" {
+	seq 10 > a.txt
+	run -0 --separate-stderr mrrun -r NONE -m 'cat > /dev/null
+		echo "$mapreduce_task_attempt_id"
+		[ -e marker ] || { touch marker; exit 1; }' a.txt
+	[[ "$output" =~ ^attempt_[0-9a-f]{12}_0001_m_000000_1$ ]]
+}
+
+@test "a directory input is read in name order, without _ and . names" {
+	mkdir -p in/sub in/_logs in/.hidden
+	echo a > in/a.txt
+	echo b > in/sub/b.txt
+	echo c > in/z.txt
+	echo skipped > in/_SUCCESS
+	echo skipped > in/.part.tmp
+	echo skipped > in/_logs/x.txt
+	echo skipped > in/.hidden/x.txt
+	run -0 --separate-stderr mrrun -r NONE \
+		-m 'sed "s|^|${map_input_file#$PWD/}: |"' in
+	[ "$output" = "$(printf 'in/a.txt: a\nin/sub/b.txt: b\nin/z.txt: c')" ]
+}
+
+@test "a .gz input is read through gzip -dc, in one map task" {
+	seq 50000 > in.txt
+	gzip -c in.txt > in.txt.gz
+	run -0 --separate-stderr mrrun -m cat -r NONE --split-size 4K \
+		--joblog jl in.txt.gz
+	[ "$output" = "$(cat in.txt)" ]
+	[ "$(grep -c '^m-' jl)" -eq 1 ]
+}
+
+@test "- reads standard input, beside files" {
+	seq 3 > a.txt
+	run -0 --separate-stderr sh -c 'seq 4 6 | mrrun -m cat -r NONE a.txt -'
+	[ "$output" = "$(seq 6)" ]
+	run -0 --separate-stderr sh -c 'seq 10 | mrrun -m cat -r count --split-size 8b -'
+	[ "$output" = "$(seq 10 | sort | awk '{ print $0 "\t1" }')" ]
+	no_work_dirs
+}
+
+@test "reporter counters of the mapper are summed into _counters" {
+	seq 100 > in.txt
+	run -0 --separate-stderr mrrun -o out --split-size 100b -r count \
+		-m 'awk "{ print \"reporter:counter:my,lines,1\" > \"/dev/stderr\"; print }"' \
+		in.txt
+	[ -z "$stderr" ]
+	[ "$(map_tasks -m cat -r count --split-size 100b in.txt)" -gt 1 ]
+	[ "$(cat out/_counters)" = "$(printf 'mr\tMAP_INPUT_RECORDS\t100
+mr\tMAP_INPUT_BYTES\t292
+mr\tMAP_OUTPUT_RECORDS\t100
+mr\tCOMBINE_INPUT_RECORDS\t0
+mr\tCOMBINE_OUTPUT_RECORDS\t0
+mr\tREDUCE_INPUT_GROUPS\t100
+mr\tREDUCE_INPUT_RECORDS\t100
+mr\tREDUCE_OUTPUT_RECORDS\t100
+mr\tSPILLED_BYTES\t%s
+mr\tFAILED_ATTEMPTS\t0
+my\tlines\t100' "$(sed -n 's/^mr\tSPILLED_BYTES\t//p' out/_counters)")" ]
+}
+
+@test "--stats prints the counters on stderr" {
+	seq 100 > in.txt
+	run -0 --separate-stderr mrrun -o out --stats -r count -c count \
+		-m 'awk "{ print \"reporter:counter:my,lines,1\" > \"/dev/stderr\"; print }"' \
+		in.txt
+	[ "$stderr" = "$(cat out/_counters)" ]
+	[[ "$stderr" == *"${TAB}COMBINE_INPUT_RECORDS${TAB}100"* ]]
+	[[ "$stderr" == *"my${TAB}lines${TAB}100" ]]
+	run -0 --separate-stderr mrrun --stats -r count -m cat in.txt
+	[[ "$stderr" == "mr${TAB}MAP_INPUT_RECORDS${TAB}100"* ]]
+	[ "$(printf '%s\n' "$output" | wc -l)" -eq 100 ]
+}
+
+@test "an empty input gives an empty output and a _SUCCESS" {
+	: > empty.txt
+	run -0 --separate-stderr mrrun -m cat -r count -o out empty.txt
+	[ -z "$stderr" ]
+	[ "$(ls -A out | tr '\n' ' ')" = "_SUCCESS _counters part-00000 " ]
+	[ ! -s out/part-00000 ]
+	[ "$(cut -f3 out/_counters | sort -u)" = 0 ]
+	run -0 --separate-stderr mrrun -m cat -r count -n 2 empty.txt
+	[ -z "$output" ]
+	[ -z "$stderr" ]
+	no_work_dirs
+}
+
+@test "mrrun | head -1 ends quietly and leaves no work directory" {
+	seq 300000 > in.txt
+	# head leaves while tasks still run and start: try it a few times
+	for round in 1 2 3 4 5; do
+		run -0 --separate-stderr bash -c \
+			'mrrun -m cat -r NONE --split-size 64K in.txt | head -n 1'
+		[ "$output" = 1 ]
+		[ -z "$stderr" ]
+		no_work_dirs
+	done
+}
+
+@test "no --mapper is a usage error" {
+	run -2 --separate-stderr mrrun -r count /dev/null
+	assert_stderr_prefix "mrrun: no --mapper given
+usage: mrrun "
+	[ -z "$output" ]
+}
+
+@test "no --reducer is a usage error" {
+	run -2 --separate-stderr mrrun -m cat /dev/null
+	assert_stderr_prefix "mrrun: no --reducer given (NONE for a map-only job)
+usage: mrrun "
+}
+
+@test "a bad number of reducers is a usage error" {
+	run -2 --separate-stderr mrrun -m cat -r count -n 0 /dev/null
+	assert_stderr_prefix "mrrun: bad number of reducers: 0
+usage: "
+	run -2 --separate-stderr mrrun -m cat -r count -n 3x /dev/null
+	assert_stderr_prefix "mrrun: bad number of reducers: 3x
+usage: "
+}
+
+@test "a bad number of jobs is a usage error" {
+	run -2 --separate-stderr mrrun -m cat -r count -j 0 /dev/null
+	assert_stderr_prefix "mrrun: bad number of jobs: 0
+usage: "
+	run -2 --separate-stderr mrrun -m cat -r count --jobs=-2 /dev/null
+	assert_stderr_prefix "mrrun: bad number of jobs: -2
+usage: "
+}
+
+@test "a built-in combiner that is not the reducer's op is a usage error" {
+	run -2 --separate-stderr mrrun -m cat -r count -c sum /dev/null
+	assert_stderr_prefix "mrrun: --combiner sum needs --reducer sum"
+	run -2 --separate-stderr mrrun -m cat -r ./reduce.sh -c count /dev/null
+	assert_stderr_prefix "mrrun: --combiner count needs --reducer count"
+}
+
+@test "a map-only job with a combiner is a usage error" {
+	run -2 --separate-stderr mrrun -m cat -r NONE -c count /dev/null
+	assert_stderr_prefix "mrrun: a map-only job (--reducer NONE) takes no --combiner"
+	run -2 --separate-stderr mrrun -m cat -r NONE -n 2 /dev/null
+	assert_stderr_prefix "mrrun: a map-only job (--reducer NONE) takes no --combiner, --reducers"
+}
+
+@test "--progress with --quiet is a usage error" {
+	run -2 --separate-stderr mrrun -m cat -r count --progress --quiet /dev/null
+	assert_stderr_prefix "mrrun: --progress and --quiet exclude each other
+usage: "
+}
+
+@test "a bad --split-size or --retries is a usage error" {
+	run -2 --separate-stderr mrrun -m cat -r count --split-size 4Q /dev/null
+	assert_stderr_prefix "mrrun: bad split size: 4Q"
+	run -2 --separate-stderr mrrun -m cat -r count --retries -1 /dev/null
+	assert_stderr_prefix "mrrun: bad number of retries: -1"
+}
+
+@test "--dry-run of standard input is a usage error" {
+	run -2 --separate-stderr mrrun --dry-run -m cat -r count -
+	assert_stderr_prefix "mrrun: --dry-run cannot read standard input"
+}
+
+@test "an unknown option is a usage error" {
+	run -2 --separate-stderr mrrun -m cat -r count --no-such-option /dev/null
+	assert_stderr_prefix "mrrun: "
+	[[ "$stderr" == *"usage: mrrun -m CMD -r OP|CMD|NONE"* ]]
+}
+
+@test "--help prints the usage on stdout" {
+	run -0 --separate-stderr mrrun --help
+	[[ "$output" == "usage: mrrun -m CMD -r OP|CMD|NONE "* ]]
+	[ -z "$stderr" ]
+}
