@@ -203,6 +203,7 @@ proc_start(struct proc *p, const char *cmd, char *const env[], int outfd)
 	int in[2], out[2] = { -1, -1 }, err[2];
 	char *argv[] = { "sh", "-c", (char *)cmd, NULL };
 	char **envp = build_env(env);
+	sigset_t block, old;
 
 	make_pipe(in);
 	make_pipe(err);
@@ -211,11 +212,18 @@ proc_start(struct proc *p, const char *cmd, char *const env[], int outfd)
 	else
 		out[1] = outfd;
 	p->cmd = cmd;
+	/* a signal before cli_child() knows the command must wait for it */
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &block, &old);
 	if ((p->pid = fork()) < 0)
 		die("fork: %s", strerror(errno));
 	if (p->pid == 0) {
 		/* a group of its own, so that all of it can be killed */
 		setpgid(0, 0);
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
 		if (dup2(in[0], 0) < 0 || dup2(out[1], 1) < 0 ||
 		    dup2(err[1], 2) < 0)
 			_exit(126);
@@ -224,6 +232,7 @@ proc_start(struct proc *p, const char *cmd, char *const env[], int outfd)
 	}
 	setpgid(p->pid, p->pid);
 	cli_child(p->pid, 1);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	free(envp);
 	close(in[0]);
 	close(err[1]);
