@@ -10,16 +10,24 @@
 #include "mr.h"
 
 #define HEAD	16	/* key bytes kept in the entry itself */
+#define LINE	64	/* a cache line */
 
+/*
+ * An entry is two cache lines, aligned: what a lookup compares and the
+ * count of an op come first, in one line, so that counting a key that
+ * is already there reads one line.
+ */
 struct entry {
-	uint64_t hash;
-	size_t koff, klen;	/* the key, in keys[] */
+	_Alignas(LINE) uint64_t hash;
+	uint32_t klen;		/* the key, in keys[] (MR_REC_MAX fits) */
+	size_t koff;
 	unsigned char head[HEAD];	/* its first bytes, zero-padded */
 	struct mr_agg agg;
 };
 
 struct mr_combine {
 	struct mr_op op;
+	int heapful;		/* its states may hold heap memory */
 	size_t budget;
 	struct entry *ent;	/* in the order keys first came */
 	size_t n, ncap;
@@ -54,6 +62,8 @@ mr_combine_new(const struct mr_op *op, size_t budget)
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return NULL;
 	c->op = *op;
+	c->heapful = !(op->code == MR_OP_COUNT || op->code == MR_OP_SUM ||
+	    op->code == MR_OP_MEAN);
 	c->budget = budget;
 	return c;
 }
@@ -83,8 +93,12 @@ grow(struct mr_combine *c, void **p, size_t *cap, size_t size, size_t want)
 		ncap *= 2;
 	if (c->n > 0 && used(c) + (ncap - *cap) * size > c->budget)
 		return 1;
-	if ((np = realloc(*p, ncap * size)) == NULL)
+	/* the entries stay aligned to cache lines */
+	if (posix_memalign(&np, LINE, ncap * size) != 0)
 		return -1;
+	if (*cap > 0)
+		memcpy(np, *p, *cap * size);
+	free(*p);
 	*p = np;
 	*cap = ncap;
 	return 0;
@@ -152,7 +166,7 @@ lookup(struct mr_combine *c, const struct mr_rec *rec, size_t *slotp,
 	e = &c->ent[c->n++];
 	e->hash = h;
 	e->koff = c->klen;
-	e->klen = rec->klen;
+	e->klen = (uint32_t)rec->klen;
 	memcpy(e->head, head, HEAD);
 	if (rec->klen > 0)
 		memcpy(c->keys + c->klen, rec->key, rec->klen);
@@ -172,7 +186,8 @@ mr_combine_add(struct mr_combine *c, const struct mr_rec *rec)
 		return 1;
 	if ((e = lookup(c, rec, &slot, &err)) == NULL)
 		return err;
-	before = mr_agg_heap(&e->agg);
+	/* only the ops that keep a value hold heap memory */
+	before = c->heapful ? mr_agg_heap(&e->agg) : 0;
 	if ((err = mr_agg_add(&c->op, &e->agg, rec->val, rec->vlen)) != 0) {
 		/* a key is never made up from a value that was refused */
 		if (slot != SIZE_MAX) {
@@ -183,7 +198,8 @@ mr_combine_add(struct mr_combine *c, const struct mr_rec *rec)
 		}
 		return err;
 	}
-	c->heap += mr_agg_heap(&e->agg) - before;
+	if (c->heapful)
+		c->heap += mr_agg_heap(&e->agg) - before;
 	c->adds++;
 	return 0;
 }
