@@ -289,7 +289,7 @@ xrealloc(void *p, size_t size)
 	return p;
 }
 
-static char *
+char *
 xstrdup(const char *s)
 {
 	size_t n = strlen(s) + 1;

@@ -69,9 +69,10 @@ char **operands(const char *usage, int *argc, char **argv);
 /* cli_version() prints the version line for --version and exits 0. */
 void cli_version(void) __attribute__((noreturn));
 
-/* xmalloc() and xrealloc() die when memory runs out. */
+/* xmalloc(), xrealloc() and xstrdup() die when memory runs out. */
 void *xmalloc(size_t size);
 void *xrealloc(void *p, size_t size);
+char *xstrdup(const char *s);
 
 /*
  * An output file that appears under its name only when complete.  A

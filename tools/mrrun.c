@@ -84,14 +84,6 @@ usage(void)
 	exit(2);
 }
 
-static char *
-xstrdup(const char *s)
-{
-	size_t n = strlen(s) + 1;
-
-	return memcpy(xmalloc(n), s, n);
-}
-
 /* dir/name, allocated. */
 static char *
 path_join(const char *dir, const char *name)

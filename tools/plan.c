@@ -16,14 +16,6 @@
 #include "plan.h"
 
 static char *
-xstrdup(const char *s)
-{
-	size_t n = strlen(s) + 1;
-
-	return memcpy(xmalloc(n), s, n);
-}
-
-static char *
 xasprintf(const char *fmt, const char *a, const char *b)
 {
 	size_t n = strlen(fmt) + strlen(a) + strlen(b) + 1;

@@ -29,14 +29,6 @@ static pthread_cond_t ended = PTHREAD_COND_INITIALIZER;
 static pid_t running[TASK_MAX_RUNNING];
 static int nrunning, stopping;
 
-static char *
-xstrdup(const char *s)
-{
-	size_t n = strlen(s) + 1;
-
-	return memcpy(xmalloc(n), s, n);
-}
-
 struct task *
 task_new(const char *id, const char *what)
 {
