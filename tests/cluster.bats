@@ -9,11 +9,11 @@ CLUSTER=$BATS_TEST_DIRNAME/../scripts/cluster
 
 # One cluster for the tests that leave it as it was; the tests that kill
 # or stop hosts start their own.  Its state cannot be under /tmp, which
-# the hosts hide, so it goes under the build directory.
+# the hosts hide, so it goes under /var/tmp.
 setup_file() {
 	[ "$(id -u)" -eq 0 ] || return 0
-	mkdir -p "$MR_BUILD"
-	CL=$(mktemp -d "$MR_BUILD/cluster.XXXXXX")
+	# not under /tmp, which every host hides (a clone may live there)
+	CL=$(mktemp -d /var/tmp/mr-cluster.XXXXXX)
 	export CL
 	"$CLUSTER" start 3 "$CL/c"
 }
