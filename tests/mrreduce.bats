@@ -681,3 +681,17 @@ reduce_in_pieces() {
 	run -0 --separate-stderr mrreduce 'while read l; do echo "reporter:counter:R,Groups,1" >&2; echo "reporter:status:busy" >&2; done; echo note >&2' in.txt
 	[ "$stderr" = "$(printf 'note\nreporter:counter:R,Groups,2')" ]
 }
+
+@test "--counters writes the records, groups and results of a built-in op" {
+	printf 'a\t1\na\t2\nb\t5\n' > in.txt
+	run -0 --separate-stderr mrreduce --counters c.tsv sum in.txt
+	[ -z "$stderr" ]
+	[ "$(cat c.tsv)" = "$(printf 'mr\tREDUCE_INPUT_RECORDS\t3\nmr\tREDUCE_INPUT_GROUPS\t2\nmr\tSKIPPED_VALUES\t0\nmr\tREDUCE_OUTPUT_RECORDS\t2')" ]
+}
+
+@test "--counters takes a command's counters once, and not its text output's records" {
+	printf 'a\t1\nb\t2\n' > in.txt
+	run -0 --separate-stderr mrreduce --counters c.tsv 'echo reporter:counter:u,x,1 >&2; cat' in.txt
+	[ -z "$stderr" ]
+	[ "$(cat c.tsv)" = "$(printf 'mr\tREDUCE_INPUT_RECORDS\t2\nmr\tREDUCE_INPUT_GROUPS\t2\nmr\tSKIPPED_VALUES\t0\nu\tx\t1')" ]
+}

@@ -672,6 +672,17 @@ mr\tFAILED_ATTEMPTS\t0
 my\tlines\t100' "$(sed -n 's/^mr\tSPILLED_BYTES\t//p' out/_counters)")" ]
 }
 
+@test "reporter counters of a reducer command are summed once, over the parts" {
+	seq 100 > in.txt
+	run -0 --separate-stderr mrrun -o out -n 3 -m cat \
+		-r 'awk "{ print \"reporter:counter:red,lines,1\" > \"/dev/stderr\"; print }"' \
+		in.txt
+	[ -z "$stderr" ]
+	grep -qx "mr${TAB}REDUCE_OUTPUT_RECORDS${TAB}100" out/_counters
+	[ "$(grep -c "^red${TAB}" out/_counters)" -eq 1 ]
+	grep -qx "red${TAB}lines${TAB}100" out/_counters
+}
+
 @test "--stats prints the counters on stderr" {
 	seq 100 > in.txt
 	run -0 --separate-stderr mrrun -o out --stats -r count -c count \

@@ -370,24 +370,20 @@ input_open(struct input *in, char **files, int nfiles, unsigned char *meta,
 static void
 write_counters(struct outfile *o)
 {
+	/* a command's text output is its own: its records are not counted */
 	const struct proc_count mine[] = {
 		{ "REDUCE_INPUT_RECORDS", in_records },
 		{ "REDUCE_INPUT_GROUPS", groups },
-		{ "REDUCE_OUTPUT_RECORDS", out_records },
 		{ "SKIPPED_VALUES", skipped },
+		{ "REDUCE_OUTPUT_RECORDS", out_records },
 	};
 
 	if (o == NULL) {
 		proc_counters_report();
 		return;
 	}
-	/* a command's text output is its own: its records are not counted */
-	if (out_counted)
-		proc_counters_save(o, mine, sizeof(mine) / sizeof(mine[0]));
-	else {
-		proc_counters_save(o, mine, 2);
-		proc_counters_save(o, mine + 3, 1);
-	}
+	proc_counters_save(o, mine, sizeof(mine) / sizeof(mine[0]) -
+	    !out_counted);
 	out_close(o);
 }
 
