@@ -44,6 +44,8 @@ struct phase {
 	const char *name;
 	int n;
 	struct task *(*build)(const struct job *, int, int);
+	void (*prepare)(int);	/* before each attempt of task i, or NULL */
+	uint64_t (*input)(int);	/* the bytes task i reads, or NULL */
 	int (*commit)(int, uint64_t *);
 	char *reused;		/* tasks the manifest had, or NULL */
 	int next, done;
@@ -56,6 +58,7 @@ static const char *outdir;	/* --output, or NULL for stdout */
 static char *work, *staged;	/* the work directory, and its "out" */
 static int jobs, retries = 3, show_progress, stats, resume, force;
 static int keep_temp, dry_run;
+static int count_output;	/* mrreduce leaves a command's text uncounted */
 static FILE *joblog;
 
 /* The state that the slot threads share, under state. */
@@ -94,16 +97,6 @@ path_join(const char *dir, const char *name)
 	return p;
 }
 
-/* dir/NAME-i, NAME-%05d as in the plan's file names, allocated. */
-static char *
-path_num(const char *dir, const char *name, int i)
-{
-	char buf[64];
-
-	snprintf(buf, sizeof(buf), "%s-%05d", name, i);
-	return path_join(dir, buf);
-}
-
 static double
 since(const struct timespec *t0)
 {
@@ -112,17 +105,6 @@ since(const struct timespec *t0)
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return (double)(t.tv_sec - t0->tv_sec) +
 	    (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
-}
-
-/*
- * Adds n to the counter group/name; the caller holds state.  The
- * counters of the job live in proc.c's table, the one reporter lines add
- * to.
- */
-static void
-count(const char *group, const char *name, long long n)
-{
-	proc_count_add(group, name, n);
 }
 
 /*
@@ -166,7 +148,7 @@ read_counters(const char *path, int combiner, const char *want)
 		if (want != NULL && strcmp(group, "mr") == 0 &&
 		    strcmp(name, want) == 0)
 			found = strtoll(val, NULL, 10);
-		count(group, name, strtoll(val, NULL, 10));
+		proc_count_add(group, name, strtoll(val, NULL, 10));
 	}
 	pthread_mutex_unlock(&state);
 	fclose(fp);
@@ -212,22 +194,21 @@ write_counters(FILE *fp)
 static int
 map_output(int i, uint32_t *crc, uint64_t *bytes)
 {
-	char *dir = plan_map_dir(&job, i), *p;
+	char *p;
 	int r, rc = 0;
 
 	*crc = 0;
 	*bytes = 0;
 	if (job.reducers == 0) {
-		p = plan_part(&job, i);
+		p = plan_file(&job, PLAN_OUT_PART, 0, i);
 		rc = file_sum(p, crc, bytes);
 		free(p);
 	}
 	for (r = 0; r < job.reducers && rc == 0; r++) {
-		p = path_num(dir, "part", r);
+		p = plan_file(&job, PLAN_MAP_PART, i, r);
 		rc = file_sum(p, crc, bytes);
 		free(p);
 	}
-	free(dir);
 	return rc;
 }
 
@@ -239,36 +220,34 @@ map_output(int i, uint32_t *crc, uint64_t *bytes)
 static long long
 map_counters(int i, uint64_t bytes)
 {
-	char *dir = plan_map_dir(&job, i), *p;
 	long long records, n = 0;
 	int r, cmd = job.combiner != NULL && !job.combine_builtin;
+	char *p;
 
 	for (r = 0; cmd && r < job.reducers; r++) {
-		p = path_num(dir, "combine", r);
+		p = plan_file(&job, PLAN_COMBINE_COUNTERS, i, r);
 		if (access(p, R_OK) < 0)
 			n = -1;
 		free(p);
 	}
-	p = path_join(dir, "counters");
+	p = plan_file(&job, PLAN_MAP_COUNTERS, i, 0);
 	if (n < 0 || (records = read_counters(p, 0, job.combine_builtin ?
 	    "COMBINE_OUTPUT_RECORDS" : "MAP_OUTPUT_RECORDS")) < 0) {
 		free(p);
-		free(dir);
 		return -1;
 	}
 	free(p);
 	for (r = 0; cmd && r < job.reducers; r++) {
-		p = path_num(dir, "combine", r);
+		p = plan_file(&job, PLAN_COMBINE_COUNTERS, i, r);
 		n = read_counters(p, 1, "REDUCE_OUTPUT_RECORDS");
 		records = r == 0 ? n : records + n;
 		free(p);
 	}
 	if (job.reducers > 0) {
 		pthread_mutex_lock(&state);
-		count("mr", "SPILLED_BYTES", (long long)bytes);
+		proc_count_add("mr", "SPILLED_BYTES", (long long)bytes);
 		pthread_mutex_unlock(&state);
 	}
-	free(dir);
 	return records;
 }
 
@@ -303,7 +282,7 @@ commit_points(int i, uint64_t *bytes_out)
 
 	(void)i;
 	*bytes_out = 0;
-	p = path_join(work, "sample/points");
+	p = plan_file(&job, PLAN_POINTS, 0, 0);
 	if (file_sum(p, &crc, bytes_out) < 0) {
 		warnx("%s: %s", p, strerror(errno));
 		free(p);
@@ -347,7 +326,8 @@ static int
 commit_reduce(int r, uint64_t *bytes_out)
 {
 	struct stat st;
-	char *p = plan_part(&job, r), *c;
+	char *p = plan_file(&job, PLAN_OUT_PART, 0, r), *c;
+	long long lines;
 
 	if (stat(p, &st) < 0) {
 		warnx("%s: %s", p, strerror(errno));
@@ -355,7 +335,7 @@ commit_reduce(int r, uint64_t *bytes_out)
 		return -1;
 	}
 	*bytes_out = (uint64_t)st.st_size;
-	c = path_num(work, "reduce/r", r);
+	c = plan_file(&job, PLAN_REDUCE_COUNTERS, 0, r);
 	if (read_counters(c, 0, NULL) < 0) {
 		warnx("%s: %s", c, strerror(errno));
 		free(c);
@@ -363,9 +343,10 @@ commit_reduce(int r, uint64_t *bytes_out)
 		return -1;
 	}
 	free(c);
+	lines = count_output ? count_lines(p) : 0;
 	pthread_mutex_lock(&state);
-	if (!job.framed && mr_op_parse(&(struct mr_op){ 0 }, job.reducer) < 0)
-		count("mr", "REDUCE_OUTPUT_RECORDS", count_lines(p));
+	if (count_output)
+		proc_count_add("mr", "REDUCE_OUTPUT_RECORDS", lines);
 	committed[r] = 1;
 	pthread_cond_broadcast(&changed);
 	pthread_mutex_unlock(&state);
@@ -379,18 +360,27 @@ reduce_input(int r)
 {
 	struct stat st;
 	uint64_t n = 0;
-	char *dir, *p;
+	char *p;
 	int i;
 
 	for (i = 0; i < job.nsplits; i++) {
-		dir = plan_map_dir(&job, i);
-		p = path_num(dir, "part", r);
+		p = plan_file(&job, PLAN_MAP_PART, i, r);
 		if (stat(p, &st) == 0)
 			n += (uint64_t)st.st_size;
 		free(p);
-		free(dir);
 	}
 	return n;
+}
+
+/* A map attempt starts with no file of an earlier one. */
+static void
+prepare_map(int i)
+{
+	char *dir = plan_file(&job, PLAN_MAP_DIR, i, 0);
+
+	if (rm_rf(dir) < 0)
+		die("%s: %s", dir, strerror(errno));
+	free(dir);
 }
 
 /* Appends one attempt's line to the --joblog file. */
@@ -521,20 +511,16 @@ run_task(struct phase *ph, int i)
 	struct task *t = NULL;
 	struct timespec t0;
 	uint64_t in, out;
-	char err[PATH_MAX], msg[512], *dir;
+	char err[PATH_MAX], msg[512];
 	double start;
 	int attempt, fd, rc = 0;
 
 	for (attempt = 0; attempt <= retries && !stopping(); attempt++) {
 		task_free(t);
 		t = ph->build(&job, i, attempt);
-		if (ph->build == plan_map) {
-			dir = plan_map_dir(&job, i);
-			if (rm_rf(dir) < 0)
-				die("%s: %s", dir, strerror(errno));
-			free(dir);
-		}
-		in = ph->build == plan_reduce ? reduce_input(i) : t->bytes_in;
+		if (ph->prepare != NULL)
+			ph->prepare(i);
+		in = ph->input != NULL ? ph->input(i) : t->bytes_in;
 		snprintf(err, sizeof(err), "%s/logs/%s.%d", work, t->id,
 		    attempt);
 		if ((fd = open(err, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND |
@@ -565,7 +551,7 @@ run_task(struct phase *ph, int i)
 			break;
 		}
 		pthread_mutex_lock(&state);
-		count("mr", "FAILED_ATTEMPTS", 1);
+		proc_count_add("mr", "FAILED_ATTEMPTS", 1);
 		pthread_mutex_unlock(&state);
 		if (attempt < retries)
 			warnx("%s failed (%s); trying again", t->what, msg);
@@ -637,7 +623,7 @@ emit_part(int i)
 	pthread_mutex_unlock(&state);
 	if (!committed[i])
 		return -1;
-	p = plan_part(&job, i);
+	p = plan_file(&job, PLAN_OUT_PART, 0, i);
 	if ((fd = open(p, O_RDONLY | O_CLOEXEC)) < 0)
 		die("%s: %s", p, strerror(errno));
 	while ((n = read(fd, buf, sizeof(buf))) != 0) {
@@ -874,7 +860,7 @@ points_kept(void)
 {
 	uint64_t r, b, bytes = 0;
 	uint32_t c, crc = 0;
-	char *p = path_join(work, "sample/points");
+	char *p = plan_file(&job, PLAN_POINTS, 0, 0);
 	int ok;
 
 	ok = manifest_find("points", &r, &c, &b) &&
@@ -951,13 +937,6 @@ commit_output(void)
 	free(old);
 }
 
-/* An exit by die(), from any thread, kills the tasks that still run. */
-static void
-stop_tasks_at_exit(void)
-{
-	task_stop();
-}
-
 int
 main(int argc, char *argv[])
 {
@@ -997,14 +976,14 @@ main(int argc, char *argv[])
 		{ "zero-terminated", no_argument, NULL, 'z' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct phase sample = { "sample", 0, plan_sample, commit_sample,
-	    NULL, 0, 0, 0, 0, { 0, 0 } };
-	struct phase points = { "sample", 1, build_points, commit_points,
-	    NULL, 0, 0, 0, 0, { 0, 0 } };
-	struct phase map = { "map", 0, plan_map, commit_map, NULL, 0, 0, 0,
-	    0, { 0, 0 } };
-	struct phase reduce = { "reduce", 0, plan_reduce, commit_reduce,
-	    NULL, 0, 0, 0, 0, { 0, 0 } };
+	struct phase sample = { .name = "sample", .build = plan_sample,
+	    .commit = commit_sample };
+	struct phase points = { .name = "sample", .n = 1,
+	    .build = build_points, .commit = commit_points };
+	struct phase map = { .name = "map", .build = plan_map,
+	    .prepare = prepare_map, .commit = commit_map };
+	struct phase reduce = { .name = "reduce", .build = plan_reduce,
+	    .input = reduce_input, .commit = commit_reduce };
 	struct mr_textfmt fmt = MR_TEXTFMT_DEFAULT;
 	struct job check;
 	struct mr_op op, rop;
@@ -1148,6 +1127,8 @@ main(int argc, char *argv[])
 		job.reducers = 0;
 	} else
 		job.reducers = reducers > 0 ? reducers : 1;
+	count_output = job.reducers > 0 && !job.framed &&
+	    mr_op_parse(&rop, job.reducer) < 0;
 	if (job.combiner != NULL && mr_op_parse(&op, job.combiner) == 0) {
 		if (!mr_op_combinable(&op) || op.code == MR_OP_COLLECT)
 			usage_error(usage_text, "--combiner %s: its state "
@@ -1238,7 +1219,7 @@ main(int argc, char *argv[])
 	staged = path_join(work, "out");
 	for (i = 0; i < (int)(sizeof(builtin_counters) /
 	    sizeof(builtin_counters[0])); i++)
-		count("mr", builtin_counters[i], 0);
+		proc_count_add("mr", builtin_counters[i], 0);
 	if (joblog_path != NULL) {
 		if ((joblog = fopen(joblog_path, resume ? "a" : "w")) == NULL ||
 		    fcntl(fileno(joblog), F_SETFD, FD_CLOEXEC) < 0)
@@ -1255,7 +1236,8 @@ main(int argc, char *argv[])
 	memset(map.reused, 0, (size_t)map.n + 1);
 	for (i = 0; i < job.nsplits; i++)
 		map.bytes += job.splits[i].end - job.splits[i].start;
-	atexit(stop_tasks_at_exit);
+	/* an exit by die(), from any thread, kills the tasks still running */
+	atexit(task_stop);
 	if (show_progress &&
 	    pthread_create(&progthread, NULL, progress, NULL) != 0)
 		die("cannot start a thread");
@@ -1300,11 +1282,6 @@ main(int argc, char *argv[])
 		die("%d of %d map and %d of %d reduce tasks committed; the "
 		    "work directory %s is kept", map.done, map.n, reduce.done,
 		    reduce.n, work);
-	if (job.reducers == 0) {
-		pthread_mutex_lock(&state);
-		count("mr", "REDUCE_OUTPUT_RECORDS", 0);
-		pthread_mutex_unlock(&state);
-	}
 	if (outdir != NULL)
 		commit_output();
 	else if (fflush(stdout) != 0 || close(STDOUT_FILENO) < 0)

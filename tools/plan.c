@@ -362,21 +362,45 @@ mkdir_p(struct task *t, const char *dir)
 }
 
 char *
-plan_map_dir(const struct job *j, int i)
+plan_file(const struct job *j, enum plan_file f, int i, int r)
 {
-	char *s = xmalloc(strlen(j->work) + 32);
+	char *s = xmalloc(strlen(j->work) + 64);
 
-	sprintf(s, "%s/map/m-%05d", j->work, i);
+	switch (f) {
+	case PLAN_MAP_DIR:
+		sprintf(s, "%s/map/m-%05d", j->work, i);
+		break;
+	case PLAN_MAP_PART:
+		sprintf(s, "%s/map/m-%05d/part-%05d", j->work, i, r);
+		break;
+	case PLAN_MAP_COUNTERS:
+		sprintf(s, "%s/map/m-%05d/counters", j->work, i);
+		break;
+	case PLAN_COMBINE_COUNTERS:
+		sprintf(s, "%s/map/m-%05d/combine-%05d", j->work, i, r);
+		break;
+	case PLAN_REDUCE_COUNTERS:
+		sprintf(s, "%s/reduce/r-%05d", j->work, r);
+		break;
+	case PLAN_OUT_PART:
+		sprintf(s, "%s/out/part-%05d", j->work, r);
+		break;
+	case PLAN_POINTS:
+		sprintf(s, "%s/sample/points", j->work);
+		break;
+	}
 	return s;
 }
 
-char *
-plan_part(const struct job *j, int i)
+/* Adds the argument opt followed by a file of plan_file(). */
+static void
+file_arg(struct task *t, const char *opt, const struct job *j,
+    enum plan_file f, int i, int r)
 {
-	char *s = xmalloc(strlen(j->work) + 32);
+	char *p = plan_file(j, f, i, r);
 
-	sprintf(s, "%s/out/part-%05d", j->work, i);
-	return s;
+	task_argf(t, "%s%s", opt, p);
+	free(p);
 }
 
 struct task *
@@ -425,7 +449,7 @@ plan_points(const struct job *j)
 	tool(t, j, "mrpartition");
 	task_argf(t, "-n%d", j->reducers);
 	task_arg(t, "--sample");
-	task_argf(t, "%s/sample/points", j->work);
+	file_arg(t, "", j, PLAN_POINTS, 0, 0);
 	if (j->numeric)
 		task_arg(t, "--numeric");
 	if (j->reverse)
@@ -449,7 +473,7 @@ struct task *
 plan_map(const struct job *j, int i, int attempt)
 {
 	const struct split *s = &j->splits[i];
-	char id[24], what[160], *dir = plan_map_dir(j, i), *part, *tmpl;
+	char id[24], what[160], *dir, *tmpl;
 	struct task *t;
 	int r;
 
@@ -465,7 +489,7 @@ plan_map(const struct job *j, int i, int attempt)
 	t->bytes_in = s->end - s->start;
 	ids(t, j, 'm', i, attempt);
 	input_env(t, s);
-	mkdir_p(t, dir);
+	mkdir_p(t, dir = plan_file(j, PLAN_MAP_DIR, i, 0));
 	task_pipeline(t);
 	read_range(t, j, s, s->start, s->end);
 	mapper(t, j);
@@ -474,13 +498,12 @@ plan_map(const struct job *j, int i, int attempt)
 		if (j->memory != NULL)
 			task_argf(t, "-S%s", j->memory);
 	}
-	task_argf(t, "--counters=%s/counters", dir);
+	file_arg(t, "--counters=", j, PLAN_MAP_COUNTERS, i, 0);
 	if (j->reducers == 0) {
 		if (!j->framed)
 			task_arg(t, "--text");
 		task_arg(t, "-o");
-		task_arg(t, part = plan_part(j, i));
-		free(part);
+		file_arg(t, "", j, PLAN_OUT_PART, 0, i);
 		task_arg(t, j->mapper);
 		free(dir);
 		return t;
@@ -488,13 +511,14 @@ plan_map(const struct job *j, int i, int attempt)
 	task_arg(t, j->mapper);
 	tool(t, j, "mrpartition");
 	task_argf(t, "-n%d", j->reducers);
+	/* the template of plan_file(PLAN_MAP_PART) */
 	task_argf(t, "-o%s/part-%%05d", tmpl = percents(dir));
 	free(tmpl);
 	fmt_args(t, j);
 	if (j->keyfields > 0)
 		task_argf(t, "-k%d", j->keyfields);
 	if (j->total_order) {
-		task_argf(t, "--split-points=%s/sample/points", j->work);
+		file_arg(t, "--split-points=", j, PLAN_POINTS, 0, 0);
 		if (j->numeric)
 			task_arg(t, "--numeric");
 		if (j->reverse)
@@ -509,15 +533,15 @@ plan_map(const struct job *j, int i, int attempt)
 		task_argf(t, "-T%s", j->tmpdir != NULL ? j->tmpdir : j->work);
 		task_arg(t, "--parallel=1");
 		if (j->combiner == NULL || j->combine_builtin)
-			task_argf(t, "-o%s/part-%05d", dir, r);
-		task_argf(t, "%s/part-%05d", dir, r);
+			file_arg(t, "-o", j, PLAN_MAP_PART, i, r);
+		file_arg(t, "", j, PLAN_MAP_PART, i, r);
 		if (j->combiner == NULL || j->combine_builtin)
 			continue;
 		tool(t, j, "mrreduce");
 		order_args(t, j, 0);
 		task_arg(t, "--framed");
-		task_argf(t, "--counters=%s/combine-%05d", dir, r);
-		task_argf(t, "-o%s/part-%05d", dir, r);
+		file_arg(t, "--counters=", j, PLAN_COMBINE_COUNTERS, i, r);
+		file_arg(t, "-o", j, PLAN_MAP_PART, i, r);
 		task_arg(t, j->combiner);
 	}
 	free(dir);
@@ -527,7 +551,7 @@ plan_map(const struct job *j, int i, int attempt)
 struct task *
 plan_reduce(const struct job *j, int r, int attempt)
 {
-	char id[24], what[64], *dir, *part;
+	char id[24], what[64], *dir;
 	struct task *t;
 	int i;
 
@@ -546,19 +570,15 @@ plan_reduce(const struct job *j, int r, int attempt)
 	order_args(t, j, 1);
 	if (j->nsplits == 0)
 		task_arg(t, "/dev/null");
-	for (i = 0; i < j->nsplits; i++) {
-		dir = plan_map_dir(j, i);
-		task_argf(t, "%s/part-%05d", dir, r);
-		free(dir);
-	}
+	for (i = 0; i < j->nsplits; i++)
+		file_arg(t, "", j, PLAN_MAP_PART, i, r);
 	tool(t, j, "mrreduce");
 	order_args(t, j, 0);
 	if (j->framed)
 		task_arg(t, "--framed");
-	task_argf(t, "--counters=%s/reduce/r-%05d", j->work, r);
+	file_arg(t, "--counters=", j, PLAN_REDUCE_COUNTERS, 0, r);
 	task_arg(t, "-o");
-	task_arg(t, part = plan_part(j, r));
-	free(part);
+	file_arg(t, "", j, PLAN_OUT_PART, 0, r);
 	task_arg(t, j->reducer);
 	return t;
 }

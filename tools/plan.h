@@ -82,12 +82,22 @@ struct task *plan_points(const struct job *j);
 struct task *plan_map(const struct job *j, int i, int attempt);
 struct task *plan_reduce(const struct job *j, int r, int attempt);
 
+/* The files of the work directory that tasks write and mrrun reads. */
+enum plan_file {
+	PLAN_MAP_DIR,		/* map task i's directory */
+	PLAN_MAP_PART,		/* map task i's sorted partition r */
+	PLAN_MAP_COUNTERS,	/* map task i's mrmap --counters */
+	PLAN_COMBINE_COUNTERS,	/* its command combiner's, of partition r */
+	PLAN_REDUCE_COUNTERS,	/* reduce task r's mrreduce --counters */
+	PLAN_OUT_PART,		/* output part r (of map task r, map-only) */
+	PLAN_POINTS,		/* the split points of a total order */
+};
+
 /*
- * plan_map_dir() is the directory of map task i's output, and
- * plan_part() the name of the job's output part i (in the directory
- * "out" of the work directory); both allocated.
+ * plan_file() is the path of file f for map task i and partition r (the
+ * numbers that f does not name are ignored), allocated: the one place
+ * that names them, for the tasks and for mrrun.
  */
-char *plan_map_dir(const struct job *j, int i);
-char *plan_part(const struct job *j, int i);
+char *plan_file(const struct job *j, enum plan_file f, int i, int r);
 
 #endif
