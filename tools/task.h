@@ -31,6 +31,8 @@ struct task {
 	struct pipeline *p;
 	size_t np, pcap;
 	uint64_t bytes_in;	/* the input it reads, for logs and progress */
+	pid_t pgid;		/* task.c: the group of the running pipeline */
+	int killed;		/* task.c: task_kill() was called */
 };
 
 /* task_new() returns an empty task named id, described by what. */
@@ -68,6 +70,18 @@ char *task_script(const struct task *t);
  */
 void shell_quote(char **buf, size_t *len, const char *s);
 
+/*
+ * task_pack() returns t as bytes that task_unpack() turns back into the
+ * same task, allocated, with its length in *len: NUL-terminated strings,
+ * id, what, bytes_in in decimal, the number of environment entries and
+ * the entries, the number of pipelines, and for each its number of
+ * programs, and for each program its number of arguments and the
+ * arguments.  task_unpack() returns NULL when buf is not such a packing
+ * (a count or string runs past len, or bytes are left over).
+ */
+char *task_pack(const struct task *t, size_t *len);
+struct task *task_unpack(const char *buf, size_t len);
+
 #define TASK_STOPPED	(-1)	/* task_run(): task_stop() stopped it */
 #define TASK_MAX_RUNNING 1024	/* task_run() calls at once, at most */
 
@@ -95,5 +109,13 @@ int task_run(struct task *t, int errfd, char *msg, size_t msgsize);
  * when no pipeline runs.
  */
 void task_stop(void);
+
+/*
+ * task_kill() makes the task_run(t) in progress on another thread, or a
+ * later one, return TASK_STOPPED at once: it kills the process group of
+ * t's running pipeline with SIGKILL.  t stays owned by the caller of
+ * task_run(); it must not be freed before that call returns.
+ */
+void task_kill(struct task *t);
 
 #endif
