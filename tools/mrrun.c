@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "hosts.h"
 #include "plan.h"
 #include "proc.h"
 #include "task.h"
@@ -39,21 +40,73 @@ static const char usage_text[] =
     "             [--stats] [--tmpdir DIR] [--total-order] [--values] "
     "[INPUT ...]\n";
 
+static struct task *build_points(const struct job *, int, int);
+static int commit_map(int, uint64_t *);
+static int commit_map_remote(int, uint64_t *);
+static int commit_points(int, uint64_t *);
+static int commit_reduce(int, uint64_t *);
+static int commit_sample(int, uint64_t *);
+static uint64_t reduce_input(int);
+
+/* The states of a task of a phase. */
+enum { PENDING, RUNNING, COMMITTING, DONE };
+
+/* An attempt of a task that runs now, on a host or (h NULL) here. */
+struct run {
+	struct host *h;
+	uint32_t id;		/* host_run()'s, for host_kill() */
+	struct task *t;		/* here: for task_kill() */
+	struct timespec since;
+	struct run *next;
+};
+
+/* A task of a phase: where it stands and what it left. */
+struct tstate {
+	char state;
+	int attempts;		/* started, so far: the next attempt's number */
+	int failures;		/* those that count against --retries */
+	struct run *runs;
+	struct host *where;	/* the host that holds its committed output */
+	uint64_t out;		/* the bytes it committed */
+};
+
 /* One phase of the job: its tasks, run by the slot threads. */
 struct phase {
 	const char *name;
 	int n;
 	struct task *(*build)(const struct job *, int, int);
-	void (*prepare)(int);	/* before each attempt of task i, or NULL */
 	uint64_t (*input)(int);	/* the bytes task i reads, or NULL */
 	int (*commit)(int, uint64_t *);
-	char *reused;		/* tasks the manifest had, or NULL */
-	int next, done;
+	int here;		/* its tasks run on this machine, always */
+	struct tstate *ts;
+	int done;
 	uint64_t bytes, bytes_done;
+	double *took;		/* the seconds of the committed attempts */
 	struct timespec started;
 };
 
 static struct job job;
+static struct phase sample = { .name = "sample", .build = plan_sample,
+    .commit = commit_sample };
+static struct phase points = { .name = "sample", .here = 1,
+    .build = build_points, .commit = commit_points };
+static struct phase map = { .name = "map", .build = plan_map,
+    .commit = commit_map };
+static struct phase reduce = { .name = "reduce", .build = plan_reduce,
+    .input = reduce_input, .commit = commit_reduce };
+static struct phase *const phases[] = { &sample, &points, &map, &reduce };
+#define NPHASES ((int)(sizeof(phases) / sizeof(phases[0])))
+
+/* The hosts of a job over ssh (none in local mode), and their jobs. */
+static struct host *hosts;
+static int nhosts, speculate, direct;
+static struct reach reach;
+static struct job *host_job;	/* per host: work is its scratch */
+static uint64_t *part_bytes;	/* [i * reducers + r] of a remote map */
+static const char **files;	/* --file */
+static int nfiles;
+static int slots_left;		/* slot threads that have not ended */
+
 static const char *outdir;	/* --output, or NULL for stdout */
 static char *work, *staged;	/* the work directory, and its "out" */
 static int jobs, retries = 3, show_progress, stats, resume, force;
@@ -109,12 +162,13 @@ since(const struct timespec *t0)
 
 /*
  * Adds the counters in the --counters file path of mrmap or mrreduce,
- * and returns the value of the built-in counter want (NULL for none);
- * -1 when the file cannot be read.  A command combiner's mrreduce counts
+ * times sign (-1 takes back those of a map output that was lost), and
+ * returns the value of the built-in counter want (NULL for none); -1
+ * when the file cannot be read.  A command combiner's mrreduce counts
  * for the combine counters.
  */
 static long long
-read_counters(const char *path, int combiner, const char *want)
+read_counters(const char *path, int combiner, const char *want, int sign)
 {
 	char line[1024], *group, *name, *val;
 	long long found = 0;
@@ -148,7 +202,7 @@ read_counters(const char *path, int combiner, const char *want)
 		if (want != NULL && strcmp(group, "mr") == 0 &&
 		    strcmp(name, want) == 0)
 			found = strtoll(val, NULL, 10);
-		proc_count_add(group, name, strtoll(val, NULL, 10));
+		proc_count_add(group, name, sign * strtoll(val, NULL, 10));
 	}
 	pthread_mutex_unlock(&state);
 	fclose(fp);
@@ -213,12 +267,12 @@ map_output(int i, uint32_t *crc, uint64_t *bytes)
 }
 
 /*
- * Adds the counters of map task i, from the files it left, and returns
- * the records it wrote, or -1 when a counters file is missing (before
- * adding any).
+ * Adds the counters of map task i, times sign, from the files it left,
+ * and returns the records it wrote, or -1 when a counters file is
+ * missing (before adding any).
  */
 static long long
-map_counters(int i, uint64_t bytes)
+map_counters(int i, uint64_t bytes, int sign)
 {
 	long long records, n = 0;
 	int r, cmd = job.combiner != NULL && !job.combine_builtin;
@@ -232,20 +286,20 @@ map_counters(int i, uint64_t bytes)
 	}
 	p = plan_file(&job, PLAN_MAP_COUNTERS, i, 0);
 	if (n < 0 || (records = read_counters(p, 0, job.combine_builtin ?
-	    "COMBINE_OUTPUT_RECORDS" : "MAP_OUTPUT_RECORDS")) < 0) {
+	    "COMBINE_OUTPUT_RECORDS" : "MAP_OUTPUT_RECORDS", sign)) < 0) {
 		free(p);
 		return -1;
 	}
 	free(p);
 	for (r = 0; cmd && r < job.reducers; r++) {
 		p = plan_file(&job, PLAN_COMBINE_COUNTERS, i, r);
-		n = read_counters(p, 1, "REDUCE_OUTPUT_RECORDS");
+		n = read_counters(p, 1, "REDUCE_OUTPUT_RECORDS", sign);
 		records = r == 0 ? n : records + n;
 		free(p);
 	}
 	if (job.reducers > 0) {
 		pthread_mutex_lock(&state);
-		proc_count_add("mr", "SPILLED_BYTES", (long long)bytes);
+		proc_count_add("mr", "SPILLED_BYTES", sign * (long long)bytes);
 		pthread_mutex_unlock(&state);
 	}
 	return records;
@@ -258,8 +312,10 @@ commit_map(int i, uint64_t *bytes_out)
 	char id[24];
 	uint32_t crc;
 
+	if (nhosts > 0)
+		return commit_map_remote(i, bytes_out);
 	if (map_output(i, &crc, bytes_out) < 0 ||
-	    (records = map_counters(i, *bytes_out)) < 0) {
+	    (records = map_counters(i, *bytes_out, 1)) < 0) {
 		warnx("map task %d: %s", i, strerror(errno));
 		return -1;
 	}
@@ -336,7 +392,7 @@ commit_reduce(int r, uint64_t *bytes_out)
 	}
 	*bytes_out = (uint64_t)st.st_size;
 	c = plan_file(&job, PLAN_REDUCE_COUNTERS, 0, r);
-	if (read_counters(c, 0, NULL) < 0) {
+	if (read_counters(c, 0, NULL, 1) < 0) {
 		warnx("%s: %s", c, strerror(errno));
 		free(c);
 		free(p);
@@ -364,6 +420,11 @@ reduce_input(int r)
 	int i;
 
 	for (i = 0; i < job.nsplits; i++) {
+		if (nhosts > 0) {
+			n += part_bytes[(size_t)i * (size_t)job.reducers +
+			    (size_t)r];
+			continue;
+		}
 		p = plan_file(&job, PLAN_MAP_PART, i, r);
 		if (stat(p, &st) == 0)
 			n += (uint64_t)st.st_size;
@@ -372,21 +433,10 @@ reduce_input(int r)
 	return n;
 }
 
-/* A map attempt starts with no file of an earlier one. */
-static void
-prepare_map(int i)
-{
-	char *dir = plan_file(&job, PLAN_MAP_DIR, i, 0);
-
-	if (rm_rf(dir) < 0)
-		die("%s: %s", dir, strerror(errno));
-	free(dir);
-}
-
 /* Appends one attempt's line to the --joblog file. */
 static void
-log_attempt(const struct task *t, double start, double secs, int rc,
-    uint64_t in, uint64_t out)
+log_attempt(const struct task *t, const char *host, double start,
+    double secs, int rc, uint64_t in, uint64_t out)
 {
 	char *script, *p;
 
@@ -397,8 +447,8 @@ log_attempt(const struct task *t, double start, double secs, int rc,
 		if (*p == '\t' || *p == '\n')
 			*p = ' ';
 	pthread_mutex_lock(&state);
-	fprintf(joblog, "%s\t:\t%.3f\t%.3f\t%d\t%llu\t%llu\t%s\n", t->id,
-	    start, secs, rc, (unsigned long long)in,
+	fprintf(joblog, "%s\t%s\t%.3f\t%.3f\t%d\t%llu\t%llu\t%s\n", t->id,
+	    host, start, secs, rc == HOST_LOST ? 255 : rc, (unsigned long long)in,
 	    (unsigned long long)out, script);
 	if (fflush(joblog) != 0)
 		warnx("the job log: %s", strerror(errno));
@@ -501,81 +551,657 @@ stopping(void)
 	return s;
 }
 
-/*
- * Runs task i of phase ph until an attempt commits, at most 1 + retries
- * attempts, and fails the job when none does.
- */
-static void
-run_task(struct phase *ph, int i)
+/* path without the scratch directory of h in front: h's own name. */
+static const char *
+on_host(const struct host *h, const char *path)
 {
-	struct task *t = NULL;
-	struct timespec t0;
-	uint64_t in, out;
-	char err[PATH_MAX], msg[512];
-	double start;
-	int attempt, fd, rc = 0;
+	size_t n = strlen(h->scratch);
 
-	for (attempt = 0; attempt <= retries && !stopping(); attempt++) {
-		task_free(t);
-		t = ph->build(&job, i, attempt);
-		if (ph->prepare != NULL)
-			ph->prepare(i);
-		in = ph->input != NULL ? ph->input(i) : t->bytes_in;
-		snprintf(err, sizeof(err), "%s/logs/%s.%d", work, t->id,
-		    attempt);
-		if ((fd = open(err, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND |
-		    O_CLOEXEC, 0600)) < 0) {
-			if (stopping())
-				break;
-			die("%s: %s", err, strerror(errno));
+	if (strncmp(path, h->scratch, n) == 0 && path[n] == '/')
+		return path + n + 1;
+	return path;
+}
+
+/*
+ * Which map outputs a reduce task on h reads from copies fetched to h:
+ * those that another host holds.  Allocated, one flag per map task.
+ */
+static char *
+fetch_plan(const struct host *h)
+{
+	char *f = xmalloc((size_t)job.nsplits + 1);
+	int i;
+
+	pthread_mutex_lock(&state);
+	for (i = 0; i < job.nsplits; i++)
+		f[i] = map.ts[i].where != h;
+	pthread_mutex_unlock(&state);
+	return f;
+}
+
+/*
+ * Sends split i to h, as the file that its map task reads: the whole
+ * file when the split is one, else the records of its range, which
+ * mrsplit --range cuts here.
+ */
+static int
+send_input(int i, struct host *h, char *msg, size_t msgsize)
+{
+	const struct split *s = &job.splits[i];
+	char *dest = plan_file(&host_job[h->index], PLAN_INPUT, i, 0);
+	char range[64], *argv[8], *tool = NULL;
+	struct stat st;
+	int fd, p[2], rc, n = 0;
+	pid_t pid = -1;
+
+	if (s->gz || (s->start == 0 && stat(s->path, &st) == 0 &&
+	    (uint64_t)st.st_size == s->end)) {
+		if ((fd = open(s->path, O_RDONLY | O_CLOEXEC)) < 0) {
+			snprintf(msg, msgsize, "%s: %s", s->name,
+			    strerror(errno));
+			free(dest);
+			return 1;
 		}
-		clock_gettime(CLOCK_REALTIME, &t0);
-		start = (double)t0.tv_sec + (double)t0.tv_nsec / 1e9;
-		clock_gettime(CLOCK_MONOTONIC, &t0);
-		rc = task_run(t, fd, msg, sizeof(msg));
-		close(fd);
-		out = 0;
-		if (rc == 0 && ph->commit(i, &out) < 0) {
-			snprintf(msg, sizeof(msg), "its output is missing");
+	} else {
+		tool = xmalloc(strlen(job.bindir) + 16);
+		sprintf(tool, "%s%smrsplit", job.bindir,
+		    job.bindir[0] != '\0' ? "/" : "");
+		snprintf(range, sizeof(range), "--range=%llu:%llu",
+		    (unsigned long long)s->start, (unsigned long long)s->end);
+		argv[n++] = tool;
+		argv[n++] = range;
+		if (job.zero)
+			argv[n++] = "-z";
+		if (job.sep != NULL) {
+			argv[n++] = "-t";
+			argv[n++] = (char *)job.sep;
+		}
+		argv[n++] = (char *)s->path;
+		argv[n] = NULL;
+		if (pipe(p) < 0)
+			die("pipe: %s", strerror(errno));
+		fcntl(p[0], F_SETFD, FD_CLOEXEC);
+		fcntl(p[1], F_SETFD, FD_CLOEXEC);
+		pid = hosts_spawn(argv, -1, p[1], STDERR_FILENO);
+		close(p[1]);
+		fd = p[0];
+	}
+	rc = host_put(h, on_host(h, dest), 0600, fd, msg, msgsize);
+	close(fd);
+	if (pid > 0 && hosts_reap(pid, -1) != 0 && rc == 0) {
+		snprintf(msg, msgsize, "mrsplit %s failed", range);
+		rc = 1;
+	}
+	free(tool);
+	free(dest);
+	return rc;
+}
+
+/*
+ * Fetches partition r of every map output that another host holds to h,
+ * where the reduce task reads it: through this machine, or with
+ * --shuffle=direct by a task on h that pulls from each host with ssh.
+ */
+static int
+fetch(int r, struct host *h, uint32_t id, int errfd, char *msg,
+    size_t msgsize)
+{
+	struct host **where = xmalloc(((size_t)job.nsplits + 1) *
+	    sizeof(*where));
+	char *src, *dst;
+	int i, k, rc = 0;
+
+	pthread_mutex_lock(&state);
+	for (i = 0; i < job.nsplits; i++)
+		where[i] = map.ts[i].where;
+	pthread_mutex_unlock(&state);
+	for (i = 0; i < job.nsplits && rc == 0 && !direct; i++) {
+		if (where[i] == h)
+			continue;
+		if (where[i] == NULL || !where[i]->up) {
+			snprintf(msg, msgsize, "map output %d was lost", i);
+			rc = HOST_LOST;
+			break;
+		}
+		src = plan_file(&host_job[where[i]->index], PLAN_MAP_PART, i,
+		    r);
+		dst = plan_file(&host_job[h->index], PLAN_FETCHED, i, r);
+		rc = host_relay(where[i], src, h, on_host(h, dst), msg,
+		    msgsize);
+		free(src);
+		free(dst);
+	}
+	for (k = 0; k < nhosts && rc == 0 && direct; k++) {
+		struct task *t;
+		char *cmd = NULL, *pull;
+		size_t len = 0;
+
+		for (i = 0; i < job.nsplits; i++)
+			if (where[i] == &hosts[k] && where[i] != h)
+				break;
+		if (i == job.nsplits)
+			continue;
+		if (!hosts[k].up) {
+			snprintf(msg, msgsize, "host %s was lost",
+			    hosts[k].name);
+			rc = HOST_LOST;
+			break;
+		}
+		/* on hosts[k]: cd SCRATCH/map && tar cf - m-I/part-R ... */
+		shell_text(&cmd, &len, "cd ");
+		src = path_join(hosts[k].scratch, "map");
+		shell_quote(&cmd, &len, src);
+		free(src);
+		shell_text(&cmd, &len, " && exec tar cf -");
+		for (; i < job.nsplits; i++) {
+			char part[64];
+
+			if (where[i] != &hosts[k])
+				continue;
+			snprintf(part, sizeof(part), " m-%05d/part-%05d", i,
+			    r);
+			shell_text(&cmd, &len, part);
+		}
+		pull = host_command(&hosts[k], &reach, cmd);
+		free(cmd);
+		dst = plan_file(&host_job[h->index], PLAN_FETCHED, 0, r);
+		*strrchr(dst, '/') = '\0';
+		*strrchr(dst, '/') = '\0';
+		t = task_new("fetch", "the shuffle");
+		task_pipeline(t);
+		task_stage(t);
+		task_arg(t, "mkdir");
+		task_arg(t, "-p");
+		task_arg(t, dst);
+		task_pipeline(t);
+		task_stage(t);
+		task_arg(t, "sh");
+		task_arg(t, "-c");
+		task_arg(t, pull);
+		task_stage(t);
+		task_arg(t, "tar");
+		task_arg(t, "xf");
+		task_arg(t, "-");
+		task_arg(t, "-C");
+		task_arg(t, dst);
+		free(pull);
+		free(dst);
+		rc = host_run(h, t, id, msg, msgsize, errfd);
+		task_free(t);
+		if (rc != 0 && rc != HOST_LOST && !hosts[k].up)
+			rc = HOST_LOST;
+	}
+	free(where);
+	return rc;
+}
+
+/*
+ * Runs task t, number i of ph, on h: first sends its input there (a map
+ * task of a file here) or fetches its partitions (a reduce task).
+ */
+static int
+remote_attempt(struct phase *ph, int i, struct task *t, struct host *h,
+    uint32_t id, int errfd, char *msg, size_t msgsize)
+{
+	int rc = 0;
+
+	msg[0] = '\0';
+	if (ph == &map && job.splits[i].host < 0)
+		rc = send_input(i, h, msg, msgsize);
+	else if (ph == &reduce)
+		rc = fetch(i, h, id, errfd, msg, msgsize);
+	if (rc == 0)
+		rc = host_run(h, t, id, msg, msgsize, errfd);
+	return rc;
+}
+
+/* Copies h's file f (of task i, partition r) to the same file here. */
+static int
+bring(struct host *h, enum plan_file f, int i, int r, char *msg,
+    size_t msgsize)
+{
+	char *src = plan_file(&host_job[h->index], f, i, r);
+	char *dst = plan_file(&job, f, i, r), *slash;
+	int fd, rc;
+
+	slash = strrchr(dst, '/');
+	*slash = '\0';
+	if (mkdir(dst, 0700) < 0 && errno != EEXIST) {
+		snprintf(msg, msgsize, "%s: %s", dst, strerror(errno));
+		free(src);
+		free(dst);
+		return 1;
+	}
+	*slash = '/';
+	if ((fd = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    f == PLAN_OUT_PART ? 0666 : 0600)) < 0) {
+		snprintf(msg, msgsize, "%s: %s", dst, strerror(errno));
+		rc = 1;
+	} else {
+		rc = host_cat(h, src, fd, msg, msgsize);
+		if (close(fd) < 0 && rc == 0) {
+			snprintf(msg, msgsize, "%s: %s", dst,
+			    strerror(errno));
 			rc = 1;
 		}
-		if (rc == TASK_STOPPED)
-			break;
-		log_attempt(t, start, since(&t0), rc, in, out);
-		if (rc == 0) {
-			pass_stderr(err);
+	}
+	free(src);
+	free(dst);
+	return rc;
+}
+
+/*
+ * Brings here what a committed attempt on h left that this machine
+ * reads: counters, the output parts, the samples; and the sizes of the
+ * partitions of a map task, which stay on h.
+ */
+static int
+collect(struct phase *ph, int i, struct host *h, char *msg, size_t msgsize)
+{
+	const struct split *s;
+	uint64_t size;
+	char *p;
+	int r, k, rc = 0, pieces;
+
+	if (ph == &map) {
+		rc = bring(h, PLAN_MAP_COUNTERS, i, 0, msg, msgsize);
+		for (r = 0; rc == 0 && r < job.reducers; r++) {
+			if (job.combiner != NULL && !job.combine_builtin)
+				rc = bring(h, PLAN_COMBINE_COUNTERS, i, r, msg,
+				    msgsize);
+			p = plan_file(&host_job[h->index], PLAN_MAP_PART, i,
+			    r);
+			if (rc == 0)
+				rc = host_stat(h, p, &size, msg, msgsize);
+			free(p);
+			if (rc == 0)
+				part_bytes[(size_t)i * (size_t)job.reducers +
+				    (size_t)r] = size;
+		}
+		if (rc == 0 && job.reducers == 0)
+			rc = bring(h, PLAN_OUT_PART, 0, i, msg, msgsize);
+	} else if (ph == &reduce) {
+		rc = bring(h, PLAN_REDUCE_COUNTERS, 0, i, msg, msgsize);
+		if (rc == 0)
+			rc = bring(h, PLAN_OUT_PART, 0, i, msg, msgsize);
+	} else if (ph == &sample) {
+		s = &job.splits[i];
+		pieces = s->gz || s->end - s->start <= PLAN_SAMPLE_PIECES *
+		    PLAN_SAMPLE_BYTES ? 1 : PLAN_SAMPLE_PIECES;
+		for (k = 0; k < pieces && rc == 0; k++)
+			rc = bring(h, PLAN_SAMPLE, i, k, msg, msgsize);
+	}
+	return rc;
+}
+
+/* Commits map task i of a job over hosts: its output stays there. */
+static int
+commit_map_remote(int i, uint64_t *bytes_out)
+{
+	int r;
+
+	*bytes_out = 0;
+	for (r = 0; r < job.reducers; r++)
+		*bytes_out += part_bytes[(size_t)i * (size_t)job.reducers +
+		    (size_t)r];
+	if (map_counters(i, *bytes_out, 1) < 0) {
+		warnx("map task %d: %s", i, strerror(errno));
+		return -1;
+	}
+	if (job.reducers == 0) {
+		pthread_mutex_lock(&state);
+		committed[i] = 1;
+		pthread_cond_broadcast(&changed);
+		pthread_mutex_unlock(&state);
+	}
+	return 0;
+}
+
+/*
+ * Called when host h is lost: the map outputs it held are made again
+ * elsewhere while a reducer may still need them, and their counters are
+ * taken back; a task whose input only h has fails the job.
+ */
+static void
+host_lost(struct host *h)
+{
+	int *redo = xmalloc(((size_t)job.nsplits + 1) * sizeof(*redo));
+	int i, n = 0, up = 0, k;
+
+	pthread_mutex_lock(&state);
+	for (k = 0; k < nhosts; k++)
+		up += hosts[k].up;
+	for (i = 0; i < map.n && job.reducers > 0 && reduce.done <
+	    reduce.n; i++) {
+		if (map.ts[i].where != h || map.ts[i].state != DONE)
+			continue;
+		map.ts[i].state = PENDING;
+		map.ts[i].where = NULL;
+		map.done--;
+		map.bytes_done -= job.splits[i].end - job.splits[i].start;
+		redo[n++] = i;
+	}
+	pthread_cond_broadcast(&changed);
+	pthread_mutex_unlock(&state);
+	if (!failed)
+		warnx("host %s was lost%s", h->name, up > 0 ?
+		    "; its tasks run again on the other hosts" : "");
+	for (k = 0; k < n; k++)
+		map_counters(redo[k], map.ts[redo[k]].out, -1);
+	free(redo);
+	for (i = 0; i < job.nsplits; i++)
+		if (job.splits[i].host == h->index && (map.ts[i].state !=
+		    DONE || map.ts[i].where == NULL)) {
 			pthread_mutex_lock(&state);
-			ph->done++;
-			ph->bytes_done += t->bytes_in;
+			if (!failed) {
+				failed = 1;
+				snprintf(failure, sizeof(failure), "%s: its "
+				    "host %s was lost", job.splits[i].name,
+				    h->name);
+				pthread_cond_broadcast(&changed);
+			}
 			pthread_mutex_unlock(&state);
 			break;
 		}
-		pthread_mutex_lock(&state);
-		proc_count_add("mr", "FAILED_ATTEMPTS", 1);
-		pthread_mutex_unlock(&state);
-		if (attempt < retries)
-			warnx("%s failed (%s); trying again", t->what, msg);
-		else
-			fail(t, msg, attempt + 1, err);
+}
+
+/*
+ * The tasks of ph are runnable when every earlier phase is done: a map
+ * output that a lost host held makes the map phase undone again.
+ */
+static int
+runnable(const struct phase *ph)
+{
+	int k;
+
+	for (k = 0; k < NPHASES && phases[k] != ph; k++)
+		if (phases[k]->done < phases[k]->n)
+			return 0;
+	return ph->done < ph->n;
+}
+
+/* Whether every task of the job is done; under state. */
+static int
+all_done(void)
+{
+	int k;
+
+	for (k = 0; k < NPHASES; k++)
+		if (phases[k]->done < phases[k]->n)
+			return 0;
+	return 1;
+}
+
+/* The host that must run task i of ph, or -1 for any. */
+static int
+pinned(const struct phase *ph, int i)
+{
+	if ((ph == &sample || ph == &map) && i < job.nsplits)
+		return job.splits[i].host;
+	return -1;
+}
+
+static int
+by_seconds(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * The running task of ph that a backup attempt on h should take over for
+ * --speculate, or -1: one attempt only, not on h, running for more than
+ * twice the median of the committed attempts and a second at least.
+ */
+static int
+straggler(struct phase *ph, struct host *h)
+{
+	double *sorted, median, limit;
+	int i, n = ph->done;
+
+	if (n == 0 || ph->took == NULL)
+		return -1;
+	sorted = xmalloc((size_t)n * sizeof(*sorted));
+	memcpy(sorted, ph->took, (size_t)n * sizeof(*sorted));
+	qsort(sorted, (size_t)n, sizeof(*sorted), by_seconds);
+	median = sorted[n / 2];
+	free(sorted);
+	limit = 2 * median > 1.0 ? 2 * median : 1.0;
+	for (i = 0; i < ph->n; i++) {
+		struct run *r = ph->ts[i].runs;
+
+		if (ph->ts[i].state == RUNNING && r != NULL &&
+		    r->next == NULL && r->h != h && pinned(ph, i) < 0 &&
+		    since(&r->since) > limit)
+			return i;
 	}
+	return -1;
+}
+
+/*
+ * Picks a task for a slot of h (NULL here), under state: a pending task
+ * whose input h holds, else any pending task that may run anywhere, else
+ * a straggler.  Returns its number, with its phase in *php, or -1.
+ */
+static int
+pick(struct host *h, struct phase **php)
+{
+	struct phase *ph;
+	int k, i, pin, want = h != NULL ? h->index : -1;
+
+	for (k = 0; k < NPHASES; k++) {
+		ph = phases[k];
+		if (!runnable(ph))
+			continue;
+		*php = ph;
+		for (i = 0; i < ph->n; i++)
+			if (ph->ts[i].state == PENDING && want >= 0 &&
+			    pinned(ph, i) == want)
+				return i;
+		for (i = 0; i < ph->n; i++) {
+			pin = pinned(ph, i);
+			if (ph->ts[i].state == PENDING && (pin < 0 ||
+			    nhosts == 0))
+				return i;
+		}
+		if (speculate && h != NULL && (i = straggler(ph, h)) >= 0)
+			return i;
+		return -1;
+	}
+	return -1;
+}
+
+/* Kills the attempts of task i of ph that still run; under state. */
+static void
+kill_runs(struct tstate *ts)
+{
+	struct run *r;
+
+	for (r = ts->runs; r != NULL; r = r->next) {
+		if (r->h != NULL)
+			host_kill(r->h, r->id);
+		else if (r->t != NULL)
+			task_kill(r->t);
+	}
+}
+
+/* Where an attempt ran, for the job log and messages. */
+static const char *
+host_name(const struct host *h)
+{
+	return h != NULL ? h->name : ":";
+}
+
+/*
+ * Settles an attempt of task i of ph that ended with rc, under state:
+ * its run is gone; a commit makes the task done and kills the other
+ * attempts; a failure puts it back for another attempt, or fails the
+ * job when it had its retries.  Returns 1 when the job is to fail.
+ */
+static int
+settle(struct phase *ph, int i, struct run *run, int rc, int claimed,
+    double secs)
+{
+	struct tstate *ts = &ph->ts[i];
+	struct run **pp;
+
+	for (pp = &ts->runs; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == run) {
+			*pp = run->next;
+			break;
+		}
+	pthread_cond_broadcast(&changed);
+	if (claimed && rc == 0) {
+		ts->state = DONE;
+		ts->where = run->h;
+		if (ph->took == NULL)
+			ph->took = xmalloc((size_t)ph->n * sizeof(double));
+		ph->took[ph->done++] = secs;
+		kill_runs(ts);
+		return 0;
+	}
+	if (ts->state == DONE || (ts->state == COMMITTING && !claimed))
+		return 0;
+	ts->state = ts->runs != NULL ? RUNNING : PENDING;
+	if (rc == TASK_STOPPED || rc == HOST_LOST)
+		return 0;
+	proc_count_add("mr", "FAILED_ATTEMPTS", 1);
+	return ++ts->failures > retries;
+}
+
+/*
+ * Runs one attempt of task i of ph on h (NULL: here), whose run is
+ * already on the task's list, and settles it.
+ */
+static void
+run_attempt(struct phase *ph, int i, struct host *h, struct run *run,
+    int attempt)
+{
+	const struct job *j = h != NULL ? &host_job[h->index] : &job;
+	struct job shaped;
+	struct task *t;
+	struct timespec t0;
+	uint64_t in, out = 0;
+	char err[PATH_MAX], msg[512];
+	double start, secs;
+	int fd, rc, claimed = 0, fatal;
+
+	if (ph->here || (ph == &sample && pinned(ph, i) < 0))
+		h = NULL, j = &job;
+	shaped = *j;
+	if (h != NULL && ph == &reduce)
+		shaped.fetched = fetch_plan(h);
+	t = ph->build(&shaped, i, attempt);
+	in = ph->input != NULL ? ph->input(i) : t->bytes_in;
+	snprintf(err, sizeof(err), "%s/logs/%s.%d", work, t->id, attempt);
+	if ((fd = open(err, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND |
+	    O_CLOEXEC, 0600)) < 0)
+		die("%s: %s", err, strerror(errno));
+	pthread_mutex_lock(&state);
+	run->t = t;
+	if (h != NULL)
+		run->id = host_id();
+	pthread_mutex_unlock(&state);
+	clock_gettime(CLOCK_REALTIME, &t0);
+	start = (double)t0.tv_sec + (double)t0.tv_nsec / 1e9;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (h == NULL)
+		rc = task_run(t, fd, msg, sizeof(msg));
+	else
+		rc = remote_attempt(ph, i, t, h, run->id, fd, msg,
+		    sizeof(msg));
+	close(fd);
+	if (rc == 0) {
+		pthread_mutex_lock(&state);
+		if (ph->ts[i].state == RUNNING) {
+			ph->ts[i].state = COMMITTING;
+			claimed = 1;
+		} else
+			rc = TASK_STOPPED;	/* another attempt won */
+		pthread_mutex_unlock(&state);
+	}
+	if (claimed && h != NULL && (rc = collect(ph, i, h, msg,
+	    sizeof(msg))) != 0 && rc != HOST_LOST)
+		rc = 1;
+	if (claimed && rc == 0 && ph->commit(i, &out) < 0) {
+		snprintf(msg, sizeof(msg), "its output is missing");
+		rc = 1;
+	}
+	secs = since(&t0);
+	if (rc != TASK_STOPPED || !stopping())
+		log_attempt(t, host_name(h), start, secs, rc, in, out);
+	if (rc == 0)
+		pass_stderr(err);
+	pthread_mutex_lock(&state);
+	run->t = NULL;
+	if (rc == 0 && claimed)
+		ph->ts[i].out = out;
+	fatal = settle(ph, i, run, rc, claimed, secs);
+	if (rc == 0 && claimed)
+		ph->bytes_done += t->bytes_in;
+	pthread_mutex_unlock(&state);
+	if (fatal)
+		fail(t, msg, attempt + 1, err);
+	else if (rc == HOST_LOST && !stopping())
+		warnx("%s on host %s: %s; it runs again elsewhere", t->what,
+		    h->name, msg);
+	else if (rc != 0 && rc != TASK_STOPPED && !stopping())
+		warnx("%s failed%s%s (%s); trying again", t->what,
+		    h != NULL ? " on host " : "", h != NULL ? h->name : "",
+		    msg);
 	task_free(t);
 }
 
+/*
+ * A slot: runs tasks on h (NULL: here) until the job is done or failed,
+ * or h is lost.  The last slot to end fails a job that is not done.
+ */
 static void *
 slot(void *arg)
 {
-	struct phase *ph = arg;
-	int i;
+	struct host *h = arg;
+	struct phase *ph = NULL;
+	struct timespec ts;
+	struct run *run;
+	int i, attempt;
 
-	for (;;) {
-		pthread_mutex_lock(&state);
-		i = failed || ph->next >= ph->n ? -1 : ph->next++;
+	pthread_mutex_lock(&state);
+	while (!failed && !all_done() && (h == NULL || h->up)) {
+		if ((i = pick(h, &ph)) < 0) {
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_nsec += 200 * 1000 * 1000;
+			if (ts.tv_nsec >= 1000000000) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000;
+			}
+			pthread_cond_timedwait(&changed, &state, &ts);
+			continue;
+		}
+		if (cur != ph) {
+			cur = ph;
+			clock_gettime(CLOCK_MONOTONIC, &ph->started);
+		}
+		run = xmalloc(sizeof(*run));
+		memset(run, 0, sizeof(*run));
+		run->h = h;
+		clock_gettime(CLOCK_MONOTONIC, &run->since);
+		run->next = ph->ts[i].runs;
+		ph->ts[i].runs = run;
+		ph->ts[i].state = RUNNING;
+		attempt = ph->ts[i].attempts++;
 		pthread_mutex_unlock(&state);
-		if (i < 0)
-			return NULL;
-		if (ph->reused == NULL || !ph->reused[i])
-			run_task(ph, i);
+		run_attempt(ph, i, h, run, attempt);
+		free(run);
+		pthread_mutex_lock(&state);
 	}
+	if (--slots_left == 0 && !failed && !all_done()) {
+		failed = 1;
+		snprintf(failure, sizeof(failure), "every host was lost");
+		pthread_cond_broadcast(&changed);
+	}
+	pthread_mutex_unlock(&state);
+	return NULL;
 }
 
 /* Writes len bytes to stdout; a reader that went away ends mrrun. */
@@ -644,24 +1270,34 @@ emit_part(int i)
 }
 
 /*
- * Runs the tasks of ph on up to --jobs threads.  The last phase of a job
- * writing to stdout sends each part there as it commits, in order.
+ * Runs the job's tasks on the slots of the hosts, or on --jobs threads
+ * here.  A job writing to stdout sends each part there as it commits, in
+ * order.
  */
 static void
-run_phase(struct phase *ph, int parts)
+run_job(void)
 {
 	pthread_t *t;
-	int n, i;
+	int n = 0, i, k, parts;
 
-	pthread_mutex_lock(&state);
-	cur = ph;
-	clock_gettime(CLOCK_MONOTONIC, &ph->started);
-	pthread_mutex_unlock(&state);
-	n = jobs < ph->n ? jobs : ph->n;
+	for (k = 0; k < nhosts; k++)
+		if (hosts[k].up)
+			n += hosts[k].slots;
+	if (nhosts == 0)
+		n = jobs;
 	t = xmalloc((size_t)(n + 1) * sizeof(*t));
-	for (i = 0; i < n; i++)
-		if (pthread_create(&t[i], NULL, slot, ph) != 0)
-			die("cannot start a thread");
+	pthread_mutex_lock(&state);
+	slots_left = n;
+	pthread_mutex_unlock(&state);
+	for (i = 0, k = 0; i < n; k++) {
+		struct host *h = nhosts > 0 ? &hosts[k] : NULL;
+		int m = h != NULL ? (h->up ? h->slots : 0) : n;
+
+		for (; m > 0; m--, i++)
+			if (pthread_create(&t[i], NULL, slot, h) != 0)
+				die("cannot start a thread");
+	}
+	parts = job.reducers > 0 ? job.reducers : job.nsplits;
 	for (i = 0; i < parts && outdir == NULL; i++)
 		if (emit_part(i) < 0)
 			break;
@@ -845,7 +1481,7 @@ reuse_maps(char *reused)
 		snprintf(id, sizeof(id), "m-%05d", i);
 		if (!manifest_find(id, &mrec, &mcrc, &mbytes) ||
 		    map_output(i, &crc, &bytes) < 0 ||
-		    crc != mcrc || bytes != mbytes || map_counters(i, bytes) < 0)
+		    crc != mcrc || bytes != mbytes || map_counters(i, bytes, 1) < 0)
 			continue;
 		reused[i] = 1;
 		if (job.reducers == 0)
