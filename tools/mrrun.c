@@ -21,6 +21,7 @@
 #include "hosts.h"
 #include "plan.h"
 #include "proc.h"
+#include "remote.h"
 #include "task.h"
 #include "work.h"
 
@@ -1633,6 +1634,8 @@ main(int argc, char *argv[])
 	struct stat st;
 
 	cli_init("mrrun");
+	if (argc > 1 && strcmp(argv[1], "--worker") == 0)
+		return worker_main(argc, argv);
 	job.split_size = DEFAULT_SPLIT;
 	jobs = (int)sysconf(_SC_NPROCESSORS_ONLN);
 	if (jobs < 1)
