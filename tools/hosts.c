@@ -426,7 +426,10 @@ last_line(const char *path, char *buf, size_t size)
 	while (n > 0 && (data[n - 1] == '\n' || data[n - 1] == '\r'))
 		data[--n] = '\0';
 	p = strrchr(data, '\n');
-	snprintf(buf, size, "%s", p != NULL ? p + 1 : data);
+	p = p != NULL ? p + 1 : data;
+	if (strlen(p) >= size)
+		p[size - 1] = '\0';
+	memcpy(buf, p, strlen(p) + 1);
 }
 
 /* Where ssh's own messages about host h go. */

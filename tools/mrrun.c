@@ -48,6 +48,7 @@ static int commit_points(int, uint64_t *);
 static int commit_reduce(int, uint64_t *);
 static int commit_sample(int, uint64_t *);
 static uint64_t reduce_input(int);
+static void stop_hosts(void);
 
 /* The states of a task of a phase. */
 enum { PENDING, RUNNING, COMMITTING, DONE };
@@ -83,6 +84,7 @@ struct phase {
 	int done;
 	uint64_t bytes, bytes_done;
 	double *took;		/* the seconds of the committed attempts */
+	int ntook;
 	struct timespec started;
 };
 
@@ -959,7 +961,7 @@ static int
 straggler(struct phase *ph, struct host *h)
 {
 	double *sorted, median, limit;
-	int i, n = ph->done;
+	int i, n = ph->ntook;
 
 	if (n == 0 || ph->took == NULL)
 		return -1;
@@ -1058,7 +1060,8 @@ settle(struct phase *ph, int i, struct run *run, int rc, int claimed,
 		ts->where = run->h;
 		if (ph->took == NULL)
 			ph->took = xmalloc((size_t)ph->n * sizeof(double));
-		ph->took[ph->done++] = secs;
+		ph->took[ph->ntook++] = secs;
+		ph->done++;
 		kill_runs(ts);
 		return 0;
 	}
@@ -1367,8 +1370,14 @@ on_signal(void *arg)
 	pthread_cond_broadcast(&changed);
 	pthread_mutex_unlock(&state);
 	task_stop();
-	fprintf(stderr, "\n%s: interrupted; the work directory %s is kept "
-	    "for --resume\n", progname, work);
+	if (nhosts > 0) {
+		stop_hosts();
+		if (!keep_temp)
+			rm_rf(work);
+		fprintf(stderr, "\n%s: interrupted\n", progname);
+	} else
+		fprintf(stderr, "\n%s: interrupted; the work directory %s is "
+		    "kept for --resume\n", progname, work);
 	signal(sig, SIG_DFL);
 	pthread_sigmask(SIG_UNBLOCK, set, NULL);
 	raise(sig);
@@ -1471,7 +1480,7 @@ tool_dir(const char *argv0)
 
 /* Reuses the map tasks that the manifest holds and that are intact. */
 static int
-reuse_maps(char *reused)
+reuse_maps(void)
 {
 	uint64_t bytes, mbytes, mrec;
 	uint32_t crc, mcrc;
@@ -1484,7 +1493,7 @@ reuse_maps(char *reused)
 		    map_output(i, &crc, &bytes) < 0 ||
 		    crc != mcrc || bytes != mbytes || map_counters(i, bytes, 1) < 0)
 			continue;
-		reused[i] = 1;
+		map.ts[i].state = DONE;
 		if (job.reducers == 0)
 			committed[i] = 1;
 		n++;
@@ -1542,6 +1551,159 @@ build_points(const struct job *j, int i, int attempt)
 	return plan_points(j);
 }
 
+/*
+ * The host whose file the operand HOST:PATH names, with *path set to
+ * PATH; -1 for a file here.
+ */
+static int
+input_host(const char *op, const char **path)
+{
+	size_t len;
+	int k;
+
+	for (k = 0; k < nhosts; k++) {
+		len = strlen(hosts[k].name);
+		if (strncmp(op, hosts[k].name, len) == 0 && op[len] == ':' &&
+		    op[len + 1] != '\0') {
+			*path = op + len + 1;
+			return k;
+		}
+	}
+	return -1;
+}
+
+/* Adds the splits of the operands that are files here, in order. */
+static void
+plan_local_inputs(struct job *j, char **ops, int n, const char *stdin_copy)
+{
+	const char *path;
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (input_host(ops[i], &path) < 0)
+			plan_inputs(j, &ops[i], 1, stdin_copy);
+}
+
+/* Adds the splits of every operand, here or on a host, in order. */
+static void
+add_inputs(char **ops, int n, const char *stdin_copy)
+{
+	const char *path;
+	uint64_t size;
+	char err[1024];
+	int i, k;
+
+	for (i = 0; i < n; i++) {
+		if ((k = input_host(ops[i], &path)) < 0) {
+			plan_inputs(&job, &ops[i], 1, stdin_copy);
+			continue;
+		}
+		if (!hosts[k].up)
+			die("%s: host %s is not reachable", ops[i],
+			    hosts[k].name);
+		if (path[0] != '/')
+			die("%s: a path on a host must be absolute", ops[i]);
+		if (host_stat(&hosts[k], path, &size, err, sizeof(err)) != 0)
+			die("%s: %s", ops[i], err);
+		plan_remote_file(&job, k, path, ops[i], size);
+	}
+}
+
+/* The directory of this machine's mr tools, for --ship. */
+static const char *
+local_tools(void)
+{
+	char *path, *dir, *save, *probe;
+	const char *env = getenv("PATH");
+
+	if (job.bindir[0] != '\0')
+		return job.bindir;
+	path = xstrdup(env != NULL ? env : "");
+	for (dir = strtok_r(path, ":", &save); dir != NULL;
+	    dir = strtok_r(NULL, ":", &save)) {
+		probe = path_join(dir, "mrmap");
+		if (access(probe, X_OK) == 0) {
+			free(probe);
+			return dir;	/* path is kept: dir points into it */
+		}
+		free(probe);
+	}
+	die("--ship: cannot find the mr tools here");
+}
+
+static char ctldir[64];		/* ssh's control sockets, here */
+
+/* Ends the workers and removes the control directory. */
+static void
+stop_hosts(void)
+{
+	if (nhosts > 0)
+		hosts_stop(hosts, nhosts);
+	if (ctldir[0] != '\0')
+		rm_rf(ctldir);
+}
+
+/* The job as each host runs it: its scratch is the work directory. */
+static void
+host_jobs(void)
+{
+	int k;
+
+	host_job = xmalloc((size_t)nhosts * sizeof(*host_job));
+	for (k = 0; k < nhosts; k++) {
+		host_job[k] = job;
+		host_job[k].work = hosts[k].scratch != NULL ?
+		    hosts[k].scratch : "/nonexistent";
+		host_job[k].bindir = "";
+		host_job[k].tmpdir = NULL;
+		host_job[k].streamed = 1;
+	}
+}
+
+/*
+ * Connects to the hosts, gives each its slots, and copies the --file
+ * files there.
+ */
+static void
+start_hosts(int jobs_given)
+{
+	struct stat st;
+	char err[1024], *dest;
+	int k, i, fd, up;
+
+	snprintf(ctldir, sizeof(ctldir), "/tmp/mrrun-ssh-XXXXXX");
+	if (mkdtemp(ctldir) == NULL)
+		die("%s: %s", ctldir, strerror(errno));
+	atexit(stop_hosts);
+	reach.ctldir = ctldir;
+	if (reach.ship)
+		reach.tools = local_tools();
+	if ((up = hosts_start(hosts, nhosts, &reach, host_lost)) == 0)
+		die("no host is reachable");
+	for (k = 0; k < nhosts; k++) {
+		struct host *h = &hosts[k];
+
+		if (!h->up)
+			continue;
+		if (h->slots == 0)
+			h->slots = jobs_given ? jobs : h->nproc;
+		for (i = 0; i < nfiles; i++) {
+			const char *base = strrchr(files[i], '/');
+
+			base = base != NULL ? base + 1 : files[i];
+			if ((fd = open(files[i], O_RDONLY | O_CLOEXEC)) < 0 ||
+			    fstat(fd, &st) < 0)
+				die("%s: %s", files[i], strerror(errno));
+			dest = path_join("files", base);
+			if (host_put(h, dest, (int)(st.st_mode & 0777), fd,
+			    err, sizeof(err)) == -1)
+				die("host %s: %s", h->name, err);
+			free(dest);
+			close(fd);
+		}
+	}
+}
+
 /* Writes _counters and _SUCCESS into the staged output and renames it. */
 static void
 commit_output(void)
@@ -1581,13 +1743,17 @@ main(int argc, char *argv[])
 	    OPT_JOBLOG, OPT_KEEP_TEMP, OPT_MEMORY, OPT_NUMERIC,
 	    OPT_PROGRESS, OPT_QUIET, OPT_RESUME, OPT_RETRIES, OPT_REVERSE,
 	    OPT_SPLIT_SIZE, OPT_STATS, OPT_TMPDIR, OPT_TOTAL_ORDER,
-	    OPT_VALUES, OPT_VERSION, OPT_FIELDS };
+	    OPT_VALUES, OPT_VERSION, OPT_FIELDS, OPT_FILE, OPT_HOSTS,
+	    OPT_REMOTE_DIR, OPT_REMOTE_PATH, OPT_RSH, OPT_SHIP, OPT_SHUFFLE,
+	    OPT_SPECULATE, OPT_SSH_CONFIG, OPT_SSH_OPTION };
 	static const struct option longopts[] = {
 		{ "combiner", required_argument, NULL, 'c' },
 		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+		{ "file", required_argument, NULL, OPT_FILE },
 		{ "force", no_argument, NULL, OPT_FORCE },
 		{ "framed", no_argument, NULL, OPT_FRAMED },
 		{ "help", no_argument, NULL, OPT_HELP },
+		{ "hosts", required_argument, NULL, OPT_HOSTS },
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "joblog", required_argument, NULL, OPT_JOBLOG },
 		{ "keep-temp", no_argument, NULL, OPT_KEEP_TEMP },
@@ -1600,11 +1766,19 @@ main(int argc, char *argv[])
 		{ "quiet", no_argument, NULL, OPT_QUIET },
 		{ "reducer", required_argument, NULL, 'r' },
 		{ "reducers", required_argument, NULL, 'n' },
+		{ "remote-dir", required_argument, NULL, OPT_REMOTE_DIR },
+		{ "remote-path", required_argument, NULL, OPT_REMOTE_PATH },
 		{ "resume", no_argument, NULL, OPT_RESUME },
 		{ "retries", required_argument, NULL, OPT_RETRIES },
 		{ "reverse", no_argument, NULL, OPT_REVERSE },
+		{ "rsh", required_argument, NULL, OPT_RSH },
 		{ "separator", required_argument, NULL, 't' },
+		{ "ship", no_argument, NULL, OPT_SHIP },
+		{ "shuffle", required_argument, NULL, OPT_SHUFFLE },
+		{ "speculate", no_argument, NULL, OPT_SPECULATE },
 		{ "split-size", required_argument, NULL, OPT_SPLIT_SIZE },
+		{ "ssh-config", required_argument, NULL, OPT_SSH_CONFIG },
+		{ "ssh-option", required_argument, NULL, OPT_SSH_OPTION },
 		{ "stats", no_argument, NULL, OPT_STATS },
 		{ "tmpdir", required_argument, NULL, OPT_TMPDIR },
 		{ "total-order", no_argument, NULL, OPT_TOTAL_ORDER },
@@ -1613,24 +1787,16 @@ main(int argc, char *argv[])
 		{ "zero-terminated", no_argument, NULL, 'z' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct phase sample = { .name = "sample", .build = plan_sample,
-	    .commit = commit_sample };
-	struct phase points = { .name = "sample", .n = 1,
-	    .build = build_points, .commit = commit_points };
-	struct phase map = { .name = "map", .build = plan_map,
-	    .prepare = prepare_map, .commit = commit_map };
-	struct phase reduce = { .name = "reduce", .build = plan_reduce,
-	    .input = reduce_input, .commit = commit_reduce };
 	struct mr_textfmt fmt = MR_TEXTFMT_DEFAULT;
 	struct job check;
 	struct mr_op op, rop;
 	sigset_t sigs;
 	pthread_t sigthread, progthread;
-	const char *joblog_path = NULL;
-	char **inputs, *stdin_copy = NULL, *p;
+	const char *joblog_path = NULL, *hosts_arg = NULL;
+	char **inputs, *stdin_copy = NULL, *p, err[1024];
 	size_t size;
 	long v;
-	int c, i, n, quiet = 0, reducers = -1, uses_stdin = 0;
+	int c, i, n, quiet = 0, reducers = -1, uses_stdin = 0, jobs_given = 0;
 	struct stat st;
 
 	cli_init("mrrun");
@@ -1652,6 +1818,7 @@ main(int argc, char *argv[])
 				usage_error(usage_text, "bad number of jobs: "
 				    "%s", optarg);
 			jobs = (int)v;
+			jobs_given = 1;
 			break;
 		case 'm':
 			job.mapper = optarg;
@@ -1677,6 +1844,45 @@ main(int argc, char *argv[])
 			break;
 		case OPT_DRY_RUN:
 			dry_run = 1;
+			break;
+		case OPT_FILE:
+			files = xrealloc(files, (size_t)(nfiles + 1) *
+			    sizeof(*files));
+			files[nfiles++] = optarg;
+			break;
+		case OPT_HOSTS:
+			hosts_arg = optarg;
+			break;
+		case OPT_REMOTE_DIR:
+			reach.remote_dir = optarg;
+			break;
+		case OPT_REMOTE_PATH:
+			reach.remote_path = optarg;
+			break;
+		case OPT_RSH:
+			reach.rsh = optarg;
+			break;
+		case OPT_SHIP:
+			reach.ship = 1;
+			break;
+		case OPT_SHUFFLE:
+			if (strcmp(optarg, "direct") == 0)
+				direct = 1;
+			else if (strcmp(optarg, "relay") != 0)
+				usage_error(usage_text, "--shuffle %s: relay or "
+				    "direct", optarg);
+			break;
+		case OPT_SPECULATE:
+			speculate = 1;
+			break;
+		case OPT_SSH_CONFIG:
+			reach.config = optarg;
+			break;
+		case OPT_SSH_OPTION:
+			reach.options = xrealloc(reach.options,
+			    (size_t)(reach.noptions + 1) *
+			    sizeof(*reach.options));
+			reach.options[reach.noptions++] = optarg;
 			break;
 		case OPT_FIELDS:
 			if (mr_parse_count(optarg, 1, 1000000, &v) < 0)
@@ -1790,6 +1996,27 @@ main(int argc, char *argv[])
 	    !S_ISDIR(st.st_mode)))
 		usage_error(usage_text, "--tmpdir %s: not a directory",
 		    job.tmpdir);
+	if (hosts_arg != NULL) {
+		if ((hosts = hosts_parse(hosts_arg, &nhosts, err,
+		    sizeof(err))) == NULL)
+			usage_error(usage_text, "--hosts: %s", err);
+		if (resume)
+			usage_error(usage_text, "--resume works in local mode "
+			    "only: the hosts' scratch is gone after a job");
+	} else if (reach.config != NULL || reach.noptions > 0 ||
+	    reach.rsh != NULL || reach.remote_dir != NULL ||
+	    reach.remote_path != NULL || reach.ship || speculate || direct)
+		usage_error(usage_text, "the options of ssh, --ship, "
+		    "--shuffle and --speculate need --hosts");
+	if (reach.ship && reach.remote_path != NULL)
+		usage_error(usage_text, "--ship and --remote-path exclude each "
+		    "other");
+	for (i = 0; i < nfiles; i++)
+		if (stat(files[i], &st) < 0 || !S_ISREG(st.st_mode) ||
+		    access(files[i], R_OK) < 0)
+			die("--file %s: %s", files[i], errno != 0 &&
+			    !S_ISREG(st.st_mode) ? strerror(errno) :
+			    "not a readable file");
 	n = argc;
 	inputs = operands(usage_text, &n, argv);
 	for (i = 0; i < n; i++)
@@ -1808,7 +2035,7 @@ main(int argc, char *argv[])
 	job.work = work;
 
 	if (dry_run) {
-		plan_inputs(&job, inputs, n, NULL);
+		plan_local_inputs(&job, inputs, n, NULL);
 		plan_identity(&job);
 		dry_run_print();
 		return 0;
@@ -1818,7 +2045,7 @@ main(int argc, char *argv[])
 		    outdir);
 	/* every input is checked before the work directory is touched */
 	check = job;
-	plan_inputs(&check, inputs, n, NULL);
+	plan_local_inputs(&check, inputs, n, NULL);
 	for (i = 0; i < check.nsplits; i++) {
 		free((char *)check.splits[i].path);
 		free((char *)check.splits[i].name);
@@ -1837,8 +2064,14 @@ main(int argc, char *argv[])
 		work_clean(work);
 	if (uses_stdin)
 		stdin_copy = save_stdin();
-	plan_inputs(&job, inputs, n, stdin_copy);
+	/* an exit by die(), from any thread, kills the tasks still running */
+	atexit(task_stop);
+	if (nhosts > 0)
+		start_hosts(jobs_given);
+	add_inputs(inputs, n, stdin_copy);
 	plan_identity(&job);
+	if (nhosts > 0)
+		host_jobs();
 	/* a reduce task's mrmerge names every map task's partition */
 	if (job.reducers > 0 && (size_t)job.nsplits * (strlen(work) + 32) >
 	    (1 << 20))
@@ -1871,12 +2104,12 @@ main(int argc, char *argv[])
 	committed = xmalloc((size_t)n + 1);
 	memset(committed, 0, (size_t)n + 1);
 	map.n = job.nsplits;
-	map.reused = xmalloc((size_t)map.n + 1);
-	memset(map.reused, 0, (size_t)map.n + 1);
 	for (i = 0; i < job.nsplits; i++)
 		map.bytes += job.splits[i].end - job.splits[i].start;
-	/* an exit by die(), from any thread, kills the tasks still running */
-	atexit(task_stop);
+	if (job.reducers > 0)
+		reduce.n = job.reducers;
+	part_bytes = xmalloc(((size_t)job.nsplits * (size_t)job.reducers +
+	    1) * sizeof(*part_bytes));
 	if (show_progress &&
 	    pthread_create(&progthread, NULL, progress, NULL) != 0)
 		die("cannot start a thread");
@@ -1884,25 +2117,25 @@ main(int argc, char *argv[])
 	/* new split points would make every map output stale */
 	if (job.total_order && !(resume && points_kept())) {
 		sample.n = job.nsplits;
-		run_phase(&sample, 0);
-		if (!failed)
-			run_phase(&points, 0);
-	} else if (resume) {
-		i = reuse_maps(map.reused);
-		map.done = i;
-		if (i > 0)
-			warnx("resuming: %d of %d map tasks are done", i,
+		points.n = 1;
+	}
+	for (i = 0; i < NPHASES; i++) {
+		phases[i]->ts = xmalloc(((size_t)phases[i]->n + 1) *
+		    sizeof(struct tstate));
+		memset(phases[i]->ts, 0, ((size_t)phases[i]->n + 1) *
+		    sizeof(struct tstate));
+	}
+	if (resume && points.n == 0) {
+		map.done = reuse_maps();
+		if (map.done > 0)
+			warnx("resuming: %d of %d map tasks are done", map.done,
 			    map.n);
 	}
-	if (!failed)
-		run_phase(&map, job.reducers == 0 ? job.nsplits : 0);
-	if (!failed && job.reducers > 0) {
-		reduce.n = job.reducers;
-		run_phase(&reduce, job.reducers);
-	}
+	run_job();
 	pthread_mutex_lock(&state);
 	finished = 1;
 	pthread_mutex_unlock(&state);
+	stop_hosts();
 	if (show_progress)
 		pthread_join(progthread, NULL);
 	pthread_mutex_lock(&state);
@@ -1912,6 +2145,12 @@ main(int argc, char *argv[])
 			pthread_cond_wait(&changed, &state);
 	}
 	pthread_mutex_unlock(&state);
+	if (failed && nhosts > 0) {
+		fprintf(stderr, "%s: %s\n", progname, failure);
+		if (!keep_temp)
+			rm_rf(work);
+		exit(1);
+	}
 	if (failed) {
 		fprintf(stderr, "%s: %s\n%s: the work directory %s is kept "
 		    "for --resume\n", progname, failure, progname, work);

@@ -399,6 +399,9 @@ plan_file(const struct job *j, enum plan_file f, int i, int r)
 	case PLAN_POINTS:
 		sprintf(s, "%s/sample/points", j->work);
 		break;
+	case PLAN_SAMPLE:
+		sprintf(s, "%s/sample/s-%05d-%d", j->work, i, r);
+		break;
 	case PLAN_INPUT:
 		sprintf(s, "%s/in/m-%05d", j->work, i);
 		break;
@@ -450,7 +453,7 @@ plan_sample(const struct job *j, int i, int attempt)
 		}
 		mapper(t, j);
 		task_arg(t, "-o");
-		task_argf(t, "%s/sample/s-%05d-%d", j->work, i, k);
+		file_arg(t, "", j, PLAN_SAMPLE, i, k);
 		task_arg(t, j->mapper);
 	}
 	t->bytes_in = pieces == 1 ? len : (uint64_t)pieces * PLAN_SAMPLE_BYTES;
@@ -482,7 +485,7 @@ plan_points(const struct job *j)
 		    PLAN_SAMPLE_PIECES * PLAN_SAMPLE_BYTES ?
 		    1 : PLAN_SAMPLE_PIECES;
 		for (k = 0; k < pieces; k++)
-			task_argf(t, "%s/sample/s-%05d-%d", j->work, i, k);
+			file_arg(t, "", j, PLAN_SAMPLE, i, k);
 	}
 	return t;
 }

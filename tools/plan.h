@@ -103,6 +103,7 @@ enum plan_file {
 	PLAN_REDUCE_COUNTERS,	/* reduce task r's mrreduce --counters */
 	PLAN_OUT_PART,		/* output part r (of map task r, map-only) */
 	PLAN_POINTS,		/* the split points of a total order */
+	PLAN_SAMPLE,		/* sample piece r of split i */
 	PLAN_INPUT,		/* split i, as sent to the host of its task */
 	PLAN_FETCHED,		/* map task i's partition r, fetched */
 };

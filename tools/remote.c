@@ -720,6 +720,27 @@ take_channel(void)
 		close(null);
 }
 
+/*
+ * Puts the directory of this mrrun first in PATH, so that the tasks run
+ * the tools beside it: those of --remote-path or --ship.
+ */
+static void
+tools_first(const char *argv0)
+{
+	const char *slash = strrchr(argv0, '/'), *old = getenv("PATH");
+	char *path;
+
+	if (slash == NULL)
+		return;
+	path = xmalloc((size_t)(slash - argv0) + strlen(old != NULL ? old :
+	    "") + 2);
+	sprintf(path, "%.*s:%s", (int)(slash - argv0), argv0,
+	    old != NULL ? old : "");
+	if (setenv("PATH", path, 1) < 0)
+		die("PATH: %s", strerror(errno));
+	free(path);
+}
+
 int
 worker_main(int argc, char *argv[])
 {
@@ -741,6 +762,7 @@ worker_main(int argc, char *argv[])
 	if (parent == NULL)
 		parent = (s = getenv("TMPDIR")) != NULL && *s != '\0' ? s :
 		    "/tmp";
+	tools_first(argv[0]);
 	take_channel();
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&sigs);
