@@ -49,6 +49,7 @@ static int commit_reduce(int, uint64_t *);
 static int commit_sample(int, uint64_t *);
 static uint64_t reduce_input(int);
 static void stop_hosts(void);
+static const char *on_host(const struct host *, const char *);
 
 /* The states of a task of a phase. */
 enum { PENDING, RUNNING, COMMITTING, DONE };
@@ -338,6 +339,7 @@ commit_points(int i, uint64_t *bytes_out)
 {
 	uint32_t crc = 0;
 	char *p;
+	int k;
 
 	(void)i;
 	*bytes_out = 0;
@@ -347,8 +349,23 @@ commit_points(int i, uint64_t *bytes_out)
 		free(p);
 		return -1;
 	}
-	free(p);
 	manifest_add("points", 0, crc, *bytes_out);
+	for (k = 0; k < nhosts; k++) {
+		char err[512], *dest;
+		int fd;
+
+		if (!hosts[k].up)
+			continue;
+		if ((fd = open(p, O_RDONLY | O_CLOEXEC)) < 0)
+			die("%s: %s", p, strerror(errno));
+		dest = plan_file(&host_job[k], PLAN_POINTS, 0, 0);
+		if (host_put(&hosts[k], on_host(&hosts[k], dest), 0600, fd,
+		    err, sizeof(err)) == -1)
+			die("host %s: %s", hosts[k].name, err);
+		free(dest);
+		close(fd);
+	}
+	free(p);
 	return 0;
 }
 

@@ -518,6 +518,12 @@ plan_map(const struct job *j, int i, int attempt)
 	task_arg(t, "-rf");
 	task_arg(t, dir);
 	mkdir_p(t, dir);
+	if (j->reducers == 0) {
+		/* and the directory of the output parts, in the same mkdir */
+		tmpl = xasprintf("%s/%s", j->work, "out");
+		task_arg(t, tmpl);
+		free(tmpl);
+	}
 	task_pipeline(t);
 	sent = j->streamed && s->host < 0;
 	if (!sent || s->gz) {
