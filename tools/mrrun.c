@@ -1077,7 +1077,8 @@ settle(struct phase *ph, int i, struct run *run, int rc, int claimed,
 		ts->where = run->h;
 		if (ph->took == NULL)
 			ph->took = xmalloc((size_t)ph->n * sizeof(double));
-		ph->took[ph->ntook++] = secs;
+		if (ph->ntook < ph->n)
+			ph->took[ph->ntook++] = secs;
 		ph->done++;
 		kill_runs(ts);
 		return 0;
@@ -1111,9 +1112,11 @@ run_attempt(struct phase *ph, int i, struct host *h, struct run *run,
 	if (ph->here || (ph == &sample && pinned(ph, i) < 0))
 		h = NULL, j = &job;
 	shaped = *j;
+	shaped.fetched = NULL;
 	if (h != NULL && ph == &reduce)
 		shaped.fetched = fetch_plan(h);
 	t = ph->build(&shaped, i, attempt);
+	free((char *)shaped.fetched);
 	in = ph->input != NULL ? ph->input(i) : t->bytes_in;
 	snprintf(err, sizeof(err), "%s/logs/%s.%d", work, t->id, attempt);
 	if ((fd = open(err, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND |
