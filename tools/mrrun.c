@@ -32,14 +32,19 @@
 static const char usage_text[] =
     "usage: mrrun -m CMD -r OP|CMD|NONE [-c OP|CMD] [-j N] [-n N] "
     "[-o DIR] [-t SEP] [-z]\n"
-    "             [--dry-run] [--force] [--framed] [--joblog FILE] "
-    "[--keep-temp]\n"
-    "             [--memory SIZE] [--numeric] [--partition-fields K] "
-    "[--progress]\n"
-    "             [--quiet] [--resume] [--retries N] [--reverse] "
+    "             [--dry-run] [--file PATH] [--force] [--framed] "
+    "[--hosts FILE|LIST]\n"
+    "             [--joblog FILE] [--keep-temp] [--memory SIZE] "
+    "[--numeric]\n"
+    "             [--partition-fields K] [--progress] [--quiet] "
+    "[--remote-dir DIR]\n"
+    "             [--remote-path DIR] [--resume] [--retries N] "
+    "[--reverse] [--rsh CMD]\n"
+    "             [--ship] [--shuffle relay|direct] [--speculate] "
     "[--split-size SIZE]\n"
-    "             [--stats] [--tmpdir DIR] [--total-order] [--values] "
-    "[INPUT ...]\n";
+    "             [--ssh-config FILE] [--ssh-option OPT] [--stats] "
+    "[--tmpdir DIR]\n"
+    "             [--total-order] [--values] [INPUT ...]\n";
 
 static struct task *build_points(const struct job *, int, int);
 static int commit_map(int, uint64_t *);
