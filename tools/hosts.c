@@ -235,7 +235,11 @@ worker_command(const struct reach *r)
 	return buf;
 }
 
-/* The shell command that unpacks a tar of the tools for --ship. */
+/*
+ * The shell command that unpacks a tar of the tools for --ship.  Hosts
+ * that share the directory may ship at once: a copy of this version that
+ * is already there stays, and the worker's own version check decides.
+ */
 static char *
 ship_command(const struct reach *r)
 {
@@ -245,8 +249,11 @@ ship_command(const struct reach *r)
 	shell_text(&buf, &len, "umask 077 && d=");
 	remote_base(&buf, &len, r);
 	shell_text(&buf, &len, "/mr-tools-$(id -u) && n=\"$d.new.$$\" && "
-	    "mkdir -p \"$n\" && tar xf - -C \"$n\" && rm -rf \"$d\" && "
-	    "mv \"$n\" \"$d\"");
+	    "mkdir -p \"$n\" && (cd \"$n\" && exec tar xf -) || exit 1; "
+	    "if test \"$(\"$d\"/mrrun --version 2>/dev/null)\" != ");
+	shell_quote(&buf, &len, "mrrun (mr) " MR_VERSION_STRING);
+	shell_text(&buf, &len, "; then rm -rf \"$d\"; mv \"$n\" \"$d\"; fi; "
+	    "rm -rf \"$n\"; test -x \"$d/mrrun\"");
 	return buf;
 }
 
@@ -475,11 +482,11 @@ ship(struct host *h, const struct reach *r)
 
 	if (cloexec_pipe(fd) < 0)
 		return -1;
+	/* not tar -C: GNU tar would unquote a backslash in the name */
 	tar = xmalloc(16 * sizeof(*tar));
-	tar[n++] = xstrdup("tar");
-	tar[n++] = xstrdup("cf");
-	tar[n++] = xstrdup("-");
-	tar[n++] = xstrdup("-C");
+	tar[n++] = xstrdup("sh");
+	tar[n++] = xstrdup("-c");
+	tar[n++] = xstrdup("cd \"$0\" && exec tar cf - \"$@\"");
 	tar[n++] = xstrdup(r->tools);
 	for (i = 0; i < sizeof(tool_names) / sizeof(tool_names[0]); i++)
 		tar[n++] = xstrdup(tool_names[i]);
@@ -924,14 +931,17 @@ connect_host(void *arg)
 	struct starter *s = arg;
 	struct host *h = s->h;
 	char why[512];
-	int rc;
+	int rc, tries;
 
-	if ((rc = start_worker(h, s->r, why, sizeof(why))) == 1 &&
-	    s->r->ship) {
-		if (ship(h, s->r) < 0)
-			warnx("host %s: cannot copy the tools there", h->name);
-		else
-			rc = start_worker(h, s->r, why, sizeof(why));
+	rc = start_worker(h, s->r, why, sizeof(why));
+	/* hosts that share the directory may ship over each other */
+	for (tries = 0; rc == 1 && s->r->ship && tries < 3; tries++) {
+		if (ship(h, s->r) < 0) {
+			snprintf(why, sizeof(why), "cannot copy the tools "
+			    "there");
+			continue;
+		}
+		rc = start_worker(h, s->r, why, sizeof(why));
 	}
 	if (rc == 0) {
 		h->up = 1;

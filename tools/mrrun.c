@@ -743,11 +743,11 @@ fetch(int r, struct host *h, uint32_t id, int errfd, char *msg,
 		task_arg(t, "sh");
 		task_arg(t, "-c");
 		task_arg(t, pull);
+		/* not tar -C: GNU tar would unquote a backslash in dst */
 		task_stage(t);
-		task_arg(t, "tar");
-		task_arg(t, "xf");
-		task_arg(t, "-");
-		task_arg(t, "-C");
+		task_arg(t, "sh");
+		task_arg(t, "-c");
+		task_arg(t, "cd \"$0\" && exec tar xf -");
 		task_arg(t, dst);
 		free(pull);
 		free(dst);
