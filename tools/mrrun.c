@@ -588,20 +588,51 @@ on_host(const struct host *h, const char *path)
 }
 
 /*
- * Which map outputs a reduce task on h reads from copies fetched to h:
- * those that another host holds.  Allocated, one flag per map task.
+ * Where the map outputs are now, allocated; and in *fetched, allocated,
+ * which of them a reduce task on h reads from copies fetched to h: those
+ * that another host holds.
  */
-static char *
-fetch_plan(const struct host *h)
+static struct host **
+map_places(const struct host *h, char **fetched)
 {
-	char *f = xmalloc((size_t)job.nsplits + 1);
+	struct host **where = xmalloc(((size_t)job.nsplits + 1) *
+	    sizeof(*where));
 	int i;
 
+	*fetched = xmalloc((size_t)job.nsplits + 1);
 	pthread_mutex_lock(&state);
-	for (i = 0; i < job.nsplits; i++)
-		f[i] = map.ts[i].where != h;
+	for (i = 0; i < job.nsplits; i++) {
+		where[i] = map.ts[i].where;
+		(*fetched)[i] = where[i] != h;
+	}
 	pthread_mutex_unlock(&state);
-	return f;
+	return where;
+}
+
+/*
+ * Makes map task i pending again when its output was on a host that is
+ * lost, and takes back its counters; a reducer that still needs that
+ * output waits until it is made again.
+ */
+static void
+remake_map(int i)
+{
+	int redo = 0;
+
+	pthread_mutex_lock(&state);
+	if (map.ts[i].state == DONE && (map.ts[i].where == NULL ||
+	    !map.ts[i].where->up) && job.reducers > 0 &&
+	    reduce.done < reduce.n) {
+		map.ts[i].state = PENDING;
+		map.ts[i].where = NULL;
+		map.done--;
+		map.bytes_done -= job.splits[i].end - job.splits[i].start;
+		redo = 1;
+		pthread_cond_broadcast(&changed);
+	}
+	pthread_mutex_unlock(&state);
+	if (redo)
+		map_counters(i, map.ts[i].out, -1);
 }
 
 /*
@@ -668,26 +699,21 @@ send_input(int i, struct host *h, char *msg, size_t msgsize)
  * --shuffle=direct by a task on h that pulls from each host with ssh.
  */
 static int
-fetch(int r, struct host *h, uint32_t id, int errfd, char *msg,
-    size_t msgsize)
+fetch(int r, struct host *h, struct host **where, uint32_t id, int errfd,
+    char *msg, size_t msgsize)
 {
-	struct host **where = xmalloc(((size_t)job.nsplits + 1) *
-	    sizeof(*where));
 	char *src, *dst;
 	int i, k, rc = 0;
 
-	pthread_mutex_lock(&state);
 	for (i = 0; i < job.nsplits; i++)
-		where[i] = map.ts[i].where;
-	pthread_mutex_unlock(&state);
+		if (where[i] == NULL || !where[i]->up) {
+			remake_map(i);
+			snprintf(msg, msgsize, "map output %d was lost", i);
+			rc = HOST_LOST;
+		}
 	for (i = 0; i < job.nsplits && rc == 0 && !direct; i++) {
 		if (where[i] == h)
 			continue;
-		if (where[i] == NULL || !where[i]->up) {
-			snprintf(msg, msgsize, "map output %d was lost", i);
-			rc = HOST_LOST;
-			break;
-		}
 		src = plan_file(&host_job[where[i]->index], PLAN_MAP_PART, i,
 		    r);
 		dst = plan_file(&host_job[h->index], PLAN_FETCHED, i, r);
@@ -756,7 +782,6 @@ fetch(int r, struct host *h, uint32_t id, int errfd, char *msg,
 		if (rc != 0 && rc != HOST_LOST && !hosts[k].up)
 			rc = HOST_LOST;
 	}
-	free(where);
 	return rc;
 }
 
@@ -766,7 +791,7 @@ fetch(int r, struct host *h, uint32_t id, int errfd, char *msg,
  */
 static int
 remote_attempt(struct phase *ph, int i, struct task *t, struct host *h,
-    uint32_t id, int errfd, char *msg, size_t msgsize)
+    struct host **where, uint32_t id, int errfd, char *msg, size_t msgsize)
 {
 	int rc = 0;
 
@@ -774,7 +799,7 @@ remote_attempt(struct phase *ph, int i, struct task *t, struct host *h,
 	if (ph == &map && job.splits[i].host < 0)
 		rc = send_input(i, h, msg, msgsize);
 	else if (ph == &reduce)
-		rc = fetch(i, h, id, errfd, msg, msgsize);
+		rc = fetch(i, h, where, id, errfd, msg, msgsize);
 	if (rc == 0)
 		rc = host_run(h, t, id, msg, msgsize, errfd);
 	return rc;
@@ -890,30 +915,16 @@ commit_map_remote(int i, uint64_t *bytes_out)
 static void
 host_lost(struct host *h)
 {
-	int *redo = xmalloc(((size_t)job.nsplits + 1) * sizeof(*redo));
-	int i, n = 0, up = 0, k;
+	int i, up = 0, k;
 
 	pthread_mutex_lock(&state);
 	for (k = 0; k < nhosts; k++)
 		up += hosts[k].up;
-	for (i = 0; i < map.n && job.reducers > 0 && reduce.done <
-	    reduce.n; i++) {
-		if (map.ts[i].where != h || map.ts[i].state != DONE)
-			continue;
-		map.ts[i].state = PENDING;
-		map.ts[i].where = NULL;
-		map.done--;
-		map.bytes_done -= job.splits[i].end - job.splits[i].start;
-		redo[n++] = i;
-	}
-	pthread_cond_broadcast(&changed);
 	pthread_mutex_unlock(&state);
-	if (!failed)
-		warnx("host %s was lost%s", h->name, up > 0 ?
-		    "; its tasks run again on the other hosts" : "");
-	for (k = 0; k < n; k++)
-		map_counters(redo[k], map.ts[redo[k]].out, -1);
-	free(redo);
+	warnx("host %s was lost%s", h->name, up > 0 ?
+	    "; its tasks run again on the other hosts" : "");
+	for (i = 0; i < map.n; i++)
+		remake_map(i);
 	for (i = 0; i < job.nsplits; i++)
 		if (job.splits[i].host == h->index && (map.ts[i].state !=
 		    DONE || map.ts[i].where == NULL)) {
@@ -1106,6 +1117,7 @@ run_attempt(struct phase *ph, int i, struct host *h, struct run *run,
     int attempt)
 {
 	const struct job *j = h != NULL ? &host_job[h->index] : &job;
+	struct host **where = NULL;
 	struct job shaped;
 	struct task *t;
 	struct timespec t0;
@@ -1119,7 +1131,7 @@ run_attempt(struct phase *ph, int i, struct host *h, struct run *run,
 	shaped = *j;
 	shaped.fetched = NULL;
 	if (h != NULL && ph == &reduce)
-		shaped.fetched = fetch_plan(h);
+		where = map_places(h, (char **)&shaped.fetched);
 	t = ph->build(&shaped, i, attempt);
 	free((char *)shaped.fetched);
 	in = ph->input != NULL ? ph->input(i) : t->bytes_in;
@@ -1138,7 +1150,7 @@ run_attempt(struct phase *ph, int i, struct host *h, struct run *run,
 	if (h == NULL)
 		rc = task_run(t, fd, msg, sizeof(msg));
 	else
-		rc = remote_attempt(ph, i, t, h, run->id, fd, msg,
+		rc = remote_attempt(ph, i, t, h, where, run->id, fd, msg,
 		    sizeof(msg));
 	close(fd);
 	if (rc == 0) {
@@ -1170,6 +1182,10 @@ run_attempt(struct phase *ph, int i, struct host *h, struct run *run,
 	if (rc == 0 && claimed)
 		ph->bytes_done += t->bytes_in;
 	pthread_mutex_unlock(&state);
+	/* committed just as its host was lost: make it again */
+	if (ph == &map && h != NULL && !h->up)
+		remake_map(i);
+	free(where);
 	if (fatal)
 		fail(t, msg, attempt + 1, err);
 	else if (rc == HOST_LOST && !stopping())
