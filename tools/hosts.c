@@ -22,7 +22,9 @@
 
 #include "cli.h"
 #include "hosts.h"
+#include "proc.h"
 #include "wire.h"
+#include "work.h"
 
 #define CONNECT_SECS	"10"	/* ssh ConnectTimeout */
 #define STOP_MS		5000	/* from closing a channel to SIGKILL */
@@ -415,21 +417,11 @@ static void
 last_line(const char *path, char *buf, size_t size)
 {
 	char data[2048], *p;
-	ssize_t n = 0;
-	off_t end;
-	int fd;
+	ssize_t n;
 
 	buf[0] = '\0';
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+	if ((n = file_tail(path, data, sizeof(data))) <= 0)
 		return;
-	end = lseek(fd, 0, SEEK_END);
-	if (end > 0 && lseek(fd, end > (off_t)sizeof(data) - 1 ?
-	    end - (off_t)sizeof(data) + 1 : 0, SEEK_SET) >= 0)
-		n = read(fd, data, sizeof(data) - 1);
-	close(fd);
-	if (n <= 0)
-		return;
-	data[n] = '\0';
 	while (n > 0 && (data[n - 1] == '\n' || data[n - 1] == '\r'))
 		data[--n] = '\0';
 	p = strrchr(data, '\n');
@@ -713,9 +705,8 @@ host_run(struct host *h, const struct task *t, uint32_t id, char *msg,
     size_t msgsize, int errfd)
 {
 	struct request *q = request_with(h, id);
-	size_t len, off;
+	size_t len;
 	char *packed;
-	ssize_t w;
 	int status;
 
 	packed = task_pack(t, &len);
@@ -723,9 +714,7 @@ host_run(struct host *h, const struct task *t, uint32_t id, char *msg,
 		send_msg(h, WIRE_RUN, q->id, packed, len);
 	free(packed);
 	status = request_wait(q);
-	for (off = 0; off < q->tail_len; off += (size_t)w)
-		if ((w = write(errfd, q->tail + off, q->tail_len - off)) <= 0)
-			break;
+	(void)write_all(errfd, q->tail, q->tail_len);
 	if (status == HOST_LOST)
 		snprintf(msg, msgsize, "host %s was lost", h->name);
 	else
@@ -762,9 +751,6 @@ find(struct host *h, uint32_t id)
 static void
 deliver(struct request *q, const struct wire_msg *m)
 {
-	size_t off;
-	ssize_t w;
-
 	if (q->failed_io)
 		return;
 	if (q->fwd != NULL) {
@@ -773,17 +759,8 @@ deliver(struct request *q, const struct wire_msg *m)
 			q->failed_io = 1;
 		return;
 	}
-	for (off = 0; off < m->len; off += (size_t)w) {
-		if ((w = write(q->fd, m->data + off, m->len - off)) < 0 &&
-		    errno == EINTR) {
-			w = 0;
-			continue;
-		}
-		if (w <= 0) {
-			q->failed_io = 1;
-			return;
-		}
-	}
+	if (write_all(q->fd, m->data, m->len) < 0)
+		q->failed_io = 1;
 }
 
 /* Ends q with the DONE message m. */

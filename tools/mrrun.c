@@ -314,6 +314,16 @@ map_counters(int i, uint64_t bytes, int sign)
 	return records;
 }
 
+/* Output part i is complete: stdout may have it. */
+static void
+part_committed(int i)
+{
+	pthread_mutex_lock(&state);
+	committed[i] = 1;
+	pthread_cond_broadcast(&changed);
+	pthread_mutex_unlock(&state);
+}
+
 static int
 commit_map(int i, uint64_t *bytes_out)
 {
@@ -330,12 +340,8 @@ commit_map(int i, uint64_t *bytes_out)
 	}
 	snprintf(id, sizeof(id), "m-%05d", i);
 	manifest_add(id, (uint64_t)records, crc, *bytes_out);
-	if (job.reducers == 0) {
-		pthread_mutex_lock(&state);
-		committed[i] = 1;
-		pthread_cond_broadcast(&changed);
-		pthread_mutex_unlock(&state);
-	}
+	if (job.reducers == 0)
+		part_committed(i);
 	return 0;
 }
 
@@ -502,21 +508,12 @@ static void
 tail(const char *path, char *buf, size_t size)
 {
 	char data[4096], *p;
-	ssize_t n = 0;
-	off_t end;
-	int fd, lines = 0;
+	ssize_t n;
+	int lines = 0;
 	size_t len;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+	if ((n = file_tail(path, data, sizeof(data))) <= 0)
 		return;
-	end = lseek(fd, 0, SEEK_END);
-	if (end > 0 && lseek(fd, end > (off_t)sizeof(data) - 1 ?
-	    end - (off_t)sizeof(data) + 1 : 0, SEEK_SET) >= 0)
-		n = read(fd, data, sizeof(data) - 1);
-	close(fd);
-	if (n <= 0)
-		return;
-	data[n] = '\0';
 	if (data[n - 1] == '\n')
 		data[--n] = '\0';
 	for (p = data + n; p > data; p--)
@@ -898,12 +895,8 @@ commit_map_remote(int i, uint64_t *bytes_out)
 		warnx("map task %d: %s", i, strerror(errno));
 		return -1;
 	}
-	if (job.reducers == 0) {
-		pthread_mutex_lock(&state);
-		committed[i] = 1;
-		pthread_cond_broadcast(&changed);
-		pthread_mutex_unlock(&state);
-	}
+	if (job.reducers == 0)
+		part_committed(i);
 	return 0;
 }
 

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "proc.h"
 #include "remote.h"
 #include "task.h"
 #include "wire.h"
@@ -89,23 +90,6 @@ static char *
 full_path(const char *path)
 {
 	return path[0] == '/' ? xstrdup(path) : strf("%s/%s", scratch, path);
-}
-
-static int
-write_all(int fd, const char *p, size_t len)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		if ((n = write(fd, p, len)) < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
 }
 
 /*
