@@ -31,7 +31,7 @@ $(BUILD)/%.o: lib/%.c lib/mr.h lib/decimal.h lib/frame.h lib/worker.h
 	$(CC) $(CPPFLAGS) $(WARNFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/%.o: tools/%.c lib/mr.h tools/cli.h tools/proc.h tools/plan.h \
-	tools/task.h tools/work.h
+	tools/hosts.h tools/remote.h tools/task.h tools/wire.h tools/work.h
 	@mkdir -p $(BUILD)
 	$(CC) $(CPPFLAGS) $(WARNFLAGS) $(CFLAGS) -c -o $@ $<
 
@@ -47,7 +47,8 @@ $(BIN)/%: $(BUILD)/%.o $(CLI_OBJ) $(LIBMR)
 $(BIN)/mrmap $(BIN)/mrreduce: $(BUILD)/proc.o
 
 # The job runner: its plan, its tasks and its work directory.
-$(BIN)/mrrun: $(BUILD)/plan.o $(BUILD)/proc.o $(BUILD)/task.o $(BUILD)/work.o
+$(BIN)/mrrun: $(BUILD)/hosts.o $(BUILD)/plan.o $(BUILD)/proc.o $(BUILD)/remote.o \
+	$(BUILD)/task.o $(BUILD)/wire.o $(BUILD)/work.o
 
 $(BUILD)/mrtest: tests/unit/mrtest.c lib/frame.h $(LIBMR)
 	$(CC) $(CPPFLAGS) $(WARNFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ \

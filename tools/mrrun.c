@@ -18,8 +18,10 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "hosts.h"
 #include "plan.h"
 #include "proc.h"
+#include "remote.h"
 #include "task.h"
 #include "work.h"
 
@@ -30,30 +32,90 @@
 static const char usage_text[] =
     "usage: mrrun -m CMD -r OP|CMD|NONE [-c OP|CMD] [-j N] [-n N] "
     "[-o DIR] [-t SEP] [-z]\n"
-    "             [--dry-run] [--force] [--framed] [--joblog FILE] "
-    "[--keep-temp]\n"
-    "             [--memory SIZE] [--numeric] [--partition-fields K] "
-    "[--progress]\n"
-    "             [--quiet] [--resume] [--retries N] [--reverse] "
+    "             [--dry-run] [--file PATH] [--force] [--framed] "
+    "[--hosts FILE|LIST]\n"
+    "             [--joblog FILE] [--keep-temp] [--memory SIZE] "
+    "[--numeric]\n"
+    "             [--partition-fields K] [--progress] [--quiet] "
+    "[--remote-dir DIR]\n"
+    "             [--remote-path DIR] [--resume] [--retries N] "
+    "[--reverse] [--rsh CMD]\n"
+    "             [--ship] [--shuffle relay|direct] [--speculate] "
     "[--split-size SIZE]\n"
-    "             [--stats] [--tmpdir DIR] [--total-order] [--values] "
-    "[INPUT ...]\n";
+    "             [--ssh-config FILE] [--ssh-option OPT] [--stats] "
+    "[--tmpdir DIR]\n"
+    "             [--total-order] [--values] [INPUT ...]\n";
+
+static struct task *build_points(const struct job *, int, int);
+static int commit_map(int, uint64_t *);
+static int commit_map_remote(int, uint64_t *);
+static int commit_points(int, uint64_t *);
+static int commit_reduce(int, uint64_t *);
+static int commit_sample(int, uint64_t *);
+static uint64_t reduce_input(int);
+static void stop_hosts(void);
+static const char *on_host(const struct host *, const char *);
+
+/* The states of a task of a phase. */
+enum { PENDING, RUNNING, COMMITTING, DONE };
+
+/* An attempt of a task that runs now, on a host or (h NULL) here. */
+struct run {
+	struct host *h;
+	uint32_t id;		/* host_run()'s, for host_kill() */
+	struct task *t;		/* here: for task_kill() */
+	struct timespec since;
+	struct run *next;
+};
+
+/* A task of a phase: where it stands and what it left. */
+struct tstate {
+	char state;
+	int attempts;		/* started, so far: the next attempt's number */
+	int failures;		/* those that count against --retries */
+	struct run *runs;
+	struct host *where;	/* the host that holds its committed output */
+	uint64_t out;		/* the bytes it committed */
+};
 
 /* One phase of the job: its tasks, run by the slot threads. */
 struct phase {
 	const char *name;
 	int n;
 	struct task *(*build)(const struct job *, int, int);
-	void (*prepare)(int);	/* before each attempt of task i, or NULL */
 	uint64_t (*input)(int);	/* the bytes task i reads, or NULL */
 	int (*commit)(int, uint64_t *);
-	char *reused;		/* tasks the manifest had, or NULL */
-	int next, done;
+	int here;		/* its tasks run on this machine, always */
+	struct tstate *ts;
+	int done;
 	uint64_t bytes, bytes_done;
+	double *took;		/* the seconds of the committed attempts */
+	int ntook;
 	struct timespec started;
 };
 
 static struct job job;
+static struct phase sample = { .name = "sample", .build = plan_sample,
+    .commit = commit_sample };
+static struct phase points = { .name = "sample", .here = 1,
+    .build = build_points, .commit = commit_points };
+static struct phase map = { .name = "map", .build = plan_map,
+    .commit = commit_map };
+static struct phase reduce = { .name = "reduce", .build = plan_reduce,
+    .input = reduce_input, .commit = commit_reduce };
+static struct phase *const phases[] = { &sample, &points, &map, &reduce };
+#define NPHASES ((int)(sizeof(phases) / sizeof(phases[0])))
+
+/* The hosts of a job over ssh (none in local mode), and their jobs. */
+static struct host *hosts;
+static int nhosts, speculate, direct;
+static struct reach reach;
+static struct job *host_job;	/* per host: work is its scratch */
+static uint64_t *part_bytes;	/* [i * reducers + r] of a remote map */
+static const char **files;	/* --file */
+static int nfiles;
+static int slots_left;		/* slot threads that have not ended */
+
 static const char *outdir;	/* --output, or NULL for stdout */
 static char *work, *staged;	/* the work directory, and its "out" */
 static int jobs, retries = 3, show_progress, stats, resume, force;
@@ -109,12 +171,13 @@ since(const struct timespec *t0)
 
 /*
  * Adds the counters in the --counters file path of mrmap or mrreduce,
- * and returns the value of the built-in counter want (NULL for none);
- * -1 when the file cannot be read.  A command combiner's mrreduce counts
+ * times sign (-1 takes back those of a map output that was lost), and
+ * returns the value of the built-in counter want (NULL for none); -1
+ * when the file cannot be read.  A command combiner's mrreduce counts
  * for the combine counters.
  */
 static long long
-read_counters(const char *path, int combiner, const char *want)
+read_counters(const char *path, int combiner, const char *want, int sign)
 {
 	char line[1024], *group, *name, *val;
 	long long found = 0;
@@ -148,7 +211,7 @@ read_counters(const char *path, int combiner, const char *want)
 		if (want != NULL && strcmp(group, "mr") == 0 &&
 		    strcmp(name, want) == 0)
 			found = strtoll(val, NULL, 10);
-		proc_count_add(group, name, strtoll(val, NULL, 10));
+		proc_count_add(group, name, sign * strtoll(val, NULL, 10));
 	}
 	pthread_mutex_unlock(&state);
 	fclose(fp);
@@ -213,12 +276,12 @@ map_output(int i, uint32_t *crc, uint64_t *bytes)
 }
 
 /*
- * Adds the counters of map task i, from the files it left, and returns
- * the records it wrote, or -1 when a counters file is missing (before
- * adding any).
+ * Adds the counters of map task i, times sign, from the files it left,
+ * and returns the records it wrote, or -1 when a counters file is
+ * missing (before adding any).
  */
 static long long
-map_counters(int i, uint64_t bytes)
+map_counters(int i, uint64_t bytes, int sign)
 {
 	long long records, n = 0;
 	int r, cmd = job.combiner != NULL && !job.combine_builtin;
@@ -232,23 +295,33 @@ map_counters(int i, uint64_t bytes)
 	}
 	p = plan_file(&job, PLAN_MAP_COUNTERS, i, 0);
 	if (n < 0 || (records = read_counters(p, 0, job.combine_builtin ?
-	    "COMBINE_OUTPUT_RECORDS" : "MAP_OUTPUT_RECORDS")) < 0) {
+	    "COMBINE_OUTPUT_RECORDS" : "MAP_OUTPUT_RECORDS", sign)) < 0) {
 		free(p);
 		return -1;
 	}
 	free(p);
 	for (r = 0; cmd && r < job.reducers; r++) {
 		p = plan_file(&job, PLAN_COMBINE_COUNTERS, i, r);
-		n = read_counters(p, 1, "REDUCE_OUTPUT_RECORDS");
+		n = read_counters(p, 1, "REDUCE_OUTPUT_RECORDS", sign);
 		records = r == 0 ? n : records + n;
 		free(p);
 	}
 	if (job.reducers > 0) {
 		pthread_mutex_lock(&state);
-		proc_count_add("mr", "SPILLED_BYTES", (long long)bytes);
+		proc_count_add("mr", "SPILLED_BYTES", sign * (long long)bytes);
 		pthread_mutex_unlock(&state);
 	}
 	return records;
+}
+
+/* Output part i is complete: stdout may have it. */
+static void
+part_committed(int i)
+{
+	pthread_mutex_lock(&state);
+	committed[i] = 1;
+	pthread_cond_broadcast(&changed);
+	pthread_mutex_unlock(&state);
 }
 
 static int
@@ -258,19 +331,17 @@ commit_map(int i, uint64_t *bytes_out)
 	char id[24];
 	uint32_t crc;
 
+	if (nhosts > 0)
+		return commit_map_remote(i, bytes_out);
 	if (map_output(i, &crc, bytes_out) < 0 ||
-	    (records = map_counters(i, *bytes_out)) < 0) {
+	    (records = map_counters(i, *bytes_out, 1)) < 0) {
 		warnx("map task %d: %s", i, strerror(errno));
 		return -1;
 	}
 	snprintf(id, sizeof(id), "m-%05d", i);
 	manifest_add(id, (uint64_t)records, crc, *bytes_out);
-	if (job.reducers == 0) {
-		pthread_mutex_lock(&state);
-		committed[i] = 1;
-		pthread_cond_broadcast(&changed);
-		pthread_mutex_unlock(&state);
-	}
+	if (job.reducers == 0)
+		part_committed(i);
 	return 0;
 }
 
@@ -279,6 +350,7 @@ commit_points(int i, uint64_t *bytes_out)
 {
 	uint32_t crc = 0;
 	char *p;
+	int k;
 
 	(void)i;
 	*bytes_out = 0;
@@ -288,8 +360,23 @@ commit_points(int i, uint64_t *bytes_out)
 		free(p);
 		return -1;
 	}
-	free(p);
 	manifest_add("points", 0, crc, *bytes_out);
+	for (k = 0; k < nhosts; k++) {
+		char err[512], *dest;
+		int fd;
+
+		if (!hosts[k].up)
+			continue;
+		if ((fd = open(p, O_RDONLY | O_CLOEXEC)) < 0)
+			die("%s: %s", p, strerror(errno));
+		dest = plan_file(&host_job[k], PLAN_POINTS, 0, 0);
+		if (host_put(&hosts[k], on_host(&hosts[k], dest), 0600, fd,
+		    err, sizeof(err)) == -1)
+			die("host %s: %s", hosts[k].name, err);
+		free(dest);
+		close(fd);
+	}
+	free(p);
 	return 0;
 }
 
@@ -336,7 +423,7 @@ commit_reduce(int r, uint64_t *bytes_out)
 	}
 	*bytes_out = (uint64_t)st.st_size;
 	c = plan_file(&job, PLAN_REDUCE_COUNTERS, 0, r);
-	if (read_counters(c, 0, NULL) < 0) {
+	if (read_counters(c, 0, NULL, 1) < 0) {
 		warnx("%s: %s", c, strerror(errno));
 		free(c);
 		free(p);
@@ -364,6 +451,11 @@ reduce_input(int r)
 	int i;
 
 	for (i = 0; i < job.nsplits; i++) {
+		if (nhosts > 0) {
+			n += part_bytes[(size_t)i * (size_t)job.reducers +
+			    (size_t)r];
+			continue;
+		}
 		p = plan_file(&job, PLAN_MAP_PART, i, r);
 		if (stat(p, &st) == 0)
 			n += (uint64_t)st.st_size;
@@ -372,21 +464,10 @@ reduce_input(int r)
 	return n;
 }
 
-/* A map attempt starts with no file of an earlier one. */
-static void
-prepare_map(int i)
-{
-	char *dir = plan_file(&job, PLAN_MAP_DIR, i, 0);
-
-	if (rm_rf(dir) < 0)
-		die("%s: %s", dir, strerror(errno));
-	free(dir);
-}
-
 /* Appends one attempt's line to the --joblog file. */
 static void
-log_attempt(const struct task *t, double start, double secs, int rc,
-    uint64_t in, uint64_t out)
+log_attempt(const struct task *t, const char *host, double start,
+    double secs, int rc, uint64_t in, uint64_t out)
 {
 	char *script, *p;
 
@@ -397,8 +478,8 @@ log_attempt(const struct task *t, double start, double secs, int rc,
 		if (*p == '\t' || *p == '\n')
 			*p = ' ';
 	pthread_mutex_lock(&state);
-	fprintf(joblog, "%s\t:\t%.3f\t%.3f\t%d\t%llu\t%llu\t%s\n", t->id,
-	    start, secs, rc, (unsigned long long)in,
+	fprintf(joblog, "%s\t%s\t%.3f\t%.3f\t%d\t%llu\t%llu\t%s\n", t->id,
+	    host, start, secs, rc == HOST_LOST ? 255 : rc, (unsigned long long)in,
 	    (unsigned long long)out, script);
 	if (fflush(joblog) != 0)
 		warnx("the job log: %s", strerror(errno));
@@ -427,21 +508,12 @@ static void
 tail(const char *path, char *buf, size_t size)
 {
 	char data[4096], *p;
-	ssize_t n = 0;
-	off_t end;
-	int fd, lines = 0;
+	ssize_t n;
+	int lines = 0;
 	size_t len;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+	if ((n = file_tail(path, data, sizeof(data))) <= 0)
 		return;
-	end = lseek(fd, 0, SEEK_END);
-	if (end > 0 && lseek(fd, end > (off_t)sizeof(data) - 1 ?
-	    end - (off_t)sizeof(data) + 1 : 0, SEEK_SET) >= 0)
-		n = read(fd, data, sizeof(data) - 1);
-	close(fd);
-	if (n <= 0)
-		return;
-	data[n] = '\0';
 	if (data[n - 1] == '\n')
 		data[--n] = '\0';
 	for (p = data + n; p > data; p--)
@@ -501,81 +573,673 @@ stopping(void)
 	return s;
 }
 
+/* path without the scratch directory of h in front: h's own name. */
+static const char *
+on_host(const struct host *h, const char *path)
+{
+	size_t n = strlen(h->scratch);
+
+	if (strncmp(path, h->scratch, n) == 0 && path[n] == '/')
+		return path + n + 1;
+	return path;
+}
+
 /*
- * Runs task i of phase ph until an attempt commits, at most 1 + retries
- * attempts, and fails the job when none does.
+ * Where the map outputs are now, allocated; and in *fetched, allocated,
+ * which of them a reduce task on h reads from copies fetched to h: those
+ * that another host holds.
+ */
+static struct host **
+map_places(const struct host *h, char **fetched)
+{
+	struct host **where = xmalloc(((size_t)job.nsplits + 1) *
+	    sizeof(*where));
+	int i;
+
+	*fetched = xmalloc((size_t)job.nsplits + 1);
+	pthread_mutex_lock(&state);
+	for (i = 0; i < job.nsplits; i++) {
+		where[i] = map.ts[i].where;
+		(*fetched)[i] = where[i] != h;
+	}
+	pthread_mutex_unlock(&state);
+	return where;
+}
+
+/*
+ * Makes map task i pending again when its output was on a host that is
+ * lost, and takes back its counters; a reducer that still needs that
+ * output waits until it is made again.
  */
 static void
-run_task(struct phase *ph, int i)
+remake_map(int i)
 {
-	struct task *t = NULL;
-	struct timespec t0;
-	uint64_t in, out;
-	char err[PATH_MAX], msg[512];
-	double start;
-	int attempt, fd, rc = 0;
+	int redo = 0;
 
-	for (attempt = 0; attempt <= retries && !stopping(); attempt++) {
-		task_free(t);
-		t = ph->build(&job, i, attempt);
-		if (ph->prepare != NULL)
-			ph->prepare(i);
-		in = ph->input != NULL ? ph->input(i) : t->bytes_in;
-		snprintf(err, sizeof(err), "%s/logs/%s.%d", work, t->id,
-		    attempt);
-		if ((fd = open(err, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND |
-		    O_CLOEXEC, 0600)) < 0) {
-			if (stopping())
-				break;
-			die("%s: %s", err, strerror(errno));
+	pthread_mutex_lock(&state);
+	if (map.ts[i].state == DONE && (map.ts[i].where == NULL ||
+	    !map.ts[i].where->up) && job.reducers > 0 &&
+	    reduce.done < reduce.n) {
+		map.ts[i].state = PENDING;
+		map.ts[i].where = NULL;
+		map.done--;
+		map.bytes_done -= job.splits[i].end - job.splits[i].start;
+		redo = 1;
+		pthread_cond_broadcast(&changed);
+	}
+	pthread_mutex_unlock(&state);
+	if (redo)
+		map_counters(i, map.ts[i].out, -1);
+}
+
+/*
+ * Sends split i to h, as the file that its map task reads: the whole
+ * file when the split is one, else the records of its range, which
+ * mrsplit --range cuts here.
+ */
+static int
+send_input(int i, struct host *h, char *msg, size_t msgsize)
+{
+	const struct split *s = &job.splits[i];
+	char *dest = plan_file(&host_job[h->index], PLAN_INPUT, i, 0);
+	char range[64], *argv[8], *tool = NULL;
+	struct stat st;
+	int fd, p[2], rc, n = 0;
+	pid_t pid = -1;
+
+	if (s->gz || (s->start == 0 && stat(s->path, &st) == 0 &&
+	    (uint64_t)st.st_size == s->end)) {
+		if ((fd = open(s->path, O_RDONLY | O_CLOEXEC)) < 0) {
+			snprintf(msg, msgsize, "%s: %s", s->name,
+			    strerror(errno));
+			free(dest);
+			return 1;
 		}
-		clock_gettime(CLOCK_REALTIME, &t0);
-		start = (double)t0.tv_sec + (double)t0.tv_nsec / 1e9;
-		clock_gettime(CLOCK_MONOTONIC, &t0);
-		rc = task_run(t, fd, msg, sizeof(msg));
-		close(fd);
-		out = 0;
-		if (rc == 0 && ph->commit(i, &out) < 0) {
-			snprintf(msg, sizeof(msg), "its output is missing");
+	} else {
+		tool = xmalloc(strlen(job.bindir) + 16);
+		sprintf(tool, "%s%smrsplit", job.bindir,
+		    job.bindir[0] != '\0' ? "/" : "");
+		snprintf(range, sizeof(range), "--range=%llu:%llu",
+		    (unsigned long long)s->start, (unsigned long long)s->end);
+		argv[n++] = tool;
+		argv[n++] = range;
+		if (job.zero)
+			argv[n++] = "-z";
+		if (job.sep != NULL) {
+			argv[n++] = "-t";
+			argv[n++] = (char *)job.sep;
+		}
+		argv[n++] = (char *)s->path;
+		argv[n] = NULL;
+		if (pipe(p) < 0)
+			die("pipe: %s", strerror(errno));
+		fcntl(p[0], F_SETFD, FD_CLOEXEC);
+		fcntl(p[1], F_SETFD, FD_CLOEXEC);
+		pid = hosts_spawn(argv, -1, p[1], STDERR_FILENO);
+		close(p[1]);
+		fd = p[0];
+	}
+	rc = host_put(h, on_host(h, dest), 0600, fd, msg, msgsize);
+	close(fd);
+	if (pid > 0 && hosts_reap(pid, -1) != 0 && rc == 0) {
+		snprintf(msg, msgsize, "mrsplit %s failed", range);
+		rc = 1;
+	}
+	free(tool);
+	free(dest);
+	return rc;
+}
+
+/*
+ * Fetches partition r of every map output that another host holds to h,
+ * where the reduce task reads it: through this machine, or with
+ * --shuffle=direct by a task on h that pulls from each host with ssh.
+ */
+static int
+fetch(int r, struct host *h, struct host **where, uint32_t id, int errfd,
+    char *msg, size_t msgsize)
+{
+	char *src, *dst;
+	int i, k, rc = 0;
+
+	for (i = 0; i < job.nsplits; i++)
+		if (where[i] == NULL || !where[i]->up) {
+			remake_map(i);
+			snprintf(msg, msgsize, "map output %d was lost", i);
+			rc = HOST_LOST;
+		}
+	for (i = 0; i < job.nsplits && rc == 0 && !direct; i++) {
+		if (where[i] == h)
+			continue;
+		src = plan_file(&host_job[where[i]->index], PLAN_MAP_PART, i,
+		    r);
+		dst = plan_file(&host_job[h->index], PLAN_FETCHED, i, r);
+		rc = host_relay(where[i], src, h, on_host(h, dst), msg,
+		    msgsize);
+		free(src);
+		free(dst);
+	}
+	for (k = 0; k < nhosts && rc == 0 && direct; k++) {
+		struct task *t;
+		char *cmd = NULL, *pull;
+		size_t len = 0;
+
+		for (i = 0; i < job.nsplits; i++)
+			if (where[i] == &hosts[k] && where[i] != h)
+				break;
+		if (i == job.nsplits)
+			continue;
+		if (!hosts[k].up) {
+			snprintf(msg, msgsize, "host %s was lost",
+			    hosts[k].name);
+			rc = HOST_LOST;
+			break;
+		}
+		/* on hosts[k]: cd SCRATCH/map && tar cf - m-I/part-R ... */
+		shell_text(&cmd, &len, "cd ");
+		src = path_join(hosts[k].scratch, "map");
+		shell_quote(&cmd, &len, src);
+		free(src);
+		shell_text(&cmd, &len, " && exec tar cf -");
+		for (; i < job.nsplits; i++) {
+			char part[64];
+
+			if (where[i] != &hosts[k])
+				continue;
+			snprintf(part, sizeof(part), " m-%05d/part-%05d", i,
+			    r);
+			shell_text(&cmd, &len, part);
+		}
+		pull = host_command(&hosts[k], &reach, cmd);
+		free(cmd);
+		dst = plan_file(&host_job[h->index], PLAN_FETCHED, 0, r);
+		*strrchr(dst, '/') = '\0';
+		*strrchr(dst, '/') = '\0';
+		t = task_new("fetch", "the shuffle");
+		task_pipeline(t);
+		task_stage(t);
+		task_arg(t, "mkdir");
+		task_arg(t, "-p");
+		task_arg(t, dst);
+		task_pipeline(t);
+		task_stage(t);
+		task_arg(t, "sh");
+		task_arg(t, "-c");
+		task_arg(t, pull);
+		/* not tar -C: GNU tar would unquote a backslash in dst */
+		task_stage(t);
+		task_arg(t, "sh");
+		task_arg(t, "-c");
+		task_arg(t, "cd \"$0\" && exec tar xf -");
+		task_arg(t, dst);
+		free(pull);
+		free(dst);
+		rc = host_run(h, t, id, msg, msgsize, errfd);
+		task_free(t);
+		if (rc != 0 && rc != HOST_LOST && !hosts[k].up)
+			rc = HOST_LOST;
+	}
+	return rc;
+}
+
+/*
+ * Runs task t, number i of ph, on h: first sends its input there (a map
+ * task of a file here) or fetches its partitions (a reduce task).
+ */
+static int
+remote_attempt(struct phase *ph, int i, struct task *t, struct host *h,
+    struct host **where, uint32_t id, int errfd, char *msg, size_t msgsize)
+{
+	int rc = 0;
+
+	msg[0] = '\0';
+	if (ph == &map && job.splits[i].host < 0)
+		rc = send_input(i, h, msg, msgsize);
+	else if (ph == &reduce)
+		rc = fetch(i, h, where, id, errfd, msg, msgsize);
+	if (rc == 0)
+		rc = host_run(h, t, id, msg, msgsize, errfd);
+	return rc;
+}
+
+/* Copies h's file f (of task i, partition r) to the same file here. */
+static int
+bring(struct host *h, enum plan_file f, int i, int r, char *msg,
+    size_t msgsize)
+{
+	char *src = plan_file(&host_job[h->index], f, i, r);
+	char *dst = plan_file(&job, f, i, r), *slash;
+	int fd, rc;
+
+	slash = strrchr(dst, '/');
+	*slash = '\0';
+	if (mkdir(dst, 0700) < 0 && errno != EEXIST) {
+		snprintf(msg, msgsize, "%s: %s", dst, strerror(errno));
+		free(src);
+		free(dst);
+		return 1;
+	}
+	*slash = '/';
+	if ((fd = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    f == PLAN_OUT_PART ? 0666 : 0600)) < 0) {
+		snprintf(msg, msgsize, "%s: %s", dst, strerror(errno));
+		rc = 1;
+	} else {
+		rc = host_cat(h, src, fd, msg, msgsize);
+		if (close(fd) < 0 && rc == 0) {
+			snprintf(msg, msgsize, "%s: %s", dst,
+			    strerror(errno));
 			rc = 1;
 		}
-		if (rc == TASK_STOPPED)
-			break;
-		log_attempt(t, start, since(&t0), rc, in, out);
-		if (rc == 0) {
-			pass_stderr(err);
+	}
+	free(src);
+	free(dst);
+	return rc;
+}
+
+/*
+ * Brings here what a committed attempt on h left that this machine
+ * reads: counters, the output parts, the samples; and the sizes of the
+ * partitions of a map task, which stay on h.
+ */
+static int
+collect(struct phase *ph, int i, struct host *h, char *msg, size_t msgsize)
+{
+	const struct split *s;
+	uint64_t size;
+	char *p;
+	int r, k, rc = 0, pieces;
+
+	if (ph == &map) {
+		rc = bring(h, PLAN_MAP_COUNTERS, i, 0, msg, msgsize);
+		for (r = 0; rc == 0 && r < job.reducers; r++) {
+			if (job.combiner != NULL && !job.combine_builtin)
+				rc = bring(h, PLAN_COMBINE_COUNTERS, i, r, msg,
+				    msgsize);
+			p = plan_file(&host_job[h->index], PLAN_MAP_PART, i,
+			    r);
+			if (rc == 0)
+				rc = host_stat(h, p, &size, msg, msgsize);
+			free(p);
+			if (rc == 0)
+				part_bytes[(size_t)i * (size_t)job.reducers +
+				    (size_t)r] = size;
+		}
+		if (rc == 0 && job.reducers == 0)
+			rc = bring(h, PLAN_OUT_PART, 0, i, msg, msgsize);
+	} else if (ph == &reduce) {
+		rc = bring(h, PLAN_REDUCE_COUNTERS, 0, i, msg, msgsize);
+		if (rc == 0)
+			rc = bring(h, PLAN_OUT_PART, 0, i, msg, msgsize);
+	} else if (ph == &sample) {
+		s = &job.splits[i];
+		pieces = s->gz || s->end - s->start <= PLAN_SAMPLE_PIECES *
+		    PLAN_SAMPLE_BYTES ? 1 : PLAN_SAMPLE_PIECES;
+		for (k = 0; k < pieces && rc == 0; k++)
+			rc = bring(h, PLAN_SAMPLE, i, k, msg, msgsize);
+	}
+	return rc;
+}
+
+/* Commits map task i of a job over hosts: its output stays there. */
+static int
+commit_map_remote(int i, uint64_t *bytes_out)
+{
+	int r;
+
+	*bytes_out = 0;
+	for (r = 0; r < job.reducers; r++)
+		*bytes_out += part_bytes[(size_t)i * (size_t)job.reducers +
+		    (size_t)r];
+	if (map_counters(i, *bytes_out, 1) < 0) {
+		warnx("map task %d: %s", i, strerror(errno));
+		return -1;
+	}
+	if (job.reducers == 0)
+		part_committed(i);
+	return 0;
+}
+
+/*
+ * Called when host h is lost: the map outputs it held are made again
+ * elsewhere while a reducer may still need them, and their counters are
+ * taken back; a task whose input only h has fails the job.
+ */
+static void
+host_lost(struct host *h)
+{
+	int i, up = 0, k;
+
+	pthread_mutex_lock(&state);
+	for (k = 0; k < nhosts; k++)
+		up += hosts[k].up;
+	pthread_mutex_unlock(&state);
+	warnx("host %s was lost%s", h->name, up > 0 ?
+	    "; its tasks run again on the other hosts" : "");
+	for (i = 0; i < map.n; i++)
+		remake_map(i);
+	for (i = 0; i < job.nsplits; i++)
+		if (job.splits[i].host == h->index && (map.ts[i].state !=
+		    DONE || map.ts[i].where == NULL)) {
 			pthread_mutex_lock(&state);
-			ph->done++;
-			ph->bytes_done += t->bytes_in;
+			if (!failed) {
+				failed = 1;
+				snprintf(failure, sizeof(failure), "%s: its "
+				    "host %s was lost", job.splits[i].name,
+				    h->name);
+				pthread_cond_broadcast(&changed);
+			}
 			pthread_mutex_unlock(&state);
 			break;
 		}
-		pthread_mutex_lock(&state);
-		proc_count_add("mr", "FAILED_ATTEMPTS", 1);
-		pthread_mutex_unlock(&state);
-		if (attempt < retries)
-			warnx("%s failed (%s); trying again", t->what, msg);
-		else
-			fail(t, msg, attempt + 1, err);
+}
+
+/*
+ * The tasks of ph are runnable when every earlier phase is done: a map
+ * output that a lost host held makes the map phase undone again.
+ */
+static int
+runnable(const struct phase *ph)
+{
+	int k;
+
+	for (k = 0; k < NPHASES && phases[k] != ph; k++)
+		if (phases[k]->done < phases[k]->n)
+			return 0;
+	return ph->done < ph->n;
+}
+
+/* Whether every task of the job is done; under state. */
+static int
+all_done(void)
+{
+	int k;
+
+	for (k = 0; k < NPHASES; k++)
+		if (phases[k]->done < phases[k]->n)
+			return 0;
+	return 1;
+}
+
+/* The host that must run task i of ph, or -1 for any. */
+static int
+pinned(const struct phase *ph, int i)
+{
+	if ((ph == &sample || ph == &map) && i < job.nsplits)
+		return job.splits[i].host;
+	return -1;
+}
+
+static int
+by_seconds(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * The running task of ph that a backup attempt on h should take over for
+ * --speculate, or -1: one attempt only, not on h, running for more than
+ * twice the median of the committed attempts and a second at least.
+ */
+static int
+straggler(struct phase *ph, struct host *h)
+{
+	double *sorted, median, limit;
+	int i, n = ph->ntook;
+
+	if (n == 0 || ph->took == NULL)
+		return -1;
+	sorted = xmalloc((size_t)n * sizeof(*sorted));
+	memcpy(sorted, ph->took, (size_t)n * sizeof(*sorted));
+	qsort(sorted, (size_t)n, sizeof(*sorted), by_seconds);
+	median = sorted[n / 2];
+	free(sorted);
+	limit = 2 * median > 1.0 ? 2 * median : 1.0;
+	for (i = 0; i < ph->n; i++) {
+		struct run *r = ph->ts[i].runs;
+
+		if (ph->ts[i].state == RUNNING && r != NULL &&
+		    r->next == NULL && r->h != h && pinned(ph, i) < 0 &&
+		    since(&r->since) > limit)
+			return i;
 	}
+	return -1;
+}
+
+/*
+ * Picks a task for a slot of h (NULL here), under state: a pending task
+ * whose input h holds, else any pending task that may run anywhere, else
+ * a straggler.  Returns its number, with its phase in *php, or -1.
+ */
+static int
+pick(struct host *h, struct phase **php)
+{
+	struct phase *ph;
+	int k, i, pin, want = h != NULL ? h->index : -1;
+
+	for (k = 0; k < NPHASES; k++) {
+		ph = phases[k];
+		if (!runnable(ph))
+			continue;
+		*php = ph;
+		for (i = 0; i < ph->n; i++)
+			if (ph->ts[i].state == PENDING && want >= 0 &&
+			    pinned(ph, i) == want)
+				return i;
+		for (i = 0; i < ph->n; i++) {
+			pin = pinned(ph, i);
+			if (ph->ts[i].state == PENDING && (pin < 0 ||
+			    nhosts == 0))
+				return i;
+		}
+		if (speculate && h != NULL && (i = straggler(ph, h)) >= 0)
+			return i;
+		return -1;
+	}
+	return -1;
+}
+
+/* Kills the attempts of task i of ph that still run; under state. */
+static void
+kill_runs(struct tstate *ts)
+{
+	struct run *r;
+
+	for (r = ts->runs; r != NULL; r = r->next) {
+		if (r->h != NULL)
+			host_kill(r->h, r->id);
+		else if (r->t != NULL)
+			task_kill(r->t);
+	}
+}
+
+/* Where an attempt ran, for the job log and messages. */
+static const char *
+host_name(const struct host *h)
+{
+	return h != NULL ? h->name : ":";
+}
+
+/*
+ * Settles an attempt of task i of ph that ended with rc, under state:
+ * its run is gone; a commit makes the task done and kills the other
+ * attempts; a failure puts it back for another attempt, or fails the
+ * job when it had its retries.  Returns 1 when the job is to fail.
+ */
+static int
+settle(struct phase *ph, int i, struct run *run, int rc, int claimed,
+    double secs)
+{
+	struct tstate *ts = &ph->ts[i];
+	struct run **pp;
+
+	for (pp = &ts->runs; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == run) {
+			*pp = run->next;
+			break;
+		}
+	pthread_cond_broadcast(&changed);
+	if (claimed && rc == 0) {
+		ts->state = DONE;
+		ts->where = run->h;
+		if (ph->took == NULL)
+			ph->took = xmalloc((size_t)ph->n * sizeof(double));
+		if (ph->ntook < ph->n)
+			ph->took[ph->ntook++] = secs;
+		ph->done++;
+		kill_runs(ts);
+		return 0;
+	}
+	if (ts->state == DONE || (ts->state == COMMITTING && !claimed))
+		return 0;
+	ts->state = ts->runs != NULL ? RUNNING : PENDING;
+	if (rc == TASK_STOPPED || rc == HOST_LOST)
+		return 0;
+	proc_count_add("mr", "FAILED_ATTEMPTS", 1);
+	return ++ts->failures > retries;
+}
+
+/*
+ * Runs one attempt of task i of ph on h (NULL: here), whose run is
+ * already on the task's list, and settles it.
+ */
+static void
+run_attempt(struct phase *ph, int i, struct host *h, struct run *run,
+    int attempt)
+{
+	const struct job *j = h != NULL ? &host_job[h->index] : &job;
+	struct host **where = NULL;
+	struct job shaped;
+	struct task *t;
+	struct timespec t0;
+	uint64_t in, out = 0;
+	char err[PATH_MAX], msg[512];
+	double start, secs;
+	int fd, rc, claimed = 0, fatal;
+
+	if (ph->here || (ph == &sample && pinned(ph, i) < 0))
+		h = NULL, j = &job;
+	shaped = *j;
+	shaped.fetched = NULL;
+	if (h != NULL && ph == &reduce)
+		where = map_places(h, (char **)&shaped.fetched);
+	t = ph->build(&shaped, i, attempt);
+	free((char *)shaped.fetched);
+	in = ph->input != NULL ? ph->input(i) : t->bytes_in;
+	snprintf(err, sizeof(err), "%s/logs/%s.%d", work, t->id, attempt);
+	if ((fd = open(err, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND |
+	    O_CLOEXEC, 0600)) < 0)
+		die("%s: %s", err, strerror(errno));
+	pthread_mutex_lock(&state);
+	run->t = t;
+	if (h != NULL)
+		run->id = host_id();
+	pthread_mutex_unlock(&state);
+	clock_gettime(CLOCK_REALTIME, &t0);
+	start = (double)t0.tv_sec + (double)t0.tv_nsec / 1e9;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (h == NULL)
+		rc = task_run(t, fd, msg, sizeof(msg));
+	else
+		rc = remote_attempt(ph, i, t, h, where, run->id, fd, msg,
+		    sizeof(msg));
+	close(fd);
+	if (rc == 0) {
+		pthread_mutex_lock(&state);
+		if (ph->ts[i].state == RUNNING) {
+			ph->ts[i].state = COMMITTING;
+			claimed = 1;
+		} else
+			rc = TASK_STOPPED;	/* another attempt won */
+		pthread_mutex_unlock(&state);
+	}
+	if (claimed && h != NULL && (rc = collect(ph, i, h, msg,
+	    sizeof(msg))) != 0 && rc != HOST_LOST)
+		rc = 1;
+	if (claimed && rc == 0 && ph->commit(i, &out) < 0) {
+		snprintf(msg, sizeof(msg), "its output is missing");
+		rc = 1;
+	}
+	secs = since(&t0);
+	if (rc != TASK_STOPPED || !stopping())
+		log_attempt(t, host_name(h), start, secs, rc, in, out);
+	if (rc == 0)
+		pass_stderr(err);
+	pthread_mutex_lock(&state);
+	run->t = NULL;
+	if (rc == 0 && claimed)
+		ph->ts[i].out = out;
+	fatal = settle(ph, i, run, rc, claimed, secs);
+	if (rc == 0 && claimed)
+		ph->bytes_done += t->bytes_in;
+	pthread_mutex_unlock(&state);
+	/* committed just as its host was lost: make it again */
+	if (ph == &map && h != NULL && !h->up)
+		remake_map(i);
+	free(where);
+	if (fatal)
+		fail(t, msg, attempt + 1, err);
+	else if (rc == HOST_LOST && !stopping())
+		warnx("%s on host %s: %s; it runs again elsewhere", t->what,
+		    h->name, msg);
+	else if (rc != 0 && rc != TASK_STOPPED && !stopping())
+		warnx("%s failed%s%s (%s); trying again", t->what,
+		    h != NULL ? " on host " : "", h != NULL ? h->name : "",
+		    msg);
 	task_free(t);
 }
 
+/*
+ * A slot: runs tasks on h (NULL: here) until the job is done or failed,
+ * or h is lost.  The last slot to end fails a job that is not done.
+ */
 static void *
 slot(void *arg)
 {
-	struct phase *ph = arg;
-	int i;
+	struct host *h = arg;
+	struct phase *ph = NULL;
+	struct timespec ts;
+	struct run *run;
+	int i, attempt;
 
-	for (;;) {
-		pthread_mutex_lock(&state);
-		i = failed || ph->next >= ph->n ? -1 : ph->next++;
+	pthread_mutex_lock(&state);
+	while (!failed && !all_done() && (h == NULL || h->up)) {
+		if ((i = pick(h, &ph)) < 0) {
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_nsec += 200 * 1000 * 1000;
+			if (ts.tv_nsec >= 1000000000) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000;
+			}
+			pthread_cond_timedwait(&changed, &state, &ts);
+			continue;
+		}
+		if (cur != ph) {
+			cur = ph;
+			clock_gettime(CLOCK_MONOTONIC, &ph->started);
+		}
+		run = xmalloc(sizeof(*run));
+		memset(run, 0, sizeof(*run));
+		run->h = h;
+		clock_gettime(CLOCK_MONOTONIC, &run->since);
+		run->next = ph->ts[i].runs;
+		ph->ts[i].runs = run;
+		ph->ts[i].state = RUNNING;
+		attempt = ph->ts[i].attempts++;
 		pthread_mutex_unlock(&state);
-		if (i < 0)
-			return NULL;
-		if (ph->reused == NULL || !ph->reused[i])
-			run_task(ph, i);
+		run_attempt(ph, i, h, run, attempt);
+		free(run);
+		pthread_mutex_lock(&state);
 	}
+	if (--slots_left == 0 && !failed && !all_done()) {
+		failed = 1;
+		snprintf(failure, sizeof(failure), "every host was lost");
+		pthread_cond_broadcast(&changed);
+	}
+	pthread_mutex_unlock(&state);
+	return NULL;
 }
 
 /* Writes len bytes to stdout; a reader that went away ends mrrun. */
@@ -644,24 +1308,34 @@ emit_part(int i)
 }
 
 /*
- * Runs the tasks of ph on up to --jobs threads.  The last phase of a job
- * writing to stdout sends each part there as it commits, in order.
+ * Runs the job's tasks on the slots of the hosts, or on --jobs threads
+ * here.  A job writing to stdout sends each part there as it commits, in
+ * order.
  */
 static void
-run_phase(struct phase *ph, int parts)
+run_job(void)
 {
 	pthread_t *t;
-	int n, i;
+	int n = 0, i, k, parts;
 
-	pthread_mutex_lock(&state);
-	cur = ph;
-	clock_gettime(CLOCK_MONOTONIC, &ph->started);
-	pthread_mutex_unlock(&state);
-	n = jobs < ph->n ? jobs : ph->n;
+	for (k = 0; k < nhosts; k++)
+		if (hosts[k].up)
+			n += hosts[k].slots;
+	if (nhosts == 0)
+		n = jobs;
 	t = xmalloc((size_t)(n + 1) * sizeof(*t));
-	for (i = 0; i < n; i++)
-		if (pthread_create(&t[i], NULL, slot, ph) != 0)
-			die("cannot start a thread");
+	pthread_mutex_lock(&state);
+	slots_left = n;
+	pthread_mutex_unlock(&state);
+	for (i = 0, k = 0; i < n; k++) {
+		struct host *h = nhosts > 0 ? &hosts[k] : NULL;
+		int m = h != NULL ? (h->up ? h->slots : 0) : n;
+
+		for (; m > 0; m--, i++)
+			if (pthread_create(&t[i], NULL, slot, h) != 0)
+				die("cannot start a thread");
+	}
+	parts = job.reducers > 0 ? job.reducers : job.nsplits;
 	for (i = 0; i < parts && outdir == NULL; i++)
 		if (emit_part(i) < 0)
 			break;
@@ -730,8 +1404,14 @@ on_signal(void *arg)
 	pthread_cond_broadcast(&changed);
 	pthread_mutex_unlock(&state);
 	task_stop();
-	fprintf(stderr, "\n%s: interrupted; the work directory %s is kept "
-	    "for --resume\n", progname, work);
+	if (nhosts > 0) {
+		stop_hosts();
+		if (!keep_temp)
+			rm_rf(work);
+		fprintf(stderr, "\n%s: interrupted\n", progname);
+	} else
+		fprintf(stderr, "\n%s: interrupted; the work directory %s is "
+		    "kept for --resume\n", progname, work);
 	signal(sig, SIG_DFL);
 	pthread_sigmask(SIG_UNBLOCK, set, NULL);
 	raise(sig);
@@ -834,7 +1514,7 @@ tool_dir(const char *argv0)
 
 /* Reuses the map tasks that the manifest holds and that are intact. */
 static int
-reuse_maps(char *reused)
+reuse_maps(void)
 {
 	uint64_t bytes, mbytes, mrec;
 	uint32_t crc, mcrc;
@@ -845,9 +1525,9 @@ reuse_maps(char *reused)
 		snprintf(id, sizeof(id), "m-%05d", i);
 		if (!manifest_find(id, &mrec, &mcrc, &mbytes) ||
 		    map_output(i, &crc, &bytes) < 0 ||
-		    crc != mcrc || bytes != mbytes || map_counters(i, bytes) < 0)
+		    crc != mcrc || bytes != mbytes || map_counters(i, bytes, 1) < 0)
 			continue;
-		reused[i] = 1;
+		map.ts[i].state = DONE;
 		if (job.reducers == 0)
 			committed[i] = 1;
 		n++;
@@ -905,6 +1585,159 @@ build_points(const struct job *j, int i, int attempt)
 	return plan_points(j);
 }
 
+/*
+ * The host whose file the operand HOST:PATH names, with *path set to
+ * PATH; -1 for a file here.
+ */
+static int
+input_host(const char *op, const char **path)
+{
+	size_t len;
+	int k;
+
+	for (k = 0; k < nhosts; k++) {
+		len = strlen(hosts[k].name);
+		if (strncmp(op, hosts[k].name, len) == 0 && op[len] == ':' &&
+		    op[len + 1] != '\0') {
+			*path = op + len + 1;
+			return k;
+		}
+	}
+	return -1;
+}
+
+/* Adds the splits of the operands that are files here, in order. */
+static void
+plan_local_inputs(struct job *j, char **ops, int n, const char *stdin_copy)
+{
+	const char *path;
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (input_host(ops[i], &path) < 0)
+			plan_inputs(j, &ops[i], 1, stdin_copy);
+}
+
+/* Adds the splits of every operand, here or on a host, in order. */
+static void
+add_inputs(char **ops, int n, const char *stdin_copy)
+{
+	const char *path;
+	uint64_t size;
+	char err[1024];
+	int i, k;
+
+	for (i = 0; i < n; i++) {
+		if ((k = input_host(ops[i], &path)) < 0) {
+			plan_inputs(&job, &ops[i], 1, stdin_copy);
+			continue;
+		}
+		if (!hosts[k].up)
+			die("%s: host %s is not reachable", ops[i],
+			    hosts[k].name);
+		if (path[0] != '/')
+			die("%s: a path on a host must be absolute", ops[i]);
+		if (host_stat(&hosts[k], path, &size, err, sizeof(err)) != 0)
+			die("%s: %s", ops[i], err);
+		plan_remote_file(&job, k, path, ops[i], size);
+	}
+}
+
+/* The directory of this machine's mr tools, for --ship. */
+static const char *
+local_tools(void)
+{
+	char *path, *dir, *save, *probe;
+	const char *env = getenv("PATH");
+
+	if (job.bindir[0] != '\0')
+		return job.bindir;
+	path = xstrdup(env != NULL ? env : "");
+	for (dir = strtok_r(path, ":", &save); dir != NULL;
+	    dir = strtok_r(NULL, ":", &save)) {
+		probe = path_join(dir, "mrmap");
+		if (access(probe, X_OK) == 0) {
+			free(probe);
+			return dir;	/* path is kept: dir points into it */
+		}
+		free(probe);
+	}
+	die("--ship: cannot find the mr tools here");
+}
+
+static char ctldir[64];		/* ssh's control sockets, here */
+
+/* Ends the workers and removes the control directory. */
+static void
+stop_hosts(void)
+{
+	if (nhosts > 0)
+		hosts_stop(hosts, nhosts);
+	if (ctldir[0] != '\0')
+		rm_rf(ctldir);
+}
+
+/* The job as each host runs it: its scratch is the work directory. */
+static void
+host_jobs(void)
+{
+	int k;
+
+	host_job = xmalloc((size_t)nhosts * sizeof(*host_job));
+	for (k = 0; k < nhosts; k++) {
+		host_job[k] = job;
+		host_job[k].work = hosts[k].scratch != NULL ?
+		    hosts[k].scratch : "/nonexistent";
+		host_job[k].bindir = "";
+		host_job[k].tmpdir = NULL;
+		host_job[k].streamed = 1;
+	}
+}
+
+/*
+ * Connects to the hosts, gives each its slots, and copies the --file
+ * files there.
+ */
+static void
+start_hosts(int jobs_given)
+{
+	struct stat st;
+	char err[1024], *dest;
+	int k, i, fd, up;
+
+	snprintf(ctldir, sizeof(ctldir), "/tmp/mrrun-ssh-XXXXXX");
+	if (mkdtemp(ctldir) == NULL)
+		die("%s: %s", ctldir, strerror(errno));
+	atexit(stop_hosts);
+	reach.ctldir = ctldir;
+	if (reach.ship)
+		reach.tools = local_tools();
+	if ((up = hosts_start(hosts, nhosts, &reach, host_lost)) == 0)
+		die("no host is reachable");
+	for (k = 0; k < nhosts; k++) {
+		struct host *h = &hosts[k];
+
+		if (!h->up)
+			continue;
+		if (h->slots == 0)
+			h->slots = jobs_given ? jobs : h->nproc;
+		for (i = 0; i < nfiles; i++) {
+			const char *base = strrchr(files[i], '/');
+
+			base = base != NULL ? base + 1 : files[i];
+			if ((fd = open(files[i], O_RDONLY | O_CLOEXEC)) < 0 ||
+			    fstat(fd, &st) < 0)
+				die("%s: %s", files[i], strerror(errno));
+			dest = path_join("files", base);
+			if (host_put(h, dest, (int)(st.st_mode & 0777), fd,
+			    err, sizeof(err)) == -1)
+				die("host %s: %s", h->name, err);
+			free(dest);
+			close(fd);
+		}
+	}
+}
+
 /* Writes _counters and _SUCCESS into the staged output and renames it. */
 static void
 commit_output(void)
@@ -944,13 +1777,17 @@ main(int argc, char *argv[])
 	    OPT_JOBLOG, OPT_KEEP_TEMP, OPT_MEMORY, OPT_NUMERIC,
 	    OPT_PROGRESS, OPT_QUIET, OPT_RESUME, OPT_RETRIES, OPT_REVERSE,
 	    OPT_SPLIT_SIZE, OPT_STATS, OPT_TMPDIR, OPT_TOTAL_ORDER,
-	    OPT_VALUES, OPT_VERSION, OPT_FIELDS };
+	    OPT_VALUES, OPT_VERSION, OPT_FIELDS, OPT_FILE, OPT_HOSTS,
+	    OPT_REMOTE_DIR, OPT_REMOTE_PATH, OPT_RSH, OPT_SHIP, OPT_SHUFFLE,
+	    OPT_SPECULATE, OPT_SSH_CONFIG, OPT_SSH_OPTION };
 	static const struct option longopts[] = {
 		{ "combiner", required_argument, NULL, 'c' },
 		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+		{ "file", required_argument, NULL, OPT_FILE },
 		{ "force", no_argument, NULL, OPT_FORCE },
 		{ "framed", no_argument, NULL, OPT_FRAMED },
 		{ "help", no_argument, NULL, OPT_HELP },
+		{ "hosts", required_argument, NULL, OPT_HOSTS },
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "joblog", required_argument, NULL, OPT_JOBLOG },
 		{ "keep-temp", no_argument, NULL, OPT_KEEP_TEMP },
@@ -963,11 +1800,19 @@ main(int argc, char *argv[])
 		{ "quiet", no_argument, NULL, OPT_QUIET },
 		{ "reducer", required_argument, NULL, 'r' },
 		{ "reducers", required_argument, NULL, 'n' },
+		{ "remote-dir", required_argument, NULL, OPT_REMOTE_DIR },
+		{ "remote-path", required_argument, NULL, OPT_REMOTE_PATH },
 		{ "resume", no_argument, NULL, OPT_RESUME },
 		{ "retries", required_argument, NULL, OPT_RETRIES },
 		{ "reverse", no_argument, NULL, OPT_REVERSE },
+		{ "rsh", required_argument, NULL, OPT_RSH },
 		{ "separator", required_argument, NULL, 't' },
+		{ "ship", no_argument, NULL, OPT_SHIP },
+		{ "shuffle", required_argument, NULL, OPT_SHUFFLE },
+		{ "speculate", no_argument, NULL, OPT_SPECULATE },
 		{ "split-size", required_argument, NULL, OPT_SPLIT_SIZE },
+		{ "ssh-config", required_argument, NULL, OPT_SSH_CONFIG },
+		{ "ssh-option", required_argument, NULL, OPT_SSH_OPTION },
 		{ "stats", no_argument, NULL, OPT_STATS },
 		{ "tmpdir", required_argument, NULL, OPT_TMPDIR },
 		{ "total-order", no_argument, NULL, OPT_TOTAL_ORDER },
@@ -976,27 +1821,21 @@ main(int argc, char *argv[])
 		{ "zero-terminated", no_argument, NULL, 'z' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct phase sample = { .name = "sample", .build = plan_sample,
-	    .commit = commit_sample };
-	struct phase points = { .name = "sample", .n = 1,
-	    .build = build_points, .commit = commit_points };
-	struct phase map = { .name = "map", .build = plan_map,
-	    .prepare = prepare_map, .commit = commit_map };
-	struct phase reduce = { .name = "reduce", .build = plan_reduce,
-	    .input = reduce_input, .commit = commit_reduce };
 	struct mr_textfmt fmt = MR_TEXTFMT_DEFAULT;
 	struct job check;
 	struct mr_op op, rop;
 	sigset_t sigs;
 	pthread_t sigthread, progthread;
-	const char *joblog_path = NULL;
-	char **inputs, *stdin_copy = NULL, *p;
+	const char *joblog_path = NULL, *hosts_arg = NULL;
+	char **inputs, *stdin_copy = NULL, *p, err[1024];
 	size_t size;
 	long v;
-	int c, i, n, quiet = 0, reducers = -1, uses_stdin = 0;
+	int c, i, n, quiet = 0, reducers = -1, uses_stdin = 0, jobs_given = 0;
 	struct stat st;
 
 	cli_init("mrrun");
+	if (argc > 1 && strcmp(argv[1], "--worker") == 0)
+		return worker_main(argc, argv);
 	job.split_size = DEFAULT_SPLIT;
 	jobs = (int)sysconf(_SC_NPROCESSORS_ONLN);
 	if (jobs < 1)
@@ -1013,6 +1852,7 @@ main(int argc, char *argv[])
 				usage_error(usage_text, "bad number of jobs: "
 				    "%s", optarg);
 			jobs = (int)v;
+			jobs_given = 1;
 			break;
 		case 'm':
 			job.mapper = optarg;
@@ -1038,6 +1878,45 @@ main(int argc, char *argv[])
 			break;
 		case OPT_DRY_RUN:
 			dry_run = 1;
+			break;
+		case OPT_FILE:
+			files = xrealloc(files, (size_t)(nfiles + 1) *
+			    sizeof(*files));
+			files[nfiles++] = optarg;
+			break;
+		case OPT_HOSTS:
+			hosts_arg = optarg;
+			break;
+		case OPT_REMOTE_DIR:
+			reach.remote_dir = optarg;
+			break;
+		case OPT_REMOTE_PATH:
+			reach.remote_path = optarg;
+			break;
+		case OPT_RSH:
+			reach.rsh = optarg;
+			break;
+		case OPT_SHIP:
+			reach.ship = 1;
+			break;
+		case OPT_SHUFFLE:
+			if (strcmp(optarg, "direct") == 0)
+				direct = 1;
+			else if (strcmp(optarg, "relay") != 0)
+				usage_error(usage_text, "--shuffle %s: relay or "
+				    "direct", optarg);
+			break;
+		case OPT_SPECULATE:
+			speculate = 1;
+			break;
+		case OPT_SSH_CONFIG:
+			reach.config = optarg;
+			break;
+		case OPT_SSH_OPTION:
+			reach.options = xrealloc(reach.options,
+			    (size_t)(reach.noptions + 1) *
+			    sizeof(*reach.options));
+			reach.options[reach.noptions++] = optarg;
 			break;
 		case OPT_FIELDS:
 			if (mr_parse_count(optarg, 1, 1000000, &v) < 0)
@@ -1151,6 +2030,27 @@ main(int argc, char *argv[])
 	    !S_ISDIR(st.st_mode)))
 		usage_error(usage_text, "--tmpdir %s: not a directory",
 		    job.tmpdir);
+	if (hosts_arg != NULL) {
+		if ((hosts = hosts_parse(hosts_arg, &nhosts, err,
+		    sizeof(err))) == NULL)
+			usage_error(usage_text, "--hosts: %s", err);
+		if (resume)
+			usage_error(usage_text, "--resume works in local mode "
+			    "only: the hosts' scratch is gone after a job");
+	} else if (reach.config != NULL || reach.noptions > 0 ||
+	    reach.rsh != NULL || reach.remote_dir != NULL ||
+	    reach.remote_path != NULL || reach.ship || speculate || direct)
+		usage_error(usage_text, "the options of ssh, --ship, "
+		    "--shuffle and --speculate need --hosts");
+	if (reach.ship && reach.remote_path != NULL)
+		usage_error(usage_text, "--ship and --remote-path exclude each "
+		    "other");
+	for (i = 0; i < nfiles; i++)
+		if (stat(files[i], &st) < 0 || !S_ISREG(st.st_mode) ||
+		    access(files[i], R_OK) < 0)
+			die("--file %s: %s", files[i], errno != 0 &&
+			    !S_ISREG(st.st_mode) ? strerror(errno) :
+			    "not a readable file");
 	n = argc;
 	inputs = operands(usage_text, &n, argv);
 	for (i = 0; i < n; i++)
@@ -1169,7 +2069,7 @@ main(int argc, char *argv[])
 	job.work = work;
 
 	if (dry_run) {
-		plan_inputs(&job, inputs, n, NULL);
+		plan_local_inputs(&job, inputs, n, NULL);
 		plan_identity(&job);
 		dry_run_print();
 		return 0;
@@ -1179,7 +2079,7 @@ main(int argc, char *argv[])
 		    outdir);
 	/* every input is checked before the work directory is touched */
 	check = job;
-	plan_inputs(&check, inputs, n, NULL);
+	plan_local_inputs(&check, inputs, n, NULL);
 	for (i = 0; i < check.nsplits; i++) {
 		free((char *)check.splits[i].path);
 		free((char *)check.splits[i].name);
@@ -1198,8 +2098,14 @@ main(int argc, char *argv[])
 		work_clean(work);
 	if (uses_stdin)
 		stdin_copy = save_stdin();
-	plan_inputs(&job, inputs, n, stdin_copy);
+	/* an exit by die(), from any thread, kills the tasks still running */
+	atexit(task_stop);
+	if (nhosts > 0)
+		start_hosts(jobs_given);
+	add_inputs(inputs, n, stdin_copy);
 	plan_identity(&job);
+	if (nhosts > 0)
+		host_jobs();
 	/* a reduce task's mrmerge names every map task's partition */
 	if (job.reducers > 0 && (size_t)job.nsplits * (strlen(work) + 32) >
 	    (1 << 20))
@@ -1232,12 +2138,12 @@ main(int argc, char *argv[])
 	committed = xmalloc((size_t)n + 1);
 	memset(committed, 0, (size_t)n + 1);
 	map.n = job.nsplits;
-	map.reused = xmalloc((size_t)map.n + 1);
-	memset(map.reused, 0, (size_t)map.n + 1);
 	for (i = 0; i < job.nsplits; i++)
 		map.bytes += job.splits[i].end - job.splits[i].start;
-	/* an exit by die(), from any thread, kills the tasks still running */
-	atexit(task_stop);
+	if (job.reducers > 0)
+		reduce.n = job.reducers;
+	part_bytes = xmalloc(((size_t)job.nsplits * (size_t)job.reducers +
+	    1) * sizeof(*part_bytes));
 	if (show_progress &&
 	    pthread_create(&progthread, NULL, progress, NULL) != 0)
 		die("cannot start a thread");
@@ -1245,25 +2151,25 @@ main(int argc, char *argv[])
 	/* new split points would make every map output stale */
 	if (job.total_order && !(resume && points_kept())) {
 		sample.n = job.nsplits;
-		run_phase(&sample, 0);
-		if (!failed)
-			run_phase(&points, 0);
-	} else if (resume) {
-		i = reuse_maps(map.reused);
-		map.done = i;
-		if (i > 0)
-			warnx("resuming: %d of %d map tasks are done", i,
+		points.n = 1;
+	}
+	for (i = 0; i < NPHASES; i++) {
+		phases[i]->ts = xmalloc(((size_t)phases[i]->n + 1) *
+		    sizeof(struct tstate));
+		memset(phases[i]->ts, 0, ((size_t)phases[i]->n + 1) *
+		    sizeof(struct tstate));
+	}
+	if (resume && points.n == 0) {
+		map.done = reuse_maps();
+		if (map.done > 0)
+			warnx("resuming: %d of %d map tasks are done", map.done,
 			    map.n);
 	}
-	if (!failed)
-		run_phase(&map, job.reducers == 0 ? job.nsplits : 0);
-	if (!failed && job.reducers > 0) {
-		reduce.n = job.reducers;
-		run_phase(&reduce, job.reducers);
-	}
+	run_job();
 	pthread_mutex_lock(&state);
 	finished = 1;
 	pthread_mutex_unlock(&state);
+	stop_hosts();
 	if (show_progress)
 		pthread_join(progthread, NULL);
 	pthread_mutex_lock(&state);
@@ -1273,6 +2179,12 @@ main(int argc, char *argv[])
 			pthread_cond_wait(&changed, &state);
 	}
 	pthread_mutex_unlock(&state);
+	if (failed && nhosts > 0) {
+		fprintf(stderr, "%s: %s\n", progname, failure);
+		if (!keep_temp)
+			rm_rf(work);
+		exit(1);
+	}
 	if (failed) {
 		fprintf(stderr, "%s: %s\n%s: the work directory %s is kept "
 		    "for --resume\n", progname, failure, progname, work);

@@ -38,14 +38,23 @@ static void
 add_file(struct job *j, const char *path, const char *name,
     const struct stat *st)
 {
-	uint64_t size = (uint64_t)st->st_size, k, piece, rest, i, at;
-	int fd, gz = ends_with(path, ".gz");
+	int fd;
 
 	if (!S_ISREG(st->st_mode))
 		die("%s: not a regular file (give a pipe's data as -)", name);
 	if ((fd = open(path, O_RDONLY | O_NONBLOCK)) < 0)
 		die("%s: %s", name, strerror(errno));
 	close(fd);
+	plan_remote_file(j, -1, path, name, (uint64_t)st->st_size);
+}
+
+void
+plan_remote_file(struct job *j, int host, const char *path, const char *name,
+    uint64_t size)
+{
+	uint64_t k, piece, rest, i, at;
+	int gz = ends_with(path, ".gz");
+
 	if (size == 0)
 		return;
 	k = gz ? 1 : (size + j->split_size - 1) / j->split_size;
@@ -61,6 +70,7 @@ add_file(struct job *j, const char *path, const char *name,
 		s->path = xstrdup(path);
 		s->name = xstrdup(name);
 		s->gz = gz;
+		s->host = host;
 		s->start = at;
 		at += piece + (i < rest);
 		s->end = at;
@@ -215,7 +225,8 @@ plan_identity(struct job *j)
 		const struct split *s = &j->splits[i];
 
 		memset(v, 0, sizeof(v));
-		if (stat(s->path, &st) == 0) {
+		v[7] = s->host;
+		if (s->host < 0 && stat(s->path, &st) == 0) {
 			v[0] = (long long)st.st_size;
 			v[1] = (long long)st.st_mtim.tv_sec;
 			v[2] = (long long)st.st_mtim.tv_nsec;
@@ -388,6 +399,16 @@ plan_file(const struct job *j, enum plan_file f, int i, int r)
 	case PLAN_POINTS:
 		sprintf(s, "%s/sample/points", j->work);
 		break;
+	case PLAN_SAMPLE:
+		sprintf(s, "%s/sample/s-%05d-%d", j->work, i, r);
+		break;
+	case PLAN_INPUT:
+		sprintf(s, "%s/in/m-%05d", j->work, i);
+		break;
+	case PLAN_FETCHED:
+		sprintf(s, "%s/fetch/r-%05d/m-%05d/part-%05d", j->work, r, i,
+		    r);
+		break;
 	}
 	return s;
 }
@@ -432,7 +453,7 @@ plan_sample(const struct job *j, int i, int attempt)
 		}
 		mapper(t, j);
 		task_arg(t, "-o");
-		task_argf(t, "%s/sample/s-%05d-%d", j->work, i, k);
+		file_arg(t, "", j, PLAN_SAMPLE, i, k);
 		task_arg(t, j->mapper);
 	}
 	t->bytes_in = pieces == 1 ? len : (uint64_t)pieces * PLAN_SAMPLE_BYTES;
@@ -464,7 +485,7 @@ plan_points(const struct job *j)
 		    PLAN_SAMPLE_PIECES * PLAN_SAMPLE_BYTES ?
 		    1 : PLAN_SAMPLE_PIECES;
 		for (k = 0; k < pieces; k++)
-			task_argf(t, "%s/sample/s-%05d-%d", j->work, i, k);
+			file_arg(t, "", j, PLAN_SAMPLE, i, k);
 	}
 	return t;
 }
@@ -475,7 +496,7 @@ plan_map(const struct job *j, int i, int attempt)
 	const struct split *s = &j->splits[i];
 	char id[24], what[160], *dir, *tmpl;
 	struct task *t;
-	int r;
+	int r, sent;
 
 	snprintf(id, sizeof(id), "m-%05d", i);
 	if (s->gz)
@@ -489,9 +510,31 @@ plan_map(const struct job *j, int i, int attempt)
 	t->bytes_in = s->end - s->start;
 	ids(t, j, 'm', i, attempt);
 	input_env(t, s);
-	mkdir_p(t, dir = plan_file(j, PLAN_MAP_DIR, i, 0));
+	dir = plan_file(j, PLAN_MAP_DIR, i, 0);
+	/* no file of an earlier attempt on the same host */
 	task_pipeline(t);
-	read_range(t, j, s, s->start, s->end);
+	task_stage(t);
+	task_arg(t, "rm");
+	task_arg(t, "-rf");
+	task_arg(t, dir);
+	mkdir_p(t, dir);
+	if (j->reducers == 0) {
+		/* and the directory of the output parts, in the same mkdir */
+		tmpl = xasprintf("%s/%s", j->work, "out");
+		task_arg(t, tmpl);
+		free(tmpl);
+	}
+	task_pipeline(t);
+	sent = j->streamed && s->host < 0;
+	if (!sent || s->gz) {
+		if (sent) {
+			task_stage(t);
+			task_arg(t, "gzip");
+			task_arg(t, "-dc");
+			file_arg(t, "", j, PLAN_INPUT, i, 0);
+		} else
+			read_range(t, j, s, s->start, s->end);
+	}
 	mapper(t, j);
 	if (j->combiner != NULL && j->combine_builtin) {
 		task_argf(t, "--combine=%s", j->combiner);
@@ -505,10 +548,14 @@ plan_map(const struct job *j, int i, int attempt)
 		task_arg(t, "-o");
 		file_arg(t, "", j, PLAN_OUT_PART, 0, i);
 		task_arg(t, j->mapper);
+		if (sent && !s->gz)
+			file_arg(t, "", j, PLAN_INPUT, i, 0);
 		free(dir);
 		return t;
 	}
 	task_arg(t, j->mapper);
+	if (sent && !s->gz)
+		file_arg(t, "", j, PLAN_INPUT, i, 0);
 	tool(t, j, "mrpartition");
 	task_argf(t, "-n%d", j->reducers);
 	/* the template of plan_file(PLAN_MAP_PART) */
@@ -571,7 +618,8 @@ plan_reduce(const struct job *j, int r, int attempt)
 	if (j->nsplits == 0)
 		task_arg(t, "/dev/null");
 	for (i = 0; i < j->nsplits; i++)
-		file_arg(t, "", j, PLAN_MAP_PART, i, r);
+		file_arg(t, "", j, j->fetched != NULL && j->fetched[i] ?
+		    PLAN_FETCHED : PLAN_MAP_PART, i, r);
 	tool(t, j, "mrreduce");
 	order_args(t, j, 0);
 	if (j->framed)

@@ -18,6 +18,7 @@ struct split {
 	const char *name;	/* as the user named it, for messages */
 	uint64_t start, end;
 	int gz;
+	int host;		/* the host that holds it (HOST:PATH), or -1 */
 };
 
 struct job {
@@ -33,6 +34,10 @@ struct job {
 	const char *tmpdir;	/* --tmpdir, or NULL */
 
 	const char *bindir;	/* where the mr tools are, or "" for PATH */
+	int streamed;		/* the tasks run on a host: a split of a file
+				 * on the controller is read from PLAN_INPUT */
+	const char *fetched;	/* per map task: its partition is read from
+				 * PLAN_FETCHED; or NULL */
 	const char *work;	/* the work directory, absolute */
 	char jobid[32];		/* job_<hash>_0001 */
 	uint64_t identity;	/* the hash of everything the output depends on */
@@ -55,6 +60,13 @@ struct job {
  */
 void plan_inputs(struct job *j, char **operands, int n,
     const char *stdin_copy);
+
+/*
+ * plan_remote_file() adds the splits of a file of size bytes that host
+ * (an index) holds at path, named name in messages.
+ */
+void plan_remote_file(struct job *j, int host, const char *path,
+    const char *name, uint64_t size);
 
 /*
  * plan_name() is a hash of the options that shape the job, the directory
@@ -91,6 +103,9 @@ enum plan_file {
 	PLAN_REDUCE_COUNTERS,	/* reduce task r's mrreduce --counters */
 	PLAN_OUT_PART,		/* output part r (of map task r, map-only) */
 	PLAN_POINTS,		/* the split points of a total order */
+	PLAN_SAMPLE,		/* sample piece r of split i */
+	PLAN_INPUT,		/* split i, as sent to the host of its task */
+	PLAN_FETCHED,		/* map task i's partition r, fetched */
 };
 
 /*

@@ -85,20 +85,22 @@ proc_count_add(const char *group, const char *name, long long n)
 	counters[i].total += n;
 }
 
-static void
-write_all(int fd, const char *p, size_t len)
+int
+write_all(int fd, const void *buf, size_t len)
 {
+	const char *p = buf;
 	ssize_t n;
 
 	while (len > 0) {
 		if ((n = write(fd, p, len)) < 0) {
 			if (errno == EINTR)
 				continue;
-			return;		/* a lost message is no reason to fail */
+			return -1;
 		}
 		p += n;
 		len -= (size_t)n;
 	}
+	return 0;
 }
 
 /*
@@ -127,7 +129,7 @@ drain(void *arg)
 			*nl = '\0';
 			if (midline || !reporter_line(line, (size_t)(nl - line))) {
 				*nl = '\n';
-				write_all(2, line, (size_t)(nl - line) + 1);
+				(void)write_all(2, line, (size_t)(nl - line) + 1);
 			}
 			midline = 0;
 			line = nl + 1;
@@ -135,7 +137,7 @@ drain(void *arg)
 		len -= (size_t)(line - buf);
 		memmove(buf, line, len);
 		if (len == ERR_LINE_MAX) {
-			write_all(2, buf, len);
+			(void)write_all(2, buf, len);
 			len = 0;
 			midline = 1;
 		}
@@ -143,7 +145,7 @@ drain(void *arg)
 	/* an unfinished last line is ended, so the next message starts anew */
 	if (len > 0 || midline) {
 		buf[len++] = '\n';
-		write_all(2, buf, len);
+		(void)write_all(2, buf, len);
 	}
 	free(buf);
 	return NULL;

@@ -139,4 +139,10 @@ struct outfile;
 void proc_counters_save(struct outfile *o, const struct proc_count *mine,
     size_t n);
 
+/*
+ * write_all() writes the len bytes at buf to fd, looping on short writes
+ * and EINTR.  Returns 0, or -1 with errno set.
+ */
+int write_all(int fd, const void *buf, size_t len);
+
 #endif

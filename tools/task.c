@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
@@ -282,14 +283,15 @@ is_sigpipe(int status)
  * them.  Returns 0 or -1 as task_run() does.
  */
 static int
-run_pipeline(const struct pipeline *p, char **env, int errfd, char *msg,
-    size_t msgsize)
+run_pipeline(struct task *t, const struct pipeline *p, char **env, int errfd,
+    char *msg, size_t msgsize)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
 	sigset_t none, dflt;
 	pid_t pids[64], pgid = 0;
 	int status[64], fd[2], in, nullfd, started, tracked = 0, i, rc = 0;
+	int killed;
 
 	if (p->n > 64)
 		die("a pipeline of more than 64 programs");
@@ -309,10 +311,10 @@ run_pipeline(const struct pipeline *p, char **env, int errfd, char *msg,
 	 * close-on-exec.
 	 */
 	pthread_mutex_lock(&lock);
-	if (stopping || nrunning == TASK_MAX_RUNNING) {
+	if (stopping || t->killed || nrunning == TASK_MAX_RUNNING) {
 		pthread_mutex_unlock(&lock);
 		close(nullfd);
-		snprintf(msg, msgsize, "stopped");
+		snprintf(msg, msgsize, t->killed ? "killed" : "stopped");
 		return TASK_STOPPED;
 	}
 	for (started = 0; started < (int)p->n; started++) {
@@ -362,6 +364,7 @@ run_pipeline(const struct pipeline *p, char **env, int errfd, char *msg,
 		if (started == 0) {
 			pgid = pids[0];
 			running[nrunning++] = pgid;
+			t->pgid = pgid;
 			tracked = 1;
 		}
 	}
@@ -377,8 +380,16 @@ run_pipeline(const struct pipeline *p, char **env, int errfd, char *msg,
 	}
 	if (tracked)
 		untrack(pgid);
+	pthread_mutex_lock(&lock);
+	t->pgid = 0;
+	killed = t->killed;
+	pthread_mutex_unlock(&lock);
 	if (rc != 0)
 		return rc;
+	if (killed) {
+		snprintf(msg, msgsize, "killed");
+		return TASK_STOPPED;
+	}
 	if (stopped()) {
 		snprintf(msg, msgsize, "stopped");
 		return TASK_STOPPED;
@@ -409,7 +420,8 @@ task_run(struct task *t, int errfd, char *msg, size_t msgsize)
 			snprintf(msg, msgsize, "stopped");
 			rc = TASK_STOPPED;
 		} else
-			rc = run_pipeline(&t->p[i], env, errfd, msg, msgsize);
+			rc = run_pipeline(t, &t->p[i], env, errfd, msg,
+			    msgsize);
 	}
 	free(env);
 	return rc;
@@ -435,4 +447,190 @@ task_stop(void)
 	while (nrunning > 0)
 		pthread_cond_wait(&ended, &lock);
 	pthread_mutex_unlock(&lock);
+}
+
+/*
+ * Kills the group pgid with SIGKILL when it still runs GRACE_MS after
+ * task_kill() sent it SIGTERM.
+ */
+static void *
+kill_later(void *arg)
+{
+	struct timespec until;
+	pid_t pgid = *(pid_t *)arg;
+	int i, found = 1;
+
+	free(arg);
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += GRACE_MS / 1000;
+	pthread_mutex_lock(&lock);
+	for (;;) {
+		for (i = 0, found = 0; i < nrunning && !found; i++)
+			found = running[i] == pgid;
+		if (!found || pthread_cond_timedwait(&ended, &lock,
+		    &until) != 0)
+			break;
+	}
+	if (found)
+		kill(-pgid, SIGKILL);
+	pthread_mutex_unlock(&lock);
+	return NULL;
+}
+
+void
+task_kill(struct task *t)
+{
+	pthread_attr_t attr;
+	pthread_t tid;
+	pid_t *arg;
+
+	pthread_mutex_lock(&lock);
+	t->killed = 1;
+	if (t->pgid != 0) {
+		/*
+		 * SIGTERM first, as task_stop() does: mrmap and mrreduce
+		 * run the user's command in a group of its own, which only
+		 * they can kill, and SIGKILL would leave it behind.
+		 */
+		kill(-t->pgid, SIGTERM);
+		arg = xmalloc(sizeof(*arg));
+		*arg = t->pgid;
+		pthread_attr_init(&attr);
+		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+		if (pthread_create(&tid, &attr, kill_later, arg) != 0) {
+			free(arg);
+			kill(-t->pgid, SIGKILL);
+		}
+		pthread_attr_destroy(&attr);
+	}
+	pthread_mutex_unlock(&lock);
+}
+
+static void
+pack_str(char **buf, size_t *len, const char *s)
+{
+	append(buf, len, s, strlen(s) + 1);
+}
+
+static void
+pack_num(char **buf, size_t *len, unsigned long long n)
+{
+	char num[32];
+
+	snprintf(num, sizeof(num), "%llu", n);
+	pack_str(buf, len, num);
+}
+
+char *
+task_pack(const struct task *t, size_t *len)
+{
+	const struct stage *st;
+	char *buf = NULL;
+	size_t i, j, k;
+
+	*len = 0;
+	pack_str(&buf, len, t->id);
+	pack_str(&buf, len, t->what);
+	pack_num(&buf, len, t->bytes_in);
+	pack_num(&buf, len, t->nenv);
+	for (i = 0; i < t->nenv; i++)
+		pack_str(&buf, len, t->env[i]);
+	pack_num(&buf, len, t->np);
+	for (i = 0; i < t->np; i++) {
+		pack_num(&buf, len, t->p[i].n);
+		for (j = 0; j < t->p[i].n; j++) {
+			st = &t->p[i].st[j];
+			pack_num(&buf, len, st->argc);
+			for (k = 0; k < st->argc; k++)
+				pack_str(&buf, len, st->argv[k]);
+		}
+	}
+	return buf;
+}
+
+/* A packing being read: the bytes from p to end are left. */
+struct unpack {
+	const char *p, *end;
+};
+
+/* The next string, or NULL when none ends before the end. */
+static const char *
+unpack_str(struct unpack *u)
+{
+	const char *s = u->p, *nul;
+
+	if ((nul = memchr(u->p, '\0', (size_t)(u->end - u->p))) == NULL)
+		return NULL;
+	u->p = nul + 1;
+	return s;
+}
+
+/*
+ * The next number, which must be decimal digits alone, from min to max;
+ * returns 0 when it is not.
+ */
+static int
+unpack_num(struct unpack *u, unsigned long long min, unsigned long long max,
+    unsigned long long *n)
+{
+	const char *s = unpack_str(u);
+
+	if (s == NULL || *s == '\0')
+		return 0;
+	for (*n = 0; *s != '\0'; s++) {
+		if (*s < '0' || *s > '9' ||
+		    *n > (ULLONG_MAX - (unsigned)(*s - '0')) / 10)
+			return 0;
+		*n = *n * 10 + (unsigned)(*s - '0');
+	}
+	return *n >= min && *n <= max;
+}
+
+struct task *
+task_unpack(const char *buf, size_t len)
+{
+	struct unpack u = { buf, buf + len };
+	struct task *t;
+	const char *id, *what, *s;
+	unsigned long long n, np, nst, argc, i, j, k;
+
+	if ((id = unpack_str(&u)) == NULL || (what = unpack_str(&u)) == NULL ||
+	    strlen(id) >= sizeof(t->id) || strlen(what) >= sizeof(t->what) ||
+	    !unpack_num(&u, 0, UINT64_MAX, &n))
+		return NULL;
+	t = task_new(id, what);
+	t->bytes_in = n;
+	/* every item takes a byte at least, which bounds every count */
+	if (!unpack_num(&u, 0, len, &n))
+		goto bad;
+	for (i = 0; i < n; i++) {
+		if ((s = unpack_str(&u)) == NULL || strchr(s, '=') == NULL)
+			goto bad;
+		grow(&t->env, t->nenv, &t->envcap, sizeof(char *));
+		t->env[t->nenv] = xstrdup(s);
+		t->env[++t->nenv] = NULL;
+	}
+	if (!unpack_num(&u, 0, len, &np))
+		goto bad;
+	for (i = 0; i < np; i++) {
+		/* run_pipeline() takes 1 to 64 programs */
+		if (!unpack_num(&u, 1, 64, &nst))
+			goto bad;
+		task_pipeline(t);
+		for (j = 0; j < nst; j++) {
+			if (!unpack_num(&u, 1, len, &argc))
+				goto bad;
+			task_stage(t);
+			for (k = 0; k < argc; k++) {
+				if ((s = unpack_str(&u)) == NULL)
+					goto bad;
+				task_arg(t, s);
+			}
+		}
+	}
+	if (u.p == u.end)
+		return t;
+bad:
+	task_free(t);
+	return NULL;
 }

@@ -77,7 +77,10 @@ void shell_quote(char **buf, size_t *len, const char *s);
  * the entries, the number of pipelines, and for each its number of
  * programs, and for each program its number of arguments and the
  * arguments.  task_unpack() returns NULL when buf is not such a packing
- * (a count or string runs past len, or bytes are left over).
+ * (a count or string runs past len, or bytes are left over) or not one
+ * that task_run() can run (an id or what too long for struct task, an
+ * environment entry without "=", a pipeline of no programs or of more
+ * than 64, a program of no arguments).
  */
 char *task_pack(const struct task *t, size_t *len);
 struct task *task_unpack(const char *buf, size_t len);
@@ -112,9 +115,12 @@ void task_stop(void);
 
 /*
  * task_kill() makes the task_run(t) in progress on another thread, or a
- * later one, return TASK_STOPPED at once: it kills the process group of
- * t's running pipeline with SIGKILL.  t stays owned by the caller of
- * task_run(); it must not be freed before that call returns.
+ * later one, return TASK_STOPPED at once: it sends SIGTERM to the process
+ * group of t's running pipeline, so that the mr tools in it kill their
+ * own commands, and SIGKILL when the group is still there after a grace
+ * period (from a thread of its own: task_kill() never waits).  t stays
+ * owned by the caller of task_run(); it must not be freed before that
+ * call returns.
  */
 void task_kill(struct task *t);
 

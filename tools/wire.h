@@ -1,6 +1,6 @@
 /*
  * wire.h: the messages between mrrun on the controller and its worker on
- * a host ("mrrun --worker"), over the worker's ssh channel: the
+ * a host ("mrrun --worker", tools/hostd.c), over the worker's ssh channel: the
  * controller writes to the worker's stdin, the worker to its stdout.
  *
  * A message is a 12-byte header and a payload:
@@ -21,10 +21,12 @@
  *
  * The conversation:
  *
- *	worker		HELLO 0 "VERSION\0SCRATCH\0" as soon as it starts:
- *			VERSION is MR_VERSION_STRING, SCRATCH the absolute
- *			path of its new scratch directory (mode 0700); it
- *			runs every task from SCRATCH/files.
+ *	worker		HELLO 0 "VERSION\0SCRATCH\0NPROC\0" as soon as it
+ *			starts: VERSION is MR_VERSION_STRING, SCRATCH the
+ *			absolute path of its new scratch directory (mode
+ *			0700), NPROC the number of processors online on its
+ *			host in decimal; it runs every task from
+ *			SCRATCH/files.
  *	controller	PUT id "MODE\0PATH\0" (MODE in octal, e.g. "644"),
  *			then any number of DATA id, then END id: the worker
  *			writes the data to PATH (inside the scratch

@@ -213,3 +213,23 @@ manifest_add(const char *task, uint64_t records, uint32_t crc,
 		die("%s: %s", mpath, strerror(errno));
 	pthread_mutex_unlock(&mlock);
 }
+
+ssize_t
+file_tail(const char *path, char *buf, size_t size)
+{
+	ssize_t n = 0;
+	off_t end;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return -1;
+	end = lseek(fd, 0, SEEK_END);
+	if (end > 0 && lseek(fd, end > (off_t)size - 1 ? end - (off_t)size + 1 :
+	    0, SEEK_SET) >= 0)
+		n = read(fd, buf, size - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	return n;
+}

@@ -7,6 +7,7 @@
 #define MR_WORK_H
 
 #include <stdint.h>
+#include <sys/types.h>
 
 /*
  * work_lock() makes the directory dir (mode 0700) if it does not exist
@@ -45,5 +46,12 @@ int manifest_find(const char *task, uint64_t *records, uint32_t *crc,
     uint64_t *bytes);
 void manifest_add(const char *task, uint64_t records, uint32_t crc,
     uint64_t bytes);
+
+/*
+ * file_tail() reads the last size - 1 bytes at most of the file path into
+ * buf, with a NUL after them, and returns how many it read; 0 for an
+ * empty file, -1 when it cannot be read.
+ */
+ssize_t file_tail(const char *path, char *buf, size_t size);
 
 #endif

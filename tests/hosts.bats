@@ -1,0 +1,832 @@
+#!/usr/bin/env bats
+# mrrun --hosts: jobs over the ssh hosts of a test cluster (scripts/cluster),
+# against the local run of the same job and against oracles (tr | sort |
+# uniq -c, sort), with hosts that are unreachable, die in each phase or
+# are slow, an interrupted controller, the hosts file, quoting, --file,
+# HOST:PATH inputs, --shuffle=direct, --remote-path, --rsh and usage
+# errors.
+#
+# The hosts see the repository only if it is not under /tmp (every host
+# has a /tmp of its own), and their PATH has no mr tools: jobs --ship the
+# tools and pass their scripts with --file.  Files that the test and the
+# tasks share (markers that time the faults) live under the cluster's
+# directory in /var/tmp, which every host and the controller see.
+
+load test_helper
+
+CLUSTER=$BATS_TEST_DIRNAME/../scripts/cluster
+
+# hostpath: the system's PATH without a directory that holds an mrrun,
+# for the hosts' sessions.
+hostpath() {
+	local d p=
+	for d in /usr/local/sbin /usr/local/bin /usr/sbin /usr/bin /sbin /bin; do
+		[ -d "$d" ] && [ ! -e "$d/mrrun" ] || continue
+		p=${p:+$p:}$d
+	done
+	echo "$p"
+}
+
+# One cluster of 3 hosts for the tests that leave it as they found it;
+# the tests that kill hosts start their own.
+setup_file() {
+	[ "$(id -u)" -eq 0 ] || return 0
+	CL=$(mktemp -d /var/tmp/mr-hosts.XXXXXX)
+	HOSTPATH=$(hostpath)
+	export CL HOSTPATH
+	PATH=$HOSTPATH "$CLUSTER" start 3 "$CL/c" > /dev/null
+}
+
+teardown_file() {
+	local d
+	[ -n "${CL-}" ] || return 0
+	for d in "$CL"/*; do
+		[ ! -f "$d/hosts" ] || "$CLUSTER" stop "$d" || true
+	done
+	rm -rf "$CL"
+}
+
+setup() {
+	[ "$(id -u)" -eq 0 ] || skip "sshd and mount namespaces need root"
+	cd "$BATS_TEST_TMPDIR" || exit 1
+	# the work directory of a job on stdout goes here
+	export TMPDIR=$BATS_TEST_TMPDIR
+	C=$CL/c
+	CFG=$C/ssh_config
+	HOSTS=$C/hosts
+	# markers shared by the test, the controller and the hosts
+	D=$CL/m/$BATS_TEST_NUMBER
+	mkdir -p "$D"
+}
+
+# A test that failed may leave its job running, or a cluster of its own.
+teardown() {
+	local p
+	[ -n "${CL-}" ] || return 0
+	for p in ${JOB-}; do
+		kill -KILL "$p" 2> /dev/null || true
+	done
+	for p in $(pgrep -f -- "$D"); do
+		kill -KILL "$p" 2> /dev/null || true
+	done
+	if [ -f "$CL/k$BATS_TEST_NUMBER/hosts" ]; then
+		"$CLUSTER" stop "$CL/k$BATS_TEST_NUMBER" || true
+	fi
+	rm -rf "$D"
+}
+
+# hrun ARGS...: mrrun over the hosts $HOSTS of $CFG, shipping the tools.
+hrun() {
+	mrrun --ship --ssh-config "$CFG" --hosts "$HOSTS" "$@"
+}
+
+# own_cluster K: start a cluster of K hosts for this test alone and point
+# C, CFG and HOSTS at it.
+own_cluster() {
+	C=$CL/k$BATS_TEST_NUMBER
+	PATH=$HOSTPATH "$CLUSTER" start "$1" "$C" > /dev/null
+	CFG=$C/ssh_config
+	HOSTS=$C/hosts
+}
+
+# on HOST COMMAND: run the shell text COMMAND on HOST.
+on() {
+	ssh -F "$CFG" "$@" < /dev/null
+}
+
+# wait_for TEST...: polls the shell test TEST for up to 30 s, or until
+# the job in the background ($JOB) ends.
+wait_for() {
+	local i
+	for i in $(seq 600); do
+		if "$@"; then
+			return 0
+		fi
+		if [ -n "${JOB-}" ] && ! kill -0 "$JOB" 2> /dev/null; then
+			echo "the job ended while waiting for: $*" >&2
+			cat mr.err >&2 2> /dev/null || true
+			return 1
+		fi
+		sleep 0.05
+	done
+	echo "timed out waiting for: $*" >&2
+	return 1
+}
+
+# finish: wait for the job in the background; its exit status in status.
+finish() {
+	status=0
+	wait "$JOB" || status=$?
+	JOB=
+}
+
+# script NAME BODY: an executable sh script NAME that knows the marker
+# directory as $D and has the sh function wait_for FILE..., which polls
+# for the files for up to 30 s.
+script() {
+	cat > "$1" <<-EOF
+	#!/bin/sh
+	D='$D'
+	wait_for() {
+		i=0
+		for f; do
+			while [ ! -e "\$f" ] && [ \$i -lt 600 ]; do
+				sleep 0.05
+				i=\$((i + 1))
+			done
+		done
+	}
+	$2
+	EOF
+	chmod +x "$1"
+}
+
+# text WORDS SEED: lines of 6 words from test_helper's words, one space
+# between them.
+text() {
+	words "$1" "$2" | paste -d ' ' - - - - - -
+}
+
+# count_oracle < TEXT: "WORD<TAB>COUNT" lines of the words of TEXT.
+count_oracle() {
+	tr ' ' '\n' | sort | uniq -c | awk '{ printf "%s\t%s\n", $2, $1 }'
+}
+
+# COUNT: a reducer command that counts the records of each key.
+COUNT='awk -F "\t" "\$1 != k { if (NR > 1) print k \"\t\" n; k = \$1; n = 0 } { n++ } END { if (NR) print k \"\t\" n }"'
+
+# same_dirs A B: A and B hold the same names with the same bytes.
+same_dirs() {
+	local f
+	[ "$(ls -A "$1")" = "$(ls -A "$2")" ] || {
+		echo "$1: $(ls -A "$1" | tr '\n' ' '); $2: $(ls -A "$2" | tr '\n' ' ')" >&2
+		return 1
+	}
+	for f in "$1"/*; do
+		cmp "$f" "$2/${f##*/}"
+	done
+}
+
+# map_tasks ARGS...: the number of map tasks that mrrun ARGS plans.
+map_tasks() {
+	mrrun --dry-run "$@" | grep -c '^# map task '
+}
+
+# jl_hosts JOBLOG [PREFIX]: the sorted distinct Host column of the
+# joblog's attempts whose task starts with PREFIX.
+jl_hosts() {
+	awk -F '\t' -v p="${2-}" 'NR > 1 && index($1, p) == 1 { print $2 }' \
+		"$1" | sort -u | tr '\n' ' ' | sed 's/ $//'
+}
+
+# only_hosts JOBLOG HOST...: every attempt of the joblog ran on one of
+# the HOSTs.
+only_hosts() {
+	local jl=$1 bad
+	shift
+	bad=$(awk -F '\t' -v hosts=" $* " \
+		'NR > 1 && index(hosts, " " $2 " ") == 0' "$jl")
+	if [ -n "$bad" ]; then
+		echo "attempts on other hosts: $bad" >&2
+		return 1
+	fi
+}
+
+# done_maps JOBLOG N: the joblog shows N map tasks that succeeded.
+done_maps() {
+	[ "$(awk -F '\t' '$1 ~ /^m-/ && $5 == 0 { print $1 }' "$1" 2> /dev/null |
+		sort -u | wc -l)" -eq "$2" ]
+}
+
+# ns_procs HOST: the processes in the mount namespace of HOST of cluster
+# $C but its sshd that listens.
+ns_procs() {
+	local ns sshd
+	ns=$(cat "$C/$1/ns")
+	sshd=$(cat "$C/$1/pid")
+	stat -L -c '%i %n' /proc/[0-9]*/ns/mnt 2> /dev/null |
+		awk -v ns="$ns" -v sshd="$sshd" '$1 == ns {
+			split($2, f, "/"); if (f[3] != sshd) print f[3] }'
+}
+
+# idle HOST: HOST of cluster $C runs nothing but its sshd.
+idle() {
+	[ -z "$(ns_procs "$1")" ]
+}
+
+# scratch_dirs HOST: the mrrun-* directories in HOST's /tmp.
+scratch_dirs() {
+	on "$1" 'cd /tmp && for d in mrrun-*; do [ ! -e "$d" ] || echo "$d"; done'
+}
+
+# clean HOST...: every HOST of cluster $C runs nothing but its sshd within
+# 10 s, and then has no scratch directory left in its /tmp.
+clean() {
+	local h i left
+	for h; do
+		for i in $(seq 200); do
+			idle "$h" && break
+			sleep 0.05
+		done
+		if ! idle "$h"; then
+			echo "$h still runs:" >&2
+			ps -o pid=,args= -p "$(ns_procs "$h" | paste -sd, -)" >&2
+			return 1
+		fi
+		left=$(scratch_dirs "$h")
+		if [ -n "$left" ]; then
+			echo "$h keeps /tmp/$left" >&2
+			return 1
+		fi
+	done
+}
+
+# wc_job: the word count's map script, map.sh, and its options in $job.
+wc_job() {
+	script map.sh 'tr -s " " "\n"'
+	job=(-m ./map.sh --file map.sh -r count -c count -n 3 --split-size 16K)
+}
+
+@test "a word count over 3 hosts writes the local run's bytes, and tr | sort | uniq -c's counts" {
+	text 30000 1 > in.txt
+	count_oracle < in.txt > want
+	wc_job
+	[ "$(map_tasks "${job[@]}" in.txt)" -gt 3 ]
+	mrrun "${job[@]}" -o local in.txt
+	mrrun "${job[@]}" in.txt > local.out
+	run -0 --separate-stderr hrun "${job[@]}" -o out in.txt
+	[ -z "$output" ]
+	[ -z "$stderr" ]
+	same_dirs out local
+	[ -e out/_SUCCESS ]
+	[ ! -e .out.mrrun ]
+	cat out/part-* | sort | cmp - want
+	status=0
+	hrun "${job[@]}" in.txt > got 2> err || status=$?
+	assert_status 0
+	[ ! -s err ]
+	cmp got local.out
+	clean h1 h2 h3
+}
+
+@test "--total-order -n 4 over hosts writes the records sorted as sort -s -k1,1 does" {
+	awk -v n=6000 -f "$BATS_TEST_DIRNAME/../scripts/bench/gensort.awk" > g.txt
+	job=(-m cat -r cat --total-order -n 4 --split-size 128K)
+	mrrun "${job[@]}" -o local g.txt
+	run -0 --separate-stderr hrun "${job[@]}" -o out g.txt
+	[ -z "$stderr" ]
+	same_dirs out local
+	[ "$(cd out && echo part-*)" = "part-00000 part-00001 part-00002 part-00003" ]
+	cat out/part-* > got
+	sort -t "$TAB" -k1,1 -s g.txt | cmp - got
+}
+
+@test "a map-only job over hosts writes the local run's parts" {
+	seq 30000 > in.txt
+	script tag.sh 'sed "s/^/x /"'
+	job=(-m ./tag.sh --file tag.sh -r NONE --split-size 32K)
+	[ "$(map_tasks "${job[@]}" in.txt)" -gt 3 ]
+	mrrun "${job[@]}" -o local in.txt
+	run -0 --separate-stderr hrun "${job[@]}" -o out in.txt
+	[ -z "$stderr" ]
+	same_dirs out local
+	cat out/part-* | cmp - <(sed 's/^/x /' in.txt)
+}
+
+@test "the joblog names the host of every attempt, and every host has one" {
+	text 12000 2 > in.txt
+	printf 'h1 1\nh2 1\nh3 1\n' > hosts
+	# a map task waits until every host runs one
+	script map.sh 'touch "$D/m.$MR_HOST"
+		wait_for "$D/m.h1" "$D/m.h2" "$D/m.h3"
+		tr -s " " "\n"'
+	job=(-m ./map.sh --file map.sh -r count -n 2 --split-size 8K)
+	n=$(map_tasks "${job[@]}" in.txt)
+	[ "$n" -ge 3 ]
+	run -0 --separate-stderr mrrun --ship --ssh-config "$CFG" \
+		--hosts hosts --joblog jl "${job[@]}" -o out in.txt
+	[ -z "$stderr" ]
+	[ "$(head -n 1 jl)" = "Task${TAB}Host${TAB}Starttime${TAB}JobRuntime${TAB}Exitval${TAB}Send${TAB}Receive${TAB}Command" ]
+	[ "$(jl_hosts jl m-)" = "h1 h2 h3" ]
+	only_hosts jl h1 h2 h3
+	[ "$(grep -c '^m-' jl)" -eq "$n" ]
+	[ "$(grep -c '^r-' jl)" -eq 2 ]
+	[ "$(cut -f5 jl | sed 1d | sort -u)" = 0 ]
+	count_oracle < in.txt | cmp - <(cat out/part-* | sort)
+}
+
+@test "a hosts file has comments, blank lines and slots; a host's slots run at once, above -j" {
+	seq 4000 > in.txt
+	printf '# the hosts\n\nh1 2  # two at a time\n\n# end\n' > hosts
+	# a map task waits for a second one to run beside it
+	script map.sh 'touch "$D/m.$$"
+		i=0
+		while [ "$(ls "$D" | grep -c "^m\.")" -lt 2 ] && [ $i -lt 400 ]; do
+			sleep 0.05
+			i=$((i + 1))
+		done
+		[ $i -lt 400 ] || touch "$D/alone"
+		cat'
+	job=(-m ./map.sh --file map.sh -r count --split-size 4K)
+	[ "$(map_tasks "${job[@]}" in.txt)" -ge 2 ]
+	run -0 --separate-stderr mrrun --ship --ssh-config "$CFG" \
+		--hosts hosts -j 1 --joblog jl "${job[@]}" -o out in.txt
+	[ -z "$stderr" ]
+	[ ! -e "$D/alone" ]
+	[ "$(jl_hosts jl)" = h1 ]
+	sort in.txt | awk '{ print $0 "\t1" }' | cmp - out/part-00000
+}
+
+@test "--hosts takes a comma list, [user@]host[:port], and the joblog names them as written" {
+	seq 3000 > in.txt
+	port=$(awk '$1 == "Host" { h = $2 } h == "h2" && $1 == "Port" { print $2 }' "$CFG")
+	[ -n "$port" ]
+	run -0 --separate-stderr mrrun --ship --ssh-config "$CFG" \
+		--hosts "root@h1,h2:$port" --joblog jl -m cat -r count \
+		--split-size 2K -o out in.txt
+	[ -z "$stderr" ]
+	[[ " root@h1 h2:$port " == *" $(jl_hosts jl) "* ]] ||
+		[ "$(jl_hosts jl)" = "h2:$port root@h1" ]
+	sort in.txt | awk '{ print $0 "\t1" }' | cmp - out/part-00000
+}
+
+@test "a bad host name, bad slots or a duplicate host is a usage error" {
+	seq 10 > in.txt
+	for h in -h1 'a;b' '$(x)' '"h1"' "'h1'" 'h1|h2' 'h1&' 'a`b`' 'h1,h1' \
+	    'h1 h2'; do
+		run -2 --separate-stderr mrrun --ship --ssh-config "$CFG" \
+			--hosts "$h" -m cat -r count -o out in.txt
+		assert_stderr_prefix "mrrun: "
+		[ ! -e out ] && [ ! -e .out.mrrun ]
+	done
+	for line in 'h1 x' 'h1 0' 'h1 2 3' 'a;b 2' 'h1\nh1'; do
+		printf "$line\\n" > hosts
+		run -2 --separate-stderr mrrun --ship --ssh-config "$CFG" \
+			--hosts hosts -m cat -r count -o out in.txt
+		assert_stderr_prefix "mrrun: "
+		[ ! -e out ] && [ ! -e .out.mrrun ]
+	done
+}
+
+@test "a bad host name is named in the message" {
+	seq 10 > in.txt
+	run -2 --separate-stderr mrrun --ssh-config "$CFG" --hosts 'h1,a;b' \
+		-m cat -r count in.txt
+	assert_stderr_prefix "mrrun: "
+	[[ "$stderr" == *'a;b'* ]]
+	[ -z "$output" ]
+}
+
+@test "a --hosts file that does not exist is an error, not a host" {
+	seq 10 > in.txt
+	for f in ./no-hosts "$PWD/no/hosts"; do
+		run --separate-stderr mrrun --ship --ssh-config "$CFG" --hosts "$f" \
+			-m cat -r count -o out in.txt
+		[ "$status" -eq 1 ] || [ "$status" -eq 2 ]
+		assert_stderr_prefix "mrrun: "
+		[[ "$stderr" == *"$f"* ]]
+		[ ! -e out ] && [ ! -e .out.mrrun ]
+	done
+}
+
+# bad_config: ssh_config with hosts h8 and h9 that no one answers.
+bad_config() {
+	cp "$CFG" cfg
+	printf 'Host h8 h9\n\tHostName 127.0.0.1\n\tPort 1\n\tUser root\n\tBatchMode yes\n\tConnectTimeout 5\n' >> cfg
+}
+
+@test "a host unreachable at the start is warned about and the job goes on without it" {
+	bad_config
+	wc_job
+	text 12000 3 > in.txt
+	mrrun "${job[@]}" -o local in.txt
+	run -0 --separate-stderr mrrun --ship --ssh-config cfg --hosts h1,h9,h2 \
+		--joblog jl "${job[@]}" -o out in.txt
+	assert_stderr_prefix "mrrun: host h9: unreachable ("
+	[[ "$stderr" == *"); going on without it" ]]
+	[ "${#stderr_lines[@]}" -eq 1 ]
+	same_dirs out local
+	only_hosts jl h1 h2
+}
+
+@test "no host reachable fails the job with no output" {
+	bad_config
+	seq 10 > in.txt
+	run -1 --separate-stderr mrrun --ship --ssh-config cfg --hosts h8,h9 \
+		-m cat -r count -o out in.txt
+	[[ "$stderr" == *"mrrun: host h8: unreachable ("* ]]
+	[[ "$stderr" == *"mrrun: host h9: unreachable ("* ]]
+	[[ "$stderr" == *"mrrun: no host is reachable" ]]
+	[ ! -e out ]
+	run -1 --separate-stderr mrrun --ship --ssh-config cfg --hosts h9 \
+		-m cat -r count in.txt
+	[[ "$stderr" == *"mrrun: no host is reachable" ]]
+	[ -z "$output" ]
+}
+
+@test "--ssh-option comes before mrrun's own and wins over the config" {
+	seq 10 > in.txt
+	run -1 --separate-stderr mrrun --ship --ssh-config "$CFG" --hosts "$HOSTS" \
+		--ssh-option Port=1 -m cat -r count -o out in.txt
+	[[ "$stderr" == *"mrrun: host h1: unreachable ("* ]]
+	[[ "$stderr" == *"mrrun: no host is reachable" ]]
+	[ ! -e out ]
+	run -0 --separate-stderr mrrun --ship --ssh-config "$CFG" --hosts "$HOSTS" \
+		--ssh-option ConnectTimeout=7 -m cat -r count -o out in.txt
+	[ -z "$stderr" ]
+	sort in.txt | awk '{ print $0 "\t1" }' | cmp - out/part-00000
+}
+
+@test "a host that dies during the map phase: its task runs again elsewhere, the output is the local run's" {
+	own_cluster 3
+	printf 'h1 1\nh2 1\nh3 1\n' > hosts
+	HOSTS=$PWD/hosts
+	text 24000 4 > in.txt
+	# h2's map task hangs until h2 dies; the others wait until it started
+	script map.sh 'case ${MR_HOST-} in
+		h2) touch "$D/m.h2"; while :; do sleep 0.1; done ;;
+		?*) wait_for "$D/m.h2" ;;
+		esac
+		tr -s " " "\n"'
+	job=(-m ./map.sh --file map.sh -r count -n 2 --split-size 8K)
+	[ "$(map_tasks "${job[@]}" in.txt)" -ge 4 ]
+	mrrun "${job[@]}" -o local in.txt
+	hrun --joblog jl "${job[@]}" -o out in.txt > mr.out 2> mr.err 3>&- &
+	JOB=$!
+	wait_for test -e "$D/m.h2"
+	"$CLUSTER" kill "$C" h2
+	finish
+	assert_status 0
+	grep -q '^mrrun: host h2 was lost' mr.err
+	[ ! -s mr.out ]
+	same_dirs out local
+	# the attempt on h2 failed, and its task succeeded on another host
+	task=$(awk -F '\t' '$2 == "h2" && $1 ~ /^m-/ { print $1; exit }' jl)
+	[ -n "$task" ]
+	[ "$(awk -F '\t' -v t="$task" '$1 == t && $2 == "h2" { print $5 }' jl)" != 0 ]
+	awk -F '\t' -v t="$task" '$1 == t && $2 != "h2" && $5 == 0 { ok = 1 } END { exit !ok }' jl
+	clean h1 h3
+}
+
+@test "a host that dies after its map tasks, before the reducers read them: the output is the local run's" {
+	own_cluster 3
+	printf 'h1 1\nh2 1\nh3 1\n' > hosts
+	HOSTS=$PWD/hosts
+	text 24000 5 > in.txt
+	# every host runs a map task; the reducers wait for go, so that
+	# more of them than slots still need h2's map outputs when it dies
+	script map.sh 'touch "$D/m.${MR_HOST-}"
+		[ -z "${MR_HOST-}" ] || wait_for "$D/m.h1" "$D/m.h2" "$D/m.h3"
+		tr -s " " "\n"'
+	script red.sh 'touch "$D/r.${MR_HOST-}"
+		[ -z "${MR_HOST-}" ] || wait_for "$D/go"
+		'"$COUNT"
+	job=(-m ./map.sh --file map.sh -r ./red.sh --file red.sh -n 6 --split-size 8K)
+	n=$(map_tasks "${job[@]}" in.txt)
+	[ "$n" -ge 4 ]
+	mrrun "${job[@]}" -o local in.txt
+	rm -f "$D"/*
+	hrun --joblog jl "${job[@]}" -o out in.txt > mr.out 2> mr.err 3>&- &
+	JOB=$!
+	wait_for done_maps jl "$n"
+	wait_for test -e "$D/r.h1" -o -e "$D/r.h3"
+	[ "$(jl_hosts jl m-)" = "h1 h2 h3" ]
+	[ "$(grep -c '^r-' jl)" -eq 0 ]
+	"$CLUSTER" kill "$C" h2
+	touch "$D/go"
+	finish
+	assert_status 0
+	grep -q '^mrrun: host h2 was lost' mr.err
+	same_dirs out local
+	clean h1 h3
+}
+
+@test "a host that dies during the reduce phase: its reduce task runs again elsewhere" {
+	own_cluster 3
+	printf 'h1 1\nh2 1\nh3 1\n' > hosts
+	HOSTS=$PWD/hosts
+	text 24000 6 > in.txt
+	# h2's reducer hangs until h2 dies; the others wait until it started
+	script red.sh 'touch "$D/r.${MR_HOST-}"
+		case ${MR_HOST-} in
+		h2) while :; do sleep 0.1; done ;;
+		?*) wait_for "$D/r.h2" ;;
+		esac
+		'"$COUNT"
+	script map.sh 'tr -s " " "\n"'
+	job=(-m ./map.sh --file map.sh -r ./red.sh --file red.sh -n 3 --split-size 8K)
+	mrrun "${job[@]}" -o local in.txt
+	hrun --joblog jl "${job[@]}" -o out in.txt > mr.out 2> mr.err 3>&- &
+	JOB=$!
+	wait_for test -e "$D/r.h2"
+	"$CLUSTER" kill "$C" h2
+	finish
+	assert_status 0
+	grep -q '^mrrun: host h2 was lost' mr.err
+	same_dirs out local
+	task=$(awk -F '\t' '$2 == "h2" && $1 ~ /^r-/ { print $1; exit }' jl)
+	[ -n "$task" ]
+	awk -F '\t' -v t="$task" '$1 == t && $2 != "h2" && $5 == 0 { ok = 1 } END { exit !ok }' jl
+	clean h1 h3
+}
+
+@test "every host lost fails the job with no output" {
+	own_cluster 2
+	seq 20000 > in.txt
+	script map.sh 'touch "$D/m.${MR_HOST-}"; while :; do sleep 0.1; done'
+	hrun -m ./map.sh --file map.sh -r count --split-size 16K -o out in.txt \
+		> mr.out 2> mr.err 3>&- &
+	JOB=$!
+	wait_for test -e "$D/m.h1" -a -e "$D/m.h2"
+	"$CLUSTER" kill "$C" h1
+	"$CLUSTER" kill "$C" h2
+	finish
+	assert_status 1
+	grep -q '^mrrun: host h1 was lost' mr.err
+	grep -q '^mrrun: host h2 was lost' mr.err
+	[ ! -e out ]
+	[ ! -s mr.out ]
+}
+
+@test "--speculate: a map task slow on one host is won by a backup elsewhere, and the slow attempt is killed" {
+	text 24000 7 > in.txt
+	# every map task on h2 takes 20 s
+	script map.sh '[ "${MR_HOST-}" != h2 ] || { touch "$D/slow.$$"; sleep 20; }
+		tr -s " " "\n"'
+	job=(-m ./map.sh --file map.sh -r count -n 2 --split-size 8K)
+	[ "$(map_tasks "${job[@]}" in.txt)" -ge 4 ]
+	mrrun "${job[@]}" -o local in.txt
+	start=$SECONDS
+	run -0 --separate-stderr hrun --speculate --joblog jl "${job[@]}" -o out in.txt
+	[ $((SECONDS - start)) -lt 15 ]
+	ls "$D" | grep -q '^slow\.'
+	same_dirs out local
+	clean h1 h2 h3
+}
+
+# blocked_job SIGNAL: start a job whose map tasks hang on every host, stop
+# mrrun with SIGNAL when each host runs one, and wait for it.
+blocked_job() {
+	seq 60000 > in.txt
+	printf 'h1 1\nh2 1\nh3 1\n' > hosts
+	script block.sh 'touch "$D/m.$MR_HOST"; while :; do sleep 0.1; done'
+	# $D in the mapper's command line names its processes
+	mrrun --ship --ssh-config "$CFG" --hosts hosts -m "./block.sh $D" \
+		--file block.sh -r count --split-size 16K -o out in.txt \
+		> mr.out 2> mr.err 3>&- &
+	JOB=$!
+	wait_for test -e "$D/m.h1" -a -e "$D/m.h2" -a -e "$D/m.h3"
+	kill "-$1" "$JOB"
+	finish
+}
+
+@test "SIGTERM to mrrun kills the tasks on every host and removes their scratch directories" {
+	blocked_job TERM
+	assert_status 143
+	[ ! -e out ]
+	clean h1 h2 h3
+	[ -z "$(pgrep -f -- "$D")" ]
+}
+
+@test "SIGINT to mrrun kills the tasks on every host and removes their scratch directories" {
+	blocked_job INT
+	assert_status 130
+	[ ! -e out ]
+	clean h1 h2 h3
+	[ -z "$(pgrep -f -- "$D")" ]
+}
+
+@test "SIGKILL to mrrun: the workers see their channel close, kill the tasks and remove the scratch" {
+	blocked_job KILL
+	assert_status 137
+	[ ! -e out ]
+	clean h1 h2 h3
+	wait_for test -z "$(pgrep -f -- "$D")"
+}
+
+@test "the scratch directory on a host is mode 0700 while the job runs, and gone after it" {
+	seq 30000 > in.txt
+	printf 'h1 1\nh2 1\nh3 1\n' > hosts
+	script map.sh 'pwd > "$D/cwd.$MR_HOST"; wait_for "$D/go"; cat'
+	mrrun --ship --ssh-config "$CFG" --hosts hosts -m ./map.sh --file map.sh \
+		-r count --split-size 16K -o out in.txt > mr.out 2> mr.err 3>&- &
+	JOB=$!
+	for h in h1 h2 h3; do
+		wait_for test -s "$D/cwd.$h"
+		cwd=$(cat "$D/cwd.$h")
+		[[ "$cwd" =~ ^/tmp/mrrun-[^/]+/files$ ]]
+		[ ! -e "$cwd" ]
+		run -0 on "$h" "stat -c '%a %u' '${cwd%/files}'"
+		[ "$output" = "700 0" ]
+		scratch[${h#h}]=${cwd%/files}
+	done
+	touch "$D/go"
+	finish
+	assert_status 0
+	[ ! -s mr.err ]
+	sort in.txt | awk '{ print $0 "\t1" }' | cmp - out/part-00000
+	clean h1 h2 h3
+	for h in h1 h2 h3; do
+		run -1 on "$h" "test -e '${scratch[${h#h}]}'"
+	done
+}
+
+@test "input names, --file names, --remote-dir and a mapper with quotes, spaces, \$(...), ; and a leading - work, and run nothing" {
+	pwned=$CL/pwned.$BATS_TEST_NUMBER
+	enc=$(printf '%s' "$pwned" | sed 's|/|\\057|g')
+	inj="\$(touch \$(printf '$enc'))"
+	names=("sp ace.txt" "it's.txt" "say \"hi\".txt" "$inj.txt" \
+		"\`touch \$(printf '$enc')\`.txt" "a;b.txt" "-dash.txt" \
+		"back\\slash.txt" "|x&.txt")
+	i=0
+	for f in "${names[@]}"; do
+		i=$((i + 1))
+		seq "$i" 100 > "$f"
+	done
+	fname="my map's \"x\" $inj;.sh"
+	script "$fname" 'sed "s/^/$1 /"'
+	rd="$D/re mote's \"d\" $inj;x"
+	mkdir -p "$rd"
+	mapper="./$(printf %q "$fname") \"it's \\\$(x); \\\"q\\\"\" | tr -d '\\r'"
+	job=(-m "$mapper" --file "$fname" -r count -n 2 --split-size 100b)
+	mrrun "${job[@]}" -o local -- "${names[@]}"
+	grep -q "^it's \$(x); \"q\" 5${TAB}" local/part-*
+	run -0 --separate-stderr hrun --remote-dir "$rd" "${job[@]}" -o out -- \
+		"${names[@]}"
+	[ -z "$stderr" ]
+	same_dirs out local
+	[ ! -e "$pwned" ]
+	# the job's scratch was under --remote-dir, and is gone
+	[ -z "$(find "$rd" -maxdepth 1 -name 'mrrun-*')" ]
+	clean h1 h2 h3
+}
+
+@test "a HOST:PATH input is read in place on that host, and its map tasks run there only" {
+	seq 30000 > local.txt
+	on h2 'seq 30000 > /tmp/only-h2.txt'
+	job=(-m cat -r count -n 2 --split-size 16K)
+	[ "$(map_tasks "${job[@]}" local.txt)" -ge 3 ]
+	mrrun "${job[@]}" -o local local.txt
+	run -0 --separate-stderr hrun --joblog jl "${job[@]}" -o out h2:/tmp/only-h2.txt
+	[ -z "$stderr" ]
+	[ "$(jl_hosts jl m-)" = h2 ]
+	[ "$(grep -c '^m-' jl)" -ge 3 ]
+	for f in part-00000 part-00001; do
+		cmp "out/$f" "local/$f"
+	done
+	on h2 'rm /tmp/only-h2.txt'
+}
+
+@test "a HOST:PATH input beside a local file: the local one is streamed to the hosts" {
+	seq 1000 > a.txt
+	on h3 'seq 1001 2000 > /tmp/b.txt'
+	run -0 --separate-stderr hrun -m cat -r count -o out a.txt h3:/tmp/b.txt
+	[ -z "$stderr" ]
+	seq 2000 | sort | awk '{ print $0 "\t1" }' | cmp - out/part-00000
+	on h3 'rm /tmp/b.txt'
+}
+
+@test "a HOST:PATH input that the host lacks is an error that names it" {
+	seq 10 > here.txt
+	run -1 --separate-stderr hrun -m cat -r count -o out h1:/tmp/nothing.txt
+	assert_stderr_prefix "mrrun: "
+	[[ "$stderr" == *"/tmp/nothing.txt"* ]]
+	[ ! -e out ]
+	# a file of the controller's /tmp is not one of the host's
+	case $PWD in
+	/tmp/*) ;;
+	*) return 0 ;;
+	esac
+	run -1 --separate-stderr hrun -m cat -r count -o out "h1:$PWD/here.txt"
+	assert_stderr_prefix "mrrun: "
+	[[ "$stderr" == *"$PWD/here.txt"* ]]
+	[ ! -e out ]
+	clean h1 h2 h3
+}
+
+@test "a local file named HOST:NAME is read as ./HOST:NAME" {
+	seq 100 > 'h1:data'
+	run -0 --separate-stderr hrun -m cat -r count -o out ./h1:data
+	[ -z "$stderr" ]
+	seq 100 | sort | awk '{ print $0 "\t1" }' | cmp - out/part-00000
+}
+
+@test "--shuffle=direct writes the local run's bytes" {
+	text 30000 8 > in.txt
+	wc_job
+	mrrun "${job[@]}" -o local in.txt
+	run -0 --separate-stderr hrun --shuffle=direct "${job[@]}" -o out in.txt
+	[ -z "$stderr" ]
+	same_dirs out local
+	run -0 --separate-stderr hrun --shuffle=relay "${job[@]}" -o out2 in.txt
+	same_dirs out2 local
+}
+
+@test "a bad --shuffle is a usage error" {
+	seq 10 > in.txt
+	run -2 --separate-stderr hrun --shuffle=sideways -m cat -r count in.txt
+	assert_stderr_prefix "mrrun: "
+	[ -z "$output" ]
+}
+
+@test "--remote-path names the tools on the hosts, without --ship" {
+	mkdir "$D/tools"
+	cp "$MR_BUILD"/bin/mr* "$D/tools/"
+	text 12000 9 > in.txt
+	wc_job
+	mrrun "${job[@]}" -o local in.txt
+	run -0 --separate-stderr mrrun --ssh-config "$CFG" --hosts "$HOSTS" \
+		--remote-path "$D/tools" "${job[@]}" -o out in.txt
+	[ -z "$stderr" ]
+	same_dirs out local
+}
+
+@test "without --ship, a host without the tools is skipped, and with none the job fails" {
+	seq 10 > in.txt
+	run -1 --separate-stderr mrrun --ssh-config "$CFG" --hosts "$HOSTS" \
+		-m cat -r count -o out in.txt
+	for h in h1 h2 h3; do
+		[[ "$stderr" == *"mrrun: host $h: "* ]]
+	done
+	[[ "$stderr" == *"mrrun: no host is reachable" ]]
+	[ ! -e out ]
+}
+
+@test "without --ship, a host whose mrrun is another version is skipped" {
+	mkdir "$D/old"
+	printf '#!/bin/sh\necho "mrrun 0.0.0-other"\n' > "$D/old/mrrun"
+	chmod +x "$D/old/mrrun"
+	seq 10 > in.txt
+	run -1 --separate-stderr mrrun --ssh-config "$CFG" --hosts h1 \
+		--remote-path "$D/old" -m cat -r count -o out in.txt
+	[[ "$stderr" == *"mrrun: host h1: "* ]]
+	[[ "$stderr" == *"mrrun: no host is reachable" ]]
+	[ ! -e out ]
+	clean h1
+}
+
+@test "--ship copies the tools once and a later job reuses them" {
+	seq 100 > in.txt
+	hrun -m cat -r count -o out1 in.txt
+	before=$(on h1 'stat -c "%i %Y" /tmp/mr-tools-0/mrrun')
+	[ -n "$before" ]
+	run -0 on h1 '/tmp/mr-tools-0/mrrun --version'
+	[ "$output" = "$(mrrun --version)" ]
+	hrun -m cat -r count -o out2 in.txt
+	[ "$(on h1 'stat -c "%i %Y" /tmp/mr-tools-0/mrrun')" = "$before" ]
+	cmp out1/part-00000 out2/part-00000
+}
+
+@test "--rsh runs the hosts' commands through a launcher" {
+	cat > rsh.sh <<-EOF
+	#!/bin/sh
+	echo "\$1" >> '$PWD/rsh.log'
+	exec ssh -F '$CFG' "\$@"
+	EOF
+	chmod +x rsh.sh
+	text 12000 10 > in.txt
+	wc_job
+	mrrun "${job[@]}" -o local in.txt
+	run -0 --separate-stderr mrrun --ship --rsh "$PWD/rsh.sh" --hosts "$HOSTS" \
+		"${job[@]}" -o out in.txt
+	[ -z "$stderr" ]
+	same_dirs out local
+	[ "$(sort -u rsh.log | tr '\n' ' ')" = "h1 h2 h3 " ]
+}
+
+@test "tasks on a host see the session's environment, not the controller's, and the Hadoop variables" {
+	seq 1000 > in.txt
+	run -0 --separate-stderr env MR_FROM_CONTROLLER=yes \
+		mrrun --ship --ssh-config "$CFG" --hosts "$HOSTS" -r NONE \
+		--split-size 1K -m 'cat > /dev/null
+		echo "${MR_HOST-none} ${MR_FROM_CONTROLLER-unset} $mapreduce_task_ismap $mapreduce_task_partition"' \
+		in.txt
+	[ -z "$stderr" ]
+	n=$(map_tasks -m cat -r NONE --split-size 1K in.txt)
+	[ "${#lines[@]}" -eq "$n" ]
+	for i in $(seq 0 $((n - 1))); do
+		[[ "${lines[$i]}" =~ ^h[123]\ unset\ true\ $i$ ]]
+	done
+}
+
+@test "--resume with --hosts is a usage error" {
+	seq 10 > in.txt
+	run -2 --separate-stderr hrun --resume -m cat -r count -o out in.txt
+	assert_stderr_prefix "mrrun: "
+	[ ! -e out ]
+}
+
+@test "a --file that does not exist is an error before any work, with hosts and without" {
+	seq 10 > in.txt
+	run --separate-stderr hrun -m ./map.sh --file map.sh -r count -o out in.txt
+	[ "$status" -eq 1 ] || [ "$status" -eq 2 ]
+	assert_stderr_prefix "mrrun: "
+	[[ "$stderr" == *map.sh* ]]
+	[ ! -e out ] && [ ! -e .out.mrrun ]
+	run --separate-stderr mrrun -m ./map.sh --file map.sh -r count -o out in.txt
+	[ "$status" -eq 1 ] || [ "$status" -eq 2 ]
+	assert_stderr_prefix "mrrun: "
+	[[ "$stderr" == *map.sh* ]]
+	[ ! -e out ] && [ ! -e .out.mrrun ]
+	clean h1 h2 h3
+}
