@@ -723,6 +723,8 @@ fetch(int r, struct host *h, struct host **where, uint32_t id, int errfd,
 		dst = plan_file(&host_job[h->index], PLAN_FETCHED, i, r);
 		rc = host_relay(where[i], src, h, on_host(h, dst), msg,
 		    msgsize);
+		if (rc != 0 && !where[i]->up)
+			rc = HOST_LOST;
 		free(src);
 		free(dst);
 	}
@@ -806,7 +808,7 @@ remote_attempt(struct phase *ph, int i, struct task *t, struct host *h,
 		rc = fetch(i, h, where, id, errfd, msg, msgsize);
 	/* a failed copy is a failure, never TASK_STOPPED (-1) */
 	if (rc != 0 && rc != HOST_LOST)
-		return 1;
+		return h->up ? 1 : HOST_LOST;
 	return host_run(h, t, id, msg, msgsize, errfd);
 }
 
@@ -1166,7 +1168,7 @@ run_attempt(struct phase *ph, int i, struct host *h, struct run *run,
 	}
 	if (claimed && h != NULL && (rc = collect(ph, i, h, msg,
 	    sizeof(msg))) != 0 && rc != HOST_LOST)
-		rc = 1;
+		rc = h->up ? 1 : HOST_LOST;
 	if (claimed && rc == 0 && ph->commit(i, &out) < 0) {
 		snprintf(msg, sizeof(msg), "its output is missing");
 		rc = 1;
