@@ -772,7 +772,7 @@ finish(struct request *q, const struct wire_msg *m)
 	int status;
 
 	if (wire_parse_done(m, &status, &msg, &tail, &tail_len) < 0) {
-		status = -1;
+		status = 1;
 		msg = "a bad answer from the worker";
 		tail_len = 0;
 	}

@@ -78,6 +78,8 @@ struct tstate {
 	uint64_t out;		/* the bytes it committed */
 };
 
+static void kill_runs(struct tstate *);
+
 /* One phase of the job: its tasks, run by the slot threads. */
 struct phase {
 	const char *name;
@@ -536,6 +538,7 @@ fail(const struct task *t, const char *msg, int attempts, const char *err)
 {
 	char *script;
 	size_t len;
+	int k, i;
 
 	pthread_mutex_lock(&state);
 	if (failed) {
@@ -556,6 +559,10 @@ fail(const struct task *t, const char *msg, int attempts, const char *err)
 	snprintf(failure + len, sizeof(failure) - len, "\nmrrun: to run it "
 	    "again by hand:\n    %s", script);
 	free(script);
+	/* the tasks on the hosts: the job ends now, not when they do */
+	for (k = 0; k < NPHASES; k++)
+		for (i = 0; phases[k]->ts != NULL && i < phases[k]->n; i++)
+			kill_runs(&phases[k]->ts[i]);
 	pthread_cond_broadcast(&changed);
 	pthread_mutex_unlock(&state);
 	task_stop();
@@ -797,9 +804,10 @@ remote_attempt(struct phase *ph, int i, struct task *t, struct host *h,
 		rc = send_input(i, h, msg, msgsize);
 	else if (ph == &reduce)
 		rc = fetch(i, h, where, id, errfd, msg, msgsize);
-	if (rc == 0)
-		rc = host_run(h, t, id, msg, msgsize, errfd);
-	return rc;
+	/* a failed copy is a failure, never TASK_STOPPED (-1) */
+	if (rc != 0 && rc != HOST_LOST)
+		return 1;
+	return host_run(h, t, id, msg, msgsize, errfd);
 }
 
 /* Copies h's file f (of task i, partition r) to the same file here. */
@@ -1134,6 +1142,7 @@ run_attempt(struct phase *ph, int i, struct host *h, struct run *run,
 		die("%s: %s", err, strerror(errno));
 	pthread_mutex_lock(&state);
 	run->t = t;
+	run->h = h;
 	if (h != NULL)
 		run->id = host_id();
 	pthread_mutex_unlock(&state);

@@ -605,6 +605,9 @@ on_stat(const struct wire_msg *m)
 	if (stat(full, &st) < 0) {
 		text = strf("%s: %s", path, strerror(errno));
 		send_done(m->id, 1, text, NULL, 0, 0);
+	} else if (!S_ISREG(st.st_mode)) {
+		text = strf("%s: not a regular file", path);
+		send_done(m->id, 1, text, NULL, 0, 0);
 	} else {
 		text = strf("%lld", (long long)st.st_size);
 		send_done(m->id, 0, text, NULL, 0, 0);

@@ -40,7 +40,8 @@
  *	controller	CAT id "PATH\0": the worker sends the file's bytes
  *			as DATA id messages, then DONE id.
  *	controller	STAT id "PATH\0": DONE id, whose text is the
- *			file's size in decimal.
+ *			file's size in decimal; a file that is not a regular
+ *			file is an error.
  *	controller	closes the channel (or the channel breaks): the
  *			worker kills its tasks, removes its scratch
  *			directory and exits.
