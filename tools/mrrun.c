@@ -316,6 +316,26 @@ map_counters(int i, uint64_t bytes, int sign)
 	return records;
 }
 
+/*
+ * Copies the file path here to dest in h's scratch directory, keeping
+ * its permissions; a host lost meanwhile is left to the scheduler.
+ */
+static void
+copy_to_host(struct host *h, const char *path, const char *dest)
+{
+	struct stat st;
+	char err[512];
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0 ||
+	    fstat(fd, &st) < 0)
+		die("%s: %s", path, strerror(errno));
+	if (host_put(h, dest, (int)(st.st_mode & 0777), fd, err,
+	    sizeof(err)) == -1)
+		die("host %s: %s", h->name, err);
+	close(fd);
+}
+
 /* Output part i is complete: stdout may have it. */
 static void
 part_committed(int i)
@@ -364,19 +384,11 @@ commit_points(int i, uint64_t *bytes_out)
 	}
 	manifest_add("points", 0, crc, *bytes_out);
 	for (k = 0; k < nhosts; k++) {
-		char err[512], *dest;
-		int fd;
+		char *dest = plan_file(&host_job[k], PLAN_POINTS, 0, 0);
 
-		if (!hosts[k].up)
-			continue;
-		if ((fd = open(p, O_RDONLY | O_CLOEXEC)) < 0)
-			die("%s: %s", p, strerror(errno));
-		dest = plan_file(&host_job[k], PLAN_POINTS, 0, 0);
-		if (host_put(&hosts[k], on_host(&hosts[k], dest), 0600, fd,
-		    err, sizeof(err)) == -1)
-			die("host %s: %s", hosts[k].name, err);
+		if (hosts[k].up)
+			copy_to_host(&hosts[k], p, on_host(&hosts[k], dest));
 		free(dest);
-		close(fd);
 	}
 	free(p);
 	return 0;
@@ -1712,9 +1724,8 @@ host_jobs(void)
 static void
 start_hosts(int jobs_given)
 {
-	struct stat st;
-	char err[1024], *dest;
-	int k, i, fd, up;
+	char *dest;
+	int k, i, up;
 
 	snprintf(ctldir, sizeof(ctldir), "/tmp/mrrun-ssh-XXXXXX");
 	if (mkdtemp(ctldir) == NULL)
@@ -1735,16 +1746,10 @@ start_hosts(int jobs_given)
 		for (i = 0; i < nfiles; i++) {
 			const char *base = strrchr(files[i], '/');
 
-			base = base != NULL ? base + 1 : files[i];
-			if ((fd = open(files[i], O_RDONLY | O_CLOEXEC)) < 0 ||
-			    fstat(fd, &st) < 0)
-				die("%s: %s", files[i], strerror(errno));
-			dest = path_join("files", base);
-			if (host_put(h, dest, (int)(st.st_mode & 0777), fd,
-			    err, sizeof(err)) == -1)
-				die("host %s: %s", h->name, err);
+			dest = path_join("files", base != NULL ? base + 1 :
+			    files[i]);
+			copy_to_host(h, files[i], dest);
 			free(dest);
-			close(fd);
 		}
 	}
 }

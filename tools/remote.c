@@ -267,13 +267,28 @@ read_tail(int fd, size_t *len)
 	return buf;
 }
 
+/* Takes the task j off the table of running tasks. */
+static void
+forget_run(struct job *j)
+{
+	size_t i;
+
+	pthread_mutex_lock(&state);
+	for (i = 0; i < nruns; i++)
+		if (runs[i] == j) {
+			runs[i] = runs[--nruns];
+			break;
+		}
+	pthread_mutex_unlock(&state);
+}
+
 /* Runs the task of a RUN with its stderr in logs/ID, and answers DONE. */
 static void *
 run_task(void *arg)
 {
 	struct job *j = arg;
 	char msg[4096] = "", *log, *tail = NULL;
-	size_t tail_len = 0, i;
+	size_t tail_len = 0;
 	int errfd, status;
 
 	log = strf("%s/logs/%lu", scratch, (unsigned long)j->id);
@@ -290,13 +305,7 @@ run_task(void *arg)
 	}
 	free(log);
 	/* out of the table before DONE, so that the id can be used again */
-	pthread_mutex_lock(&state);
-	for (i = 0; i < nruns; i++)
-		if (runs[i] == j) {
-			runs[i] = runs[--nruns];
-			break;
-		}
-	pthread_mutex_unlock(&state);
+	forget_run(j);
 	task_free(j->t);
 	send_done(j->id, status, msg, tail, tail_len, 1);
 	free(tail);
@@ -541,13 +550,7 @@ on_run(const struct wire_msg *m)
 		return;
 	snprintf(err, sizeof(err), "cannot start a thread: %s",
 	    strerror(errno));
-	pthread_mutex_lock(&state);
-	for (i = 0; i < nruns; i++)
-		if (runs[i] == j) {
-			runs[i] = runs[--nruns];
-			break;
-		}
-	pthread_mutex_unlock(&state);
+	forget_run(j);
 	task_free(t);
 	free(j);
 	send_done(m->id, 126, err, NULL, 0, 0);
