@@ -47,8 +47,9 @@ $(BIN)/%: $(BUILD)/%.o $(CLI_OBJ) $(LIBMR)
 $(BIN)/mrmap $(BIN)/mrreduce: $(BUILD)/proc.o
 
 # The job runner: its plan, its tasks and its work directory.
-$(BIN)/mrrun: $(BUILD)/hosts.o $(BUILD)/plan.o $(BUILD)/proc.o $(BUILD)/remote.o \
-	$(BUILD)/task.o $(BUILD)/wire.o $(BUILD)/work.o
+$(BIN)/mrrun: $(BUILD)/hosts.o $(BUILD)/listing.o $(BUILD)/plan.o \
+	$(BUILD)/proc.o $(BUILD)/remote.o $(BUILD)/task.o $(BUILD)/wire.o \
+	$(BUILD)/work.o
 
 $(BUILD)/mrtest: tests/unit/mrtest.c lib/frame.h $(LIBMR)
 	$(CC) $(CPPFLAGS) $(WARNFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ \

@@ -9,6 +9,7 @@
  * task, so the controller's writes always drain too.
  */
 #include <errno.h>
+#include <poll.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -27,6 +28,8 @@
 #include "work.h"
 
 #define CONNECT_SECS	"10"	/* ssh ConnectTimeout */
+#define HELLO_SECS	60	/* the most a worker may take to start, unless
+				   MRRUN_START_TIMEOUT says otherwise */
 #define STOP_MS		5000	/* from closing a channel to SIGKILL */
 
 extern char **environ;
@@ -403,7 +406,8 @@ hosts_reap(pid_t pid, int ms)
 		if (w < 0 && errno != EINTR)
 			return -1;
 		if (w == 0 && waited >= ms) {
-			kill(pid, waited >= ms + 1000 ? SIGKILL : SIGTERM);
+			/* its group: a launcher's children too */
+			kill(-pid, waited >= ms + 1000 ? SIGKILL : SIGTERM);
 			if (waited >= ms + 2000)
 				ms = -1;
 		}
@@ -655,6 +659,14 @@ host_cat(struct host *h, const char *path, int fd, char *err,
 }
 
 int
+host_list(struct host *h, const char *path, int fd, char *err,
+    size_t errsize)
+{
+	return request_result(request_string(h, WIRE_LIST, path, fd), err,
+	    errsize);
+}
+
+int
 host_stat(struct host *h, const char *path, uint64_t *size, char *err,
     size_t errsize)
 {
@@ -733,6 +745,16 @@ host_kill(struct host *h, uint32_t id)
 	}
 	pthread_mutex_unlock(&lock);
 	send_msg(h, WIRE_KILL, id, NULL, 0);
+}
+
+int
+host_alive(struct host *h)
+{
+	struct request *q = request_string(h, WIRE_STAT, ".", -1);
+	int lost = q->status == HOST_LOST;
+
+	request_free(q);
+	return !lost;
 }
 
 /* The request of h numbered id, under lock; NULL when there is none. */
@@ -825,6 +847,20 @@ reader(void *arg)
 	return NULL;
 }
 
+/* The seconds a worker may take to say HELLO. */
+static int
+start_secs(void)
+{
+	const char *s = getenv("MRRUN_START_TIMEOUT");
+	char *end;
+	long n;
+
+	if (s == NULL || *s == '\0')
+		return HELLO_SECS;
+	n = strtol(s, &end, 10);
+	return *end == '\0' && n > 0 && n <= 86400 ? (int)n : HELLO_SECS;
+}
+
 /*
  * Starts the worker on h and reads its HELLO.  Returns 0; 1 when it is
  * missing there or of another version (a message in why); -1 when the
@@ -835,8 +871,9 @@ start_worker(struct host *h, const struct reach *r, char *why,
     size_t whysize)
 {
 	char path[512], *cmd, **argv, *scratch, *nproc;
+	struct pollfd pfd;
 	struct wire_msg m;
-	int in[2], out[2], err, rc, status;
+	int in[2], out[2], err, rc, status, timed_out = 0;
 
 	err_path(h, r, path, sizeof(path));
 	if (cloexec_pipe(in) < 0 || cloexec_pipe(out) < 0 ||
@@ -856,7 +893,18 @@ start_worker(struct host *h, const struct reach *r, char *why,
 		    strerror(errno));
 	h->to = in[1];
 	h->from = out[0];
-	rc = wire_recv(h->from, &m);
+	/* a login that hangs must not hang the job */
+	pfd.fd = h->from;
+	pfd.events = POLLIN;
+	while ((rc = poll(&pfd, 1, start_secs() * 1000)) < 0 &&
+	    errno == EINTR)
+		;
+	if (rc == 0) {
+		snprintf(why, whysize, "no answer in %d s", start_secs());
+		timed_out = 1;
+		rc = -1;
+	} else
+		rc = wire_recv(h->from, &m);
 	if (rc == 1 && m.type == WIRE_HELLO) {
 		scratch = memchr(m.data, '\0', m.len);
 		nproc = scratch != NULL ? memchr(scratch + 1, '\0',
@@ -887,7 +935,7 @@ fail:
 		snprintf(why, whysize, "no mrrun there");
 		rc = 1;
 	}
-	if (rc == -1) {
+	if (rc == -1 && !timed_out) {
 		last_line(path, why, whysize);
 		if (why[0] == '\0')
 			snprintf(why, whysize, "the connection ended");
@@ -925,8 +973,8 @@ connect_host(void *arg)
 		return NULL;
 	}
 	if (rc == 1)
-		warnx("host %s: %s (use --ship or --remote-path); going on "
-		    "without it", h->name, why);
+		warnx("host %s: %s%s; going on without it", h->name, why,
+		    s->r->ship ? "" : " (use --ship or --remote-path)");
 	else
 		warnx("host %s: unreachable (%s); going on without it",
 		    h->name, why);

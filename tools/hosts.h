@@ -88,6 +88,7 @@ void hosts_stop(struct host *h, int n);
  * of h's scratch directory, with the permissions mode.  host_cat() copies
  * h's file path to fd.  host_relay() copies src's file to dst's, through
  * this machine.  host_stat() puts the size of h's file path in *size.
+ * host_list() copies the listing() of h's path (listing.h) to fd.
  */
 int host_put(struct host *h, const char *path, int mode, int fd, char *err,
     size_t errsize);
@@ -96,6 +97,8 @@ int host_cat(struct host *h, const char *path, int fd, char *err,
 int host_relay(struct host *src, const char *srcpath, struct host *dst,
     const char *dstpath, char *err, size_t errsize);
 int host_stat(struct host *h, const char *path, uint64_t *size, char *err,
+    size_t errsize);
+int host_list(struct host *h, const char *path, int fd, char *err,
     size_t errsize);
 
 /*
@@ -111,6 +114,14 @@ int host_run(struct host *h, const struct task *t, uint32_t id, char *msg,
 
 /* host_kill() stops the task that host_run() started as id, if it runs. */
 void host_kill(struct host *h, uint32_t id);
+
+/*
+ * host_alive() asks h for an answer and returns 1 when one comes, 0 when
+ * h is lost.  A request that failed because another host died may end
+ * before this machine's channel to that host has broken; asking tells
+ * the two cases apart.
+ */
+int host_alive(struct host *h);
 
 /*
  * host_command() returns the shell command, allocated, that runs argv on

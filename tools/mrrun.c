@@ -639,16 +639,21 @@ remake_map(int i)
 	if (map.ts[i].state == DONE && (map.ts[i].where == NULL ||
 	    !map.ts[i].where->up) && job.reducers > 0 &&
 	    reduce.done < reduce.n) {
-		map.ts[i].state = PENDING;
+		/* no attempt starts or commits before the counters are back */
+		map.ts[i].state = COMMITTING;
 		map.ts[i].where = NULL;
 		map.done--;
 		map.bytes_done -= job.splits[i].end - job.splits[i].start;
 		redo = 1;
-		pthread_cond_broadcast(&changed);
 	}
 	pthread_mutex_unlock(&state);
-	if (redo)
-		map_counters(i, map.ts[i].out, -1);
+	if (!redo)
+		return;
+	map_counters(i, map.ts[i].out, -1);
+	pthread_mutex_lock(&state);
+	map.ts[i].state = map.ts[i].runs != NULL ? RUNNING : PENDING;
+	pthread_cond_broadcast(&changed);
+	pthread_mutex_unlock(&state);
 }
 
 /*
@@ -735,7 +740,7 @@ fetch(int r, struct host *h, struct host **where, uint32_t id, int errfd,
 		dst = plan_file(&host_job[h->index], PLAN_FETCHED, i, r);
 		rc = host_relay(where[i], src, h, on_host(h, dst), msg,
 		    msgsize);
-		if (rc != 0 && !where[i]->up)
+		if (rc != 0 && rc != HOST_LOST && !host_alive(where[i]))
 			rc = HOST_LOST;
 		free(src);
 		free(dst);
@@ -797,7 +802,8 @@ fetch(int r, struct host *h, struct host **where, uint32_t id, int errfd,
 		free(dst);
 		rc = host_run(h, t, id, msg, msgsize, errfd);
 		task_free(t);
-		if (rc != 0 && rc != HOST_LOST && !hosts[k].up)
+		/* the pull fails before this machine sees the host die */
+		if (rc != 0 && rc != HOST_LOST && !host_alive(&hosts[k]))
 			rc = HOST_LOST;
 	}
 	return rc;
@@ -1031,6 +1037,24 @@ straggler(struct phase *ph, struct host *h)
 }
 
 /*
+ * Whether task i of ph may start on h now: it is pending, and no attempt
+ * of it still ends on h.  A map task made again after its host was lost
+ * can still have a killed attempt there, which would share its files.
+ */
+static int
+startable(const struct phase *ph, int i, const struct host *h)
+{
+	const struct run *r;
+
+	if (ph->ts[i].state != PENDING)
+		return 0;
+	for (r = ph->ts[i].runs; r != NULL; r = r->next)
+		if (r->h == h && h != NULL)
+			return 0;
+	return 1;
+}
+
+/*
  * Picks a task for a slot of h (NULL here), under state: a pending task
  * whose input h holds, else any pending task that may run anywhere, else
  * a straggler.  Returns its number, with its phase in *php, or -1.
@@ -1047,13 +1071,12 @@ pick(struct host *h, struct phase **php)
 			continue;
 		*php = ph;
 		for (i = 0; i < ph->n; i++)
-			if (ph->ts[i].state == PENDING && want >= 0 &&
-			    pinned(ph, i) == want)
+			if (want >= 0 && pinned(ph, i) == want &&
+			    startable(ph, i, h))
 				return i;
 		for (i = 0; i < ph->n; i++) {
 			pin = pinned(ph, i);
-			if (ph->ts[i].state == PENDING && (pin < 0 ||
-			    nhosts == 0))
+			if ((pin < 0 || nhosts == 0) && startable(ph, i, h))
 				return i;
 		}
 		if (speculate && h != NULL && (i = straggler(ph, h)) >= 0)
@@ -1265,8 +1288,11 @@ slot(void *arg)
 	return NULL;
 }
 
-/* Writes len bytes to stdout; a reader that went away ends mrrun. */
-static void
+/*
+ * Writes len bytes to stdout.  Returns -1 when its reader went away, and
+ * the job is to end as a filter ends on SIGPIPE.
+ */
+static int
 write_out(const char *buf, size_t len)
 {
 	ssize_t w;
@@ -1279,23 +1305,17 @@ write_out(const char *buf, size_t len)
 			continue;
 		if (errno != EPIPE)
 			die("stdout: %s", strerror(errno));
-		/* end as a filter ends on SIGPIPE, leaving nothing */
-		pthread_mutex_lock(&state);
-		failed = 1;
-		pthread_mutex_unlock(&state);
-		task_stop();
-		if (!keep_temp)
-			rm_rf(work);
-		signal(SIGPIPE, SIG_DFL);
-		raise(SIGPIPE);
-		_exit(1);
+		return -1;
 	}
+	return 0;
 }
 
 /*
  * Writes part i of the output to stdout once it is committed.  A text
  * part whose last line a reducer command left unterminated gets its
  * terminator, so that it does not run into the next part's first line.
+ * Returns -1 when the job failed first, -2 when stdout's reader went
+ * away.
  */
 static int
 emit_part(int i)
@@ -1319,15 +1339,40 @@ emit_part(int i)
 				continue;
 			die("%s: %s", p, strerror(errno));
 		}
-		write_out(buf, (size_t)n);
+		if (write_out(buf, (size_t)n) < 0)
+			break;
 		last = buf[n - 1];
 	}
-	if (!job.framed && n == 0 && lseek(fd, 0, SEEK_CUR) > 0 &&
-	    last != eol)
-		write_out(&eol, 1);
+	if (n == 0 && !job.framed && lseek(fd, 0, SEEK_CUR) > 0 &&
+	    last != eol && write_out(&eol, 1) < 0)
+		n = -1;
 	close(fd);
 	free(p);
-	return 0;
+	return n == 0 ? 0 : -2;
+}
+
+/*
+ * Ends mrrun as a filter ends on SIGPIPE, leaving nothing: once every
+ * slot has ended, the work directory goes.
+ */
+static void
+reader_gone(pthread_t *t, int n)
+{
+	int i;
+
+	pthread_mutex_lock(&state);
+	failed = 1;
+	pthread_cond_broadcast(&changed);
+	pthread_mutex_unlock(&state);
+	task_stop();
+	stop_hosts();
+	for (i = 0; i < n; i++)
+		pthread_join(t[i], NULL);
+	if (!keep_temp)
+		rm_rf(work);
+	signal(SIGPIPE, SIG_DFL);
+	raise(SIGPIPE);
+	_exit(1);
 }
 
 /*
@@ -1339,7 +1384,7 @@ static void
 run_job(void)
 {
 	pthread_t *t;
-	int n = 0, i, k, parts;
+	int n = 0, i, k, parts, rc;
 
 	for (k = 0; k < nhosts; k++)
 		if (hosts[k].up)
@@ -1360,7 +1405,9 @@ run_job(void)
 	}
 	parts = job.reducers > 0 ? job.reducers : job.nsplits;
 	for (i = 0; i < parts && outdir == NULL; i++)
-		if (emit_part(i) < 0)
+		if ((rc = emit_part(i)) == -2)
+			reader_gone(t, n);
+		else if (rc < 0)
 			break;
 	for (i = 0; i < n; i++)
 		pthread_join(t[i], NULL);
@@ -1641,13 +1688,44 @@ plan_local_inputs(struct job *j, char **ops, int n, const char *stdin_copy)
 			plan_inputs(j, &ops[i], 1, stdin_copy);
 }
 
+/*
+ * The listing() of path on host k, allocated, with its length in *len;
+ * dies when the host cannot give it.
+ */
+static char *
+host_listing(int k, const char *path, const char *op, size_t *len)
+{
+	char err[1024], *tmp = path_join(work, "listing.XXXXXX"), *list;
+	struct stat st;
+	int fd;
+
+	if ((fd = mkstemp(tmp)) < 0)
+		die("%s: %s", tmp, strerror(errno));
+	unlink(tmp);
+	free(tmp);
+	if (host_list(&hosts[k], path, fd, err, sizeof(err)) != 0)
+		die("%s: %s", op, err);
+	if (fstat(fd, &st) < 0)
+		die("the listing of %s: %s", op, strerror(errno));
+	*len = (size_t)st.st_size;
+	list = xmalloc(*len + 1);
+	if (pread(fd, list, *len, 0) != (ssize_t)*len)
+		die("the listing of %s: %s", op, strerror(errno));
+	list[*len] = '\0';
+	close(fd);
+	/* a listing ends in a NUL, so that a bad one cannot run over */
+	if (*len > 0 && list[*len - 1] != '\0')
+		die("%s: a bad listing from host %s", op, hosts[k].name);
+	return list;
+}
+
 /* Adds the splits of every operand, here or on a host, in order. */
 static void
 add_inputs(char **ops, int n, const char *stdin_copy)
 {
 	const char *path;
-	uint64_t size;
-	char err[1024];
+	char *list;
+	size_t len;
 	int i, k;
 
 	for (i = 0; i < n; i++) {
@@ -1660,9 +1738,9 @@ add_inputs(char **ops, int n, const char *stdin_copy)
 			    hosts[k].name);
 		if (path[0] != '/')
 			die("%s: a path on a host must be absolute", ops[i]);
-		if (host_stat(&hosts[k], path, &size, err, sizeof(err)) != 0)
-			die("%s: %s", ops[i], err);
-		plan_remote_file(&job, k, path, ops[i], size);
+		list = host_listing(k, path, ops[i], &len);
+		plan_listed(&job, k, list, len, path, ops[i]);
+		free(list);
 	}
 }
 

@@ -3,7 +3,6 @@
  * absolute, so that a task runs the same from any directory; the user's
  * mapper and reducer run in mrrun's own directory, where "./map.sh" is.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -13,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "listing.h"
 #include "plan.h"
 
 static char *
@@ -33,19 +33,16 @@ ends_with(const char *s, const char *suffix)
 	return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
-/* Adds the splits of the file path (named name in messages) to j. */
+/* Checks that the file path (named name in messages) can be read. */
 static void
-add_file(struct job *j, const char *path, const char *name,
-    const struct stat *st)
+check_readable(const char *path, const char *name)
 {
 	int fd;
 
-	if (!S_ISREG(st->st_mode))
-		die("%s: not a regular file (give a pipe's data as -)", name);
+	/* O_NONBLOCK: a FIFO put there since the listing must not hang */
 	if ((fd = open(path, O_RDONLY | O_NONBLOCK)) < 0)
 		die("%s: %s", name, strerror(errno));
 	close(fd);
-	plan_remote_file(j, -1, path, name, (uint64_t)st->st_size);
 }
 
 void
@@ -77,57 +74,33 @@ plan_remote_file(struct job *j, int host, const char *path, const char *name,
 	}
 }
 
-static int
-by_name(const void *a, const void *b)
+void
+plan_listed(struct job *j, int host, const char *list, size_t len,
+    const char *path, const char *name)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
+	const char *size, *file, *end = list + len;
+	size_t plen = strlen(path);
+	char *shown;
 
-/* Adds the files under the directory path, in name order. */
-static void
-add_dir(struct job *j, const char *path, const char *name)
-{
-	struct dirent *e;
-	struct stat st;
-	char **names = NULL, *sub, *subname;
-	size_t n = 0, i;
-	DIR *d;
-
-	if ((d = opendir(path)) == NULL)
-		die("%s: %s", name, strerror(errno));
-	while ((errno = 0, e = readdir(d)) != NULL) {
-		if (e->d_name[0] == '.' || e->d_name[0] == '_')
-			continue;
-		if (n % 64 == 0)
-			names = xrealloc(names, (n + 64) * sizeof(char *));
-		names[n++] = xstrdup(e->d_name);
+	for (size = list; size < end; size = file + strlen(file) + 1) {
+		file = size + strlen(size) + 1;
+		if (file >= end || strncmp(file, path, plen) != 0)
+			die("%s: a bad listing", name);
+		shown = xasprintf("%s%s", name, file + plen);
+		if (host < 0)
+			check_readable(file, shown);
+		plan_remote_file(j, host, file, shown,
+		    strtoull(size, NULL, 10));
+		free(shown);
 	}
-	if (errno != 0)
-		die("%s: %s", name, strerror(errno));
-	closedir(d);
-	if (n > 0)
-		qsort(names, n, sizeof(char *), by_name);
-	for (i = 0; i < n; i++) {
-		sub = xasprintf("%s/%s", path, names[i]);
-		subname = xasprintf("%s/%s", name, names[i]);
-		if (stat(sub, &st) < 0)
-			die("%s: %s", subname, strerror(errno));
-		if (S_ISDIR(st.st_mode))
-			add_dir(j, sub, subname);
-		else
-			add_file(j, sub, subname, &st);
-		free(sub);
-		free(subname);
-		free(names[i]);
-	}
-	free(names);
 }
 
 void
 plan_inputs(struct job *j, char **operands, int n, const char *stdin_copy)
 {
-	char cwd[4096], *path;
+	char cwd[4096], err[4096 + 64], *path, *list;
 	struct stat st;
+	size_t len;
 	int i;
 
 	if (getcwd(cwd, sizeof(cwd)) == NULL)
@@ -143,13 +116,18 @@ plan_inputs(struct job *j, char **operands, int n, const char *stdin_copy)
 			path = xstrdup(name);
 		else
 			path = xasprintf("%s/%s", cwd, name);
-		if (stat(path, &st) < 0)
-			die("%s: %s", name, strerror(errno));
-		if (S_ISDIR(st.st_mode))
-			add_dir(j, path, name);
-		else
-			add_file(j, path, strcmp(name, "-") == 0 ?
-			    "standard input" : name, &st);
+		if (strcmp(name, "-") == 0) {
+			if (stat(path, &st) < 0)
+				die("%s: %s", name, strerror(errno));
+			plan_remote_file(j, -1, path, "standard input",
+			    (uint64_t)st.st_size);
+		} else if ((list = listing(path, name, &len, err,
+		    sizeof(err))) == NULL)
+			die("%s", err);
+		else {
+			plan_listed(j, -1, list, len, path, name);
+			free(list);
+		}
 		free(path);
 	}
 }

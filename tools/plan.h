@@ -69,6 +69,15 @@ void plan_remote_file(struct job *j, int host, const char *path,
     const char *name, uint64_t size);
 
 /*
+ * plan_listed() adds the splits of the files of the listing list (len
+ * bytes, as listing() makes it) of path, which host holds (-1: this
+ * machine, where each must be readable), named in messages as name with
+ * the rest of their path after path.
+ */
+void plan_listed(struct job *j, int host, const char *list, size_t len,
+    const char *path, const char *name);
+
+/*
  * plan_name() is a hash of the options that shape the job, the directory
  * cwd and the operands as given: the same command gives the same hash.
  */

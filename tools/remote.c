@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "listing.h"
 #include "proc.h"
 #include "remote.h"
 #include "task.h"
@@ -45,7 +46,7 @@ struct put {
 struct job {
 	uint32_t id;
 	struct task *t;		/* RUN */
-	char *path, *full;	/* CAT */
+	char *path, *full;	/* CAT, LIST */
 };
 
 static int chan_in = -1, chan_out = -1;
@@ -60,6 +61,10 @@ static pthread_cond_t idle = PTHREAD_COND_INITIALIZER;
 static struct job **runs;
 static size_t nruns, runcap;
 static int nthreads, quitting;
+
+/* The ids that a KILL named: a RUN of one of them stops at once. */
+static uint32_t *killed;
+static size_t nkilled, killcap;
 
 /* Held by whoever ends the worker, never given back. */
 static pthread_mutex_t ending = PTHREAD_MUTEX_INITIALIZER;
@@ -195,16 +200,49 @@ send_msg(int type, uint32_t id, const void *data, size_t len, int self)
 	return -1;
 }
 
+struct later {
+	uint32_t id;
+	char *buf;
+	size_t len;
+};
+
+static void thread_end(void);
+
+/* Sends the DONE that the main thread could not wait to send. */
+static void *
+send_later(void *arg)
+{
+	struct later *l = arg;
+
+	send_msg(WIRE_DONE, l->id, l->buf, l->len, 1);
+	free(l->buf);
+	free(l);
+	thread_end();
+	return NULL;
+}
+
+static int start(void *(*)(void *), void *);
+
+/*
+ * Sends DONE id.  The main thread (self 0) hands it to a thread of its
+ * own and goes back to reading at once: were it to wait for the channel
+ * while the controller waits to forward a relay's DATA to this worker,
+ * and another worker the same way, neither would move.
+ */
 static int
 send_done(uint32_t id, int status, const char *msg, const char *tail,
     size_t tail_len, int self)
 {
-	size_t len;
-	char *buf = wire_done(status, msg, tail, tail_len, &len);
-	int rc;
+	struct later *l = xmalloc(sizeof(*l));
+	int rc = 0;
 
-	rc = send_msg(WIRE_DONE, id, buf, len, self);
-	free(buf);
+	l->id = id;
+	l->buf = wire_done(status, msg, tail, tail_len, &l->len);
+	if (!self && start(send_later, l) == 0)
+		return 0;
+	rc = send_msg(WIRE_DONE, id, l->buf, l->len, self);
+	free(l->buf);
+	free(l);
 	return rc;
 }
 
@@ -220,7 +258,7 @@ thread_end(void)
 
 /* Starts fn(j) on a detached thread.  Returns 0, or -1 with errno set. */
 static int
-start(void *(*fn)(void *), struct job *j)
+start(void *(*fn)(void *), void *j)
 {
 	pthread_attr_t attr;
 	pthread_t tid;
@@ -356,6 +394,34 @@ out:
 	if (fd >= 0)
 		close(fd);
 	free(buf);
+	free(j->path);
+	free(j->full);
+	free(j);
+	thread_end();
+	return NULL;
+}
+
+/* Sends the listing of a LIST as DATA, then DONE. */
+static void *
+list_files(void *arg)
+{
+	struct job *j = arg;
+	char err[PATH_MAX + 128], *list;
+	size_t len, at, n;
+
+	if ((list = listing(j->full, j->path, &len, err, sizeof(err))) ==
+	    NULL)
+		send_done(j->id, 1, err, NULL, 0, 1);
+	else {
+		for (at = 0; at < len; at += n) {
+			n = len - at < WIRE_CHUNK ? len - at : WIRE_CHUNK;
+			if (send_msg(WIRE_DATA, j->id, list + at, n, 1) < 0)
+				break;
+		}
+		if (at == len)
+			send_done(j->id, 0, "", NULL, 0, 1);
+	}
+	free(list);
 	free(j->path);
 	free(j->full);
 	free(j);
@@ -545,6 +611,10 @@ on_run(const struct wire_msg *m)
 		runs = xrealloc(runs, runcap * sizeof(*runs));
 	}
 	runs[nruns++] = j;
+	/* killed while its input was still on the way */
+	for (i = 0; i < nkilled; i++)
+		if (killed[i] == m->id)
+			task_kill(t);
 	pthread_mutex_unlock(&state);
 	if (start(run_task, j) == 0)
 		return;
@@ -563,29 +633,39 @@ on_kill(const struct wire_msg *m)
 
 	if (m->len != 0)
 		bad_message("KILL %lu: a payload", (unsigned long)m->id);
-	/* a task that is not in the table may just have ended */
+	/*
+	 * A task that is not in the table may have ended, or not have
+	 * started: its RUN can still come, after a PUT of its input.
+	 */
 	pthread_mutex_lock(&state);
 	for (i = 0; i < nruns; i++)
 		if (runs[i]->id == m->id)
 			task_kill(runs[i]->t);
+	if (nkilled == killcap) {
+		killcap = killcap == 0 ? 16 : killcap * 2;
+		killed = xrealloc(killed, killcap * sizeof(*killed));
+	}
+	killed[nkilled++] = m->id;
 	pthread_mutex_unlock(&state);
 }
 
+/* Starts a thread that answers the CAT or LIST m with fn. */
 static void
-on_cat(const struct wire_msg *m)
+on_path(const struct wire_msg *m, void *(*fn)(void *))
 {
 	const char *path;
 	struct job *j;
 	char *err;
 
 	if ((path = payload_str(m)) == NULL)
-		bad_message("CAT %lu: no path", (unsigned long)m->id);
+		bad_message("%s %lu: no path", m->type == WIRE_CAT ? "CAT" :
+		    "LIST", (unsigned long)m->id);
 	j = xmalloc(sizeof(*j));
 	memset(j, 0, sizeof(*j));
 	j->id = m->id;
 	j->path = xstrdup(path);
 	j->full = full_path(path);
-	if (start(cat_file, j) == 0)
+	if (start(fn, j) == 0)
 		return;
 	err = strf("%s: cannot start a thread: %s", path, strerror(errno));
 	free(j->path);
@@ -789,7 +869,10 @@ worker_main(int argc, char *argv[])
 			on_kill(&m);
 			break;
 		case WIRE_CAT:
-			on_cat(&m);
+			on_path(&m, cat_file);
+			break;
+		case WIRE_LIST:
+			on_path(&m, list_files);
 			break;
 		case WIRE_STAT:
 			on_stat(&m);

@@ -42,13 +42,17 @@
  *	controller	STAT id "PATH\0": DONE id, whose text is the
  *			file's size in decimal; a file that is not a regular
  *			file is an error.
+ *	controller	LIST id "PATH\0": the worker sends listing() of
+ *			PATH (listing.h: the size and path of each regular
+ *			file of PATH, a file or a directory) as DATA id
+ *			messages, then DONE id.
  *	controller	closes the channel (or the channel breaks): the
  *			worker kills its tasks, removes its scratch
  *			directory and exits.
  *
  * DONE's payload is a 4-byte little-endian signed status (0 success;
- * for RUN the value task_run() returned; 1 for a failed PUT, CAT or
- * STAT), a NUL-terminated message (what failed, or STAT's size), and,
+ * for RUN the value task_run() returned; 1 for a failed PUT, CAT, STAT
+ * or LIST), a NUL-terminated message (what failed, or STAT's size), and,
  * for RUN, the last WIRE_TAIL bytes at most of what the task wrote to
  * its stderr.  Every request gets exactly one DONE, after its DATA.
  */
@@ -72,6 +76,7 @@ enum wire_type {
 	WIRE_KILL = 'K',
 	WIRE_CAT = 'C',
 	WIRE_STAT = 'S',
+	WIRE_LIST = 'L',
 	WIRE_DONE = 'X',
 };
 
