@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -176,7 +177,7 @@ env_named(const char *entry, const char *const *extra)
 /*
  * The child's environment is built before fork(), because between fork()
  * and exec() in a process with threads only async-signal-safe calls are
- * allowed.
+ * allowed.  It has room for one more entry, for set_pwd().
  */
 static char **
 build_env(char *const extra[])
@@ -188,7 +189,7 @@ build_env(char *const extra[])
 		n++;
 	while (extra != NULL && extra[m] != NULL)
 		m++;
-	env = xmalloc((n + m + 1) * sizeof(*env));
+	env = xmalloc((n + m + 2) * sizeof(*env));
 	m = 0;
 	for (i = 0; environ[i] != NULL; i++)
 		if (!env_named(environ[i], (const char *const *)extra))
@@ -199,13 +200,174 @@ build_env(char *const extra[])
 	return env;
 }
 
+/* The value of name in env, or NULL. */
+static const char *
+env_value(char **env, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (; *env != NULL; env++)
+		if (strncmp(*env, name, n) == 0 && (*env)[n] == '=')
+			return *env + n + 1;
+	return NULL;
+}
+
+/*
+ * The reserved words of the shell, and the utilities that dash or bash
+ * build in: a command that starts with one runs with /bin/sh, even when
+ * a program of the same name is in the PATH.
+ */
+static const char *const shell_words[] = {
+	".", ":", "alias", "bg", "bind", "break", "builtin", "caller",
+	"case", "cd", "chdir", "command", "compgen", "complete", "compopt",
+	"continue", "coproc", "declare", "dirs", "disown", "do", "done",
+	"echo", "elif", "else", "enable", "esac", "eval", "exec", "exit",
+	"export", "false", "fc", "fg", "fi", "for", "function", "getopts",
+	"hash", "help", "history", "if", "in", "jobs", "kill", "let",
+	"local", "logout", "mapfile", "newgrp", "popd", "printf", "pushd",
+	"pwd", "read", "readarray", "readonly", "return", "select", "set",
+	"shift", "shopt", "source", "suspend", "test", "then", "time",
+	"times", "trap", "true", "type", "typeset", "ulimit", "umask",
+	"unalias", "unset", "until", "wait", "while",
+};
+
+/*
+ * The words of cmd as an argument vector, allocated (one block), when the
+ * shell would run it as it is: words of the characters that the shell
+ * never changes, split by blanks, the first neither an assignment nor one
+ * of shell_words.  NULL for any other command.
+ */
+static char **
+plain_words(const char *cmd)
+{
+	static const char safe[] = "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-+=/.,:%@";
+	static const char blank[] = " \t";
+	size_t len = strlen(cmd), n = 0, i;
+	const char *p;
+	char **argv, *s;
+
+	for (p = cmd + strspn(cmd, blank); *p != '\0'; p += strspn(p, blank)) {
+		p += strspn(p, safe);
+		if (*p != '\0' && strchr(blank, *p) == NULL)
+			return NULL;
+		n++;
+	}
+	if (n == 0)
+		return NULL;
+	argv = xmalloc((n + 1) * sizeof(*argv) + len + 1);
+	s = memcpy(argv + n + 1, cmd, len + 1);
+	for (n = 0; *(s += strspn(s, blank)) != '\0'; n++) {
+		argv[n] = s;
+		s += strspn(s, safe);
+		if (*s != '\0')
+			*s++ = '\0';
+	}
+	argv[n] = NULL;
+	for (i = 0; i < sizeof(shell_words) / sizeof(shell_words[0]); i++)
+		if (strcmp(argv[0], shell_words[i]) == 0)
+			break;
+	if (i < sizeof(shell_words) / sizeof(shell_words[0]) ||
+	    strchr(argv[0], '=') != NULL) {
+		free(argv);
+		return NULL;
+	}
+	return argv;
+}
+
+/*
+ * The paths at which a shell would try to run the program name, in order,
+ * allocated (one block), for the PATH of env: name itself when it holds a
+ * "/".  NULL when the PATH is not set, or holds a "%", which dash takes
+ * for its own: the shell looks then.
+ */
+static char **
+exec_paths(const char *name, char **env)
+{
+	const char *path = env_value(env, "PATH"), *p, *end;
+	size_t n = 1, nlen = strlen(name), dlen;
+	char **v, *s;
+
+	if (strchr(name, '/') != NULL)
+		path = "";
+	else if (path == NULL || strchr(path, '%') != NULL)
+		return NULL;
+	for (p = path; *p != '\0'; p++)
+		n += *p == ':';
+	v = xmalloc((n + 1) * sizeof(*v) + strlen(path) + n * (nlen + 2));
+	s = (char *)(v + n + 1);
+	for (n = 0, p = path;; p = end + 1) {
+		end = p + strcspn(p, ":");
+		dlen = (size_t)(end - p);
+		/* an empty entry is the current directory */
+		v[n++] = s;
+		memcpy(s, p, dlen);
+		s += dlen;
+		if (dlen > 0)
+			*s++ = '/';
+		memcpy(s, name, nlen + 1);
+		s += nlen + 1;
+		if (*end == '\0')
+			break;
+	}
+	v[n] = NULL;
+	return v;
+}
+
+/*
+ * Sets PWD in env, which has room for one more entry, as a shell does
+ * when it starts: kept when it names the current directory, otherwise the
+ * current directory's path, in *made, allocated (or NULL when it was
+ * kept).  Returns 0, or -1 when the current directory has no path.
+ */
+static int
+set_pwd(char **env, char **made)
+{
+	const char *pwd = env_value(env, "PWD");
+	struct stat a, b;
+	char cwd[PATH_MAX];
+	size_t i;
+
+	*made = NULL;
+	if (pwd != NULL && pwd[0] == '/' && stat(pwd, &a) == 0 &&
+	    stat(".", &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+		return 0;
+	if (getcwd(cwd, sizeof(cwd)) == NULL)
+		return -1;
+	*made = xmalloc(strlen(cwd) + 5);
+	sprintf(*made, "PWD=%s", cwd);
+	for (i = 0; env[i] != NULL; i++)
+		if (strncmp(env[i], "PWD=", 4) == 0)
+			break;
+	if (env[i] == NULL)
+		env[i + 1] = NULL;
+	env[i] = *made;
+	return 0;
+}
+
 void
 proc_start(struct proc *p, const char *cmd, char *const env[], int outfd)
 {
 	int in[2], out[2] = { -1, -1 }, err[2];
 	char *argv[] = { "sh", "-c", (char *)cmd, NULL };
-	char **envp = build_env(env);
+	char **envp = build_env(env), **words, **paths = NULL, *pwd = NULL;
 	sigset_t block, old;
+	size_t i;
+
+	/*
+	 * Plain words run without the shell, which would only look for the
+	 * program and run it, at the cost of a process.  PWD is set as the
+	 * shell would set it, and the child leaves cmd to the shell after all
+	 * when the program cannot be run, so that the shell's message and
+	 * exit status say why, or is a script without "#!", which the shell
+	 * runs itself.
+	 */
+	if ((words = plain_words(cmd)) != NULL &&
+	    (set_pwd(envp, &pwd) < 0 ||
+	    (paths = exec_paths(words[0], envp)) == NULL)) {
+		free(words);
+		words = NULL;
+	}
 
 	make_pipe(in);
 	make_pipe(err);
@@ -229,6 +391,11 @@ proc_start(struct proc *p, const char *cmd, char *const env[], int outfd)
 		if (dup2(in[0], 0) < 0 || dup2(out[1], 1) < 0 ||
 		    dup2(err[1], 2) < 0)
 			_exit(126);
+		for (i = 0; paths != NULL && paths[i] != NULL; i++) {
+			execve(paths[i], words, envp);
+			if (errno == ENOEXEC)
+				break;
+		}
 		execve("/bin/sh", argv, envp);
 		_exit(127);
 	}
@@ -236,6 +403,9 @@ proc_start(struct proc *p, const char *cmd, char *const env[], int outfd)
 	cli_child(p->pid, 1);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	free(envp);
+	free(words);
+	free(paths);
+	free(pwd);
 	close(in[0]);
 	close(err[1]);
 	if (outfd == PROC_PIPE)

@@ -36,6 +36,15 @@ struct proc {
  * is a NULL-terminated list of "name=value" strings that are added to
  * (or replace those in) the environment, or NULL.  The caller keeps cmd
  * alive.  Dies on error.
+ *
+ * A cmd of plain words runs without the shell, a process less, with the
+ * same result: words of the characters that the shell leaves alone
+ * (letters, digits and "_-+=/.,:%@") split by blanks, the first neither
+ * an assignment nor a reserved word or built-in of dash or bash.  The
+ * program is looked for in the PATH of its environment as the shell looks
+ * for it, PWD is set as the shell sets it, and /bin/sh -c runs cmd after
+ * all when the program cannot be run, for the shell's message and exit
+ * status, or is a script without "#!".
  */
 void proc_start(struct proc *p, const char *cmd, char *const env[],
     int outfd);

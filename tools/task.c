@@ -1,8 +1,12 @@
 /*
  * task.c: building tasks, printing them as shell, and running them on
  * this machine with posix_spawn(), which is safe in a program with
- * threads where fork() followed by work in the child is not.
+ * threads where fork() followed by work in the child is not.  The
+ * "mkdir -p" and "rm -rf" that begin most tasks are done in this process
+ * instead, as a shell does its built-ins: each would cost more than the
+ * rest of a tiny task.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -13,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -24,11 +29,21 @@
 
 extern char **environ;
 
-/* The process groups of the pipelines that run now. */
+/*
+ * The process groups of the pipelines that run now, and the number of
+ * built-ins that run now.
+ */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t ended = PTHREAD_COND_INITIALIZER;
 static pid_t running[TASK_MAX_RUNNING];
-static int nrunning, stopping;
+static int nrunning, nbuiltin, stopping;
+
+/* The programs that task_run() runs itself. */
+enum builtin {
+	NOT_BUILTIN,
+	MKDIR_P,		/* mkdir -p PATH... */
+	RM_RF			/* rm -rf PATH... */
+};
 
 struct task *
 task_new(const char *id, const char *what)
@@ -408,10 +423,237 @@ run_pipeline(struct task *t, const struct pipeline *p, char **env, int errfd,
 	return 0;
 }
 
+/*
+ * Which built-in p is: a pipeline of one program, "mkdir -p" or "rm -rf"
+ * spelt so, with at least one path, and no path that the real tool would
+ * take otherwise (an empty one, one that starts with "-", and for rm one
+ * that ends in "/", ".", or "..").  NOT_BUILTIN for anything else.
+ */
+static enum builtin
+builtin_of(const struct pipeline *p)
+{
+	char **argv = p->st[0].argv;
+	const char *base;
+	enum builtin b;
+	size_t len;
+
+	if (p->n != 1 || p->st[0].argc < 3)
+		return NOT_BUILTIN;
+	if (strcmp(argv[0], "mkdir") == 0 && strcmp(argv[1], "-p") == 0)
+		b = MKDIR_P;
+	else if (strcmp(argv[0], "rm") == 0 && strcmp(argv[1], "-rf") == 0)
+		b = RM_RF;
+	else
+		return NOT_BUILTIN;
+	for (argv += 2; *argv != NULL; argv++) {
+		if ((len = strlen(*argv)) == 0 || **argv == '-')
+			return NOT_BUILTIN;
+		base = strrchr(*argv, '/');
+		base = base != NULL ? base + 1 : *argv;
+		if (b == RM_RF && ((*argv)[len - 1] == '/' ||
+		    strcmp(base, ".") == 0 || strcmp(base, "..") == 0))
+			return NOT_BUILTIN;
+	}
+	return b;
+}
+
+/*
+ * Makes the directory path, which may exist as a directory already.  A
+ * parent made on the way gets write and search permission for its owner,
+ * whatever the umask, as with mkdir -p.  Returns 0, or -1 with errno set.
+ */
+static int
+make_dir(const char *path, int parent)
+{
+	struct stat st;
+	int e;
+
+	if (mkdir(path, 0777) == 0) {
+		if (parent && stat(path, &st) == 0 &&
+		    (st.st_mode & 0300) != 0300)
+			(void)chmod(path, (st.st_mode & 07777) | 0300);
+		return 0;
+	}
+	e = errno;
+	if (e == EEXIST && stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		return 0;
+	errno = e;
+	return -1;
+}
+
+/*
+ * "mkdir -p path": makes path and the directories above it that are
+ * missing.  Returns 0, or 1 with the message in msg unless msg holds one.
+ */
+static int
+builtin_mkdir(const char *path, char *msg, size_t msgsize)
+{
+	char *up = NULL, *s;
+	int rc;
+
+	/* the parents are there, mostly: one mkdir() */
+	if ((rc = make_dir(path, 0)) < 0 && errno == ENOENT) {
+		up = xstrdup(path);
+		for (s = up + 1, rc = 0; *s != '\0' && rc == 0; s++) {
+			if (*s != '/' || s[-1] == '/')
+				continue;
+			*s = '\0';
+			if ((rc = make_dir(up, 1)) == 0)
+				*s = '/';
+		}
+		if (rc == 0)
+			rc = make_dir(path, 0);
+		else
+			path = up;	/* the parent that failed */
+	}
+	if (rc < 0 && *msg == '\0')
+		snprintf(msg, msgsize, "mkdir: cannot create directory '%s': "
+		    "%s", path, strerror(errno));
+	free(up);
+	return rc < 0;
+}
+
+/* A name being removed, in the directory of up (NULL: the top). */
+struct at {
+	const struct at *up;
+	const char *name;
+};
+
+/* Appends the path of a to the string in buf. */
+static void
+append_path(char *buf, size_t size, const struct at *a)
+{
+	size_t len;
+
+	if (a->up != NULL)
+		append_path(buf, size, a->up);
+	len = strlen(buf);
+	snprintf(buf + len, size - len, "%s%s", a->up != NULL ? "/" : "",
+	    a->name);
+}
+
+/*
+ * Puts "rm: cannot remove 'PATH': REASON" in msg for a and errno, unless
+ * msg holds a message.  Returns 1.
+ */
+static int
+cannot_remove(const struct at *a, char *msg, size_t msgsize)
+{
+	size_t len;
+	int e = errno;
+
+	if (*msg != '\0')
+		return 1;
+	snprintf(msg, msgsize, "rm: cannot remove '");
+	append_path(msg, msgsize, a);
+	len = strlen(msg);
+	snprintf(msg + len, msgsize - len, "': %s", strerror(e));
+	return 1;
+}
+
+/*
+ * Whether an error of rm -rf for a name only says that it does not exist
+ * (ENOTDIR: a file where a directory above it should be), which is fine.
+ */
+static int
+missing(int e)
+{
+	return e == ENOENT || e == ENOTDIR;
+}
+
+/*
+ * "rm -rf": removes a in the directory dfd, and for a directory
+ * everything under it, never following a symbolic link: a link is
+ * removed, not what it points to.  Returns 0, or 1 with the first failure
+ * in msg unless msg holds one.
+ */
+static int
+remove_at(int dfd, const struct at *a, char *msg, size_t msgsize)
+{
+	struct dirent *e;
+	struct stat st;
+	struct at sub;
+	DIR *d;
+	int fd, rc = 0;
+
+	if (fstatat(dfd, a->name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return missing(errno) ? 0 : cannot_remove(a, msg, msgsize);
+	if (!S_ISDIR(st.st_mode))
+		return unlinkat(dfd, a->name, 0) < 0 && !missing(errno) ?
+		    cannot_remove(a, msg, msgsize) : 0;
+	/* O_NOFOLLOW: a link that replaced it since is no way out */
+	if ((fd = openat(dfd, a->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) < 0)
+		return missing(errno) ? 0 : cannot_remove(a, msg, msgsize);
+	if ((d = fdopendir(fd)) == NULL) {
+		rc = cannot_remove(a, msg, msgsize);
+		close(fd);
+		return rc;
+	}
+	sub.up = a;
+	for (;;) {
+		errno = 0;
+		if ((e = readdir(d)) == NULL) {
+			if (errno != 0)
+				rc = cannot_remove(a, msg, msgsize);
+			break;
+		}
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		sub.name = e->d_name;
+		rc |= remove_at(dirfd(d), &sub, msg, msgsize);
+	}
+	closedir(d);
+	if (rc == 0 && unlinkat(dfd, a->name, AT_REMOVEDIR) < 0 &&
+	    !missing(errno))
+		rc = cannot_remove(a, msg, msgsize);
+	return rc;
+}
+
+/*
+ * Runs the built-in b with the paths of p in this thread, each path
+ * even after one failed, as the real tool does.  Returns as task_run()
+ * does: 0, 1 with the first failure in msg, or TASK_STOPPED.
+ */
+static int
+run_builtin(struct task *t, enum builtin b, const struct pipeline *p,
+    char *msg, size_t msgsize)
+{
+	struct at top = { NULL, NULL };
+	char **path;
+	int rc = 0;
+
+	pthread_mutex_lock(&lock);
+	if (stopping || t->killed) {
+		pthread_mutex_unlock(&lock);
+		snprintf(msg, msgsize, t->killed ? "killed" : "stopped");
+		return TASK_STOPPED;
+	}
+	/* task_stop() waits for it: nothing is made after it returned */
+	nbuiltin++;
+	pthread_mutex_unlock(&lock);
+	*msg = '\0';
+	for (path = p->st[0].argv + 2; *path != NULL; path++) {
+		top.name = *path;
+		rc |= b == MKDIR_P ? builtin_mkdir(*path, msg, msgsize) :
+		    remove_at(AT_FDCWD, &top, msg, msgsize);
+	}
+	pthread_mutex_lock(&lock);
+	nbuiltin--;
+	pthread_cond_broadcast(&ended);
+	if (rc == 0 && (stopping || t->killed)) {
+		snprintf(msg, msgsize, t->killed ? "killed" : "stopped");
+		rc = TASK_STOPPED;
+	}
+	pthread_mutex_unlock(&lock);
+	return rc;
+}
+
 int
 task_run(struct task *t, int errfd, char *msg, size_t msgsize)
 {
 	char **env = task_environ(t);
+	enum builtin b;
 	size_t i;
 	int rc = 0;
 
@@ -419,7 +661,9 @@ task_run(struct task *t, int errfd, char *msg, size_t msgsize)
 		if (stopped()) {
 			snprintf(msg, msgsize, "stopped");
 			rc = TASK_STOPPED;
-		} else
+		} else if ((b = builtin_of(&t->p[i])) != NOT_BUILTIN)
+			rc = run_builtin(t, b, &t->p[i], msg, msgsize);
+		else
 			rc = run_pipeline(t, &t->p[i], env, errfd, msg,
 			    msgsize);
 	}
@@ -444,7 +688,7 @@ task_stop(void)
 		;
 	for (i = 0; i < nrunning; i++)
 		kill(-running[i], SIGKILL);
-	while (nrunning > 0)
+	while (nrunning > 0 || nbuiltin > 0)
 		pthread_cond_wait(&ended, &lock);
 	pthread_mutex_unlock(&lock);
 }

@@ -98,9 +98,19 @@ struct task *task_unpack(const char *buf, size_t len);
  * in msg which program failed and how ("mrmap exited with status 1") and
  * returns that program's exit value (128 + N for signal N, 127 when it
  * could not be run), or TASK_STOPPED; a pipeline that fails ends the
- * task.  Each pipeline runs in
- * a process group of its own, which task_stop() can kill.  Safe to call
- * from several threads at once.
+ * task.  Each pipeline runs in a process group of its own, which
+ * task_stop() can kill.  Safe to call from several threads at once.
+ *
+ * Two pipelines are done in this process instead, as a shell does its
+ * built-ins: one program "mkdir -p PATH..." or "rm -rf PATH...", spelt
+ * exactly so, whose paths are all non-empty, start with no "-", and for
+ * rm end in none of "/", "." and "..".  They have the effect of the real
+ * tools, which run as before for any other spelling: every path is
+ * handled even after one failed, rm -rf never follows a symbolic link and
+ * takes a path that does not exist as removed, and a failure returns 1
+ * with the tool's message in msg ("mkdir: cannot create directory 'X':
+ * REASON", "rm: cannot remove 'X': REASON"), writing nothing to errfd.
+ * task_script() prints them as they are, for the real tools.
  */
 int task_run(struct task *t, int errfd, char *msg, size_t msgsize);
 
@@ -109,7 +119,7 @@ int task_run(struct task *t, int errfd, char *msg, size_t msgsize);
  * fail at once: it sends SIGTERM to the process groups of the running
  * pipelines, so that the mr tools in them clean up and kill their own
  * commands, and SIGKILL to those left after a grace period.  It returns
- * when no pipeline runs.
+ * when no pipeline runs, and no built-in of task_run() either.
  */
 void task_stop(void);
 
