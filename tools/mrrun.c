@@ -824,8 +824,13 @@ remote_attempt(struct phase *ph, int i, struct task *t, struct host *h,
 		rc = send_input(i, h, msg, msgsize);
 	else if (ph == &reduce)
 		rc = fetch(i, h, where, id, errfd, msg, msgsize);
-	/* a failed copy is a failure, never TASK_STOPPED (-1) */
-	if (rc != 0 && rc != HOST_LOST)
+	/*
+	 * A failed copy is a failure, never TASK_STOPPED (-1); a map output
+	 * lost with its host is HOST_LOST, and the task does not run.
+	 */
+	if (rc == HOST_LOST)
+		return rc;
+	if (rc != 0)
 		return h->up ? 1 : HOST_LOST;
 	return host_run(h, t, id, msg, msgsize, errfd);
 }
