@@ -9,8 +9,8 @@
  * task, so the controller's writes always drain too.
  */
 #include <errno.h>
-#include <poll.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
