@@ -83,6 +83,20 @@ hrun() {
 	mrrun --ship --ssh-config "$CFG" --hosts "$HOSTS" "$@"
 }
 
+# meeting_mapper N: map.sh, a cat that first waits up to 20 s until N
+# mappers run at once (each leaves $D/m.PID), and touches $D/alone when
+# they never do.
+meeting_mapper() {
+	script map.sh 'touch "$D/m.$$"
+		i=0
+		while [ "$(ls "$D" | grep -c "^m\.")" -lt '"$1"' ] && [ $i -lt 400 ]; do
+			sleep 0.05
+			i=$((i + 1))
+		done
+		[ $i -lt 400 ] || touch "$D/alone"
+		cat'
+}
+
 # own_cluster K: start a cluster of K hosts for this test alone and point
 # C, CFG and HOSTS at it.
 own_cluster() {
@@ -334,14 +348,7 @@ wc_job() {
 	seq 4000 > in.txt
 	printf '# the hosts\n\nh1 2  # two at a time\n\n# end\n' > hosts
 	# a map task waits for a second one to run beside it
-	script map.sh 'touch "$D/m.$$"
-		i=0
-		while [ "$(ls "$D" | grep -c "^m\.")" -lt 2 ] && [ $i -lt 400 ]; do
-			sleep 0.05
-			i=$((i + 1))
-		done
-		[ $i -lt 400 ] || touch "$D/alone"
-		cat'
+	meeting_mapper 2
 	job=(-m ./map.sh --file map.sh -r count --split-size 4K)
 	[ "$(map_tasks "${job[@]}" in.txt)" -ge 2 ]
 	run -0 --separate-stderr mrrun --ship --ssh-config "$CFG" \
@@ -996,14 +1003,7 @@ odd_names() {
 @test "a host's slots are -j N when its line has no number" {
 	seq 4000 > in.txt
 	# a map task waits for two more to run beside it
-	script map.sh 'touch "$D/m.$$"
-		i=0
-		while [ "$(ls "$D" | grep -c "^m\.")" -lt 3 ] && [ $i -lt 400 ]; do
-			sleep 0.05
-			i=$((i + 1))
-		done
-		[ $i -lt 400 ] || touch "$D/alone"
-		cat'
+	meeting_mapper 3
 	job=(-m ./map.sh --file map.sh -r count --split-size 1K)
 	[ "$(map_tasks "${job[@]}" in.txt)" -ge 3 ]
 	run -0 --separate-stderr mrrun --ship --ssh-config "$CFG" \

@@ -352,6 +352,16 @@ run_task(void *arg)
 	return NULL;
 }
 
+/* Frees the job of a CAT or LIST, whose thread then ends. */
+static void
+path_job_end(struct job *j)
+{
+	free(j->path);
+	free(j->full);
+	free(j);
+	thread_end();
+}
+
 /* Sends the file of a CAT as DATA, then DONE. */
 static void *
 cat_file(void *arg)
@@ -394,10 +404,7 @@ out:
 	if (fd >= 0)
 		close(fd);
 	free(buf);
-	free(j->path);
-	free(j->full);
-	free(j);
-	thread_end();
+	path_job_end(j);
 	return NULL;
 }
 
@@ -422,10 +429,7 @@ list_files(void *arg)
 			send_done(j->id, 0, "", NULL, 0, 1);
 	}
 	free(list);
-	free(j->path);
-	free(j->full);
-	free(j);
-	thread_end();
+	path_job_end(j);
 	return NULL;
 }
 

@@ -6,7 +6,6 @@
  * instead, as a shell does its built-ins: each would cost more than the
  * rest of a tiny task.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -24,6 +23,7 @@
 
 #include "cli.h"
 #include "task.h"
+#include "work.h"
 
 #define GRACE_MS	2000	/* from SIGTERM to SIGKILL in task_stop() */
 
@@ -513,103 +513,6 @@ builtin_mkdir(const char *path, char *msg, size_t msgsize)
 	return rc < 0;
 }
 
-/* A name being removed, in the directory of up (NULL: the top). */
-struct at {
-	const struct at *up;
-	const char *name;
-};
-
-/* Appends the path of a to the string in buf. */
-static void
-append_path(char *buf, size_t size, const struct at *a)
-{
-	size_t len;
-
-	if (a->up != NULL)
-		append_path(buf, size, a->up);
-	len = strlen(buf);
-	snprintf(buf + len, size - len, "%s%s", a->up != NULL ? "/" : "",
-	    a->name);
-}
-
-/*
- * Puts "rm: cannot remove 'PATH': REASON" in msg for a and errno, unless
- * msg holds a message.  Returns 1.
- */
-static int
-cannot_remove(const struct at *a, char *msg, size_t msgsize)
-{
-	size_t len;
-	int e = errno;
-
-	if (*msg != '\0')
-		return 1;
-	snprintf(msg, msgsize, "rm: cannot remove '");
-	append_path(msg, msgsize, a);
-	len = strlen(msg);
-	snprintf(msg + len, msgsize - len, "': %s", strerror(e));
-	return 1;
-}
-
-/*
- * Whether an error of rm -rf for a name only says that it does not exist
- * (ENOTDIR: a file where a directory above it should be), which is fine.
- */
-static int
-missing(int e)
-{
-	return e == ENOENT || e == ENOTDIR;
-}
-
-/*
- * "rm -rf": removes a in the directory dfd, and for a directory
- * everything under it, never following a symbolic link: a link is
- * removed, not what it points to.  Returns 0, or 1 with the first failure
- * in msg unless msg holds one.
- */
-static int
-remove_at(int dfd, const struct at *a, char *msg, size_t msgsize)
-{
-	struct dirent *e;
-	struct stat st;
-	struct at sub;
-	DIR *d;
-	int fd, rc = 0;
-
-	if (fstatat(dfd, a->name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return missing(errno) ? 0 : cannot_remove(a, msg, msgsize);
-	if (!S_ISDIR(st.st_mode))
-		return unlinkat(dfd, a->name, 0) < 0 && !missing(errno) ?
-		    cannot_remove(a, msg, msgsize) : 0;
-	/* O_NOFOLLOW: a link that replaced it since is no way out */
-	if ((fd = openat(dfd, a->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-	    O_CLOEXEC)) < 0)
-		return missing(errno) ? 0 : cannot_remove(a, msg, msgsize);
-	if ((d = fdopendir(fd)) == NULL) {
-		rc = cannot_remove(a, msg, msgsize);
-		close(fd);
-		return rc;
-	}
-	sub.up = a;
-	for (;;) {
-		errno = 0;
-		if ((e = readdir(d)) == NULL) {
-			if (errno != 0)
-				rc = cannot_remove(a, msg, msgsize);
-			break;
-		}
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		sub.name = e->d_name;
-		rc |= remove_at(dirfd(d), &sub, msg, msgsize);
-	}
-	closedir(d);
-	if (rc == 0 && unlinkat(dfd, a->name, AT_REMOVEDIR) < 0 &&
-	    !missing(errno))
-		rc = cannot_remove(a, msg, msgsize);
-	return rc;
-}
-
 /*
  * Runs the built-in b with the paths of p in this thread, each path
  * even after one failed, as the real tool does.  Returns as task_run()
@@ -619,7 +522,6 @@ static int
 run_builtin(struct task *t, enum builtin b, const struct pipeline *p,
     char *msg, size_t msgsize)
 {
-	struct at top = { NULL, NULL };
 	char **path;
 	int rc = 0;
 
@@ -633,11 +535,9 @@ run_builtin(struct task *t, enum builtin b, const struct pipeline *p,
 	nbuiltin++;
 	pthread_mutex_unlock(&lock);
 	*msg = '\0';
-	for (path = p->st[0].argv + 2; *path != NULL; path++) {
-		top.name = *path;
+	for (path = p->st[0].argv + 2; *path != NULL; path++)
 		rc |= b == MKDIR_P ? builtin_mkdir(*path, msg, msgsize) :
-		    remove_at(AT_FDCWD, &top, msg, msgsize);
-	}
+		    rm_rf_why(*path, msg, msgsize) < 0;
 	pthread_mutex_lock(&lock);
 	nbuiltin--;
 	pthread_cond_broadcast(&ended);

@@ -53,32 +53,129 @@ work_lock(const char *dir, const char *what)
 	    "%s", what, dir);
 }
 
-int
-rm_rf(const char *path)
+/* A name being removed, in the directory of up (NULL: the top). */
+struct at {
+	const struct at *up;
+	const char *name;
+};
+
+/* Where rm_rf_why() puts its first failure: msg (or none) and errno. */
+struct why {
+	char *msg;
+	size_t size;
+	int err;
+};
+
+/* Appends the path of a to the string in buf. */
+static void
+append_path(char *buf, size_t size, const struct at *a)
+{
+	size_t len;
+
+	if (a->up != NULL)
+		append_path(buf, size, a->up);
+	len = strlen(buf);
+	snprintf(buf + len, size - len, "%s%s", a->up != NULL ? "/" : "",
+	    a->name);
+}
+
+/*
+ * Keeps errno and "rm: cannot remove 'PATH': REASON" for a in w, unless
+ * it holds a failure already.  Returns -1.
+ */
+static int
+cannot_remove(const struct at *a, struct why *w)
+{
+	size_t len;
+	int e = errno;
+
+	if (w->err != 0)
+		return -1;
+	w->err = e;
+	if (w->msg == NULL || *w->msg != '\0')
+		return -1;
+	snprintf(w->msg, w->size, "rm: cannot remove '");
+	append_path(w->msg, w->size, a);
+	len = strlen(w->msg);
+	snprintf(w->msg + len, w->size - len, "': %s", strerror(e));
+	return -1;
+}
+
+/*
+ * Whether an error of rm -rf for a name only says that it does not exist
+ * (ENOTDIR: a file where a directory above it should be), which is fine.
+ */
+static int
+missing(int e)
+{
+	return e == ENOENT || e == ENOTDIR;
+}
+
+/*
+ * Removes a in the directory dfd, and for a directory everything under
+ * it, never following a symbolic link: a link is removed, not what it
+ * points to.  Returns 0, or -1 with the first failure in w.
+ */
+static int
+remove_at(int dfd, const struct at *a, struct why *w)
 {
 	struct dirent *e;
 	struct stat st;
-	char sub[4096];
+	struct at sub;
 	DIR *d;
-	int rc = 0;
+	int fd, rc = 0;
 
-	if (lstat(path, &st) < 0)
-		return errno == ENOENT ? 0 : -1;
+	if (fstatat(dfd, a->name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return missing(errno) ? 0 : cannot_remove(a, w);
 	if (!S_ISDIR(st.st_mode))
-		return unlink(path) < 0 && errno != ENOENT ? -1 : 0;
-	if ((d = opendir(path)) == NULL)
-		return -1;
-	while ((e = readdir(d)) != NULL) {
+		return unlinkat(dfd, a->name, 0) < 0 && !missing(errno) ?
+		    cannot_remove(a, w) : 0;
+	/* O_NOFOLLOW: a link that replaced it since is no way out */
+	if ((fd = openat(dfd, a->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) < 0)
+		return missing(errno) ? 0 : cannot_remove(a, w);
+	if ((d = fdopendir(fd)) == NULL) {
+		rc = cannot_remove(a, w);
+		close(fd);
+		return rc;
+	}
+	sub.up = a;
+	for (;;) {
+		errno = 0;
+		if ((e = readdir(d)) == NULL) {
+			if (errno != 0)
+				rc = cannot_remove(a, w);
+			break;
+		}
 		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
 			continue;
-		snprintf(sub, sizeof(sub), "%s/%s", path, e->d_name);
-		if (rm_rf(sub) < 0)
+		sub.name = e->d_name;
+		if (remove_at(dirfd(d), &sub, w) < 0)
 			rc = -1;
 	}
 	closedir(d);
-	if (rmdir(path) < 0 && errno != ENOENT)
-		rc = -1;
+	if (rc == 0 && unlinkat(dfd, a->name, AT_REMOVEDIR) < 0 &&
+	    !missing(errno))
+		rc = cannot_remove(a, w);
 	return rc;
+}
+
+int
+rm_rf_why(const char *path, char *msg, size_t msgsize)
+{
+	struct at top = { NULL, path };
+	struct why w = { msg, msgsize, 0 };
+
+	if (remove_at(AT_FDCWD, &top, &w) == 0)
+		return 0;
+	errno = w.err;
+	return -1;
+}
+
+int
+rm_rf(const char *path)
+{
+	return rm_rf_why(path, NULL, 0);
 }
 
 void

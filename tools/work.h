@@ -6,6 +6,7 @@
 #ifndef MR_WORK_H
 #define MR_WORK_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -21,10 +22,16 @@ void work_lock(const char *dir, const char *what);
 void work_clean(const char *dir);
 
 /*
- * rm_rf() removes path and, for a directory, everything under it.
- * Returns 0, or -1 with errno set; a path that does not exist is fine.
+ * rm_rf() removes path and, for a directory, everything under it, as
+ * "rm -rf" does, never following a symbolic link (a link is removed, not
+ * what it points to), without changing directory, so that threads may
+ * call it at once.  It goes on after a name it cannot remove.  Returns 0,
+ * or -1 with errno set for the first failure; a path that does not exist
+ * is fine.  rm_rf_why() also puts "rm: cannot remove 'PATH': REASON" for
+ * that failure in msg, unless msg holds a message already.
  */
 int rm_rf(const char *path);
+int rm_rf_why(const char *path, char *msg, size_t msgsize);
 
 /*
  * file_sum() adds the size of the file path to *bytes and extends *crc
