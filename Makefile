@@ -14,6 +14,11 @@ SANFLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 TOOLS = mrmap mrmerge mrpartition mrreduce mrrun mrsort mrsplit
 LIB_OBJS = checksum.o combine.o decimal.o hash.o merge.o ops.o order.o \
 	reader.o sortbuf.o split.o sync.o textfmt.o worker.o writer.o
+MRRUN_OBJS = hosts.o listing.o main.o plan.o remote.o task.o wire.o \
+	work.o
+MRRUN_HDRS = tools/mrrun/hosts.h tools/mrrun/listing.h tools/mrrun/plan.h \
+	tools/mrrun/remote.h tools/mrrun/task.h tools/mrrun/wire.h \
+	tools/mrrun/work.h
 MAN1 = man/mrmap.1 man/mrmerge.1 man/mrpartition.1 man/mrreduce.1 \
 	man/mrrun.1 man/mrsort.1 man/mrsplit.1
 MAN5 = man/mr-format.5
@@ -30,10 +35,15 @@ $(BUILD)/%.o: lib/%.c lib/mr.h lib/decimal.h lib/frame.h lib/worker.h
 	@mkdir -p $(BUILD)
 	$(CC) $(CPPFLAGS) $(WARNFLAGS) $(CFLAGS) -c -o $@ $<
 
-$(BUILD)/%.o: tools/%.c lib/mr.h tools/cli.h tools/proc.h tools/plan.h \
-	tools/hosts.h tools/remote.h tools/task.h tools/wire.h tools/work.h
+$(BUILD)/%.o: tools/%.c lib/mr.h tools/cli.h tools/proc.h
 	@mkdir -p $(BUILD)
 	$(CC) $(CPPFLAGS) $(WARNFLAGS) $(CFLAGS) -c -o $@ $<
+
+# mrrun's engine, in a folder of its own: its headers are its own.
+$(BUILD)/mrrun/%.o: tools/mrrun/%.c lib/mr.h tools/cli.h tools/proc.h \
+	$(MRRUN_HDRS)
+	@mkdir -p $(BUILD)/mrrun
+	$(CC) $(CPPFLAGS) -Itools/mrrun $(WARNFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(LIBMR): $(LIB_OBJS:%=$(BUILD)/%)
 	rm -f $@
@@ -46,10 +56,11 @@ $(BIN)/%: $(BUILD)/%.o $(CLI_OBJ) $(LIBMR)
 # The tools that run a user's command.
 $(BIN)/mrmap $(BIN)/mrreduce: $(BUILD)/proc.o
 
-# The job runner: its plan, its tasks and its work directory.
-$(BIN)/mrrun: $(BUILD)/hosts.o $(BUILD)/listing.o $(BUILD)/plan.o \
-	$(BUILD)/proc.o $(BUILD)/remote.o $(BUILD)/task.o $(BUILD)/wire.o \
-	$(BUILD)/work.o
+# The job runner: its plan, its tasks, its hosts and its work directory.
+$(BIN)/mrrun: $(MRRUN_OBJS:%=$(BUILD)/mrrun/%) $(BUILD)/proc.o $(CLI_OBJ) \
+	$(LIBMR)
+	@mkdir -p $(BIN)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/mrtest: tests/unit/mrtest.c lib/frame.h $(LIBMR)
 	$(CC) $(CPPFLAGS) $(WARNFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ \
