@@ -14,11 +14,12 @@ SANFLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 TOOLS = mrmap mrmerge mrpartition mrreduce mrrun mrsort mrsplit
 LIB_OBJS = checksum.o combine.o decimal.o hash.o merge.o ops.o order.o \
 	reader.o sortbuf.o split.o sync.o textfmt.o worker.o writer.o
-MRRUN_OBJS = hosts.o listing.o main.o plan.o remote.o task.o wire.o \
-	work.o
-MRRUN_HDRS = tools/mrrun/hosts.h tools/mrrun/listing.h tools/mrrun/plan.h \
-	tools/mrrun/remote.h tools/mrrun/task.h tools/mrrun/wire.h \
-	tools/mrrun/work.h
+MRRUN_OBJS = attempt.o cluster.o commit.o counters.o hosts.o listing.o \
+	main.o options.o plan.o progress.o remote.o schedule.o setup.o \
+	shuffle.o task.o wire.o work.o
+MRRUN_HDRS = tools/mrrun/hosts.h tools/mrrun/listing.h tools/mrrun/mrrun.h \
+	tools/mrrun/plan.h tools/mrrun/remote.h tools/mrrun/task.h \
+	tools/mrrun/wire.h tools/mrrun/work.h
 MAN1 = man/mrmap.1 man/mrmerge.1 man/mrpartition.1 man/mrreduce.1 \
 	man/mrrun.1 man/mrsort.1 man/mrsplit.1
 MAN5 = man/mr-format.5

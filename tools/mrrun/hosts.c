@@ -52,7 +52,8 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t ended = PTHREAD_COND_INITIALIZER;
 static uint32_t last_id;
 static int closing;		/* hosts_stop() runs: no host is "lost" */
-static void (*on_lost)(struct host *);
+static void (*on_lost)(struct host *, void *);
+static void *on_lost_arg;
 
 static const char *const tool_names[] = { "mrrun", "mrsplit", "mrmap",
     "mrpartition", "mrsort", "mrmerge", "mrreduce" };
@@ -843,7 +844,7 @@ reader(void *arg)
 	was_closing = closing;
 	pthread_mutex_unlock(&lock);
 	if (!was_closing && on_lost != NULL)
-		on_lost(h);
+		on_lost(h, on_lost_arg);
 	return NULL;
 }
 
@@ -983,12 +984,13 @@ connect_host(void *arg)
 
 int
 hosts_start(struct host *hs, int n, const struct reach *r,
-    void (*lost)(struct host *))
+    void (*lost)(struct host *, void *), void *arg)
 {
 	struct starter *s = xmalloc((size_t)n * sizeof(*s));
 	int i, up = 0;
 
 	on_lost = lost;
+	on_lost_arg = arg;
 	for (i = 0; i < n; i++) {
 		s[i].h = &hs[i];
 		s[i].r = r;

@@ -65,11 +65,11 @@ struct host *hosts_parse(const char *arg, int *n, char *err, size_t errsize);
  * each, shipping the tools first when r->ship says so and they are
  * missing or of another version.  A host that cannot be reached is
  * skipped with a warning and stays down (up == 0).  Returns the number of
- * hosts that are up.  lost is called, from the host's reader thread,
- * when a host that was up is lost later.
+ * hosts that are up.  lost(host, arg) is called, from the host's reader
+ * thread, when a host that was up is lost later.
  */
 int hosts_start(struct host *h, int n, const struct reach *r,
-    void (*lost)(struct host *));
+    void (*lost)(struct host *, void *), void *arg);
 
 /*
  * hosts_stop() ends every worker: it closes their channels, so that they

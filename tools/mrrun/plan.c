@@ -468,13 +468,44 @@ plan_points(const struct job *j)
 	return t;
 }
 
+/*
+ * Adds to map task i a pipeline per partition that sorts it in place,
+ * through a command combiner when there is one.
+ */
+static void
+sort_partitions(struct task *t, const struct job *j, int i)
+{
+	int r;
+
+	for (r = 0; r < j->reducers; r++) {
+		task_pipeline(t);
+		tool(t, j, "mrsort");
+		order_args(t, j, 1);
+		if (j->memory != NULL)
+			task_argf(t, "-S%s", j->memory);
+		task_argf(t, "-T%s", j->tmpdir != NULL ? j->tmpdir : j->work);
+		task_arg(t, "--parallel=1");
+		if (j->combiner == NULL || j->combine_builtin)
+			file_arg(t, "-o", j, PLAN_MAP_PART, i, r);
+		file_arg(t, "", j, PLAN_MAP_PART, i, r);
+		if (j->combiner == NULL || j->combine_builtin)
+			continue;
+		tool(t, j, "mrreduce");
+		order_args(t, j, 0);
+		task_arg(t, "--framed");
+		file_arg(t, "--counters=", j, PLAN_COMBINE_COUNTERS, i, r);
+		file_arg(t, "-o", j, PLAN_MAP_PART, i, r);
+		task_arg(t, j->combiner);
+	}
+}
+
 struct task *
 plan_map(const struct job *j, int i, int attempt)
 {
 	const struct split *s = &j->splits[i];
 	char id[24], what[160], *dir, *tmpl;
 	struct task *t;
-	int r, sent;
+	int sent;
 
 	snprintf(id, sizeof(id), "m-%05d", i);
 	if (s->gz)
@@ -549,26 +580,7 @@ plan_map(const struct job *j, int i, int attempt)
 		if (j->reverse)
 			task_arg(t, "--reverse");
 	}
-	for (r = 0; r < j->reducers; r++) {
-		task_pipeline(t);
-		tool(t, j, "mrsort");
-		order_args(t, j, 1);
-		if (j->memory != NULL)
-			task_argf(t, "-S%s", j->memory);
-		task_argf(t, "-T%s", j->tmpdir != NULL ? j->tmpdir : j->work);
-		task_arg(t, "--parallel=1");
-		if (j->combiner == NULL || j->combine_builtin)
-			file_arg(t, "-o", j, PLAN_MAP_PART, i, r);
-		file_arg(t, "", j, PLAN_MAP_PART, i, r);
-		if (j->combiner == NULL || j->combine_builtin)
-			continue;
-		tool(t, j, "mrreduce");
-		order_args(t, j, 0);
-		task_arg(t, "--framed");
-		file_arg(t, "--counters=", j, PLAN_COMBINE_COUNTERS, i, r);
-		file_arg(t, "-o", j, PLAN_MAP_PART, i, r);
-		task_arg(t, j->combiner);
-	}
+	sort_partitions(t, j, i);
 	free(dir);
 	return t;
 }

@@ -294,6 +294,77 @@ is_sigpipe(int status)
 }
 
 /*
+ * Starts program st with stdin in, stdout out and stderr errfd, in the
+ * process group pgid (0: a group of its own), with no signal blocked and
+ * those that end a process at their defaults; in *pid.  Returns
+ * posix_spawnp()'s error number.
+ */
+static int
+spawn_stage(const struct stage *st, char **env, int in, int out, int errfd,
+    pid_t pgid, pid_t *pid)
+{
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	sigset_t none, dflt;
+	int e;
+
+	sigemptyset(&none);
+	sigemptyset(&dflt);
+	sigaddset(&dflt, SIGINT);
+	sigaddset(&dflt, SIGTERM);
+	sigaddset(&dflt, SIGHUP);
+	sigaddset(&dflt, SIGPIPE);
+	sigaddset(&dflt, SIGQUIT);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, in, 0);
+	posix_spawn_file_actions_adddup2(&fa, out, 1);
+	posix_spawn_file_actions_adddup2(&fa, errfd, 2);
+	posix_spawnattr_init(&attr);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP |
+	    POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	posix_spawnattr_setpgroup(&attr, pgid);
+	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawnattr_setsigdefault(&attr, &dflt);
+	e = posix_spawnp(pid, st->argv[0], &fa, &attr, st->argv, env);
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
+	return e;
+}
+
+/*
+ * How the started programs of p, which ended with status, went: 0, the
+ * first failure's exit value with msg, or TASK_STOPPED when the task was
+ * killed or every task stopped.
+ */
+static int
+pipeline_status(const struct pipeline *p, int killed, const int *status,
+    int started, char *msg, size_t msgsize)
+{
+	int i;
+
+	if (killed) {
+		snprintf(msg, msgsize, "killed");
+		return TASK_STOPPED;
+	}
+	if (stopped()) {
+		snprintf(msg, msgsize, "stopped");
+		return TASK_STOPPED;
+	}
+	/*
+	 * A program killed by SIGPIPE wrote to one after it that stopped
+	 * reading: a failure only when that one failed.  So the cause is the
+	 * first program that failed otherwise.
+	 */
+	for (i = 0; i < started; i++) {
+		if (status[i] != 0 && (!is_sigpipe(status[i]) ||
+		    i == started - 1))
+			return describe(msg, msgsize, p->st[i].argv[0],
+			    status[i]);
+	}
+	return 0;
+}
+
+/*
  * Starts the programs of p, all in one new process group, and waits for
  * them.  Returns 0 or -1 as task_run() does.
  */
@@ -301,9 +372,6 @@ static int
 run_pipeline(struct task *t, const struct pipeline *p, char **env, int errfd,
     char *msg, size_t msgsize)
 {
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
-	sigset_t none, dflt;
 	pid_t pids[64], pgid = 0;
 	int status[64], fd[2], in, nullfd, started, tracked = 0, i, rc = 0;
 	int killed;
@@ -312,13 +380,6 @@ run_pipeline(struct task *t, const struct pipeline *p, char **env, int errfd,
 		die("a pipeline of more than 64 programs");
 	if ((nullfd = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0)
 		die("/dev/null: %s", strerror(errno));
-	sigemptyset(&none);
-	sigemptyset(&dflt);
-	sigaddset(&dflt, SIGINT);
-	sigaddset(&dflt, SIGTERM);
-	sigaddset(&dflt, SIGHUP);
-	sigaddset(&dflt, SIGPIPE);
-	sigaddset(&dflt, SIGQUIT);
 	in = nullfd;
 	/*
 	 * Under the lock: no pipeline starts once task_stop() has begun, and
@@ -349,20 +410,8 @@ run_pipeline(struct task *t, const struct pipeline *p, char **env, int errfd,
 			fcntl(fd[1], F_SETFD, FD_CLOEXEC);
 			out = fd[1];
 		}
-		posix_spawn_file_actions_init(&fa);
-		posix_spawn_file_actions_adddup2(&fa, in, 0);
-		posix_spawn_file_actions_adddup2(&fa, out, 1);
-		posix_spawn_file_actions_adddup2(&fa, errfd, 2);
-		posix_spawnattr_init(&attr);
-		posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP |
-		    POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-		posix_spawnattr_setpgroup(&attr, pgid);
-		posix_spawnattr_setsigmask(&attr, &none);
-		posix_spawnattr_setsigdefault(&attr, &dflt);
-		errno = posix_spawnp(&pids[started], p->st[started].argv[0],
-		    &fa, &attr, p->st[started].argv, env);
-		posix_spawn_file_actions_destroy(&fa);
-		posix_spawnattr_destroy(&attr);
+		errno = spawn_stage(&p->st[started], env, in, out, errfd, pgid,
+		    &pids[started]);
 		if (in != nullfd)
 			close(in);
 		if (fd[1] >= 0)
@@ -401,26 +450,7 @@ run_pipeline(struct task *t, const struct pipeline *p, char **env, int errfd,
 	pthread_mutex_unlock(&lock);
 	if (rc != 0)
 		return rc;
-	if (killed) {
-		snprintf(msg, msgsize, "killed");
-		return TASK_STOPPED;
-	}
-	if (stopped()) {
-		snprintf(msg, msgsize, "stopped");
-		return TASK_STOPPED;
-	}
-	/*
-	 * A program killed by SIGPIPE wrote to one after it that stopped
-	 * reading: a failure only when that one failed.  So the cause is the
-	 * first program that failed otherwise.
-	 */
-	for (i = 0; i < started; i++) {
-		if (status[i] != 0 && (!is_sigpipe(status[i]) ||
-		    i == started - 1))
-			return describe(msg, msgsize, p->st[i].argv[0],
-			    status[i]);
-	}
-	return 0;
+	return pipeline_status(p, killed, status, started, msg, msgsize);
 }
 
 /*
