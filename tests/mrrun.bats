@@ -795,3 +795,33 @@ usage: "
 	[[ "$output" == "usage: mrrun -m CMD -r OP|CMD|NONE "* ]]
 	[ -z "$stderr" ]
 }
+
+@test "a --file script runs as ./NAME in a local job started elsewhere" {
+	mkdir scripts job
+	printf '#!/bin/sh\ntr a-z A-Z\n' > scripts/up.sh
+	chmod +x scripts/up.sh
+	printf 'foo\nbar\nfoo\n' > job/in.txt
+	cd job
+	run -0 --separate-stderr mrrun -m ./up.sh --file ../scripts/up.sh \
+		-r count in.txt
+	[ "$output" = "$(printf 'BAR\t1\nFOO\t2')" ]
+	[ -z "$stderr" ]
+	# without --file, ./up.sh is not in the current directory
+	run -1 --separate-stderr mrrun -m ./up.sh -r count --retries 0 in.txt
+	assert_stderr_prefix "mrrun: map task 0 (in.txt bytes 0-12) failed"
+}
+
+@test "a local job leaves no copy of a --file file behind" {
+	printf '#!/bin/sh\nexec cat\n' > m.sh
+	chmod +x m.sh
+	printf 'a\nb\n' > in.txt
+	mkdir run
+	cd run
+	run -0 --separate-stderr mrrun -m ./m.sh --file ../m.sh -r count \
+		-o out --tmpdir . ../in.txt
+	[ -z "$stderr" ]
+	[ "$(cat out/part-00000)" = "$(printf 'a\t1\nb\t1')" ]
+	[ "$(ls -A)" = out ]
+	[ "$(ls -A out)" = "$(printf '_SUCCESS\n_counters\npart-00000')" ]
+	[ -z "$(find "$BATS_TEST_TMPDIR" -name m.sh ! -path "$BATS_TEST_TMPDIR/m.sh")" ]
+}

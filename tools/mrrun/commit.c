@@ -277,10 +277,10 @@ commit_output(struct mrrun *r)
 	if (chmod(r->staged, 0777 & ~mask) < 0)
 		die("%s: %s", r->staged, strerror(errno));
 	old = path_join(r->work, "old");
-	if (r->force && rename(r->outdir, old) < 0 && errno != ENOENT)
+	if (r->force && rename(r->outpath, old) < 0 && errno != ENOENT)
 		die("%s: cannot move it aside: %s", r->outdir,
 		    strerror(errno));
-	if (rename(r->staged, r->outdir) < 0)
+	if (rename(r->staged, r->outpath) < 0)
 		die("%s: %s", r->outdir, strerror(errno));
 	rm_rf(old);
 	free(old);

@@ -462,6 +462,7 @@ options_check(struct mrrun *r, int argc, char **argv)
 	if (!r->quiet && !r->show_progress)
 		r->show_progress = isatty(STDERR_FILENO);
 	r->job.bindir = tool_dir(argv[0]);
+	r->outpath = r->outdir;
 	r->work = work_path(r);
 	r->job.work = r->work;
 }

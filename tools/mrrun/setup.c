@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -321,6 +322,54 @@ start_work(struct mrrun *r)
 		    "line; use a larger --split-size", r->job.nsplits);
 }
 
+/*
+ * Copies the --file files, with their permissions, under their base names
+ * into the directory "files" of the work directory, and makes it the
+ * current directory, where the tasks run: as on the hosts, whose workers
+ * run the tasks where the files are.  What mrrun names by a relative
+ * path after this is made absolute first.
+ */
+static void
+place_files(struct mrrun *r)
+{
+	char buf[1 << 16], cwd[PATH_MAX], *dir, *dest, *p;
+	const char *base;
+	struct stat st;
+	ssize_t n;
+	int i, in, out;
+
+	if (getcwd(cwd, sizeof(cwd)) == NULL)
+		die("cannot name the current directory: %s", strerror(errno));
+	dir = path_join(r->work, "files");
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		die("%s: %s", dir, strerror(errno));
+	for (i = 0; i < r->nfiles; i++) {
+		base = strrchr(r->files[i], '/');
+		dest = path_join(dir, base != NULL ? base + 1 : r->files[i]);
+		if ((in = open(r->files[i], O_RDONLY | O_CLOEXEC)) < 0 ||
+		    fstat(in, &st) < 0)
+			die("--file %s: %s", r->files[i], strerror(errno));
+		if ((out = open(dest, O_WRONLY | O_CREAT | O_TRUNC |
+		    O_CLOEXEC, 0600)) < 0)
+			die("%s: %s", dest, strerror(errno));
+		while ((n = read(in, buf, sizeof(buf))) != 0)
+			if ((n < 0 && errno != EINTR) ||
+			    (n > 0 && write_all(out, buf, (size_t)n) < 0))
+				die("%s: %s", dest, strerror(errno));
+		if (fchmod(out, st.st_mode & 0777) < 0 || close(out) < 0)
+			die("%s: %s", dest, strerror(errno));
+		close(in);
+		free(dest);
+	}
+	if (r->outdir != NULL && r->outdir[0] != '/')
+		r->outpath = path_join(cwd, r->outdir);
+	if ((p = (char *)r->job.tmpdir) != NULL && p[0] != '/')
+		r->job.tmpdir = path_join(cwd, p);
+	if (chdir(dir) < 0)
+		die("%s: %s", dir, strerror(errno));
+	free(dir);
+}
+
 /* Lays out the work directory, its manifest and the job log. */
 static void
 lay_out_work(struct mrrun *r)
@@ -353,6 +402,8 @@ lay_out_work(struct mrrun *r)
 			fputs("Task\tHost\tStarttime\tJobRuntime\tExitval\t"
 			    "Send\tReceive\tCommand\n", r->joblog);
 	}
+	if (r->nfiles > 0 && r->nhosts == 0)
+		place_files(r);
 }
 
 /* Reuses the map tasks that the manifest holds and that are intact. */
