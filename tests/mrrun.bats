@@ -825,3 +825,48 @@ usage: "
 	[ "$(ls -A out)" = "$(printf '_SUCCESS\n_counters\npart-00000')" ]
 	[ -z "$(find "$BATS_TEST_TMPDIR" -name m.sh ! -path "$BATS_TEST_TMPDIR/m.sh")" ]
 }
+
+# progress_shows PID ERE: waits until the file err holds a line that
+# matches ERE, while the job PID runs (30 s at most).
+progress_shows() {
+	local i
+	for i in $(seq 600); do
+		if grep -qE "$2" err; then
+			return 0
+		fi
+		if ! kill -0 "$1" 2> /dev/null; then
+			echo "the job ended first; its stderr:" >&2
+			cat err >&2
+			return 1
+		fi
+		sleep 0.05
+	done
+	echo "no line of err matches $2:" >&2
+	cat err >&2
+	return 1
+}
+
+@test "--progress shows the bytes of a map task's split as it reads them" {
+	seq 1 200000 > in.txt
+	mkfifo go
+	# the mapper waits for go: the split is read as far as the pipes hold
+	mrrun --progress -m "read x < '$BATS_TEST_TMPDIR/go'; exec cat" \
+		-r NONE in.txt > out 2> err &
+	job=$!
+	progress_shows "$job" '^mrrun: map 0/1 tasks, ([1-9]|0\.[1-9])[0-9.]* of 1\.3 MB'
+	echo > go
+	wait "$job"
+	cmp out in.txt
+}
+
+@test "--progress shows the bytes that the reduce phase reads" {
+	seq 1 60000 > in.txt
+	mkfifo go
+	mrrun --progress -m cat -n 1 \
+		-r "read x < '$BATS_TEST_TMPDIR/go'; exec cat" in.txt > out 2> err &
+	job=$!
+	progress_shows "$job" '^mrrun: reduce 0/1 tasks, 0\.0 of 0\.[1-9][0-9]* MB'
+	echo > go
+	wait "$job"
+	LC_ALL=C sort in.txt | cmp out -
+}

@@ -180,7 +180,7 @@ run_attempt(struct mrrun *r, struct phase *ph, int i, struct host *h,
 		ph->ts[i].out = out;
 	fatal = settle(r, ph, i, run, rc, claimed, secs);
 	if (rc == 0 && claimed)
-		ph->bytes_done += t->bytes_in;
+		ph->bytes_done += in;
 	pthread_mutex_unlock(&r->lock);
 	/* committed just as its host was lost: make it again */
 	if (ph == &r->map && h != NULL && !h->up)

@@ -67,7 +67,7 @@ struct mrrun {
 	/* What the command line asked for (options.c). */
 	struct job job;
 	const char *outdir;	/* --output, or NULL for stdout */
-	const char *outpath;	/* outdir, or where it is from the tasks' dir */
+	const char *outpath;	/* outdir, from the tasks' directory */
 	int reducers;		/* -n, or -1 */
 	int jobs, jobs_given, retries, show_progress, quiet, stats;
 	int resume, force, keep_temp, dry_run;

@@ -535,6 +535,8 @@ plan_map(const struct job *j, int i, int attempt)
 	}
 	task_pipeline(t);
 	sent = j->streamed && s->host < 0;
+	if (!sent)
+		t->counted = t->np;	/* for progress within the split */
 	if (!sent || s->gz) {
 		if (sent) {
 			task_stage(t);

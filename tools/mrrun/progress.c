@@ -11,26 +11,59 @@
 #include "cli.h"
 #include "mrrun.h"
 
+/*
+ * The bytes of their splits that the map tasks still running have read:
+ * what the first program of each attempt here has passed on so far, the
+ * most of a task's attempts, never more than its split; under lock.
+ */
+static uint64_t
+map_reading(struct mrrun *r)
+{
+	const struct tstate *ts;
+	const struct split *s;
+	const struct attempt *a;
+	uint64_t sum = 0, most, n;
+	int i;
+
+	for (i = 0; i < r->map.n; i++) {
+		ts = &r->map.ts[i];
+		if (ts->state != RUNNING && ts->state != COMMITTING)
+			continue;
+		most = 0;
+		for (a = ts->runs; a != NULL; a = a->next)
+			if (a->h == NULL && a->t != NULL &&
+			    (n = task_bytes_read(a->t)) > most)
+				most = n;
+		s = &r->job.splits[i];
+		sum += most < s->end - s->start ? most : s->end - s->start;
+	}
+	return sum;
+}
+
 /* The progress of the phase that runs, in line; "" before the first. */
 static void
 progress_line(struct mrrun *r, char *line, size_t size)
 {
 	const struct phase *cur = r->cur;
+	uint64_t done;
 	double secs, rate;
 	size_t len;
 
 	line[0] = '\0';
 	if (cur == NULL)
 		return;
+	done = cur->bytes_done;
+	if (cur == &r->map)
+		done += map_reading(r);
 	secs = since(&cur->started);
-	rate = secs > 0 ? (double)cur->bytes_done / secs : 0;
+	rate = secs > 0 ? (double)done / secs : 0;
 	snprintf(line, size, "mrrun: %s %d/%d tasks, %.1f of %.1f MB, "
-	    "%.1f MB/s", cur->name, cur->done, cur->n, cur->bytes_done / 1e6,
+	    "%.1f MB/s", cur->name, cur->done, cur->n, done / 1e6,
 	    cur->bytes / 1e6, rate / 1e6);
-	if (rate > 0 && cur->bytes > cur->bytes_done) {
+	if (rate > 0 && cur->bytes > done) {
 		len = strlen(line);
 		snprintf(line + len, size - len, ", ETA %.0fs",
-		    (double)(cur->bytes - cur->bytes_done) / rate);
+		    (double)(cur->bytes - done) / rate);
 	}
 }
 

@@ -311,6 +311,24 @@ wait_a_little(struct mrrun *r)
 }
 
 /*
+ * ph is the phase that runs now, under lock.  The bytes that the reduce
+ * phase reads are known once the map outputs are.
+ */
+static void
+phase_starts(struct mrrun *r, struct phase *ph)
+{
+	int i;
+
+	r->cur = ph;
+	clock_gettime(CLOCK_MONOTONIC, &ph->started);
+	if (ph != &r->reduce)
+		return;
+	ph->bytes = 0;
+	for (i = 0; i < r->map.n; i++)
+		ph->bytes += r->map.ts[i].out;
+}
+
+/*
  * A slot: runs tasks on h (NULL: here) until the job is done or failed,
  * or h is lost.  The last slot to end fails a job that is not done.
  */
@@ -330,10 +348,8 @@ slot(void *arg)
 			wait_a_little(r);
 			continue;
 		}
-		if (r->cur != ph) {
-			r->cur = ph;
-			clock_gettime(CLOCK_MONOTONIC, &ph->started);
-		}
+		if (r->cur != ph)
+			phase_starts(r, ph);
 		run = xmalloc(sizeof(*run));
 		memset(run, 0, sizeof(*run));
 		run->h = h;

@@ -423,6 +423,7 @@ reuse_maps(struct mrrun *r)
 		    map_counters(r, i, bytes, 1) < 0)
 			continue;
 		r->map.ts[i].state = DONE;
+		r->map.ts[i].out = bytes;
 		if (r->job.reducers == 0)
 			r->committed[i] = 1;
 		n++;

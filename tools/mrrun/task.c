@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "proc.h"
 #include "task.h"
 #include "work.h"
 
@@ -293,6 +294,58 @@ is_sigpipe(int status)
 	    (WIFEXITED(status) && WEXITSTATUS(status) == 128 + SIGPIPE);
 }
 
+/* Makes a pipe whose ends are close-on-exec; returns pipe()'s result. */
+static int
+cloexec_pipe(int fd[2])
+{
+	if (pipe(fd) < 0)
+		return -1;
+	fcntl(fd[0], F_SETFD, FD_CLOEXEC);
+	fcntl(fd[1], F_SETFD, FD_CLOEXEC);
+	return 0;
+}
+
+/*
+ * Passes what comes from from on to to (when pass, else nothing),
+ * counting it in t->bytes_read, until from ends or to's reader stops
+ * reading (whose writer then gets SIGPIPE, as it would have without
+ * this); then closes both.
+ */
+static void
+pass_on(struct task *t, int from, int to, int pass)
+{
+	char buf[1 << 16];
+	ssize_t n;
+
+	while (pass) {
+		if ((n = read(from, buf, sizeof(buf))) < 0 && errno == EINTR)
+			continue;
+		if (n <= 0 || write_all(to, buf, (size_t)n) < 0)
+			break;
+		pthread_mutex_lock(&lock);
+		t->bytes_read += (uint64_t)n;
+		pthread_mutex_unlock(&lock);
+	}
+	close(from);
+	if (to >= 0)
+		close(to);
+}
+
+/*
+ * Returns the bytes that the first program of t's counted pipeline has
+ * written so far (see task.h).
+ */
+uint64_t
+task_bytes_read(struct task *t)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&lock);
+	n = t->bytes_read;
+	pthread_mutex_unlock(&lock);
+	return n;
+}
+
 /*
  * Starts program st with stdin in, stdout out and stderr errfd, in the
  * process group pgid (0: a group of its own), with no signal blocked and
@@ -369,12 +422,12 @@ pipeline_status(const struct pipeline *p, int killed, const int *status,
  * them.  Returns 0 or -1 as task_run() does.
  */
 static int
-run_pipeline(struct task *t, const struct pipeline *p, char **env, int errfd,
-    char *msg, size_t msgsize)
+run_pipeline(struct task *t, const struct pipeline *p, int relay, char **env,
+    int errfd, char *msg, size_t msgsize)
 {
 	pid_t pids[64], pgid = 0;
 	int status[64], fd[2], in, nullfd, started, tracked = 0, i, rc = 0;
-	int killed;
+	int killed, from = -1, to = -1;
 
 	if (p->n > 64)
 		die("a pipeline of more than 64 programs");
@@ -397,8 +450,21 @@ run_pipeline(struct task *t, const struct pipeline *p, char **env, int errfd,
 		int out = nullfd;
 
 		fd[0] = fd[1] = -1;
+		if (started == 1 && relay) {
+			/* the first program's output comes through here */
+			from = in;
+			if (cloexec_pipe(fd) < 0) {
+				snprintf(msg, msgsize, "pipe: %s",
+				    strerror(errno));
+				rc = 126;
+				break;
+			}
+			to = fd[1];
+			in = fd[0];
+			fd[0] = fd[1] = -1;
+		}
 		if (started + 1 < (int)p->n) {
-			if (pipe(fd) < 0) {
+			if (cloexec_pipe(fd) < 0) {
 				snprintf(msg, msgsize, "pipe: %s",
 				    strerror(errno));
 				if (in != nullfd)
@@ -406,8 +472,6 @@ run_pipeline(struct task *t, const struct pipeline *p, char **env, int errfd,
 				rc = 126;
 				break;
 			}
-			fcntl(fd[0], F_SETFD, FD_CLOEXEC);
-			fcntl(fd[1], F_SETFD, FD_CLOEXEC);
 			out = fd[1];
 		}
 		errno = spawn_stage(&p->st[started], env, in, out, errfd, pgid,
@@ -434,6 +498,8 @@ run_pipeline(struct task *t, const struct pipeline *p, char **env, int errfd,
 	}
 	pthread_mutex_unlock(&lock);
 	close(nullfd);
+	if (from >= 0)
+		pass_on(t, from, to, rc == 0);
 	if (rc != 0 && started > 0)
 		kill(-pgid, SIGKILL);
 	for (i = 0; i < started; i++) {
@@ -594,8 +660,8 @@ task_run(struct task *t, int errfd, char *msg, size_t msgsize)
 		} else if ((b = builtin_of(&t->p[i])) != NOT_BUILTIN)
 			rc = run_builtin(t, b, &t->p[i], msg, msgsize);
 		else
-			rc = run_pipeline(t, &t->p[i], env, errfd, msg,
-			    msgsize);
+			rc = run_pipeline(t, &t->p[i], t->counted == i + 1,
+			    env, errfd, msg, msgsize);
 	}
 	free(env);
 	return rc;

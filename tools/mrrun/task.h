@@ -31,6 +31,8 @@ struct task {
 	struct pipeline *p;
 	size_t np, pcap;
 	uint64_t bytes_in;	/* the input it reads, for logs and progress */
+	size_t counted;		/* 1 + the pipeline whose reader is counted */
+	uint64_t bytes_read;	/* task.c: what that reader has written */
 	pid_t pgid;		/* task.c: the group of the running pipeline */
 	int killed;		/* task.c: task_kill() was called */
 };
@@ -113,6 +115,15 @@ struct task *task_unpack(const char *buf, size_t len);
  * task_script() prints them as they are, for the real tools.
  */
 int task_run(struct task *t, int errfd, char *msg, size_t msgsize);
+
+/*
+ * When t->counted is N > 0, task_run() passes the output of the first
+ * program of pipeline N - 1 (the one that reads the task's input) on to
+ * the next itself, and task_bytes_read() returns how many bytes it has
+ * passed so far, for progress.  Not packed by task_pack(): it is this
+ * machine's.
+ */
+uint64_t task_bytes_read(struct task *t);
 
 /*
  * task_stop() makes every task_run() in progress, and every later one,
