@@ -98,6 +98,7 @@ commit_map(struct mrrun *r, int i, uint64_t *bytes_out)
 	return 0;
 }
 
+/* The split points: in the manifest, and copied to every host up. */
 int
 commit_points(struct mrrun *r, int i, uint64_t *bytes_out)
 {
@@ -126,6 +127,7 @@ commit_points(struct mrrun *r, int i, uint64_t *bytes_out)
 	return 0;
 }
 
+/* A sample task: its pieces are read by the points task. */
 int
 commit_sample(struct mrrun *r, int i, uint64_t *bytes_out)
 {
@@ -135,6 +137,7 @@ commit_sample(struct mrrun *r, int i, uint64_t *bytes_out)
 	return 0;
 }
 
+/* Reduce task i: its counters, and its output part, which stdout may have. */
 int
 commit_reduce(struct mrrun *r, int i, uint64_t *bytes_out)
 {

@@ -48,6 +48,10 @@ struct request {
 	struct request *next;
 };
 
+/*
+ * The requests of every host, and what hosts_start() was given: shared by
+ * the callers of the host_*() functions and the hosts' reader threads.
+ */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t ended = PTHREAD_COND_INITIALIZER;
 static uint32_t last_id;

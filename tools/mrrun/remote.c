@@ -49,6 +49,10 @@ struct job {
 	char *path, *full;	/* CAT, LIST */
 };
 
+/*
+ * The worker is a process of its own, one a host, that serves one
+ * controller: its state is the process's, shared by its threads.
+ */
 static int chan_in = -1, chan_out = -1;
 static char *scratch;
 

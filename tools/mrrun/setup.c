@@ -292,8 +292,17 @@ on_signal(void *arg)
 static void
 start_work(struct mrrun *r)
 {
+	char cwd[PATH_MAX];
 	pthread_t sigthread;
 
+	/* the tasks of a local job with --file run in the work directory */
+	if (r->nfiles > 0 && r->nhosts == 0 && r->work[0] != '/') {
+		if (getcwd(cwd, sizeof(cwd)) == NULL)
+			die("cannot name the current directory: %s",
+			    strerror(errno));
+		r->work = path_join(cwd, r->work);
+		r->job.work = r->work;
+	}
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&r->sigs);
 	sigaddset(&r->sigs, SIGINT);

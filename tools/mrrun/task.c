@@ -32,7 +32,8 @@ extern char **environ;
 
 /*
  * The process groups of the pipelines that run now, and the number of
- * built-ins that run now.
+ * built-ins that run now.  The process's, not a job's: task_stop() kills
+ * them all, from an atexit() handler or any thread, with no argument.
  */
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t ended = PTHREAD_COND_INITIALIZER;

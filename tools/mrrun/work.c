@@ -14,6 +14,7 @@
 #include "cli.h"
 #include "work.h"
 
+/* The lock of the work directory: held until the process ends. */
 static int lockfd = -1;
 
 void
