@@ -44,7 +44,8 @@ $(BUILD)/%.o: tools/%.c lib/mr.h tools/cli.h tools/proc.h
 $(BUILD)/mrrun/%.o: tools/mrrun/%.c lib/mr.h tools/cli.h tools/proc.h \
 	$(MRRUN_HDRS)
 	@mkdir -p $(BUILD)/mrrun
-	$(CC) $(CPPFLAGS) -Itools/mrrun $(WARNFLAGS) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) -Itools -Itools/mrrun $(WARNFLAGS) $(CFLAGS) \
+		-c -o $@ $<
 
 $(LIBMR): $(LIB_OBJS:%=$(BUILD)/%)
 	rm -f $@
