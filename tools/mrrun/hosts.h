@@ -1,6 +1,6 @@
 /*
  * hosts.h: the hosts of an mrrun job that runs over ssh, seen from the
- * controller.  Each host runs one "mrrun --worker" (worker.c) for the
+ * controller.  Each host runs one "mrrun --worker" (remote.c) for the
  * whole job, started over one ssh connection, and this module talks to it
  * with the messages of wire.h: a request goes out, a reader thread per
  * host collects its DATA and its DONE.  A host whose channel breaks is

@@ -1,6 +1,6 @@
 /*
  * wire.h: the messages between mrrun on the controller and its worker on
- * a host ("mrrun --worker", tools/hostd.c), over the worker's ssh channel: the
+ * a host ("mrrun --worker", remote.c), over the worker's ssh channel: the
  * controller writes to the worker's stdin, the worker to its stdout.
  *
  * A message is a 12-byte header and a payload:
