@@ -3,7 +3,10 @@
 CC ?= cc
 CFLAGS ?= -O2
 WARNFLAGS = -std=c11 -Wall -Wextra -pedantic
-CPPFLAGS += -D_POSIX_C_SOURCE=200809L -Ilib -Itools
+CPPFLAGS += -D_POSIX_C_SOURCE=200809L
+# The library sees its own headers only; the tools see lib/mr.h and theirs.
+LIB_CPPFLAGS = $(CPPFLAGS) -Ilib
+TOOL_CPPFLAGS = $(CPPFLAGS) -Ilib -Itools
 LDLIBS += -lpthread
 PREFIX ?= /usr/local
 MANDIR ?= $(PREFIX)/share/man
@@ -12,8 +15,8 @@ SANFLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 	-fno-sanitize-recover=all -Werror
 
 TOOLS = mrmap mrmerge mrpartition mrreduce mrrun mrsort mrsplit
-LIB_OBJS = checksum.o combine.o decimal.o hash.o merge.o ops.o order.o \
-	reader.o sortbuf.o split.o sync.o textfmt.o worker.o writer.o
+LIB_OBJS = checksum.o combine.o decimal.o fields.o hash.o merge.o ops.o \
+	order.o pool.o reader.o sortbuf.o split.o sync.o writer.o
 MAN1 = man/mrmap.1 man/mrmerge.1 man/mrpartition.1 man/mrreduce.1 \
 	man/mrrun.1 man/mrsort.1 man/mrsplit.1
 MAN5 = man/mr-format.5
@@ -26,14 +29,14 @@ PROGS = $(TOOLS:%=$(BIN)/%) $(BUILD)/mrtest
 
 all: $(PROGS)
 
-$(BUILD)/%.o: lib/%.c lib/mr.h lib/decimal.h lib/frame.h lib/worker.h
+$(BUILD)/%.o: lib/%.c lib/mr.h lib/decimal.h lib/frame.h lib/pool.h
 	@mkdir -p $(BUILD)
-	$(CC) $(CPPFLAGS) $(WARNFLAGS) $(CFLAGS) -c -o $@ $<
+	$(CC) $(LIB_CPPFLAGS) $(WARNFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/%.o: tools/%.c lib/mr.h tools/cli.h tools/proc.h tools/plan.h \
 	tools/hosts.h tools/remote.h tools/task.h tools/wire.h tools/work.h
 	@mkdir -p $(BUILD)
-	$(CC) $(CPPFLAGS) $(WARNFLAGS) $(CFLAGS) -c -o $@ $<
+	$(CC) $(TOOL_CPPFLAGS) $(WARNFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(LIBMR): $(LIB_OBJS:%=$(BUILD)/%)
 	rm -f $@
@@ -52,7 +55,7 @@ $(BIN)/mrrun: $(BUILD)/hosts.o $(BUILD)/listing.o $(BUILD)/plan.o \
 	$(BUILD)/work.o
 
 $(BUILD)/mrtest: tests/unit/mrtest.c lib/frame.h $(LIBMR)
-	$(CC) $(CPPFLAGS) $(WARNFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ \
+	$(CC) $(LIB_CPPFLAGS) $(WARNFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ \
 		tests/unit/mrtest.c $(LIBMR) $(LDLIBS)
 
 # The whole bats suite against the tools in $(BIN).
@@ -75,7 +78,7 @@ check-san:
 fuzz: $(BUILD)/fuzz/fuzz_reader
 $(BUILD)/fuzz/fuzz_reader: tests/fuzz/fuzz_reader.c lib/*.c lib/*.h
 	@mkdir -p $(BUILD)/fuzz
-	clang $(CPPFLAGS) $(WARNFLAGS) -g -O1 \
+	clang $(LIB_CPPFLAGS) $(WARNFLAGS) -g -O1 \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 		-o $@ tests/fuzz/fuzz_reader.c $(LIB_OBJS:%.o=lib/%.c) $(LDLIBS)
 

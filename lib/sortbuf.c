@@ -20,7 +20,7 @@
 
 #include "mr.h"
 #include "frame.h"
-#include "worker.h"
+#include "pool.h"
 
 #define SMALL		24	/* groups this small are insertion sorted */
 #define PAR_MIN		50000	/* fewer entries than this use one thread */
@@ -583,7 +583,7 @@ mr_sortbuf_sort(struct mr_sortbuf *b, int threads)
 			p.task[p.ntasks++] = (struct task){ k, NULL,
 			    b->tmp + h, b->ent + h, b->n - h, 1 };
 		p.nthreads = p.ntasks;
-		worker_parallel(p.nthreads, par_main, &p);
+		mr_parallel(p.nthreads, par_main, &p);
 		if (h < b->n)
 			merge_halves(&k, b->ent, b->tmp, h, b->n);
 		return 0;
@@ -601,7 +601,7 @@ mr_sortbuf_sort(struct mr_sortbuf *b, int threads)
 	}
 	qsort(p.task, (size_t)p.ntasks, sizeof(p.task[0]), task_larger);
 	p.nthreads = threads < p.ntasks ? threads : p.ntasks;
-	worker_parallel(p.nthreads, par_main, &p);
+	mr_parallel(p.nthreads, par_main, &p);
 	return 0;
 }
 

@@ -357,7 +357,7 @@ main(int argc, char *argv[])
 			output = optarg;
 			break;
 		case 'S':
-			if (mr_parse_size(optarg, &memory) < 0)
+			if (parse_size(optarg, &memory) < 0)
 				usage_error(usage_text, "bad memory size: %s",
 				    optarg);
 			break;

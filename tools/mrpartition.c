@@ -251,12 +251,12 @@ main(int argc, char *argv[])
 	    -1) {
 		switch (c) {
 		case 'k':
-			if (mr_parse_count(optarg, 1, 1000000, &fields) < 0)
+			if (parse_count(optarg, 1, 1000000, &fields) < 0)
 				usage_error(usage_text, "bad field count: %s",
 				    optarg);
 			break;
 		case 'n':
-			if (mr_parse_count(optarg, 1, MAX_PARTS, &n) < 0)
+			if (parse_count(optarg, 1, MAX_PARTS, &n) < 0)
 				usage_error(usage_text, "bad partition count: "
 				    "%s (1 to %d)", optarg, MAX_PARTS);
 			break;

@@ -1946,7 +1946,7 @@ main(int argc, char *argv[])
 			job.combiner = optarg;
 			break;
 		case 'j':
-			if (mr_parse_count(optarg, 1, TASK_MAX_RUNNING,
+			if (parse_count(optarg, 1, TASK_MAX_RUNNING,
 			    &v) < 0)
 				usage_error(usage_text, "bad number of jobs: "
 				    "%s", optarg);
@@ -1957,7 +1957,7 @@ main(int argc, char *argv[])
 			job.mapper = optarg;
 			break;
 		case 'n':
-			if (mr_parse_count(optarg, 1, MAX_REDUCERS, &v) < 0)
+			if (parse_count(optarg, 1, MAX_REDUCERS, &v) < 0)
 				usage_error(usage_text, "bad number of "
 				    "reducers: %s", optarg);
 			reducers = (int)v;
@@ -2018,7 +2018,7 @@ main(int argc, char *argv[])
 			reach.options[reach.noptions++] = optarg;
 			break;
 		case OPT_FIELDS:
-			if (mr_parse_count(optarg, 1, 1000000, &v) < 0)
+			if (parse_count(optarg, 1, 1000000, &v) < 0)
 				usage_error(usage_text, "bad number of fields: "
 				    "%s", optarg);
 			job.keyfields = (int)v;
@@ -2036,7 +2036,7 @@ main(int argc, char *argv[])
 			keep_temp = 1;
 			break;
 		case OPT_MEMORY:
-			if (mr_parse_size(optarg, &size) < 0)
+			if (parse_size(optarg, &size) < 0)
 				usage_error(usage_text, "bad memory size: %s",
 				    optarg);
 			job.memory = optarg;
@@ -2054,7 +2054,7 @@ main(int argc, char *argv[])
 			resume = 1;
 			break;
 		case OPT_RETRIES:
-			if (mr_parse_count(optarg, 0, 1000, &v) < 0)
+			if (parse_count(optarg, 0, 1000, &v) < 0)
 				usage_error(usage_text, "bad number of "
 				    "retries: %s", optarg);
 			retries = (int)v;
@@ -2063,7 +2063,7 @@ main(int argc, char *argv[])
 			job.reverse = 1;
 			break;
 		case OPT_SPLIT_SIZE:
-			if (mr_parse_size(optarg, &size) < 0)
+			if (parse_size(optarg, &size) < 0)
 				usage_error(usage_text, "bad split size: %s",
 				    optarg);
 			job.split_size = size;

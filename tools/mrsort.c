@@ -13,7 +13,6 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "worker.h"
 
 #define DEFAULT_SIZE	(1UL << 30)
 #define MAX_THREADS	8
@@ -306,7 +305,7 @@ read_parallel(char **files, int nfiles, struct mr_sortbuf *b)
 	h[0].b = b;
 	if ((h[1].b = mr_sortbuf_lane(b)) == NULL)
 		return 0;
-	worker_parallel(2, read_half, h);
+	mr_parallel(2, read_half, h);
 	mr_sortbuf_join(b, h[1].b);
 	if (h[0].err[0] != '\0' && !h[0].full)
 		die("%s", h[0].err);
@@ -486,7 +485,7 @@ main(int argc, char *argv[])
 			order.reverse = 1;
 			break;
 		case 'S':
-			if (mr_parse_size(optarg, &size) < 0)
+			if (parse_size(optarg, &size) < 0)
 				usage_error(usage_text, "bad memory size: %s",
 				    optarg);
 			break;
@@ -500,7 +499,7 @@ main(int argc, char *argv[])
 			fmt.eol = '\0';
 			break;
 		case OPT_PARALLEL:
-			if (mr_parse_count(optarg, 1, 256, &n) < 0)
+			if (parse_count(optarg, 1, 256, &n) < 0)
 				usage_error(usage_text, "bad thread count: %s "
 				    "(1 to 256)", optarg);
 			threads = (int)n;

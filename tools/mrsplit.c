@@ -401,7 +401,7 @@ main(int argc, char *argv[])
 	while ((c = getopt_long(argc, argv, "n:o:t:z", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'n':
-			if (mr_parse_count(optarg, 1, MAX_SPLITS, &n) < 0)
+			if (parse_count(optarg, 1, MAX_SPLITS, &n) < 0)
 				usage_error(usage_text, "bad split count: %s "
 				    "(1 to %d)", optarg, MAX_SPLITS);
 			break;
