@@ -2,10 +2,11 @@
  * sortbuf.c: records held in memory and sorted there, the in-memory half
  * of mrsort.  Records go to one arena as key, value length (LEB128) and
  * value; the sort moves 16-byte entries (8 key bytes as a big-endian
- * integer, the key's arena offset and its length), never records.  Bytewise order is a stable MSD radix sort on
- * those 8 bytes that scatters between the entries and a second array of
- * the same size; a group that shares all 8 loads the next 8 key bytes and
- * goes on, and small groups are insertion sorted.  Being stable, it keeps
+ * integer, the key's arena offset and its length), never records.
+ * Bytewise order is a stable MSD radix sort on those 8 bytes that
+ * scatters between the entries and a second array of the same size; a
+ * group that shares all 8 loads the next 8 key bytes and goes on, and
+ * small groups are insertion sorted.  Being stable, it keeps
  * equal keys in input order without ever comparing positions.  -n is a
  * merge sort through the same second array.
  *

@@ -57,7 +57,7 @@ struct cli_opt {
 #define CLI_OPT_HELP	{ CLI_HELP, "help", NULL, \
 	"print this help and exit" }
 #define CLI_OPT_SEP	{ 't', "separator", "SEP", \
-	"text key/value separator: a byte, \\t, \\0 or \\\\ (TAB)" }
+	"separate key and value in text by SEP, not TAB" }
 #define CLI_OPT_VERSION	{ CLI_VERSION, "version", NULL, \
 	"print the version and exit" }
 #define CLI_OPT_ZERO	{ 'z', "zero-terminated", NULL, \
