@@ -185,16 +185,29 @@ warnx(const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Prints the names of the built-in ops, after prefix, to fp. */
+/*
+ * Prints the names of the built-in ops to fp, after prefix, in lines of
+ * at most 79 columns that start with indent when wrap is set.
+ */
 static void
-print_ops(FILE *fp, const char *prefix)
+print_ops(FILE *fp, const char *prefix, int wrap, const char *indent)
 {
 	const char *name;
+	size_t col = strlen(prefix);
 	int i;
 
 	fputs(prefix, fp);
-	for (i = 0; (name = mr_op_name(i)) != NULL; i++)
-		fprintf(fp, "%s%s", i > 0 ? ", " : "", name);
+	for (i = 0; (name = mr_op_name(i)) != NULL; i++) {
+		if (i > 0)
+			fputc(',', fp);
+		col += i > 0 ? 2 + strlen(name) : strlen(name);
+		if (wrap && i > 0 && col + 1 > 79) {
+			fprintf(fp, "\n%s", indent);
+			col = strlen(indent) + strlen(name);
+		} else if (i > 0)
+			fputc(' ', fp);
+		fputs(name, fp);
+	}
 }
 
 /* The tool that cli_start() readied, and its getopt_long() options. */
@@ -308,7 +321,9 @@ cli_help(FILE *fp)
 		fprintf(fp, "%-*s  %s\n", width, form, o->help);
 	}
 	if (tool->flags & CLI_OPS) {
-		print_ops(fp, "\nThe built-in ops: ");
+		fputs("\nThe built-in ops (NONE passes the records "
+		    "through):\n", fp);
+		print_ops(fp, "  ", 1, "  ");
 		fputc('\n', fp);
 	}
 	fprintf(fp, "\nSee %s(1) for the whole manual.\n", tool->name);
@@ -490,7 +505,7 @@ opt_reducer(const char *usage, const char *opt, const char *arg,
 	    "PATH\n", progname, opt != NULL ? opt : "", opt != NULL ? " " :
 	    "", arg);
 	fprintf(stderr, "%s: ", progname);
-	print_ops(stderr, "the ops are ");
+	print_ops(stderr, "the ops are ", 0, NULL);
 	fputc('\n', stderr);
 	fputs(usage, stderr);
 	exit(2);
