@@ -746,15 +746,33 @@ open_writer(struct outfile *o, int text, const struct mr_textfmt *fmt,
 	return w;
 }
 
+char *
+join_path(const char *dir, const char *name)
+{
+	size_t dlen = strlen(dir), len;
+	char *p;
+
+	while (dlen > 1 && dir[dlen - 1] == '/')
+		dlen--;
+	while (dlen > 0 && name[0] == '/')
+		name++;
+	len = dlen + strlen(name) + 2;
+	p = xmalloc(len);
+	snprintf(p, len, "%.*s%s%s", (int)dlen, dir,
+	    dlen == 0 || dir[dlen - 1] == '/' ? "" : "/", name);
+	return p;
+}
+
 int
 anon_temp(const char *dir)
 {
-	size_t len = strlen(dir) + strlen(progname) + 10;
-	char *path = xmalloc(len);
+	char *name = xmalloc(strlen(progname) + 8), *path;
 	sigset_t old;
 	int fd, err = 0;
 
-	snprintf(path, len, "%s/%s.XXXXXX", dir, progname);
+	sprintf(name, "%s.XXXXXX", progname);
+	path = join_path(dir, name);
+	free(name);
 	block_signals(&old);
 	if ((fd = mkstemp(path)) < 0 || unlink(path) < 0)
 		err = errno;

@@ -243,6 +243,14 @@ long raise_open_files(long want);
 void want_open_files(long n);
 
 /*
+ * join_path() returns dir and name joined by one slash, allocated (the
+ * caller frees it): slashes that end dir or start name are not repeated,
+ * so that a path shown in a message never has "//".  An empty dir gives
+ * name itself.
+ */
+char *join_path(const char *dir, const char *name);
+
+/*
  * anon_temp() makes a temp file in dir, named after progname, mode 0600,
  * and unlinks it at once (signals held off in between), so that nothing
  * is left behind however the tool ends.  Returns its descriptor, open for
