@@ -3,10 +3,10 @@
 CC ?= cc
 CFLAGS ?= -O2
 WARNFLAGS = -std=c11 -Wall -Wextra -pedantic
-CPPFLAGS += -D_POSIX_C_SOURCE=200809L
-# The library sees its own headers only; the tools see lib/mr.h and theirs.
-LIB_CPPFLAGS = $(CPPFLAGS) -Ilib
-TOOL_CPPFLAGS = $(CPPFLAGS) -Ilib -Itools
+# The library sees its own headers only; the tools (and their tests) see
+# lib/mr.h and the headers of tools/.
+LIB_CPPFLAGS := $(CPPFLAGS) -D_POSIX_C_SOURCE=200809L -Ilib
+CPPFLAGS += -D_POSIX_C_SOURCE=200809L -Ilib -Itools
 LDLIBS += -lpthread
 PREFIX ?= /usr/local
 MANDIR ?= $(PREFIX)/share/man
@@ -36,7 +36,7 @@ $(BUILD)/%.o: lib/%.c lib/mr.h lib/decimal.h lib/frame.h lib/pool.h
 $(BUILD)/%.o: tools/%.c lib/mr.h tools/cli.h tools/proc.h tools/plan.h \
 	tools/hosts.h tools/remote.h tools/task.h tools/wire.h tools/work.h
 	@mkdir -p $(BUILD)
-	$(CC) $(TOOL_CPPFLAGS) $(WARNFLAGS) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(WARNFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(LIBMR): $(LIB_OBJS:%=$(BUILD)/%)
 	rm -f $@
