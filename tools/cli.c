@@ -1,6 +1,6 @@
 /*
- * cli.c: messages, exits, signal-safe temp file removal and atomic output
- * files for the mr tools.
+ * cli.c: the command line, messages, exits, signal-safe temp file removal
+ * and atomic output files for the mr tools.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -231,7 +231,6 @@ cli_start(const struct cli_tool *t, int argc, char *argv[])
 		n++;
 	longopts = xmalloc((n + 1) * sizeof(*longopts));
 	s = optstring = xmalloc(2 * n + 2);
-	/* '+': options end at the first operand; ':' would change errors */
 	if (t->flags & CLI_IN_ORDER)
 		*s++ = '+';
 	for (o = t->opts; o->code != 0; o++) {

@@ -1,7 +1,7 @@
 /*
- * cli.h: what the mr tools share that a library must not do: print
- * messages, exit, handle signals, and own the temporary files that signals
- * must remove.
+ * cli.h: what the mr tools share that a library must not do: parse the
+ * command line, print messages and help, exit, handle signals, and own
+ * the temporary files that signals must remove.
  */
 #ifndef MR_CLI_H
 #define MR_CLI_H
