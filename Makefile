@@ -3,6 +3,9 @@
 CC ?= cc
 CFLAGS ?= -O2
 WARNFLAGS = -std=c11 -Wall -Wextra -pedantic
+# The library sees its own headers only; the tools (and their tests) see
+# lib/mr.h and the headers of tools/.
+LIB_CPPFLAGS := $(CPPFLAGS) -D_POSIX_C_SOURCE=200809L -Ilib
 CPPFLAGS += -D_POSIX_C_SOURCE=200809L -Ilib -Itools
 LDLIBS += -lpthread
 PREFIX ?= /usr/local
@@ -12,8 +15,8 @@ SANFLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 	-fno-sanitize-recover=all -Werror
 
 TOOLS = mrmap mrmerge mrpartition mrreduce mrrun mrsort mrsplit
-LIB_OBJS = checksum.o combine.o decimal.o hash.o merge.o ops.o order.o \
-	reader.o sortbuf.o split.o sync.o textfmt.o worker.o writer.o
+LIB_OBJS = checksum.o combine.o decimal.o fields.o hash.o merge.o ops.o \
+	order.o pool.o reader.o sortbuf.o split.o sync.o writer.o
 MRRUN_OBJS = attempt.o cluster.o commit.o counters.o hosts.o listing.o \
 	main.o options.o plan.o progress.o remote.o schedule.o setup.o \
 	shuffle.o task.o wire.o work.o
@@ -32,9 +35,9 @@ PROGS = $(TOOLS:%=$(BIN)/%) $(BUILD)/mrtest
 
 all: $(PROGS)
 
-$(BUILD)/%.o: lib/%.c lib/mr.h lib/decimal.h lib/frame.h lib/worker.h
+$(BUILD)/%.o: lib/%.c lib/mr.h lib/decimal.h lib/frame.h lib/pool.h
 	@mkdir -p $(BUILD)
-	$(CC) $(CPPFLAGS) $(WARNFLAGS) $(CFLAGS) -c -o $@ $<
+	$(CC) $(LIB_CPPFLAGS) $(WARNFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/%.o: tools/%.c lib/mr.h tools/cli.h tools/proc.h
 	@mkdir -p $(BUILD)
@@ -65,7 +68,7 @@ $(BIN)/mrrun: $(MRRUN_OBJS:%=$(BUILD)/mrrun/%) $(BUILD)/proc.o $(CLI_OBJ) \
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/mrtest: tests/unit/mrtest.c lib/frame.h $(LIBMR)
-	$(CC) $(CPPFLAGS) $(WARNFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ \
+	$(CC) $(LIB_CPPFLAGS) $(WARNFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ \
 		tests/unit/mrtest.c $(LIBMR) $(LDLIBS)
 
 # The whole bats suite against the tools in $(BIN).
@@ -88,7 +91,7 @@ check-san:
 fuzz: $(BUILD)/fuzz/fuzz_reader
 $(BUILD)/fuzz/fuzz_reader: tests/fuzz/fuzz_reader.c lib/*.c lib/*.h
 	@mkdir -p $(BUILD)/fuzz
-	clang $(CPPFLAGS) $(WARNFLAGS) -g -O1 \
+	clang $(LIB_CPPFLAGS) $(WARNFLAGS) -g -O1 \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 		-o $@ tests/fuzz/fuzz_reader.c $(LIB_OBJS:%.o=lib/%.c) $(LDLIBS)
 

@@ -208,7 +208,8 @@ mr_merge_next(struct mr_merge *m, struct mr_rec *rec, size_t *src)
 		    m->prevprefix > m->prefix[w] : mr_compare(&m->order,
 		    &m->prevrec, &m->cur[w]) > 0)) {
 			snprintf(m->err, sizeof(m->err), "%s: record %llu is "
-			    "out of order (inputs must be sorted)", mr_reader_name(m->in[w]),
+			    "out of order (inputs must be sorted)",
+			    mr_reader_name(m->in[w]),
 			    (unsigned long long)mr_reader_count(m->in[w]));
 			m->failed = 1;
 			return -1;

@@ -612,28 +612,18 @@ void mr_split_free(struct mr_split *s);
  */
 size_t mr_sync_find(const unsigned char *p, size_t len);
 
-/* textfmt.c */
+/* pool.c */
 
 /*
- * mr_parse_sep() turns the argument of -t into a separator byte: one
- * byte, or the escapes \t, \0 and \\.  Returns 0, or -1 when arg is none
- * of these.
+ * mr_parallel() runs fn(arg, i) for i from 0 to n-1, each on a thread of
+ * its own (i = 0 on the caller's), and returns when all have returned.
+ * If a thread cannot be started, its share runs on the caller's thread.
+ * The threads block SIGINT, SIGTERM and SIGHUP, so that those reach the
+ * main thread alone.
  */
-int mr_parse_sep(const char *arg, unsigned char *sep);
+void mr_parallel(int n, void (*fn)(void *, int), void *arg);
 
-/*
- * mr_parse_count() parses a decimal count in [min, max] into *out.
- * Returns 0, or -1 when arg is not such a number.
- */
-int mr_parse_count(const char *arg, long min, long max, long *out);
-
-/*
- * mr_parse_size() parses a memory size as GNU sort's -S does: a positive
- * decimal number with an optional suffix, b for bytes, K (the default),
- * M, G or T for powers of 1024, or % of physical memory.  Returns 0, or
- * -1 when arg is not such a size.
- */
-int mr_parse_size(const char *arg, size_t *out);
+/* fields.c */
 
 /*
  * mr_key_fields() returns the length of the prefix of key made of its

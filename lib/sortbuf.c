@@ -2,10 +2,11 @@
  * sortbuf.c: records held in memory and sorted there, the in-memory half
  * of mrsort.  Records go to one arena as key, value length (LEB128) and
  * value; the sort moves 16-byte entries (8 key bytes as a big-endian
- * integer, the key's arena offset and its length), never records.  Bytewise order is a stable MSD radix sort on
- * those 8 bytes that scatters between the entries and a second array of
- * the same size; a group that shares all 8 loads the next 8 key bytes and
- * goes on, and small groups are insertion sorted.  Being stable, it keeps
+ * integer, the key's arena offset and its length), never records.
+ * Bytewise order is a stable MSD radix sort on those 8 bytes that
+ * scatters between the entries and a second array of the same size; a
+ * group that shares all 8 loads the next 8 key bytes and goes on, and
+ * small groups are insertion sorted.  Being stable, it keeps
  * equal keys in input order without ever comparing positions.  -n is a
  * merge sort through the same second array.
  *
@@ -20,7 +21,7 @@
 
 #include "mr.h"
 #include "frame.h"
-#include "worker.h"
+#include "pool.h"
 
 #define SMALL		24	/* groups this small are insertion sorted */
 #define PAR_MIN		50000	/* fewer entries than this use one thread */
@@ -583,7 +584,7 @@ mr_sortbuf_sort(struct mr_sortbuf *b, int threads)
 			p.task[p.ntasks++] = (struct task){ k, NULL,
 			    b->tmp + h, b->ent + h, b->n - h, 1 };
 		p.nthreads = p.ntasks;
-		worker_parallel(p.nthreads, par_main, &p);
+		mr_parallel(p.nthreads, par_main, &p);
 		if (h < b->n)
 			merge_halves(&k, b->ent, b->tmp, h, b->n);
 		return 0;
@@ -601,7 +602,7 @@ mr_sortbuf_sort(struct mr_sortbuf *b, int threads)
 	}
 	qsort(p.task, (size_t)p.ntasks, sizeof(p.task[0]), task_larger);
 	p.nthreads = threads < p.ntasks ? threads : p.ntasks;
-	worker_parallel(p.nthreads, par_main, &p);
+	mr_parallel(p.nthreads, par_main, &p);
 	return 0;
 }
 

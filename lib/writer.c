@@ -1,7 +1,7 @@
 /*
  * writer.c: writing records as text lines or as one framed stream.  Each
  * writer has two buffers: while the caller fills one, the background
- * worker checksums and writes the other.
+ * thread checksums and writes the other.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -12,14 +12,14 @@
 
 #include "mr.h"
 #include "frame.h"
-#include "worker.h"
+#include "pool.h"
 
 #define DEFAULT_BUFSIZE	(256 * 1024)
 #define MIN_BUFSIZE	4096
 
 /* A full buffer on its way to the file. */
 struct flush_job {
-	struct worker_job job;	/* first, so a worker_job * is a flush_job * */
+	struct pool_job job;	/* first, so a pool_job * is a flush_job * */
 	int fd, framed, busy, err;
 	unsigned char *p;
 	size_t len, cap;
@@ -111,9 +111,9 @@ write_all(struct mr_writer *w, const unsigned char *p, size_t len)
 	return 0;
 }
 
-/* Runs on the worker: checksums a block, then writes the buffer. */
+/* Runs on the pool's thread: checksums a block, then writes the buffer. */
 static void
-flush_run(struct worker_job *job)
+flush_run(struct pool_job *job)
 {
 	struct flush_job *f = (struct flush_job *)job;
 	size_t plen;
@@ -133,7 +133,7 @@ spare_wait(struct mr_writer *w)
 {
 	if (!w->spare.busy)
 		return 0;
-	worker_wait(&w->spare.job);
+	pool_wait(&w->spare.job);
 	w->spare.busy = 0;
 	if (w->spare.err != 0)
 		return fail(w, "write error: %s", strerror(w->spare.err));
@@ -141,8 +141,8 @@ spare_wait(struct mr_writer *w)
 }
 
 /*
- * Hands the current buffer, len bytes, to the worker and makes the spare
- * buffer current, once its own write is done.
+ * Hands the current buffer, len bytes, to the pool's thread and makes the
+ * spare buffer current, once its own write is done.
  */
 static int
 hand_off(struct mr_writer *w, size_t len)
@@ -160,7 +160,7 @@ hand_off(struct mr_writer *w, size_t len)
 	w->spare.err = 0;
 	w->spare.busy = 1;
 	w->spare.job.run = flush_run;
-	worker_submit(&w->spare.job);
+	pool_submit(&w->spare.job);
 	w->buf = out.p;
 	w->cap = out.cap;
 	return 0;
@@ -172,7 +172,7 @@ mr_writer_free(struct mr_writer *w)
 	if (w == NULL)
 		return;
 	if (w->spare.busy)
-		worker_wait(&w->spare.job);
+		pool_wait(&w->spare.job);
 	free(w->spare.p);
 	free(w->buf);
 	free(w);

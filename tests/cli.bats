@@ -74,3 +74,78 @@ WRITERS=(
 		[[ "$stderr" == "${cmd%% *}: stdout: "* ]]
 	done
 }
+
+# The filters, whose options come from one table in cli.c.
+FILTERS="mrmap mrmerge mrpartition mrreduce mrsort mrsplit"
+
+# synopsis TOOL: the SYNOPSIS of TOOL's man page, as one line.
+synopsis() {
+	groff -mdoc -Tascii "$MAN/$1.1" 2>/dev/null | col -b |
+		sed -n '/^SYNOPSIS/,/^DESCRIPTION/p' | sed '1d;$d' |
+		tr -s ' \t\n' '   ' | sed 's/^ //; s/ $//'
+}
+
+# man_options TOOL: "-x --long" or "--long" for each option that the
+# options list of TOOL's man page describes, one a line, sorted.
+man_options() {
+	sed -n '/^The options are as follows/,/^\.Sh/p' "$MAN/$1.1" |
+		grep '^\.It Fl ' |
+		sed -E 's/^\.It Fl ([a-zA-Z])( Ar [A-Z]+)? , Fl -([a-z-]+).*/-\1 --\3/;
+			s/^\.It Fl -([a-z-]+).*/--\1/' | sort
+}
+
+@test "--help starts with the usage, which is the man page's SYNOPSIS" {
+	for t in $FILTERS; do
+		run -0 --separate-stderr "$t" --help
+		[ -z "$stderr" ]
+		usage=$(printf '%s\n' "$output" | sed '/^$/,$d' |
+			sed 's/^usage: //' | tr -s ' \t\n' '   ' | sed 's/ $//')
+		[ -n "$usage" ]
+		[ "$usage" = "$(synopsis "$t")" ] ||
+			{ echo "$t: '$usage' is not '$(synopsis "$t")'"; return 1; }
+	done
+}
+
+@test "--help says in one line what each option of the man page does" {
+	for t in $FILTERS; do
+		run -0 --separate-stderr "$t" --help
+		[ -z "$stderr" ]
+		opts=$(printf '%s\n' "$output" |
+			grep -E '^  (-[a-zA-Z], |    )--[a-z-]+' |
+			sed -E 's/^  (-[a-zA-Z]), (--[a-z-]+).*/\1 \2/;
+				s/^ +(--[a-z-]+).*/\1/' | sort)
+		[ "$opts" = "$(man_options "$t")" ] ||
+			{ echo "$t: $opts"; return 1; }
+		# a line each: the option, then what it does
+		[ "$(printf '%s\n' "$output" | grep -cE '^  (-[a-zA-Z], |    )--')" -eq "$(man_options "$t" | wc -l)" ]
+		[ -z "$(printf '%s\n' "$output" |
+			grep -E '^  (-[a-zA-Z], |    )--' |
+			grep -vE '^  .*[^ ]   *[a-z].*[a-z]')" ]
+		[ -z "$(printf '%s\n' "$output" | awk 'length($0) > 79')" ]
+		[ "${lines[-1]}" = "See $t(1) for the whole manual." ]
+	done
+}
+
+@test "messages name the tool, not the path it was run by" {
+	for t in $FILTERS; do
+		run -2 --separate-stderr "$MR_BUILD/bin/$t" --bogus
+		[ "$output" = "" ]
+		[[ "${stderr_lines[0]}" == "$t: "*"--bogus"* ]] ||
+			{ echo "$t: $stderr"; return 1; }
+		[[ "${stderr_lines[1]}" == "usage: $t "* ]]
+		run -2 --separate-stderr "$MR_BUILD/bin/$t" -Q
+		[[ "${stderr_lines[0]}" == "$t: "*"Q"* ]]
+		[[ "${stderr_lines[1]}" == "usage: $t "* ]]
+		run -2 --separate-stderr "$MR_BUILD/bin/$t" -t
+		[[ "${stderr_lines[0]}" == "$t: "*"t"* ]]
+		[[ "${stderr_lines[1]}" == "usage: $t "* ]]
+		run -0 --separate-stderr "$MR_BUILD/bin/$t" --version
+		[[ "$output" == "$t (mr) "* ]]
+		[ -z "$stderr" ]
+	done
+	run -1 --separate-stderr "$MR_BUILD/bin/mrsort" nosuch
+	[ "$output" = "" ]
+	[ "$stderr" = "mrsort: nosuch: No such file or directory" ]
+	run -1 --separate-stderr "$MR_BUILD/bin/mrreduce" count nosuch
+	[ "$stderr" = "mrreduce: nosuch: No such file or directory" ]
+}

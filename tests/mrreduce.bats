@@ -695,3 +695,70 @@ reduce_in_pieces() {
 	[ -z "$stderr" ]
 	[ "$(cat c.tsv)" = "$(printf 'mr\tREDUCE_INPUT_RECORDS\t2\nmr\tREDUCE_INPUT_GROUPS\t2\nmr\tSKIPPED_VALUES\t0\nu\tx\t1')" ]
 }
+
+@test "a misspelt op is a usage error that lists the ops" {
+	printf 'a\t1\n' > in.txt
+	run -2 --separate-stderr mrreduce stdev in.txt
+	[ "$output" = "" ]
+	[ "${stderr_lines[0]}" = "mrreduce: stdev: neither a built-in op nor a command on PATH" ]
+	[ "${stderr_lines[1]}" = "mrreduce: the ops are count, sum, min, max, mean, first, last, collect, distinct" ]
+	[[ "${stderr_lines[2]}" == "usage: mrreduce "* ]]
+	# a word of the characters of an op list to come is checked the same
+	run -2 --separate-stderr mrreduce count,stdev@2 in.txt
+	assert_stderr_prefix "mrreduce: count,stdev@2: neither a built-in op"
+	# ops are names, exactly
+	run -2 --separate-stderr mrreduce Count in.txt
+	assert_stderr_prefix "mrreduce: Count: neither a built-in op"
+}
+
+@test "a word on PATH, a path or a command line still runs as a command" {
+	printf 'a\t1\n' > in.txt
+	mkdir bin
+	printf '#!/bin/sh\necho ran\n' > bin/stdev
+	chmod +x bin/stdev
+	run -0 --separate-stderr env PATH="$PWD/bin:$PATH" mrreduce stdev in.txt
+	[ "$output" = "ran" ]
+	[ -z "$stderr" ]
+	# an empty entry of PATH is the current directory, as for the shell
+	run -0 --separate-stderr bash -c 'cd bin && PATH="$PATH:" mrreduce stdev ../in.txt'
+	[ "$output" = "ran" ]
+	run -0 --separate-stderr mrreduce ./bin/stdev in.txt
+	[ "$output" = "ran" ]
+	run -0 --separate-stderr mrreduce "$PWD/bin/stdev" in.txt
+	[ "$output" = "ran" ]
+	run -0 --separate-stderr mrreduce cat in.txt
+	[ "$output" = "a${TAB}1" ]
+	run -0 --separate-stderr mrreduce /bin/cat in.txt
+	[ "$output" = "a${TAB}1" ]
+	# a command with arguments runs, and fails as the shell says
+	run -1 --separate-stderr mrreduce 'stdev -x' in.txt
+	[ "$output" = "" ]
+	[ "${stderr_lines[-1]}" = "mrreduce: command \"stdev -x\" exited with status 127" ]
+	# words that the shell runs itself
+	run -0 --separate-stderr mrreduce : in.txt
+	[ "$output" = "" ]
+	[ -z "$stderr" ]
+}
+
+@test "a word that is on PATH but not executable is no command" {
+	printf 'a\t1\n' > in.txt
+	mkdir bin
+	printf 'echo ran\n' > bin/stdev
+	mkdir bin/sdev
+	run -2 --separate-stderr env PATH="$PWD/bin:$PATH" mrreduce stdev in.txt
+	assert_stderr_prefix "mrreduce: stdev: neither a built-in op"
+	run -2 --separate-stderr env PATH="$PWD/bin:$PATH" mrreduce sdev in.txt
+	assert_stderr_prefix "mrreduce: sdev: neither a built-in op"
+}
+
+@test "--help lists the built-in ops" {
+	run -0 --separate-stderr mrreduce --help
+	[ -z "$stderr" ]
+	n=${#lines[@]}
+	[ "${lines[n - 3]}" = "The built-in ops (NONE passes the records through):" ]
+	[ "${lines[n - 2]}" = "  count, sum, min, max, mean, first, last, collect, distinct" ]
+	# each of them is an op
+	for op in $(printf '%s\n' "${lines[n - 2]}" | tr -d ,); do
+		printf 'a\t1\n' | mrreduce "$op" > /dev/null
+	done
+}

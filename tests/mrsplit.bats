@@ -629,6 +629,7 @@ line" nosuch
 	man=$BATS_TEST_DIRNAME/../man/mrsplit.1
 	run -0 mrsplit --help
 	[[ "$output" == "usage: mrsplit"* ]]
+	output=$(printf '%s\n' "$output" | sed '/^$/,$d')	# the usage part
 	synopsis=$(groff -mdoc -Tascii "$man" 2>/dev/null | col -b |
 		sed -n '/^SYNOPSIS/,/^DESCRIPTION/p' | sed '1d;$d;/^$/d' |
 		sed 's/^ *//')

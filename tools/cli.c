@@ -1,6 +1,6 @@
 /*
- * cli.c: messages, exits, signal-safe temp file removal and atomic output
- * files for the mr tools.
+ * cli.c: the command line, messages, exits, signal-safe temp file removal
+ * and atomic output files for the mr tools.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -185,6 +185,149 @@ warnx(const char *fmt, ...)
 	va_end(ap);
 }
 
+/*
+ * Prints the names of the built-in ops to fp, after prefix, in lines of
+ * at most 79 columns that start with indent when wrap is set.
+ */
+static void
+print_ops(FILE *fp, const char *prefix, int wrap, const char *indent)
+{
+	const char *name;
+	size_t col = strlen(prefix);
+	int i;
+
+	fputs(prefix, fp);
+	for (i = 0; (name = mr_op_name(i)) != NULL; i++) {
+		if (i > 0)
+			fputc(',', fp);
+		col += i > 0 ? 2 + strlen(name) : strlen(name);
+		if (wrap && i > 0 && col + 1 > 79) {
+			fprintf(fp, "\n%s", indent);
+			col = strlen(indent) + strlen(name);
+		} else if (i > 0)
+			fputc(' ', fp);
+		fputs(name, fp);
+	}
+}
+
+/* The tool that cli_start() readied, and its getopt_long() options. */
+static const struct cli_tool *tool;
+static struct option *longopts;
+static char *optstring;
+
+void
+cli_start(const struct cli_tool *t, int argc, char *argv[])
+{
+	const struct cli_opt *o;
+	size_t n = 0, i = 0;
+	char *s;
+
+	cli_init(t->name);
+	tool = t;
+	/* getopt names the tool by argv[0], which may be build/bin/mrsort */
+	if (argc > 0)
+		argv[0] = (char *)t->name;
+	for (o = t->opts; o->code != 0; o++)
+		n++;
+	longopts = xmalloc((n + 1) * sizeof(*longopts));
+	s = optstring = xmalloc(2 * n + 2);
+	if (t->flags & CLI_IN_ORDER)
+		*s++ = '+';
+	for (o = t->opts; o->code != 0; o++) {
+		if (o->code < 256) {
+			*s++ = (char)o->code;
+			if (o->arg != NULL)
+				*s++ = ':';
+		}
+		if (o->name == NULL)
+			continue;
+		longopts[i].name = o->name;
+		longopts[i].has_arg = o->arg != NULL ? required_argument :
+		    no_argument;
+		longopts[i].flag = NULL;
+		longopts[i++].val = o->code;
+	}
+	*s = '\0';
+	memset(&longopts[i], 0, sizeof(longopts[i]));
+}
+
+int
+cli_getopt(int argc, char *argv[], struct mr_textfmt *fmt)
+{
+	int c;
+
+	for (;;) {
+		c = getopt_long(argc, argv, optstring, longopts, NULL);
+		switch (c) {
+		case 't':
+			if (fmt == NULL)
+				return c;
+			opt_separator(tool->usage, optarg, fmt);
+			break;
+		case 'z':
+			if (fmt == NULL)
+				return c;
+			fmt->eol = '\0';
+			break;
+		case CLI_HELP:
+			cli_help(stdout);
+			if (fflush(stdout) == EOF || ferror(stdout))
+				die("stdout: %s", strerror(errno));
+			exit(0);
+		case CLI_VERSION:
+			cli_version();
+		case '?':
+		case ':':
+			/* getopt_long() said what is wrong */
+			fputs(tool->usage, stderr);
+			exit(2);
+		default:
+			return c;
+		}
+	}
+}
+
+/* Writes the left column of o's help line, "-o, --output=FILE", to buf. */
+static int
+opt_form(char *buf, size_t size, const struct cli_opt *o)
+{
+	const char *arg = o->arg != NULL ? o->arg : "";
+
+	if (o->code < 256 && o->name != NULL)
+		return snprintf(buf, size, "  -%c, --%s%s%s", o->code, o->name,
+		    o->arg != NULL ? "=" : "", arg);
+	if (o->code < 256)
+		return snprintf(buf, size, "  -%c%s%s", o->code,
+		    o->arg != NULL ? " " : "", arg);
+	return snprintf(buf, size, "      --%s%s%s", o->name,
+	    o->arg != NULL ? "=" : "", arg);
+}
+
+void
+cli_help(FILE *fp)
+{
+	const struct cli_opt *o;
+	char form[128];
+	int width = 0, n;
+
+	fputs(tool->usage, fp);
+	fprintf(fp, "\n%s\n\n", tool->about);
+	for (o = tool->opts; o->code != 0; o++)
+		if ((n = opt_form(form, sizeof(form), o)) > width)
+			width = n;
+	for (o = tool->opts; o->code != 0; o++) {
+		opt_form(form, sizeof(form), o);
+		fprintf(fp, "%-*s  %s\n", width, form, o->help);
+	}
+	if (tool->flags & CLI_OPS) {
+		fputs("\nThe built-in ops (NONE passes the records "
+		    "through):\n", fp);
+		print_ops(fp, "  ", 1, "  ");
+		fputc('\n', fp);
+	}
+	fprintf(fp, "\nSee %s(1) for the whole manual.\n", tool->name);
+}
+
 void
 usage_error(const char *usage, const char *fmt, ...)
 {
@@ -197,12 +340,174 @@ usage_error(const char *usage, const char *fmt, ...)
 	exit(2);
 }
 
+/*
+ * Turns the argument of -t into a separator byte: one byte, or the
+ * escapes \t, \0 and \\.  Returns 0, or -1 when arg is none of these.
+ */
+static int
+parse_sep(const char *arg, unsigned char *sep)
+{
+	if (arg[0] != '\0' && arg[1] == '\0') {
+		*sep = (unsigned char)arg[0];
+		return 0;
+	}
+	if (strcmp(arg, "\\t") == 0)
+		*sep = '\t';
+	else if (strcmp(arg, "\\0") == 0)
+		*sep = '\0';
+	else if (strcmp(arg, "\\\\") == 0)
+		*sep = '\\';
+	else
+		return -1;
+	return 0;
+}
+
 void
 opt_separator(const char *usage, const char *arg, struct mr_textfmt *fmt)
 {
-	if (mr_parse_sep(arg, &fmt->sep) < 0)
+	if (parse_sep(arg, &fmt->sep) < 0)
 		usage_error(usage, "bad separator: %s (one byte, \\t, \\0 or "
 		    "\\\\)", arg);
+}
+
+int
+parse_count(const char *arg, long min, long max, long *out)
+{
+	char *end;
+	long v;
+
+	if (arg[0] < '0' || arg[0] > '9')
+		return -1;
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* The multiplier of a size suffix, 0 for a bad one; see parse_size(). */
+static unsigned long long
+size_unit(const char *suffix)
+{
+	long pages, pagesize;
+
+	if (suffix[0] != '\0' && suffix[1] != '\0')
+		return 0;
+	switch (suffix[0]) {
+	case '\0':
+	case 'K': case 'k':
+		return 1024;
+	case 'b':
+		return 1;
+	case 'M': case 'm':
+		return 1ULL << 20;
+	case 'G': case 'g':
+		return 1ULL << 30;
+	case 'T': case 't':
+		return 1ULL << 40;
+	case '%':
+		pages = sysconf(_SC_PHYS_PAGES);
+		pagesize = sysconf(_SC_PAGESIZE);
+		if (pages <= 0 || pagesize <= 0)
+			return 0;
+		return (unsigned long long)pages *
+		    (unsigned long long)pagesize / 100;
+	default:
+		return 0;
+	}
+}
+
+int
+parse_size(const char *arg, size_t *out)
+{
+	unsigned long long v, unit;
+	char *end;
+
+	if (arg[0] < '0' || arg[0] > '9')
+		return -1;
+	errno = 0;
+	v = strtoull(arg, &end, 10);
+	if (errno != 0 || (unit = size_unit(end)) == 0)
+		return -1;
+	if (*end == '%' && v > 100)
+		return -1;
+	if (v == 0 || v > (unsigned long long)SIZE_MAX / unit)
+		return -1;
+	*out = (size_t)(v * unit);
+	return 0;
+}
+
+/*
+ * The words that the shell runs itself, its reserved words and the
+ * utilities that POSIX has it build in, whether or not a program of the
+ * name is on PATH.
+ */
+static const char *const shell_words[] = {
+	".", ":", "alias", "bg", "break", "case", "cd", "command",
+	"continue", "do", "done", "elif", "else", "esac", "eval", "exec",
+	"exit", "export", "false", "fc", "fg", "fi", "for", "getopts",
+	"hash", "if", "in", "jobs", "kill", "newgrp", "pwd", "read",
+	"readonly", "return", "set", "shift", "then", "times", "trap",
+	"true", "type", "ulimit", "umask", "unalias", "unset", "until",
+	"wait", "while",
+};
+
+/* Is word, with no slash, an executable file in a directory of PATH? */
+static int
+on_path(const char *word)
+{
+	const char *path = getenv("PATH"), *p, *end;
+	struct stat st;
+	size_t len, dlen;
+	char *file;
+	int found = 0;
+
+	if (path == NULL)
+		path = "/usr/bin:/bin";
+	len = strlen(path) + strlen(word) + 3;
+	file = xmalloc(len);
+	for (p = path; !found; p = end + 1) {
+		end = p + strcspn(p, ":");
+		dlen = (size_t)(end - p);
+		/* an empty entry is the current directory */
+		snprintf(file, len, "%.*s%s%s", (int)dlen, p,
+		    dlen == 0 || p[dlen - 1] == '/' ? "" : "/", word);
+		found = stat(file, &st) == 0 && S_ISREG(st.st_mode) &&
+		    access(file, X_OK) == 0;
+		if (*end == '\0')
+			break;
+	}
+	free(file);
+	return found;
+}
+
+int
+opt_reducer(const char *usage, const char *opt, const char *arg,
+    struct mr_op *op)
+{
+	static const char word[] = "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-+.,:%@";
+	size_t i;
+
+	/* the comma lists of ops to come parse here, before any command */
+	if (mr_op_parse(op, arg) == 0)
+		return 1;
+	if (arg[0] == '\0' || arg[strspn(arg, word)] != '\0')
+		return 0;
+	for (i = 0; i < sizeof(shell_words) / sizeof(shell_words[0]); i++)
+		if (strcmp(arg, shell_words[i]) == 0)
+			return 0;
+	if (on_path(arg))
+		return 0;
+	fprintf(stderr, "%s: %s%s%s: neither a built-in op nor a command on "
+	    "PATH\n", progname, opt != NULL ? opt : "", opt != NULL ? " " :
+	    "", arg);
+	fprintf(stderr, "%s: ", progname);
+	print_ops(stderr, "the ops are ", 0, NULL);
+	fputc('\n', stderr);
+	fputs(usage, stderr);
+	exit(2);
 }
 
 static int
@@ -440,15 +745,33 @@ open_writer(struct outfile *o, int text, const struct mr_textfmt *fmt,
 	return w;
 }
 
+char *
+join_path(const char *dir, const char *name)
+{
+	size_t dlen = strlen(dir), len;
+	char *p;
+
+	while (dlen > 1 && dir[dlen - 1] == '/')
+		dlen--;
+	while (dlen > 0 && name[0] == '/')
+		name++;
+	len = dlen + strlen(name) + 2;
+	p = xmalloc(len);
+	snprintf(p, len, "%.*s%s%s", (int)dlen, dir,
+	    dlen == 0 || dir[dlen - 1] == '/' ? "" : "/", name);
+	return p;
+}
+
 int
 anon_temp(const char *dir)
 {
-	size_t len = strlen(dir) + strlen(progname) + 10;
-	char *path = xmalloc(len);
+	char *name = xmalloc(strlen(progname) + 8), *path;
 	sigset_t old;
 	int fd, err = 0;
 
-	snprintf(path, len, "%s/%s.XXXXXX", dir, progname);
+	sprintf(name, "%s.XXXXXX", progname);
+	path = join_path(dir, name);
+	free(name);
 	block_signals(&old);
 	if ((fd = mkstemp(path)) < 0 || unlink(path) < 0)
 		err = errno;

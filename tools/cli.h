@@ -1,13 +1,14 @@
 /*
- * cli.h: what the mr tools share that a library must not do: print
- * messages, exit, handle signals, and own the temporary files that signals
- * must remove.
+ * cli.h: what the mr tools share that a library must not do: parse the
+ * command line, print messages and help, exit, handle signals, and own
+ * the temporary files that signals must remove.
  */
 #ifndef MR_CLI_H
 #define MR_CLI_H
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "mr.h"
@@ -36,14 +37,106 @@ void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 void warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /*
+ * An option of a tool.  One table of them, in the order of the man page,
+ * makes the options that getopt_long() takes and the lines of --help.
+ * code is the option's letter (-X), or for an option with a long name
+ * alone a number above 255 of the tool's choosing.
+ */
+struct cli_opt {
+	int code;
+	const char *name;	/* the long name, without "--", or NULL */
+	const char *arg;	/* the argument's name ("FILE"), or NULL */
+	const char *help;	/* what it does, in a few words */
+};
+
+/* The codes of the options that cli_getopt() handles itself. */
+#define CLI_HELP	0x10001
+#define CLI_VERSION	0x10002
+
+/* The options every tool has, worded once. */
+#define CLI_OPT_HELP	{ CLI_HELP, "help", NULL, \
+	"print this help and exit" }
+#define CLI_OPT_SEP	{ 't', "separator", "SEP", \
+	"separate key and value in text by SEP, not TAB" }
+#define CLI_OPT_VERSION	{ CLI_VERSION, "version", NULL, \
+	"print the version and exit" }
+#define CLI_OPT_ZERO	{ 'z', "zero-terminated", NULL, \
+	"text lines end with NUL instead of newline" }
+
+/* cli_tool.flags */
+#define CLI_IN_ORDER	0x1	/* options end at the first operand */
+#define CLI_OPS		0x2	/* --help lists the built-in ops */
+
+/* A tool's command line: what cli_start() and --help need. */
+struct cli_tool {
+	const char *name;	/* "mrsort", for messages */
+	const char *about;	/* what the tool does, one line */
+	const char *usage;	/* "usage: ...\n", the man page's SYNOPSIS */
+	const struct cli_opt *opts; /* ends with an entry of code 0 */
+	int flags;
+};
+
+/*
+ * cli_start() does what cli_init() does for tool t and readies
+ * cli_getopt() for its options.  It names the tool t->name in argv[0]
+ * too, so that getopt's own messages say "mrsort:" however the tool was
+ * invoked.
+ */
+void cli_start(const struct cli_tool *t, int argc, char *argv[]);
+
+/*
+ * cli_getopt() returns the next option of the tool that cli_start()
+ * readied, as getopt_long() does (optarg is set), and -1 after the last.
+ * It handles the options that every tool has itself: -t and -z set fmt
+ * (which may be NULL when the tool has neither), --help prints the help
+ * and --version the version, both exiting 0; an unknown option or a
+ * missing argument prints the usage and exits 2.
+ */
+int cli_getopt(int argc, char *argv[], struct mr_textfmt *fmt);
+
+/*
+ * cli_help() prints the help of the tool that cli_start() readied to fp:
+ * the usage, what the tool does, one line for each option, the built-in
+ * ops for a tool with CLI_OPS, and where the manual is.
+ */
+void cli_help(FILE *fp);
+
+/*
  * usage_error() prints "progname: message", then the usage text and exits
- * 2.  usage is the text that --help prints.
+ * 2.  usage is the tool's usage text.
  */
 void usage_error(const char *usage, const char *fmt, ...)
     __attribute__((format(printf, 2, 3), noreturn));
 
 /* opt_separator() sets fmt->sep from the argument of -t, or exits 2. */
 void opt_separator(const char *usage, const char *arg, struct mr_textfmt *fmt);
+
+/*
+ * parse_count() parses a decimal count in [min, max] into *out.  Returns
+ * 0, or -1 when arg is not such a number.
+ */
+int parse_count(const char *arg, long min, long max, long *out);
+
+/*
+ * parse_size() parses a memory size as GNU sort's -S does: a positive
+ * decimal number with an optional suffix, b for bytes, K (the default),
+ * M, G or T for powers of 1024, or % of physical memory.  Returns 0, or
+ * -1 when arg is not such a size.
+ */
+int parse_size(const char *arg, size_t *out);
+
+/*
+ * opt_reducer() tells what arg, a reducer or a combiner, is: returns 1
+ * when it names a built-in op, to which it sets op, and 0 when it is a
+ * shell command.  A single word (letters, digits and "_-+.,:%@" only)
+ * that is neither a built-in op, nor a word the shell runs itself, nor an
+ * executable file in a directory of PATH, is a misspelt op rather than a
+ * command: a usage error naming opt ("--reducer"; NULL for an operand)
+ * and listing the ops.  "NONE" is not an op: callers that take it check
+ * it first.
+ */
+int opt_reducer(const char *usage, const char *opt, const char *arg,
+    struct mr_op *op);
 
 /*
  * opt_template() checks the argument of -o for an output name template:
@@ -148,6 +241,14 @@ struct mr_writer *open_writer(struct outfile *o, int text,
  */
 long raise_open_files(long want);
 void want_open_files(long n);
+
+/*
+ * join_path() returns dir and name joined by one slash, allocated (the
+ * caller frees it): slashes that end dir or start name are not repeated,
+ * so that a path shown in a message never has "//".  An empty dir gives
+ * name itself.
+ */
+char *join_path(const char *dir, const char *name);
 
 /*
  * anon_temp() makes a temp file in dir, named after progname, mode 0600,

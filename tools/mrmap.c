@@ -4,7 +4,6 @@
  * records, optionally combined by key with a built-in op on the way.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,10 +22,36 @@
 #define MAX_ENV		16
 #define DEFAULT_MEMORY	(128 << 20)
 
+enum { OPT_COMBINE = 256, OPT_COUNTERS, OPT_SKIP_BAD, OPT_TEXT };
+
 static const char usage_text[] =
     "usage: mrmap [-z] [--combine OP] [--counters FILE] [--skip-bad] "
     "[--text]\n"
     "             [-o FILE] [-S SIZE] [-t SEP] COMMAND [FILE ...]\n";
+
+static const struct cli_opt options[] = {
+	{ 'o', "output", "FILE", "write to FILE, complete or not at all" },
+	{ 'S', "memory", "SIZE",
+	    "combine in SIZE of memory (128M by default)" },
+	CLI_OPT_SEP,
+	CLI_OPT_ZERO,
+	{ OPT_COMBINE, "combine", "OP",
+	    "aggregate by key with the built-in OP as a combiner" },
+	{ OPT_COUNTERS, "counters", "FILE", "write the counters to FILE" },
+	CLI_OPT_HELP,
+	{ OPT_SKIP_BAD, "skip-bad", NULL,
+	    "skip values that are not numbers, count them, exit 1" },
+	{ OPT_TEXT, "text", NULL, "write text lines, not framed records" },
+	CLI_OPT_VERSION,
+	{ 0, NULL, NULL, NULL }
+};
+
+/* The options end at COMMAND, as they do for env(1) and xargs(1). */
+static const struct cli_tool tool = {
+	"mrmap",
+	"Run a command as the mapper and turn its output into records.",
+	usage_text, options, CLI_IN_ORDER
+};
 
 static struct mr_textfmt fmt = MR_TEXTFMT_DEFAULT;
 static struct mr_op op;
@@ -216,13 +241,14 @@ add_combined(const struct mr_rec *rec, const struct mr_reader *r)
 		die("%s: record %llu: key %s: value %s is not a number "
 		    "(--skip-bad skips such values)", mr_reader_name(r),
 		    (unsigned long long)mr_reader_count(r),
-		    shown(rec->key, rec->klen, 0), shown(rec->val, rec->vlen, 1));
+		    shown(rec->key, rec->klen, 0),
+		    shown(rec->val, rec->vlen, 1));
 	else if (e == MR_AGG_OVERFLOW)
 		die("%s: record %llu: key %s: value %s has more than %d digits "
 		    "before or after its point", mr_reader_name(r),
 		    (unsigned long long)mr_reader_count(r),
-		    shown(rec->key, rec->klen, 0), shown(rec->val, rec->vlen, 1),
-		    MR_AGG_DIGITS);
+		    shown(rec->key, rec->klen, 0),
+		    shown(rec->val, rec->vlen, 1), MR_AGG_DIGITS);
 	else if (e != 0)
 		die("out of memory");
 }
@@ -318,110 +344,100 @@ write_counters(struct outfile *o)
 	proc_counters_save(o, mine, sizeof(mine) / sizeof(mine[0]));
 }
 
-static void
-usage(void)
-{
-	fputs(usage_text, stderr);
-	exit(2);
-}
+struct args {
+	const char *output, *combine, *counters;
+	size_t memory;
+	int text;
+};
 
-int
-main(int argc, char *argv[])
+/*
+ * Parses the options into a and the file-scope settings and returns
+ * COMMAND, the file operands that follow it in *files and their number
+ * in *nfiles.
+ */
+static char *
+parse_args(int argc, char *argv[], struct args *a, char ***files,
+    int *nfiles)
 {
-	enum { OPT_COMBINE = 256, OPT_COUNTERS, OPT_SKIP_BAD, OPT_TEXT,
-	    OPT_HELP, OPT_VERSION };
-	static const struct option longopts[] = {
-		{ "combine", required_argument, NULL, OPT_COMBINE },
-		{ "counters", required_argument, NULL, OPT_COUNTERS },
-		{ "help", no_argument, NULL, OPT_HELP },
-		{ "memory", required_argument, NULL, 'S' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "separator", required_argument, NULL, 't' },
-		{ "skip-bad", no_argument, NULL, OPT_SKIP_BAD },
-		{ "text", no_argument, NULL, OPT_TEXT },
-		{ "version", no_argument, NULL, OPT_VERSION },
-		{ "zero-terminated", no_argument, NULL, 'z' },
-		{ NULL, 0, NULL, 0 }
-	};
-	const char *output = "-", *combine = NULL, *counters_file = NULL;
-	struct outfile counters;
-	size_t memory = DEFAULT_MEMORY;
-	char *cmd, **files;
-	int c, nfiles, text = 0;
+	char *cmd;
+	int c;
 
-	cli_init("mrmap");
-	while ((c = getopt_long(argc, argv, "+o:S:t:z", longopts, NULL)) !=
-	    -1) {
+	cli_start(&tool, argc, argv);
+	while ((c = cli_getopt(argc, argv, &fmt)) != -1) {
 		switch (c) {
 		case 'o':
-			output = optarg;
+			a->output = optarg;
 			break;
 		case 'S':
-			if (mr_parse_size(optarg, &memory) < 0)
+			if (parse_size(optarg, &a->memory) < 0)
 				usage_error(usage_text, "bad memory size: %s",
 				    optarg);
 			break;
-		case 't':
-			opt_separator(usage_text, optarg, &fmt);
-			break;
-		case 'z':
-			fmt.eol = '\0';
-			break;
 		case OPT_COMBINE:
-			combine = optarg;
+			a->combine = optarg;
 			break;
 		case OPT_COUNTERS:
-			counters_file = optarg;
+			a->counters = optarg;
 			break;
 		case OPT_SKIP_BAD:
 			skip_bad = 1;
 			break;
 		case OPT_TEXT:
-			text = 1;
+			a->text = 1;
 			break;
-		case OPT_HELP:
-			fputs(usage_text, stdout);
-			return 0;
-		case OPT_VERSION:
-			cli_version();
-		default:
-			usage();
 		}
 	}
 	if (optind == argc)
 		usage_error(usage_text, "no command given");
 	cmd = argv[optind++];
-	nfiles = argc;
-	files = operands(usage_text, &nfiles, argv);
-	if (combine != NULL) {
-		if (mr_op_parse(&op, combine) < 0)
-			usage_error(usage_text, "--combine %s: not a built-in "
-			    "op (see mrreduce(1))", combine);
-		/*
-		 * collect's partial state is its values joined, and would
-		 * grow with the data in the table as distinct's would.
-		 */
-		if (!mr_op_combinable(&op) || op.code == MR_OP_COLLECT)
-			usage_error(usage_text, "--combine %s: its state grows "
-			    "with the data; reduce without combining",
-			    combine);
-		metalen = mr_op_meta(&op, meta, sizeof(meta));
-		if ((table = mr_combine_new(&op, memory)) == NULL)
-			die("out of memory");
-	}
+	*nfiles = argc;
+	*files = operands(usage_text, nfiles, argv);
+	return cmd;
+}
+
+/* Sets up --combine OP: the op, the output's metadata, the table. */
+static void
+combine_start(const char *name, size_t memory)
+{
+	if (mr_op_parse(&op, name) < 0)
+		usage_error(usage_text, "--combine %s: not a built-in op (see "
+		    "mrreduce(1))", name);
+	/*
+	 * collect's partial state is its values joined, and would grow with
+	 * the data in the table as distinct's would.
+	 */
+	if (!mr_op_combinable(&op) || op.code == MR_OP_COLLECT)
+		usage_error(usage_text, "--combine %s: its state grows with "
+		    "the data; reduce without combining", name);
+	metalen = mr_op_meta(&op, meta, sizeof(meta));
+	if ((table = mr_combine_new(&op, memory)) == NULL)
+		die("out of memory");
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct args a = { "-", NULL, NULL, DEFAULT_MEMORY, 0 };
+	struct outfile counters;
+	char *cmd, **files;
+	int i, nfiles;
+
+	cmd = parse_args(argc, argv, &a, &files, &nfiles);
+	if (a.combine != NULL)
+		combine_start(a.combine, a.memory);
 	/* a bad name for either output fails before any work */
-	out_open(&out, output);
-	if (counters_file != NULL)
-		out_open(&counters, counters_file);
-	for (c = 0; c < nfiles; c++)
-		map_input(cmd, files[c], c == 0, text);
+	out_open(&out, a.output);
+	if (a.counters != NULL)
+		out_open(&counters, a.counters);
+	for (i = 0; i < nfiles; i++)
+		map_input(cmd, files[i], i == 0, a.text);
 	if (table != NULL && mr_combine_flush(table, w) != 0)
 		die("%s", mr_writer_errmsg(w));
 	if (mr_writer_finish(w) < 0)
 		die("%s", mr_writer_errmsg(w));
 	mr_writer_free(w);
 	out_close(&out);
-	if (counters_file != NULL) {
+	if (a.counters != NULL) {
 		write_counters(&counters);
 		out_close(&counters);
 		out_commit(&counters);

@@ -2,10 +2,10 @@
  * mrpartition: route records to N outputs by the hash of their key, or by
  * sampled split points for a total order.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -13,11 +13,39 @@
 #define SAMPLE_MAX	100000
 #define WRITE_BUDGET	(64 << 20)	/* bytes of block buffers in all */
 
+enum { OPT_NUMERIC = 256, OPT_REVERSE, OPT_SAMPLE, OPT_POINTS, OPT_TEXT };
+
 static const char usage_text[] =
     "usage: mrpartition -n N -o TEMPLATE [-z] [-k K] [-t SEP] [--numeric]\n"
     "           [--reverse] [--split-points FILE] [--text] [FILE ...]\n"
     "       mrpartition -n N --sample FILE [-z] [-t SEP] [--numeric]\n"
     "           [--reverse] [--text] [FILE ...]\n";
+
+static const struct cli_opt options[] = {
+	{ 'k', "partition-fields", "K",
+	    "hash the first K fields of the key only" },
+	{ 'n', "partitions", "N", "route the records to N partitions" },
+	{ 'o', "output", "TEMPLATE",
+	    "write partition i to TEMPLATE with i for its %d" },
+	CLI_OPT_SEP,
+	CLI_OPT_ZERO,
+	CLI_OPT_HELP,
+	{ OPT_NUMERIC, "numeric", NULL, "keys in ranges compare as numbers" },
+	{ OPT_REVERSE, "reverse", NULL,
+	    "ranges go from the greatest key down" },
+	{ OPT_SAMPLE, "sample", "FILE",
+	    "write N-1 split points sampled from the input" },
+	{ OPT_POINTS, "split-points", "FILE",
+	    "route by key ranges, split at the keys in FILE" },
+	{ OPT_TEXT, "text", NULL, "write text lines, not framed records" },
+	CLI_OPT_VERSION,
+	{ 0, NULL, NULL, NULL }
+};
+
+static const struct cli_tool tool = {
+	"mrpartition", "Route records to N outputs by key hash or key range.",
+	usage_text, options, 0
+};
 
 struct key {
 	unsigned char *p;
@@ -26,13 +54,6 @@ struct key {
 
 static struct mr_order order;
 static struct mr_textfmt fmt = MR_TEXTFMT_DEFAULT;
-
-static void
-usage(void)
-{
-	fputs(usage_text, stderr);
-	exit(2);
-}
 
 static struct key
 key_copy(const unsigned char *p, size_t len)
@@ -133,7 +154,8 @@ load_points(const char *path, long n, size_t *npoints)
 			    path, n - 1, n);
 		if (np > 0 && mr_keycmp(&order, pts[np - 1].p, pts[np - 1].len,
 		    rec.key, rec.klen) > 0)
-			die("%s: split point %zu is out of order", path, np + 1);
+			die("%s: split point %zu is out of order", path,
+			    np + 1);
 		pts[np++] = key_copy(rec.key, rec.klen);
 	}
 	if (rc < 0)
@@ -222,52 +244,36 @@ partition(char **files, int nfiles, long n, const char *template,
 		out_commit(&outs[i]);
 }
 
-int
-main(int argc, char *argv[])
-{
-	enum { OPT_NUMERIC = 256, OPT_REVERSE, OPT_SAMPLE, OPT_POINTS,
-	    OPT_TEXT, OPT_HELP, OPT_VERSION };
-	static const struct option longopts[] = {
-		{ "help", no_argument, NULL, OPT_HELP },
-		{ "numeric", no_argument, NULL, OPT_NUMERIC },
-		{ "output", required_argument, NULL, 'o' },
-		{ "partition-fields", required_argument, NULL, 'k' },
-		{ "partitions", required_argument, NULL, 'n' },
-		{ "reverse", no_argument, NULL, OPT_REVERSE },
-		{ "sample", required_argument, NULL, OPT_SAMPLE },
-		{ "separator", required_argument, NULL, 't' },
-		{ "split-points", required_argument, NULL, OPT_POINTS },
-		{ "text", no_argument, NULL, OPT_TEXT },
-		{ "version", no_argument, NULL, OPT_VERSION },
-		{ "zero-terminated", no_argument, NULL, 'z' },
-		{ NULL, 0, NULL, 0 }
-	};
-	const char *template = NULL, *sample_file = NULL, *points_file = NULL;
-	long n = 0, fields = 0;
-	int c, text = 0;
+struct args {
+	const char *template, *sample_file, *points_file;
+	long n, fields;
+	int text;
+};
 
-	cli_init("mrpartition");
-	while ((c = getopt_long(argc, argv, "k:n:o:t:z", longopts, NULL)) !=
-	    -1) {
+/*
+ * Parses the options into a and the file-scope settings and returns the
+ * file operands, *argc many.
+ */
+static char **
+parse_args(int *argc, char *argv[], struct args *a)
+{
+	int c;
+
+	cli_start(&tool, *argc, argv);
+	while ((c = cli_getopt(*argc, argv, &fmt)) != -1) {
 		switch (c) {
 		case 'k':
-			if (mr_parse_count(optarg, 1, 1000000, &fields) < 0)
+			if (parse_count(optarg, 1, 1000000, &a->fields) < 0)
 				usage_error(usage_text, "bad field count: %s",
 				    optarg);
 			break;
 		case 'n':
-			if (mr_parse_count(optarg, 1, MAX_PARTS, &n) < 0)
+			if (parse_count(optarg, 1, MAX_PARTS, &a->n) < 0)
 				usage_error(usage_text, "bad partition count: "
 				    "%s (1 to %d)", optarg, MAX_PARTS);
 			break;
 		case 'o':
-			template = optarg;
-			break;
-		case 't':
-			opt_separator(usage_text, optarg, &fmt);
-			break;
-		case 'z':
-			fmt.eol = '\0';
+			a->template = optarg;
 			break;
 		case OPT_NUMERIC:
 			order.numeric = 1;
@@ -276,42 +282,54 @@ main(int argc, char *argv[])
 			order.reverse = 1;
 			break;
 		case OPT_SAMPLE:
-			sample_file = optarg;
+			a->sample_file = optarg;
 			break;
 		case OPT_POINTS:
-			points_file = optarg;
+			a->points_file = optarg;
 			break;
 		case OPT_TEXT:
-			text = 1;
+			a->text = 1;
 			break;
-		case OPT_HELP:
-			fputs(usage_text, stdout);
-			return 0;
-		case OPT_VERSION:
-			cli_version();
-		default:
-			usage();
 		}
 	}
-	argv = operands(usage_text, &argc, argv);
-	if (n == 0)
+	return operands(usage_text, argc, argv);
+}
+
+/* Exits 2 unless the options make one of the two forms of the usage. */
+static void
+check_args(const struct args *a)
+{
+	if (a->n == 0)
 		usage_error(usage_text, "-n N is required");
-	if (sample_file != NULL) {
-		if (template != NULL || points_file != NULL || fields != 0)
+	if (a->sample_file != NULL) {
+		if (a->template != NULL || a->points_file != NULL ||
+		    a->fields != 0)
 			usage_error(usage_text, "--sample takes no -o, -k or "
 			    "--split-points");
-		sample(argv, argc, n, sample_file, text);
-		return 0;
+		return;
 	}
-	if ((order.numeric || order.reverse) && points_file == NULL)
+	if ((order.numeric || order.reverse) && a->points_file == NULL)
 		usage_error(usage_text, "--numeric and --reverse go with "
 		    "--sample or --split-points");
-	if (template == NULL)
+	if (a->template == NULL)
 		usage_error(usage_text, "-o TEMPLATE is required");
-	opt_template(usage_text, template);
-	if (points_file != NULL && fields != 0)
+	opt_template(usage_text, a->template);
+	if (a->points_file != NULL && a->fields != 0)
 		usage_error(usage_text, "-k and --split-points exclude each "
 		    "other");
-	partition(argv, argc, n, template, fields, points_file, text);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct args a = { NULL, NULL, NULL, 0, 0, 0 };
+
+	argv = parse_args(&argc, argv, &a);
+	check_args(&a);
+	if (a.sample_file != NULL)
+		sample(argv, argc, a.n, a.sample_file, a.text);
+	else
+		partition(argv, argc, a.n, a.template, a.fields, a.points_file,
+		    a.text);
 	return 0;
 }

@@ -3,12 +3,12 @@
  * built-in op or a shell command.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "proc.h"
@@ -16,10 +16,37 @@
 #define SHOW_MAX	40	/* bytes of a key or value in a message */
 #define SHOW_SIZE	(4 * SHOW_MAX + 8)
 
+enum { OPT_COUNTERS = 256, OPT_FRAMED, OPT_PARTIAL, OPT_SKIP_BAD };
+
 static const char usage_text[] =
     "usage: mrreduce [-nrz] [--counters FILE] [--framed] [--partial] "
     "[--skip-bad]\n"
     "           [-d STRING] [-o FILE] [-t SEP] OP|COMMAND [FILE ...]\n";
+
+static const struct cli_opt options[] = {
+	{ 'd', "delimiter", "STRING",
+	    "join the values of collect with STRING, not \",\"" },
+	{ 'n', "numeric", NULL, "the keys are sorted as decimal numbers" },
+	{ 'o', "output", "FILE", "write to FILE, complete or not at all" },
+	{ 'r', "reverse", NULL, "the keys are sorted in reverse order" },
+	CLI_OPT_SEP,
+	CLI_OPT_ZERO,
+	{ OPT_COUNTERS, "counters", "FILE", "write the counters to FILE" },
+	{ OPT_FRAMED, "framed", NULL, "write framed records, not text lines" },
+	CLI_OPT_HELP,
+	{ OPT_PARTIAL, "partial", NULL,
+	    "write partial states of OP for another mrreduce OP" },
+	{ OPT_SKIP_BAD, "skip-bad", NULL,
+	    "skip values that are not numbers, count them, exit 1" },
+	CLI_OPT_VERSION,
+	{ 0, NULL, NULL, NULL }
+};
+
+static const struct cli_tool tool = {
+	"mrreduce",
+	"Reduce groups of sorted records with a built-in op or a command.",
+	usage_text, options, CLI_OPS
+};
 
 /*
  * The records of all inputs, merged when there are several, and the key
@@ -43,13 +70,6 @@ static unsigned long long skipped;
 /* For --counters: records and groups read, records written. */
 static unsigned long long in_records, groups, out_records;
 static int out_counted;		/* out_records is known */
-
-static void
-usage(void)
-{
-	fputs(usage_text, stderr);
-	exit(2);
-}
 
 static const char *
 input_name(const struct input *in, size_t src)
@@ -400,137 +420,156 @@ input_close(struct input *in)
 	free(in->key);
 }
 
-int
-main(int argc, char *argv[])
-{
-	enum { OPT_COUNTERS = 256, OPT_FRAMED, OPT_PARTIAL, OPT_SKIP_BAD,
-	    OPT_HELP, OPT_VERSION };
-	static const struct option longopts[] = {
-		{ "counters", required_argument, NULL, OPT_COUNTERS },
-		{ "delimiter", required_argument, NULL, 'd' },
-		{ "framed", no_argument, NULL, OPT_FRAMED },
-		{ "help", no_argument, NULL, OPT_HELP },
-		{ "numeric", no_argument, NULL, 'n' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "partial", no_argument, NULL, OPT_PARTIAL },
-		{ "reverse", no_argument, NULL, 'r' },
-		{ "separator", required_argument, NULL, 't' },
-		{ "skip-bad", no_argument, NULL, OPT_SKIP_BAD },
-		{ "version", no_argument, NULL, OPT_VERSION },
-		{ "zero-terminated", no_argument, NULL, 'z' },
-		{ NULL, 0, NULL, 0 }
-	};
-	struct input in = { 0 };
-	struct mr_op op, inop;
-	struct mr_writer *w = NULL;
-	struct outfile out, counters;
-	unsigned char meta[MR_META_MAX], ometa[64];
-	const char *output = "-", *delim = NULL, *reducer, *first;
-	const char *counters_file = NULL;
-	size_t metalen = 0, ometalen = 0;
-	int c, builtin, none, merging, framed = 0, partial = 0;
+/* The command line, and what its reducer is. */
+struct args {
+	const char *output, *delim, *counters, *reducer;
+	struct mr_op op;
+	int builtin, none, framed, partial;
+};
 
-	cli_init("mrreduce");
-	while ((c = getopt_long(argc, argv, "d:no:rt:z", longopts,
-	    NULL)) != -1) {
+/*
+ * Parses the options into a, in->order and the file-scope settings, and
+ * returns the file operands that follow the reducer, *argc many.
+ */
+static char **
+parse_args(int *argc, char *argv[], struct args *a, struct input *in)
+{
+	int c;
+
+	cli_start(&tool, *argc, argv);
+	while ((c = cli_getopt(*argc, argv, &fmt)) != -1) {
 		switch (c) {
 		case 'd':
-			delim = optarg;
+			a->delim = optarg;
 			break;
 		case 'n':
-			in.order.numeric = 1;
+			in->order.numeric = 1;
 			break;
 		case 'o':
-			output = optarg;
+			a->output = optarg;
 			break;
 		case 'r':
-			in.order.reverse = 1;
-			break;
-		case 't':
-			opt_separator(usage_text, optarg, &fmt);
-			break;
-		case 'z':
-			fmt.eol = '\0';
+			in->order.reverse = 1;
 			break;
 		case OPT_COUNTERS:
-			counters_file = optarg;
+			a->counters = optarg;
 			break;
 		case OPT_FRAMED:
-			framed = 1;
+			a->framed = 1;
 			break;
 		case OPT_PARTIAL:
-			partial = 1;
+			a->partial = 1;
 			break;
 		case OPT_SKIP_BAD:
 			skip_bad = 1;
 			break;
-		case OPT_HELP:
-			fputs(usage_text, stdout);
-			return 0;
-		case OPT_VERSION:
-			cli_version();
-		default:
-			usage();
 		}
 	}
-	if (optind >= argc)
+	if (optind >= *argc)
 		usage_error(usage_text, "no OP or COMMAND given");
-	reducer = argv[optind++];
-	builtin = mr_op_parse(&op, reducer) == 0;
-	none = strcmp(reducer, "NONE") == 0;
-	if (builtin && delim != NULL) {
-		op.sep = (const unsigned char *)delim;
-		op.seplen = strlen(delim);
-	}
-	if (partial && !builtin)
-		usage_error(usage_text, "--partial needs a built-in op");
-	if (partial && !mr_op_combinable(&op))
-		usage_error(usage_text, "%s has no partial states",
-		    mr_op_name(op.code));
-	argv = operands(usage_text, &argc, argv);
+	a->reducer = argv[optind++];
+	return operands(usage_text, argc, argv);
+}
 
-	input_open(&in, argv, argc, meta, &metalen);
-	first = input_name(&in, 0);
+/* Tells what the reducer is, or exits 2 when it goes with no option. */
+static void
+check_reducer(struct args *a)
+{
+	a->none = strcmp(a->reducer, "NONE") == 0;
+	a->builtin = !a->none && opt_reducer(usage_text, NULL, a->reducer,
+	    &a->op);
+	if (a->builtin && a->delim != NULL) {
+		a->op.sep = (const unsigned char *)a->delim;
+		a->op.seplen = strlen(a->delim);
+	}
+	if (a->partial && !a->builtin)
+		usage_error(usage_text, "--partial needs a built-in op");
+	if (a->partial && !mr_op_combinable(&a->op))
+		usage_error(usage_text, "%s has no partial states",
+		    mr_op_name(a->op.code));
+}
+
+/*
+ * Reads the inputs' metadata: returns 1 when they hold the partial states
+ * of the op, 0 for plain values, and dies when the reducer cannot read
+ * what they hold.
+ */
+static int
+check_input(const struct input *in, const struct args *a,
+    const unsigned char *meta, size_t metalen)
+{
+	const char *first = input_name(in, 0);
+	struct mr_op inop;
+	int merging;
+
 	merging = mr_op_from_meta(&inop, meta, metalen);
 	if (merging < 0)
 		die("%s: unknown stream metadata (mrreduce reads plain values "
 		    "or values=partial:OP)", first);
-	if (merging && builtin && inop.code != op.code)
+	if (merging && a->builtin && inop.code != a->op.code)
 		die("%s: holds partial states of %s (mrmap --combine=%s); "
 		    "reduce it with mrreduce %s", first,
 		    mr_op_name(inop.code), mr_op_name(inop.code),
 		    mr_op_name(inop.code));
-	if (merging && !builtin && !none)
+	if (merging && !a->builtin && !a->none)
 		die("%s: holds partial states of %s, which a command cannot "
 		    "read; reduce it with mrreduce %s", first,
 		    mr_op_name(inop.code), mr_op_name(inop.code));
+	return merging;
+}
+
+/* Reduces the input to out with a built-in op or NONE. */
+static void
+reduce(struct input *in, const struct args *a, int merging,
+    struct outfile *out, const unsigned char *meta, size_t metalen)
+{
+	unsigned char ometa[64];
+	struct mr_writer *w;
+	size_t ometalen;
+
+	if (a->none)
+		w = open_writer(out, !a->framed, &fmt, meta, metalen);
+	else if (a->partial) {
+		ometalen = mr_op_meta(&a->op, ometa, sizeof(ometa));
+		w = open_writer(out, 0, &fmt, ometa, ometalen);
+	} else
+		w = open_writer(out, !a->framed, &fmt, NULL, 0);
+	if (a->none)
+		reduce_none(in, w);
+	else
+		reduce_builtin(in, &a->op, merging, a->partial, w);
+	if (mr_writer_finish(w) < 0)
+		die("%s", mr_writer_errmsg(w));
+	mr_writer_free(w);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct args a = { "-", NULL, NULL, NULL, { 0 }, 0, 0, 0, 0 };
+	struct input in = { 0 };
+	struct outfile out, counters;
+	unsigned char meta[MR_META_MAX];
+	size_t metalen = 0;
+	int merging;
+
+	argv = parse_args(&argc, argv, &a, &in);
+	check_reducer(&a);
+	input_open(&in, argv, argc, meta, &metalen);
+	merging = check_input(&in, &a, meta, metalen);
 
 	/* a bad name for either output fails before any work */
-	out_open(&out, output);
-	if (counters_file != NULL)
-		out_open(&counters, counters_file);
-	out_counted = builtin || none || framed;
-	if (!builtin && !none)
-		reduce_command(reducer, &in, &out, framed);
-	else if (none)
-		w = open_writer(&out, !framed, &fmt, meta, metalen);
-	else if (partial) {
-		ometalen = mr_op_meta(&op, ometa, sizeof(ometa));
-		w = open_writer(&out, 0, &fmt, ometa, ometalen);
-	} else
-		w = open_writer(&out, !framed, &fmt, NULL, 0);
-	if (none)
-		reduce_none(&in, w);
-	else if (builtin)
-		reduce_builtin(&in, &op, merging, partial, w);
-	if (builtin || none) {
-		if (mr_writer_finish(w) < 0)
-			die("%s", mr_writer_errmsg(w));
-		mr_writer_free(w);
-	}
+	out_open(&out, a.output);
+	if (a.counters != NULL)
+		out_open(&counters, a.counters);
+	out_counted = a.builtin || a.none || a.framed;
+	if (a.builtin || a.none)
+		reduce(&in, &a, merging, &out, meta, metalen);
+	else
+		reduce_command(a.reducer, &in, &out, a.framed);
 	out_close(&out);
-	write_counters(counters_file != NULL ? &counters : NULL);
-	if (counters_file != NULL)
+	write_counters(a.counters != NULL ? &counters : NULL);
+	if (a.counters != NULL)
 		out_commit(&counters);
 	out_commit(&out);
 	input_close(&in);

@@ -6,14 +6,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cli.h"
-#include "worker.h"
 
 #define DEFAULT_SIZE	(1UL << 30)
 #define MAX_THREADS	8
@@ -22,12 +20,37 @@
 #define BUDGET_MIN	(16UL << 10)
 #define FANIN_MIN	16
 #define FANIN_MAX	1000
-#define SPLIT_MIN	(16UL << 20)	/* smaller inputs are read in one piece */
+#define SPLIT_MIN	(16UL << 20)	/* smaller inputs are read whole */
+
+enum { OPT_PARALLEL = 256, OPT_TEXT, OPT_VALUES };
 
 static const char usage_text[] =
     "usage: mrsort [-cnrz] [--text] [--values] [-o FILE] [-S SIZE] "
     "[-T DIR]\n"
     "           [-t SEP] [--parallel N] [FILE ...]\n";
+
+static const struct cli_opt options[] = {
+	{ 'c', "check", NULL, "exit 0 if the input is sorted, 1 if not" },
+	{ 'n', "numeric", NULL, "sort keys as decimal numbers" },
+	{ 'o', "output", "FILE", "write to FILE, complete or not at all" },
+	{ 'r', "reverse", NULL, "sort in reverse order, greatest first" },
+	{ 'S', "memory", "SIZE", "sort in SIZE of memory (1G by default)" },
+	{ 'T', "tmpdir", "DIR", "put temporary files in DIR, not $TMPDIR" },
+	CLI_OPT_SEP,
+	CLI_OPT_ZERO,
+	CLI_OPT_HELP,
+	{ OPT_PARALLEL, "parallel", "N",
+	    "sort on N threads (the cores, at most 8)" },
+	{ OPT_TEXT, "text", NULL, "write text lines, not framed records" },
+	{ OPT_VALUES, "values", NULL, "sort equal keys by value" },
+	CLI_OPT_VERSION,
+	{ 0, NULL, NULL, NULL }
+};
+
+static const struct cli_tool tool = {
+	"mrsort", "Sort records by key in bounded memory, on all cores.",
+	usage_text, options, 0
+};
 
 static struct mr_order order;
 static struct mr_textfmt fmt = MR_TEXTFMT_DEFAULT;
@@ -49,13 +72,6 @@ static size_t fanin;	/* the most runs merged in one pass */
 static size_t budget;	/* memory for records, and for merging runs */
 static unsigned char meta[MR_META_MAX];	/* of the input, and every run */
 static size_t metalen;
-
-static void
-usage(void)
-{
-	fputs(usage_text, stderr);
-	exit(2);
-}
 
 static void
 add_run(int fd, int level)
@@ -250,9 +266,10 @@ split_point(int fd, off_t off, off_t size)
 	for (; off < size; off += n) {
 		if ((n = pread(fd, buf, sizeof(buf), off)) <= 0)
 			return 0;
-		if ((e = memchr(buf, fmt.eol, (size_t)n)) != NULL)
-			return off + (e - buf) + 1 < size ? off + (e - buf) + 1 :
-			    0;
+		if ((e = memchr(buf, fmt.eol, (size_t)n)) == NULL)
+			continue;
+		off += e - buf + 1;
+		return off < size ? off : 0;
 	}
 	return 0;
 }
@@ -306,7 +323,7 @@ read_parallel(char **files, int nfiles, struct mr_sortbuf *b)
 	h[0].b = b;
 	if ((h[1].b = mr_sortbuf_lane(b)) == NULL)
 		return 0;
-	worker_parallel(2, read_half, h);
+	mr_parallel(2, read_half, h);
 	mr_sortbuf_join(b, h[1].b);
 	if (h[0].err[0] != '\0' && !h[0].full)
 		die("%s", h[0].err);
@@ -439,90 +456,74 @@ default_threads(void)
 	return n > MAX_THREADS ? MAX_THREADS : (int)n;
 }
 
-int
-main(int argc, char *argv[])
-{
-	enum { OPT_PARALLEL = 256, OPT_TEXT, OPT_VALUES, OPT_HELP,
-	    OPT_VERSION };
-	static const struct option longopts[] = {
-		{ "check", no_argument, NULL, 'c' },
-		{ "help", no_argument, NULL, OPT_HELP },
-		{ "memory", required_argument, NULL, 'S' },
-		{ "numeric", no_argument, NULL, 'n' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "parallel", required_argument, NULL, OPT_PARALLEL },
-		{ "reverse", no_argument, NULL, 'r' },
-		{ "separator", required_argument, NULL, 't' },
-		{ "text", no_argument, NULL, OPT_TEXT },
-		{ "tmpdir", required_argument, NULL, 'T' },
-		{ "values", no_argument, NULL, OPT_VALUES },
-		{ "version", no_argument, NULL, OPT_VERSION },
-		{ "zero-terminated", no_argument, NULL, 'z' },
-		{ NULL, 0, NULL, 0 }
-	};
-	const char *output = "-";
-	size_t size = DEFAULT_SIZE;
-	long n;
-	int c, text = 0, checking = 0;
+struct args {
+	const char *output;
+	size_t size;
+	int text, checking;
+};
 
-	cli_init("mrsort");
-	threads = default_threads();
-	tmpdir = getenv("TMPDIR");
-	if (tmpdir == NULL || *tmpdir == '\0')
-		tmpdir = "/tmp";
-	while ((c = getopt_long(argc, argv, "cno:rS:T:t:z", longopts,
-	    NULL)) != -1) {
+/*
+ * Parses the options into a and the file-scope settings and returns the
+ * file operands, *argc many.
+ */
+static char **
+parse_args(int *argc, char *argv[], struct args *a)
+{
+	long n;
+	int c;
+
+	cli_start(&tool, *argc, argv);
+	while ((c = cli_getopt(*argc, argv, &fmt)) != -1) {
 		switch (c) {
 		case 'c':
-			checking = 1;
+			a->checking = 1;
 			break;
 		case 'n':
 			order.numeric = 1;
 			break;
 		case 'o':
-			output = optarg;
+			a->output = optarg;
 			break;
 		case 'r':
 			order.reverse = 1;
 			break;
 		case 'S':
-			if (mr_parse_size(optarg, &size) < 0)
+			if (parse_size(optarg, &a->size) < 0)
 				usage_error(usage_text, "bad memory size: %s",
 				    optarg);
 			break;
 		case 'T':
 			tmpdir = optarg;
 			break;
-		case 't':
-			opt_separator(usage_text, optarg, &fmt);
-			break;
-		case 'z':
-			fmt.eol = '\0';
-			break;
 		case OPT_PARALLEL:
-			if (mr_parse_count(optarg, 1, 256, &n) < 0)
+			if (parse_count(optarg, 1, 256, &n) < 0)
 				usage_error(usage_text, "bad thread count: %s "
 				    "(1 to 256)", optarg);
 			threads = (int)n;
 			break;
 		case OPT_TEXT:
-			text = 1;
+			a->text = 1;
 			break;
 		case OPT_VALUES:
 			order.values = 1;
 			break;
-		case OPT_HELP:
-			fputs(usage_text, stdout);
-			return 0;
-		case OPT_VERSION:
-			cli_version();
-		default:
-			usage();
 		}
 	}
-	argv = operands(usage_text, &argc, argv);
-	if (checking)
+	return operands(usage_text, argc, argv);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct args a = { "-", DEFAULT_SIZE, 0, 0 };
+
+	threads = default_threads();
+	tmpdir = getenv("TMPDIR");
+	if (tmpdir == NULL || *tmpdir == '\0')
+		tmpdir = "/tmp";
+	argv = parse_args(&argc, argv, &a);
+	if (a.checking)
 		return check(argv, argc);
-	sort(argv, argc, output, text, size);
+	sort(argv, argc, a.output, a.text, a.size);
 	return 0;
 }

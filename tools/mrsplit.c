@@ -3,7 +3,6 @@
  * for separate tasks, or copy the records of one such range.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,10 +14,32 @@
 
 #define MAX_SPLITS	65536
 
+enum { OPT_RANGE = 256, OPT_RANGES };
+
 static const char usage_text[] =
     "usage: mrsplit -n N -o TEMPLATE [-z] [-t SEP] FILE ...\n"
     "       mrsplit --range START:END [-z] [-t SEP] FILE\n"
     "       mrsplit --ranges -n N [-z] [-t SEP] FILE ...\n";
+
+static const struct cli_opt options[] = {
+	{ 'n', "number", "N", "cut the input into N splits" },
+	{ 'o', "output", "TEMPLATE", "write split i to TEMPLATE with i for "
+	    "its %d" },
+	CLI_OPT_SEP,
+	CLI_OPT_ZERO,
+	CLI_OPT_HELP,
+	{ OPT_RANGE, "range", "START:END",
+	    "copy the records that start in this byte range" },
+	{ OPT_RANGES, "ranges", NULL, "list N byte ranges of the input, "
+	    "one a line" },
+	CLI_OPT_VERSION,
+	{ 0, NULL, NULL, NULL }
+};
+
+static const struct cli_tool tool = {
+	"mrsplit", "Cut files into record-aligned splits or byte ranges.",
+	usage_text, options, 0
+};
 
 /* An input of -o, and the last bound asked of it. */
 struct input {
@@ -29,13 +50,6 @@ struct input {
 };
 
 static struct mr_textfmt fmt = MR_TEXTFMT_DEFAULT;
-
-static void
-usage(void)
-{
-	fputs(usage_text, stderr);
-	exit(2);
-}
 
 /* Parses the decimal byte offset from p to end, at most 2^63 - 1. */
 static int
@@ -377,83 +391,81 @@ split(char **files, int nfiles, long n, const char *template)
 	free(in);
 }
 
-int
-main(int argc, char *argv[])
-{
-	enum { OPT_RANGE = 256, OPT_RANGES, OPT_HELP, OPT_VERSION };
-	static const struct option longopts[] = {
-		{ "help", no_argument, NULL, OPT_HELP },
-		{ "number", required_argument, NULL, 'n' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "range", required_argument, NULL, OPT_RANGE },
-		{ "ranges", no_argument, NULL, OPT_RANGES },
-		{ "separator", required_argument, NULL, 't' },
-		{ "version", no_argument, NULL, OPT_VERSION },
-		{ "zero-terminated", no_argument, NULL, 'z' },
-		{ NULL, 0, NULL, 0 }
-	};
-	const char *template = NULL, *range = NULL;
-	uint64_t start = 0, end = 0;
-	long n = 0;
-	int c, ranges = 0;
+struct args {
+	const char *template, *range;
+	uint64_t start, end;
+	long n;
+	int ranges;
+};
 
-	cli_init("mrsplit");
-	while ((c = getopt_long(argc, argv, "n:o:t:z", longopts, NULL)) != -1) {
+/*
+ * Exits 2 unless the options make one of the three forms of the usage,
+ * with argc - optind file operands.
+ */
+static void
+check_args(int argc, const struct args *a)
+{
+	if (a->range != NULL && a->ranges)
+		usage_error(usage_text, "--range and --ranges exclude each "
+		    "other");
+	if (a->range != NULL && (a->n != 0 || a->template != NULL))
+		usage_error(usage_text, "--range takes no -n or -o");
+	if (a->ranges && a->template != NULL)
+		usage_error(usage_text, "--ranges takes no -o");
+	if (a->range == NULL && a->n == 0)
+		usage_error(usage_text, "-n N is required");
+	if (a->range == NULL && !a->ranges) {
+		if (a->template == NULL)
+			usage_error(usage_text, "-o TEMPLATE is required");
+		opt_template(usage_text, a->template);
+	}
+	if (optind == argc)
+		usage_error(usage_text, "a FILE is required");
+	if (a->range != NULL && argc - optind > 1)
+		usage_error(usage_text, "--range takes one FILE");
+}
+
+/* Parses the options into a and returns the file operands, *argc many. */
+static char **
+parse_args(int *argc, char *argv[], struct args *a)
+{
+	int c;
+
+	cli_start(&tool, *argc, argv);
+	while ((c = cli_getopt(*argc, argv, &fmt)) != -1) {
 		switch (c) {
 		case 'n':
-			if (mr_parse_count(optarg, 1, MAX_SPLITS, &n) < 0)
+			if (parse_count(optarg, 1, MAX_SPLITS, &a->n) < 0)
 				usage_error(usage_text, "bad split count: %s "
 				    "(1 to %d)", optarg, MAX_SPLITS);
 			break;
 		case 'o':
-			template = optarg;
-			break;
-		case 't':
-			opt_separator(usage_text, optarg, &fmt);
-			break;
-		case 'z':
-			fmt.eol = '\0';
+			a->template = optarg;
 			break;
 		case OPT_RANGE:
-			range = optarg;
-			opt_range(range, &start, &end);
+			a->range = optarg;
+			opt_range(a->range, &a->start, &a->end);
 			break;
 		case OPT_RANGES:
-			ranges = 1;
+			a->ranges = 1;
 			break;
-		case OPT_HELP:
-			fputs(usage_text, stdout);
-			return 0;
-		case OPT_VERSION:
-			cli_version();
-		default:
-			usage();
 		}
 	}
-	if (range != NULL && ranges)
-		usage_error(usage_text, "--range and --ranges exclude each "
-		    "other");
-	if (range != NULL && (n != 0 || template != NULL))
-		usage_error(usage_text, "--range takes no -n or -o");
-	if (ranges && template != NULL)
-		usage_error(usage_text, "--ranges takes no -o");
-	if (range == NULL && n == 0)
-		usage_error(usage_text, "-n N is required");
-	if (range == NULL && !ranges) {
-		if (template == NULL)
-			usage_error(usage_text, "-o TEMPLATE is required");
-		opt_template(usage_text, template);
-	}
-	if (optind == argc)
-		usage_error(usage_text, "a FILE is required");
-	if (range != NULL && argc - optind > 1)
-		usage_error(usage_text, "--range takes one FILE");
-	argv = operands(usage_text, &argc, argv);
-	if (range != NULL)
-		copy_range(argv[0], start, end);
-	else if (ranges)
-		list_ranges(argv, argc, n);
+	check_args(*argc, a);
+	return operands(usage_text, argc, argv);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct args a = { NULL, NULL, 0, 0, 0, 0 };
+
+	argv = parse_args(&argc, argv, &a);
+	if (a.range != NULL)
+		copy_range(argv[0], a.start, a.end);
+	else if (a.ranges)
+		list_ranges(argv, argc, a.n);
 	else
-		split(argv, argc, n, template);
+		split(argv, argc, a.n, a.template);
 	return 0;
 }

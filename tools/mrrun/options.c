@@ -102,7 +102,7 @@ job_option(struct mrrun *r, int c, char *arg)
 		r->job.mapper = arg;
 		break;
 	case 'n':
-		if (mr_parse_count(arg, 1, MAX_REDUCERS, &v) < 0)
+		if (parse_count(arg, 1, MAX_REDUCERS, &v) < 0)
 			usage_error(mrrun_usage, "bad number of reducers: %s",
 			    arg);
 		r->reducers = (int)v;
@@ -118,7 +118,7 @@ job_option(struct mrrun *r, int c, char *arg)
 		r->job.zero = 1;
 		break;
 	case OPT_FIELDS:
-		if (mr_parse_count(arg, 1, 1000000, &v) < 0)
+		if (parse_count(arg, 1, 1000000, &v) < 0)
 			usage_error(mrrun_usage, "bad number of fields: %s",
 			    arg);
 		r->job.keyfields = (int)v;
@@ -127,7 +127,7 @@ job_option(struct mrrun *r, int c, char *arg)
 		r->job.framed = 1;
 		break;
 	case OPT_MEMORY:
-		if (mr_parse_size(arg, &size) < 0)
+		if (parse_size(arg, &size) < 0)
 			usage_error(mrrun_usage, "bad memory size: %s", arg);
 		r->job.memory = arg;
 		break;
@@ -138,7 +138,7 @@ job_option(struct mrrun *r, int c, char *arg)
 		r->job.reverse = 1;
 		break;
 	case OPT_SPLIT_SIZE:
-		if (mr_parse_size(arg, &size) < 0)
+		if (parse_size(arg, &size) < 0)
 			usage_error(mrrun_usage, "bad split size: %s", arg);
 		r->job.split_size = size;
 		break;
@@ -216,7 +216,7 @@ run_option(struct mrrun *r, int c, char *arg)
 
 	switch (c) {
 	case 'j':
-		if (mr_parse_count(arg, 1, TASK_MAX_RUNNING, &v) < 0)
+		if (parse_count(arg, 1, TASK_MAX_RUNNING, &v) < 0)
 			usage_error(mrrun_usage, "bad number of jobs: %s",
 			    arg);
 		r->jobs = (int)v;
@@ -247,7 +247,7 @@ run_option(struct mrrun *r, int c, char *arg)
 		r->resume = 1;
 		break;
 	case OPT_RETRIES:
-		if (mr_parse_count(arg, 0, 1000, &v) < 0)
+		if (parse_count(arg, 0, 1000, &v) < 0)
 			usage_error(mrrun_usage, "bad number of retries: %s",
 			    arg);
 		r->retries = (int)v;

@@ -1,18 +1,19 @@
 /*
- * worker.c: the background job thread behind worker.h, a FIFO queue under
- * one mutex.
+ * pool.c: the background job thread behind pool.h, a FIFO queue under one
+ * mutex, and the threads of mr_parallel().
  */
 #include <pthread.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdlib.h>
 
-#include "worker.h"
+#include "mr.h"
+#include "pool.h"
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t queued = PTHREAD_COND_INITIALIZER;
 static pthread_cond_t finished = PTHREAD_COND_INITIALIZER;
-static struct worker_job *head, *tail;
+static struct pool_job *head, *tail;
 static int state;	/* 0 not started, 1 running, -1 cannot start */
 
 /*
@@ -40,9 +41,9 @@ start_thread(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *),
 }
 
 static void *
-worker_main(void *arg)
+pool_main(void *arg)
 {
-	struct worker_job *j;
+	struct pool_job *j;
 
 	(void)arg;
 	pthread_mutex_lock(&lock);
@@ -63,7 +64,7 @@ worker_main(void *arg)
 }
 
 void
-worker_submit(struct worker_job *j)
+pool_submit(struct pool_job *j)
 {
 	pthread_attr_t attr;
 	pthread_t t;
@@ -76,7 +77,7 @@ worker_submit(struct worker_job *j)
 		if (pthread_attr_init(&attr) == 0) {
 			pthread_attr_setdetachstate(&attr,
 			    PTHREAD_CREATE_DETACHED);
-			if (start_thread(&t, &attr, worker_main, NULL) == 0)
+			if (start_thread(&t, &attr, pool_main, NULL) == 0)
 				state = 1;
 			pthread_attr_destroy(&attr);
 		}
@@ -97,7 +98,7 @@ worker_submit(struct worker_job *j)
 }
 
 void
-worker_wait(struct worker_job *j)
+pool_wait(struct pool_job *j)
 {
 	pthread_mutex_lock(&lock);
 	while (!j->done)
@@ -122,7 +123,7 @@ par_main(void *p)
 }
 
 void
-worker_parallel(int n, void (*fn)(void *, int), void *arg)
+mr_parallel(int n, void (*fn)(void *, int), void *arg)
 {
 	struct par_thread *t;
 	int i;
