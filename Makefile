@@ -22,7 +22,7 @@ MAN7 = man/mr.7
 BIN = $(BUILD)/bin
 LIBMR = $(BUILD)/libmr.a
 CLI_OBJ = $(BUILD)/cli.o
-PROGS = $(TOOLS:%=$(BIN)/%) $(BUILD)/mrtest
+PROGS = $(TOOLS:%=$(BIN)/%) $(BUILD)/mrtest $(BUILD)/wiretool
 
 all: $(PROGS)
 
@@ -54,6 +54,13 @@ $(BIN)/mrrun: $(BUILD)/hosts.o $(BUILD)/listing.o $(BUILD)/plan.o \
 $(BUILD)/mrtest: tests/unit/mrtest.c lib/frame.h $(LIBMR)
 	$(CC) $(CPPFLAGS) $(WARNFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ \
 		tests/unit/mrtest.c $(LIBMR) $(LDLIBS)
+
+# The tests' client of mrrun's wire protocol (tools/wire.c).
+$(BUILD)/wiretool: tests/unit/wiretool.c tools/wire.h $(BUILD)/wire.o \
+	$(BUILD)/proc.o $(CLI_OBJ) $(LIBMR)
+	$(CC) $(CPPFLAGS) $(WARNFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ \
+		tests/unit/wiretool.c $(BUILD)/wire.o $(BUILD)/proc.o \
+		$(CLI_OBJ) $(LIBMR) $(LDLIBS)
 
 # The whole bats suite against the tools in $(BIN).
 check: all
