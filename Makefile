@@ -62,10 +62,23 @@ $(BUILD)/wiretool: tests/unit/wiretool.c tools/wire.h $(BUILD)/wire.o \
 		tests/unit/wiretool.c $(BUILD)/wire.o $(BUILD)/proc.o \
 		$(CLI_OBJ) $(LIBMR) $(LDLIBS)
 
-# The whole bats suite against the tools in $(BIN).
+# The whole bats suite against the tools in $(BIN).  On a terminal bats
+# draws its own summary; elsewhere (a log, CI) its TAP output ends with a
+# line "N passed, N failed[, N skipped]", and the status is bats's.
+TAP_SUMMARY = { print; fflush() } \
+	/^ok / { if (/ \# skip/) s++; else p++ } /^not ok / { f++ } \
+	END { printf "%d passed, %d failed", p, f; \
+		if (s) printf ", %d skipped", s; print "" }
 check: all
 	scripts/setup
-	MR_BUILD=$(CURDIR)/$(BUILD) bats tests
+	@if [ -t 1 ]; then \
+		MR_BUILD=$(CURDIR)/$(BUILD) bats tests; \
+	else \
+		exec 3>&1; \
+		st=$$({ { MR_BUILD=$(CURDIR)/$(BUILD) bats --tap tests; \
+			echo $$? >&4; } | awk '$(TAP_SUMMARY)' >&3; } 4>&1); \
+		exit $$st; \
+	fi
 
 # A word count over built-in input, as a pipeline of the tools.
 demo: all
