@@ -80,9 +80,12 @@ check: all
 		exit $$st; \
 	fi
 
-# A word count over built-in input, as a pipeline of the tools.
-demo: all
-	MR_BIN=$(CURDIR)/$(BIN) scripts/demo
+# A word count of mr's own docs as one mrrun job, after a quiet build
+# (make -s: only warnings and errors).
+demo:
+	@echo "Building the tools in $(BIN) (make all)..."
+	@$(MAKE) -s all
+	@MR_BIN=$(CURDIR)/$(BIN) scripts/demo
 
 # The same suite under AddressSanitizer and UndefinedBehaviorSanitizer.
 # Leak checks are off: the tools exit through die() with memory in use;
