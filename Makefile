@@ -31,7 +31,7 @@ MAN7 = man/mr.7
 BIN = $(BUILD)/bin
 LIBMR = $(BUILD)/libmr.a
 CLI_OBJ = $(BUILD)/cli.o
-PROGS = $(TOOLS:%=$(BIN)/%) $(BUILD)/mrtest
+PROGS = $(TOOLS:%=$(BIN)/%) $(BUILD)/mrtest $(BUILD)/wiretool
 
 all: $(PROGS)
 
@@ -71,14 +71,37 @@ $(BUILD)/mrtest: tests/unit/mrtest.c lib/frame.h $(LIBMR)
 	$(CC) $(LIB_CPPFLAGS) $(WARNFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ \
 		tests/unit/mrtest.c $(LIBMR) $(LDLIBS)
 
-# The whole bats suite against the tools in $(BIN).
+# The tests' client of mrrun's wire protocol (tools/wire.c).
+$(BUILD)/wiretool: tests/unit/wiretool.c tools/wire.h $(BUILD)/wire.o \
+	$(BUILD)/proc.o $(CLI_OBJ) $(LIBMR)
+	$(CC) $(CPPFLAGS) $(WARNFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ \
+		tests/unit/wiretool.c $(BUILD)/wire.o $(BUILD)/proc.o \
+		$(CLI_OBJ) $(LIBMR) $(LDLIBS)
+
+# The whole bats suite against the tools in $(BIN).  On a terminal bats
+# draws its own summary; elsewhere (a log, CI) its TAP output ends with a
+# line "N passed, N failed[, N skipped]", and the status is bats's.
+TAP_SUMMARY = { print; fflush() } \
+	/^ok / { if (/ \# skip/) s++; else p++ } /^not ok / { f++ } \
+	END { printf "%d passed, %d failed", p, f; \
+		if (s) printf ", %d skipped", s; print "" }
 check: all
 	scripts/setup
-	MR_BUILD=$(CURDIR)/$(BUILD) bats tests
+	@if [ -t 1 ]; then \
+		MR_BUILD=$(CURDIR)/$(BUILD) bats tests; \
+	else \
+		exec 3>&1; \
+		st=$$({ { MR_BUILD=$(CURDIR)/$(BUILD) bats --tap tests; \
+			echo $$? >&4; } | awk '$(TAP_SUMMARY)' >&3; } 4>&1); \
+		exit $$st; \
+	fi
 
-# A word count over built-in input, as a pipeline of the tools.
-demo: all
-	MR_BIN=$(CURDIR)/$(BIN) scripts/demo
+# A word count of mr's own docs as one mrrun job, after a quiet build
+# (make -s: only warnings and errors).
+demo:
+	@echo "Building the tools in $(BIN) (make all)..."
+	@$(MAKE) -s all
+	@MR_BIN=$(CURDIR)/$(BIN) scripts/demo
 
 # The same suite under AddressSanitizer and UndefinedBehaviorSanitizer.
 # Leak checks are off: the tools exit through die() with memory in use;

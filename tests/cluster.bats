@@ -14,7 +14,9 @@ setup_file() {
 	[ "$(id -u)" -eq 0 ] || return 0
 	# not under /tmp, which every host hides (a clone may live there)
 	CL=$(mktemp -d /var/tmp/mr-cluster.XXXXXX)
-	export CL
+	# what test_helper's on uses
+	CFG=$CL/c/ssh_config
+	export CL CFG
 	"$CLUSTER" start 3 "$CL/c"
 }
 
@@ -36,17 +38,6 @@ root() {
 # A test that failed may leave the files it made in /tmp.
 teardown() {
 	rm -f "/tmp/cluster-test.$$" "/tmp/cluster-test.controller.$$"
-}
-
-# on HOST COMMAND: run COMMAND on HOST of the shared cluster.
-on() {
-	ssh -F "$CL/c/ssh_config" "$@" < /dev/null
-}
-
-# ns_procs NS: the processes in the mount namespace whose inode is NS.
-ns_procs() {
-	stat -L -c '%i %n' /proc/[0-9]*/ns/mnt 2> /dev/null |
-		awk -v ns="$1" '$1 == ns { split($2, f, "/"); print f[3] }'
 }
 
 # running PID: PID has not exited (a zombie has).

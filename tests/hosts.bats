@@ -63,6 +63,7 @@ setup() {
 teardown() {
 	local p
 	[ -n "${CL-}" ] || return 0
+	[ -z "${WORKER_PID-}" ] || worker_stop
 	# the job and what it ran here; the workers on the hosts end as
 	# their channels close
 	for p in ${JOB-}; do
@@ -104,30 +105,6 @@ own_cluster() {
 	PATH=$HOSTPATH "$CLUSTER" start "$1" "$C" > /dev/null
 	CFG=$C/ssh_config
 	HOSTS=$C/hosts
-}
-
-# on HOST COMMAND: run the shell text COMMAND on HOST.
-on() {
-	ssh -F "$CFG" "$@" < /dev/null
-}
-
-# wait_for TEST...: polls the shell test TEST for up to 30 s, or until
-# the job in the background ($JOB) ends.
-wait_for() {
-	local i
-	for i in $(seq 600); do
-		if "$@"; then
-			return 0
-		fi
-		if [ -n "${JOB-}" ] && ! kill -0 "$JOB" 2> /dev/null; then
-			echo "the job ended while waiting for: $*" >&2
-			cat mr.err >&2 2> /dev/null || true
-			return 1
-		fi
-		sleep 0.05
-	done
-	echo "timed out waiting for: $*" >&2
-	return 1
 }
 
 # finish: wait for the job in the background; its exit status in status.
@@ -194,11 +171,6 @@ same_dirs() {
 	done
 }
 
-# map_tasks ARGS...: the number of map tasks that mrrun ARGS plans.
-map_tasks() {
-	mrrun --dry-run "$@" | grep -c '^# map task '
-}
-
 # jl_hosts JOBLOG [PREFIX]: the sorted distinct Host column of the
 # joblog's attempts whose task starts with PREFIX.
 jl_hosts() {
@@ -225,20 +197,15 @@ done_maps() {
 		sort -u | wc -l)" -eq "$2" ]
 }
 
-# ns_procs HOST: the processes in the mount namespace of HOST of cluster
-# $C but its sshd that listens.
-ns_procs() {
-	local ns sshd
-	ns=$(cat "$C/$1/ns")
-	sshd=$(cat "$C/$1/pid")
-	stat -L -c '%i %n' /proc/[0-9]*/ns/mnt 2> /dev/null |
-		awk -v ns="$ns" -v sshd="$sshd" '$1 == ns {
-			split($2, f, "/"); if (f[3] != sshd) print f[3] }'
+# host_procs HOST: the processes in the mount namespace of HOST of
+# cluster $C but its sshd that listens.
+host_procs() {
+	ns_procs "$(cat "$C/$1/ns")" "$(cat "$C/$1/pid")"
 }
 
 # idle HOST: HOST of cluster $C runs nothing but its sshd.
 idle() {
-	[ -z "$(ns_procs "$1")" ]
+	[ -z "$(host_procs "$1")" ]
 }
 
 # scratch_dirs HOST: the mrrun-* directories in HOST's /tmp.
@@ -257,7 +224,7 @@ clean() {
 		done
 		if ! idle "$h"; then
 			echo "$h still runs:" >&2
-			ps -o pid=,args= -p "$(ns_procs "$h" | paste -sd, -)" >&2
+			ps -o pid=,args= -p "$(host_procs "$h" | paste -sd, -)" >&2
 			return 1
 		fi
 		left=$(scratch_dirs "$h")
@@ -1183,18 +1150,16 @@ odd_names() {
 }
 
 @test "the worker: a KILL that comes before its RUN stops the task at once" {
-	# the RUN payload (task_pack): task m-00001 that runs sleep 30
-	printf '%s\0' m-00001 test 0 0 1 1 2 sleep 30 > run.payload
-	len=$(wc -c < run.payload)
+	worker_start
 	SECONDS=0
-	{
-		printf 'K\0\0\0\5\0\0\0\0\0\0\0'
-		printf "R\\0\\0\\0\\5\\0\\0\\0\\$(printf %03o "$len")\\0\\0\\0"
-		cat run.payload
-		sleep 2
-	} | mrrun --worker --remote-dir="$BATS_TEST_TMPDIR" > answers
+	worker_send K 5
+	# the RUN payload (task_pack): task m-00001 that runs sleep 30
+	worker_send R 5 m-00001 test 0 0 1 1 2 sleep 30
+	worker_read
 	[ "$SECONDS" -lt 10 ]
-	# after HELLO: DONE 5, status -1 (TASK_STOPPED), "killed"
-	od -An -tx1 -v answers | tr -d '\n' > hex
-	[[ "$(cat hex)" == *" 58 00 00 00 05 00 00 00 0b 00 00 00 ff ff ff ff 6b 69 6c 6c 65 64 00" ]]
+	# after HELLO: DONE 5 of 11 bytes, status -1 (TASK_STOPPED), "killed"
+	[ "$msg" = "X${TAB}5${TAB}11${TAB}-1${TAB}killed" ]
+	worker_stop
+	[ "$worker_status" -eq 0 ]
+	[ ! -s worker.err ]
 }

@@ -3,12 +3,6 @@
 
 load test_helper
 
-# input N SEED: N key<TAB>value lines with repeated keys; the value is the
-# line number, so order and duplicates can be checked.
-input() {
-	words "$1" "$2" | awk '{ print $0 "\t" NR }'
-}
-
 @test "no record is lost or duplicated and equal keys share a partition" {
 	input 5000 1 > in.txt
 	mrpartition -n 7 --text -o p%d in.txt

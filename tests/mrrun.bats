@@ -39,10 +39,11 @@ words_oracle() {
 		awk '$2 != "" { printf "%s\t%s\n", $2, $1 }'
 }
 
-# words: the lines of stdin but the count of the empty word.  A split
-# that starts with a byte that is not a letter or digit starts with an
-# empty line from tr, so that count depends on the splits; no other does.
-words() {
+# no_empty_word: the lines of stdin but the count of the empty word.  A
+# split that starts with a byte that is not a letter or digit starts with
+# an empty line from tr, so that count depends on the splits; no other
+# does.
+no_empty_word() {
 	grep -v "^$TAB" || true
 }
 
@@ -63,19 +64,6 @@ descendants() {
 			for (p in under)
 				print p, comm[p]
 		}'
-}
-
-# wait_for TEST...: polls the shell test TEST for up to 10 s.
-wait_for() {
-	local i
-	for i in $(seq 200); do
-		if "$@"; then
-			return 0
-		fi
-		sleep 0.05
-	done
-	echo "timed out waiting for: $*" >&2
-	return 1
 }
 
 # gone FILE: none of the processes in FILE ("PID COMMAND" lines) exists,
@@ -110,11 +98,6 @@ listing() {
 	ls -A | grep -v '^separate-stderr-' | tr '\n' ' ' | sed 's/ $//'
 }
 
-# map_tasks ARGS...: the number of map tasks that mrrun ARGS plans.
-map_tasks() {
-	mrrun --dry-run "$@" | grep -c '^# map task '
-}
-
 # no_work_dirs: no work directory of a job on stdout is in $TMPDIR.
 no_work_dirs() {
 	local left
@@ -130,7 +113,7 @@ no_work_dirs() {
 	words_oracle > want
 	run -0 --separate-stderr mrrun -m "$TOKENIZE" -r count pages.txt
 	[ -z "$stderr" ]
-	printf '%s\n' "$output" | words > got
+	printf '%s\n' "$output" | no_empty_word > got
 	cmp got want
 	no_work_dirs
 }
@@ -139,7 +122,7 @@ no_work_dirs() {
 	pages
 	words_oracle > want
 	mrrun -m "$TOKENIZE" -r count -c count -o out pages.txt
-	words < out/part-00000 > got
+	no_empty_word < out/part-00000 > got
 	cmp got want
 	# the combiner ran: it read every map output record
 	grep -q "^mr${TAB}COMBINE_INPUT_RECORDS${TAB}[1-9]" out/_counters
@@ -150,7 +133,7 @@ no_work_dirs() {
 	words_oracle > want
 	mrrun -m "$TOKENIZE" -r count -n 3 -o out pages.txt
 	[ "$(cd out && echo part-*)" = "part-00000 part-00001 part-00002" ]
-	cat out/part-* | sort | words > got
+	cat out/part-* | sort | no_empty_word > got
 	cmp got want
 	# stdout holds the same parts, in order
 	mrrun -m "$TOKENIZE" -r count -n 3 pages.txt > stdout
@@ -162,7 +145,7 @@ no_work_dirs() {
 	words_oracle > want
 	[ "$(map_tasks -m "$TOKENIZE" -r count --split-size 4K pages.txt)" -gt 10 ]
 	mrrun -m "$TOKENIZE" -r count -c count --split-size 4K pages.txt |
-		words > got
+		no_empty_word > got
 	cmp got want
 }
 

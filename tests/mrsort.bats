@@ -8,11 +8,6 @@ keysort() {
 	sort -s -t "$TAB" -k1,1 "$@"
 }
 
-# input N SEED: key<TAB>line-number lines with many repeated keys.
-input() {
-	words "$1" "$2" | awk '{ print $0 "\t" NR }'
-}
-
 @test "sorts like a stable LC_ALL=C sort on the key" {
 	input 20000 1 > in.txt
 	mrsort --text in.txt > got

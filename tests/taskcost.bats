@@ -26,57 +26,25 @@ teardown() {
 		chattr -i "$BATS_TEST_TMPDIR/t/a/f"
 	fi
 	if [ -n "${WORKER_PID-}" ]; then
-		exec 5>&- 6<&-
-		wait "$WORKER_PID" || true
+		worker_stop
 	fi
 }
 
-# worker_start: "mrrun --worker" in the background with fake/ first in its
-# PATH, its channel on fifos: 5 writes to it, 6 reads from it.
-worker_start() {
-	mkfifo to from
-	PATH=$BATS_TEST_TMPDIR/fake:$PATH mrrun --worker \
-		--remote-dir="$BATS_TEST_TMPDIR/scratch" < to > from \
-		2> worker.err &
-	WORKER_PID=$!
-	exec 5> to 6< from
-	worker_read
-	[ "$type" = H ]
-}
-
-# le32 N: N as 4 bytes, unsigned little-endian.
-le32() {
-	printf "\\$(printf %03o $(($1 & 255)))\\$(printf %03o $(($1 >> 8 & 255)))"
-	printf "\\$(printf %03o $(($1 >> 16 & 255)))\\$(printf %03o $(($1 >> 24)))"
-}
-
-# worker_read: the worker's next message, its type letter in $type and
-# its payload in the file payload.
-worker_read() {
-	local h
-	h=($(dd bs=1 count=12 status=none <&6 | od -An -tu1))
-	type=$(printf "\\$(printf %03o "${h[0]}")")
-	dd bs=1 count=$((h[8] | h[9] << 8 | h[10] << 16 | h[11] << 24)) \
-		status=none <&6 > payload
-}
-
-# worker_run ARG...: sends the worker a task of one program, ARG..., and
-# exits with the status of its DONE, whose message it prints.
+# worker_run ARG...: sends the worker of worker_start (test_helper) a
+# task of one program, ARG..., and exits with the status of its DONE,
+# whose message it prints.
 worker_run() {
-	local st
-	printf '%s\0' t-1 'a test task' 0 0 1 1 "$#" "$@" > packed
-	{ printf 'R\0\0\0'; le32 1; le32 "$(wc -c < packed)"; cat packed; } >&5
+	worker_send R 1 t-1 'a test task' 0 0 1 1 "$#" "$@"
 	worker_read
-	[ "$type" = X ]
-	st=($(head -c 4 payload | od -An -tu1))
-	tail -c +5 payload | tr '\0' '\n' | head -n 1
-	return $((st[0] | st[1] << 8 | st[2] << 16 | st[3] << 24))
+	[ "${field[0]}" = X ]
+	printf '%s\n' "${field[4]-}"
+	return $((field[3] & 255))
 }
 
 LONG=$(printf 'x%.0s' $(seq 300))
 
 @test "mkdir -p makes the directories and those above them without a mkdir" {
-	worker_start
+	worker_start PATH="$BATS_TEST_TMPDIR/fake:$PATH"
 	run -0 worker_run mkdir -p "$PWD/a/b/c" "$PWD/d"
 	[ "$output" = "" ]
 	[ -d a/b/c ] && [ -d d ]
@@ -85,7 +53,7 @@ LONG=$(printf 'x%.0s' $(seq 300))
 @test "mkdir -p of a directory that exists, or a link to one, succeeds" {
 	mkdir -p a/b
 	ln -s a/b link
-	worker_start
+	worker_start PATH="$BATS_TEST_TMPDIR/fake:$PATH"
 	run -0 worker_run mkdir -p "$PWD/a/b" "$PWD/link" "$PWD/a//b/"
 	[ "$output" = "" ]
 	[ -L link ]
@@ -95,7 +63,7 @@ LONG=$(printf 'x%.0s' $(seq 300))
 	# a umask without the owner's write and search: mkdir -p gives them to
 	# the directories above the last
 	umask 0377
-	worker_start
+	worker_start PATH="$BATS_TEST_TMPDIR/fake:$PATH"
 	run -0 worker_run mkdir -p "$PWD/ours/x/y"
 	mkdir -p theirs/x/y
 	[ "$(stat -c %a ours ours/x ours/x/y)" = "$(stat -c %a theirs theirs/x theirs/x/y)" ]
@@ -103,20 +71,20 @@ LONG=$(printf 'x%.0s' $(seq 300))
 
 @test "mkdir -p over a file fails with status 1, naming the file" {
 	touch file
-	worker_start
+	worker_start PATH="$BATS_TEST_TMPDIR/fake:$PATH"
 	run -1 worker_run mkdir -p "$PWD/file"
 	[ "$output" = "mkdir: cannot create directory '$PWD/file': File exists" ]
 }
 
 @test "mkdir -p below a file fails with status 1, naming the path" {
 	touch file
-	worker_start
+	worker_start PATH="$BATS_TEST_TMPDIR/fake:$PATH"
 	run -1 worker_run mkdir -p "$PWD/file/sub"
 	[ "$output" = "mkdir: cannot create directory '$PWD/file/sub': Not a directory" ]
 }
 
 @test "mkdir -p makes the other paths after one failed, as mkdir does" {
-	worker_start
+	worker_start PATH="$BATS_TEST_TMPDIR/fake:$PATH"
 	run -1 worker_run mkdir -p "$PWD/$LONG/x" "$PWD/ok"
 	[ "$output" = "mkdir: cannot create directory '$PWD/$LONG/x': File name too long" ]
 	[ -d ok ]
@@ -125,7 +93,7 @@ LONG=$(printf 'x%.0s' $(seq 300))
 @test "rm -rf removes a tree without an rm" {
 	mkdir -p t/a/b t/c
 	touch t/f t/a/g t/a/b/h
-	worker_start
+	worker_start PATH="$BATS_TEST_TMPDIR/fake:$PATH"
 	run -0 worker_run rm -rf "$PWD/t"
 	[ "$output" = "" ]
 	[ ! -e t ]
@@ -133,7 +101,7 @@ LONG=$(printf 'x%.0s' $(seq 300))
 
 @test "rm -rf of a path that does not exist, or below a file, succeeds" {
 	touch file
-	worker_start
+	worker_start PATH="$BATS_TEST_TMPDIR/fake:$PATH"
 	run -0 worker_run rm -rf "$PWD/nosuch" "$PWD/file/sub"
 	[ "$output" = "" ]
 	[ -f file ]
@@ -145,14 +113,14 @@ LONG=$(printf 'x%.0s' $(seq 300))
 	ln -s "$PWD/keep" t/dirlink
 	ln -s "$PWD/keep/f" t/d/filelink
 	ln -s "$PWD/keep" top
-	worker_start
+	worker_start PATH="$BATS_TEST_TMPDIR/fake:$PATH"
 	run -0 worker_run rm -rf "$PWD/t" "$PWD/top"
 	[ ! -e t ] && [ ! -L top ]
 	[ -f keep/f ] && [ -f keep/sub/g ]
 }
 
 @test "rm -rf fails with status 1, naming the path and the reason" {
-	worker_start
+	worker_start PATH="$BATS_TEST_TMPDIR/fake:$PATH"
 	run -1 worker_run rm -rf "$PWD/$LONG"
 	[ "$output" = "rm: cannot remove '$PWD/$LONG': File name too long" ]
 }
@@ -161,7 +129,7 @@ LONG=$(printf 'x%.0s' $(seq 300))
 	mkdir -p t/a t/b
 	touch t/a/f t/b/g
 	chattr +i t/a/f
-	worker_start
+	worker_start PATH="$BATS_TEST_TMPDIR/fake:$PATH"
 	run -1 worker_run rm -rf "$PWD/t"
 	[ "$output" = "rm: cannot remove '$PWD/t/a/f': Operation not permitted" ]
 	[ -e t/a/f ] && [ ! -e t/b ]
@@ -169,7 +137,7 @@ LONG=$(printf 'x%.0s' $(seq 300))
 
 @test "mkdir and rm spelt otherwise run the real tools" {
 	mkdir d
-	worker_start
+	worker_start PATH="$BATS_TEST_TMPDIR/fake:$PATH"
 	run -7 worker_run rm -rf "$PWD/d/"
 	[ "$output" = "rm exited with status 7" ]
 	run -7 worker_run rm -r -f "$PWD/d"

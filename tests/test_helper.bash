@@ -66,3 +66,86 @@ no_temps() {
 		return 1
 	fi
 }
+
+# wait_for TEST...: polls the shell test TEST for up to 30 s, or until
+# the job in the background ($JOB, if set) ends, when its stderr (mr.err)
+# tells why.
+wait_for() {
+	local i
+	for i in $(seq 600); do
+		if "$@"; then
+			return 0
+		fi
+		if [ -n "${JOB-}" ] && ! kill -0 "$JOB" 2> /dev/null; then
+			echo "the job ended while waiting for: $*" >&2
+			cat mr.err >&2 2> /dev/null || true
+			return 1
+		fi
+		sleep 0.05
+	done
+	echo "timed out waiting for: $*" >&2
+	return 1
+}
+
+# map_tasks ARGS...: the number of map tasks that mrrun ARGS plans.
+map_tasks() {
+	mrrun --dry-run "$@" | grep -c '^# map task '
+}
+
+# input N SEED: N key<TAB>value lines of words with many repeated keys;
+# the value is the line number, so order and duplicates can be checked.
+input() {
+	words "$1" "$2" | awk '{ print $0 "\t" NR }'
+}
+
+# on HOST COMMAND: run the shell text COMMAND on HOST of the test
+# cluster whose ssh configuration is $CFG.
+on() {
+	ssh -F "$CFG" "$@" < /dev/null
+}
+
+# ns_procs NS [PID]: the processes in the mount namespace whose inode is
+# NS, but PID.
+ns_procs() {
+	stat -L -c '%i %n' /proc/[0-9]*/ns/mnt 2> /dev/null |
+		awk -v ns="$1" -v but="${2-}" '$1 == ns {
+			split($2, f, "/"); if (f[3] != but) print f[3] }'
+}
+
+# worker_start [NAME=VALUE...]: "mrrun --worker" in the background with
+# NAME=VALUE... in its environment, its scratch directory in ./scratch
+# and its stderr in worker.err; its channel is two fifos: fd 5 writes to
+# it, fd 6 reads from it (worker_send, worker_read).  Reads its HELLO.
+worker_start() {
+	mkfifo to from
+	env "$@" mrrun --worker --remote-dir="$BATS_TEST_TMPDIR/scratch" \
+		< to > from 2> worker.err &
+	WORKER_PID=$!
+	exec 5> to 6< from
+	worker_read
+	[ "${field[0]}" = H ]
+}
+
+# worker_send TYPE ID [STRING...]: sends the worker a message, as
+# wiretool send writes it: its payload is each STRING and a NUL.
+worker_send() {
+	wiretool send "$@" >&5
+}
+
+# worker_read: the worker's next message as wiretool recv prints it
+# (type, id, payload length, then the payload's fields, tab-separated) in
+# $msg, and its fields in the array field.
+worker_read() {
+	msg=$(wiretool recv <&6) || return 1
+	readarray -t -d "$TAB" field < <(printf '%s' "$msg")
+}
+
+# worker_stop: closes the channel of the worker that worker_start
+# started, which then ends, and waits for it; its exit status in
+# worker_status.
+worker_stop() {
+	exec 5>&- 6<&-
+	worker_status=0
+	wait "$WORKER_PID" || worker_status=$?
+	WORKER_PID=
+}
