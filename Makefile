@@ -72,11 +72,11 @@ $(BUILD)/mrtest: tests/unit/mrtest.c lib/frame.h $(LIBMR)
 		tests/unit/mrtest.c $(LIBMR) $(LDLIBS)
 
 # The tests' client of mrrun's wire protocol (tools/wire.c).
-$(BUILD)/wiretool: tests/unit/wiretool.c tools/wire.h $(BUILD)/wire.o \
-	$(BUILD)/proc.o $(CLI_OBJ) $(LIBMR)
-	$(CC) $(CPPFLAGS) $(WARNFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ \
-		tests/unit/wiretool.c $(BUILD)/wire.o $(BUILD)/proc.o \
-		$(CLI_OBJ) $(LIBMR) $(LDLIBS)
+$(BUILD)/wiretool: tests/unit/wiretool.c tools/mrrun/wire.h \
+	$(BUILD)/mrrun/wire.o $(BUILD)/proc.o $(CLI_OBJ) $(LIBMR)
+	$(CC) $(CPPFLAGS) -Itools/mrrun $(WARNFLAGS) $(CFLAGS) $(LDFLAGS) \
+		-o $@ tests/unit/wiretool.c $(BUILD)/mrrun/wire.o \
+		$(BUILD)/proc.o $(CLI_OBJ) $(LIBMR) $(LDLIBS)
 
 # The whole bats suite against the tools in $(BIN).  On a terminal bats
 # draws its own summary; elsewhere (a log, CI) its TAP output ends with a
