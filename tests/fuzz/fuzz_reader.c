@@ -337,10 +337,10 @@ ref_framed(const unsigned char *p, size_t len, size_t *n, size_t *at)
 {
 	const unsigned char *q, *rp, *rend, *meta = NULL;
 	struct mr_rec rec, want;
-	size_t off, left, flen, metalen, metalen0 = 0;
+	size_t off, left, flen, hdr, metalen, metalen0 = 0;
 	uint64_t count = 0;
 	uint32_t bcount, blen, i;
-	int in_stream = 0;
+	int in_stream = 0, version = 0;
 
 	*n = 0;
 	for (off = 0; off < len; off += flen) {
@@ -355,7 +355,8 @@ ref_framed(const unsigned char *p, size_t len, size_t *n, size_t *at)
 				return 0;
 			metalen = (size_t)(q[11] | q[12] << 8);
 			flen = HEADER_MIN + metalen;
-			if (q[9] != MR_FORMAT_VERSION || q[10] != 0 ||
+			if ((q[9] != 1 && q[9] != MR_FORMAT_VERSION) ||
+			    q[10] != 0 ||
 			    metalen > MR_META_MAX || left < flen ||
 			    mr_crc32c(0, q, flen - 4) != get32(q + flen - 4))
 				return 0;
@@ -366,21 +367,24 @@ ref_framed(const unsigned char *p, size_t len, size_t *n, size_t *at)
 			    metalen))
 				return 0;
 			in_stream = 1;
+			version = q[9];
 			count = 0;
 			break;
 		case FRAME_BLOCK:
-			if (!in_stream || left < MR_BLOCK_HDR ||
-			    mr_crc32c(0, q, MR_BLOCK_HDR - 4) != get32(q + 17))
+			/* version 1: no first field, the checksum at 17 */
+			hdr = version == 1 ? 21 : 29;
+			if (!in_stream || left < hdr ||
+			    mr_crc32c(0, q, hdr - 4) != get32(q + hdr - 4))
+				return 0;
+			if (version != 1 && get64(q + 17) != count)
 				return 0;
 			bcount = get32(q + 9);
 			blen = get32(q + 13);
 			if (bcount == 0 || blen > MR_BLOCK_MAX ||
-			    left - MR_BLOCK_HDR < 4 ||
-			    left - MR_BLOCK_HDR - 4 < blen ||
-			    mr_crc32c(0, q + MR_BLOCK_HDR, blen) !=
-			    get32(q + MR_BLOCK_HDR + blen))
+			    left - hdr < 4 || left - hdr - 4 < blen ||
+			    mr_crc32c(0, q + hdr, blen) != get32(q + hdr + blen))
 				return 0;
-			rp = q + MR_BLOCK_HDR;
+			rp = q + hdr;
 			rend = rp + blen;
 			for (i = 0; i < bcount; i++) {
 				if (ref_varint(&rp, rend, &rec.klen) < 0 ||
@@ -404,7 +408,7 @@ ref_framed(const unsigned char *p, size_t len, size_t *n, size_t *at)
 			}
 			if (rp != rend)
 				return 0;
-			flen = MR_BLOCK_HDR + (size_t)blen + 4;
+			flen = hdr + (size_t)blen + 4;
 			break;
 		case FRAME_TRAILER:
 			flen = MR_TRAILER_LEN;
@@ -628,15 +632,19 @@ must_fail(const unsigned char *p, size_t len, const char *what)
 	mr_reader_free(r);
 }
 
-/* The length of the valid frame at p, which must lie inside the input. */
+/*
+ * The length of the valid frame at p, which must lie inside the input, in
+ * a stream of *version, which a stream header sets.
+ */
 static size_t
-frame_len(const unsigned char *p)
+frame_len(const unsigned char *p, int *version)
 {
 	switch (p[MR_SYNC_LEN]) {
 	case FRAME_HEADER:
+		*version = p[9];
 		return HEADER_MIN + (size_t)(p[11] | p[12] << 8);
 	case FRAME_BLOCK:
-		return MR_BLOCK_HDR + (size_t)get32(p + 13) + 4;
+		return block_hdr(*version) + (size_t)get32(p + 13) + 4;
 	default:
 		return MR_TRAILER_LEN;
 	}
@@ -652,6 +660,7 @@ damage(const unsigned char *p, size_t len, uint64_t h)
 {
 	unsigned char *copy;
 	size_t cut, off, flen;
+	int version = MR_FORMAT_VERSION;
 
 	if (mr_sync_find(p, len) != 0)
 		bad("clean framed input, but mr_sync_find gave %zu",
@@ -659,7 +668,7 @@ damage(const unsigned char *p, size_t len, uint64_t h)
 	must_fail(p, len - 1, "cut short by one byte");
 	cut = 1 + (size_t)(h % (len - 1));
 	for (off = 0; off < cut; off += flen) {
-		flen = frame_len(p + off);
+		flen = frame_len(p + off, &version);
 		if (off + flen == cut && p[off + MR_SYNC_LEN] == FRAME_TRAILER)
 			break;
 	}
@@ -859,7 +868,8 @@ static unsigned char *
 fix_crcs(const unsigned char *p, size_t len)
 {
 	unsigned char *q, *f;
-	size_t off, flen, plen;
+	size_t off, flen, plen, hdr = MR_BLOCK_HDR;
+	uint64_t count = 0;
 
 	if (len < MR_SYNC_LEN + 1)
 		return NULL;
@@ -876,22 +886,26 @@ fix_crcs(const unsigned char *p, size_t len)
 			if (flen > len - off)
 				break;
 			put32(f + flen - 4, mr_crc32c(0, f, flen - 4));
+			hdr = block_hdr(f[9]);
+			count = 0;
 		} else if (f[MR_SYNC_LEN] == FRAME_TRAILER) {
 			flen = MR_TRAILER_LEN;
 			if (len - off < flen)
 				break;
 			put32(f + flen - 4, mr_crc32c(0, f, flen - 4));
 		} else if (f[MR_SYNC_LEN] == FRAME_BLOCK) {
-			flen = MR_BLOCK_HDR;
+			flen = hdr;
 			if (len - off < flen)
 				break;
+			/* the block's place too, but one time in four */
+			if (hdr == MR_BLOCK_HDR && (count & 3) != 3)
+				put64(f + 17, count);
+			count += get32(f + 9);
 			put32(f + flen - 4, mr_crc32c(0, f, flen - 4));
 			plen = get32(f + 13);
-			if (plen > len - off - MR_BLOCK_HDR ||
-			    len - off - MR_BLOCK_HDR - plen < 4)
+			if (plen > len - off - hdr || len - off - hdr - plen < 4)
 				break;
-			put32(f + MR_BLOCK_HDR + plen, mr_crc32c(0,
-			    f + MR_BLOCK_HDR, plen));
+			put32(f + hdr + plen, mr_crc32c(0, f + hdr, plen));
 			flen += plen + 4;
 		} else
 			break;
@@ -938,7 +952,8 @@ after_filler(const unsigned char *p, size_t len, uint64_t h,
 		f[MR_SYNC_LEN] = FRAME_BLOCK;
 		put32(f + 9, 1);
 		put32(f + 13, (uint32_t)(vlen + 4));
-		put32(f + 17, mr_crc32c(0, f, MR_BLOCK_HDR - 4));
+		put64(f + 17, 0);
+		put32(f + 25, mr_crc32c(0, f, MR_BLOCK_HDR - 4));
 		f += MR_BLOCK_HDR;
 		f[0] = 0;
 		f[1] = (unsigned char)(vlen | 0x80);
