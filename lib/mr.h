@@ -40,9 +40,10 @@ struct mr_rec {
 struct mr_textfmt {
 	unsigned char sep;	/* key/value separator, '\t' by default */
 	unsigned char eol;	/* line terminator: '\n', or '\0' for -z */
+	int magic_ok;		/* a line may start with the framed magic */
 };
 
-#define MR_TEXTFMT_DEFAULT { '\t', '\n' }
+#define MR_TEXTFMT_DEFAULT { '\t', '\n', 0 }
 
 /* Record order (mrmerge, mrsort): bytewise keys by default. */
 struct mr_order {

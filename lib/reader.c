@@ -302,7 +302,7 @@ read_short_line(struct mr_reader *r, struct mr_rec *rec)
 	unsigned int ends, seps, len;
 	__m128i v;
 
-	if (r->end - r->pos < 16)
+	if (r->end - r->pos < 16 || *line == mr_sync[0])
 		return 0;
 	v = _mm_loadu_si128((const __m128i *)(const void *)line);
 	ends = (unsigned int)_mm_movemask_epi8(_mm_cmpeq_epi8(v, r->eolv));
@@ -329,6 +329,28 @@ read_short_line(struct mr_reader *r, struct mr_rec *rec)
 	(void)rec;
 	return 0;
 #endif
+}
+
+/*
+ * A line of text input that starts with the framed magic is almost surely
+ * a framed stream behind some bytes that hid it, as a damaged or wrongly
+ * concatenated file has, not text: reading its frames as lines would give
+ * garbage records.  Called for a line of len bytes at pos that starts with
+ * the sync marker's first byte: fails when it starts with the whole magic.
+ * May move the buffer.
+ */
+static int
+magic_line(struct mr_reader *r)
+{
+	long avail;
+
+	if ((avail = fill(r, MR_MAGIC_LEN)) < 0)
+		return -1;
+	if ((size_t)avail < MR_MAGIC_LEN || magic_matches(r->buf + r->pos,
+	    MR_MAGIC_LEN) != MR_MAGIC_LEN)
+		return 0;
+	return fail(r, "framed stream header at byte %llu in text input "
+	    "(a damaged framed file? --allow-magic reads it as text)", at(r));
 }
 
 static int
@@ -363,6 +385,12 @@ read_text(struct mr_reader *r, struct mr_rec *rec)
 	if (len > MR_REC_MAX)
 		return fail(r, "line at byte %llu longer than the limit of %lu "
 		    "bytes", at(r), MR_REC_MAX);
+	if (*line == mr_sync[0] && !r->fmt.magic_ok) {
+		if (magic_line(r) < 0)
+			return -1;
+		line = r->buf + r->pos;
+		eol = line + len;
+	}
 	r->pos += len + (eol < r->buf + r->end);
 	split_line(r, line, len, rec);
 	r->count++;

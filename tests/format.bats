@@ -310,3 +310,22 @@ blocks() {
 	run -1 --separate-stderr mrsplit -n 1 -o s%d back.mr
 	[ "$stderr" = "mrsplit: back.mr: stream at byte 75 has format version 1, the first stream 2" ]
 }
+
+@test "a framed stream behind leading junk is an error, not text" {
+	printf 'a\t1\nb\t2\n' | mrmerge -o a.mr
+	{ echo; cat a.mr; } > junk.mr
+	run -1 --separate-stderr mrsort --text junk.mr
+	[ "$stderr" = "mrsort: junk.mr: framed stream header at byte 1 in text input (a damaged framed file? --allow-magic reads it as text)" ]
+	[ -z "$output" ]
+	run -1 --separate-stderr bash -c '{ echo; cat a.mr; } | mrsort --text'
+	assert_stderr_prefix "mrsort: stdin: framed stream header at byte 1 "
+	# after text lines, and with -z
+	{ printf 'x\0y\0'; cat a.mr; } > z.mr
+	run -1 --separate-stderr mrpartition -z -n 1 -o p%d z.mr
+	[ "$stderr" = "mrpartition: z.mr: framed stream header at byte 4 in text input (a damaged framed file? --allow-magic reads it as text)" ]
+	[ ! -e p0 ]
+	# the magic cut short, or not at a line start, is text
+	printf '\x89MRF\nk \x89MRF\r\n\x1a\nH\n' > t.txt
+	run -0 mrsort --text t.txt
+	[ "${#lines[@]}" -eq 4 ]
+}
