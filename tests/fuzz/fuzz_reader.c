@@ -53,7 +53,10 @@ static size_t nrecs, recs_cap;
 static int as_text;		/* every record can be a text line */
 
 static int in_fd, in2_fd, out_fd, txt_fd, raw_fd, rawtxt_fd;
-static const struct mr_textfmt nl = { '\t', '\n' }, nul = { '\t', '\0' };
+static const struct mr_textfmt nl = { '\t', '\n', 0 },
+    nul = { '\t', '\0', 0 };
+/* records written as text may form the framed magic across lines */
+static const struct mr_textfmt nl_magic = { '\t', '\n', 1 };
 
 static _Noreturn void
 bad(const char *fmt, ...)
@@ -248,13 +251,18 @@ check_end(struct mr_reader *r, int rc, uint64_t n)
 		    (unsigned long long)mr_reader_count(r));
 }
 
+static int	names_offset(const char *, size_t);
+
 /* The reference text splitter: the bytes left to split, and how. */
 struct split {
 	const unsigned char *p, *end;
 	const struct mr_textfmt *fmt;
 };
 
-/* The next line of s as a record; 0 at the end. */
+/*
+ * The next line of s as a record; 0 at the end, -1 at a line that starts
+ * with the framed magic (mr-format(5): an error unless allowed).
+ */
 static int
 split_next(struct split *s, struct mr_rec *rec)
 {
@@ -263,6 +271,10 @@ split_next(struct split *s, struct mr_rec *rec)
 
 	if (s->p == s->end)
 		return 0;
+	if (!s->fmt->magic_ok && s->end - s->p >= MR_MAGIC_LEN &&
+	    memcmp(s->p, mr_sync, MR_SYNC_LEN) == 0 &&
+	    s->p[MR_SYNC_LEN] == FRAME_HEADER)
+		return -1;
 	eol = memchr(s->p, s->fmt->eol, (size_t)(s->end - s->p));
 	len = eol != NULL ? (size_t)(eol - s->p) : (size_t)(s->end - s->p);
 	sep = memchr(s->p, s->fmt->sep, len);
@@ -293,6 +305,14 @@ read_text(struct mr_reader *r, const unsigned char *p, size_t len,
 			bad("%s: line %llu: mr_read gave %d, want %d (%s)",
 			    mr_reader_name(r), (unsigned long long)n + 1, rc,
 			    more, rc < 0 ? mr_reader_errmsg(r) : "");
+		if (rc < 0) {
+			if (!names_offset(mr_reader_errmsg(r),
+			    (size_t)(s.p - p)))
+				bad("\"%s\": the line is at byte %zu",
+				    mr_reader_errmsg(r), (size_t)(s.p - p));
+			check_end(r, -1, n);
+			return;
+		}
 		if (rc == 0)
 			break;
 		if (!same_rec(&rec, &want))
@@ -557,7 +577,7 @@ read_back(int fd, int text, const unsigned char *meta, size_t metalen,
 
 	if (lseek(fd, 0, SEEK_SET) < 0)
 		bad("rewinding a temp file: %s", strerror(errno));
-	r = reader(fd, "out", &nl);
+	r = reader(fd, "out", text ? &nl_magic : &nl);
 	mr_reader_bufsize(r, 1);
 	if (mr_reader_start(r) < 0 || mr_reader_framed(r) == text) {
 		if (!text)
@@ -776,6 +796,71 @@ check_crc(const unsigned char *p, size_t len, uint64_t h)
 		bad("mr_crc32c of %zu bytes (cut at %zu) is wrong", n, cut);
 }
 
+static int
+u64cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * Cuts the framed input of len bytes in the file at in_fd into 1 to 4 ranges at
+ * points that h picks, copies them with mr_split_copy() into one stream,
+ * as mrsplit does, and reads that back.  When every range and the read
+ * back succeed, the input must be valid and give the records that the
+ * whole reader saved: ranges never lose, repeat or invent a record.
+ */
+static void
+check_ranges(size_t len, uint64_t h, int valid)
+{
+	struct mr_split *s;
+	struct mr_reader *r;
+	struct mr_rec rec, want;
+	uint64_t cut[5], from, to, count = 0;
+	size_t n = 0;
+	int ncut = 1 + (int)(h % 4), i, ok = 1, rc;
+
+	if ((s = mr_split_new(in_fd, "in", &nl)) == NULL)
+		bad("out of memory");
+	if (mr_split_start(s) < 0 || !mr_split_framed(s)) {
+		mr_split_free(s);
+		return;
+	}
+	cut[0] = 0;
+	for (i = 1; i < ncut; i++)
+		cut[i] = (h >> (13 * i)) % (len + 1);
+	cut[ncut] = len;
+	qsort(cut, (size_t)ncut + 1, sizeof(cut[0]), u64cmp);
+	if (ftruncate(out_fd, 0) < 0 || lseek(out_fd, 0, SEEK_SET) < 0)
+		bad("truncating a temp file: %s", strerror(errno));
+	if (mr_split_head(s, out_fd, "out") < 0)
+		bad("%s", mr_split_errmsg(s));
+	for (i = 0; i < ncut && ok; i++)
+		ok = mr_split_bound(s, cut[i], &from) == 0 &&
+		    mr_split_bound(s, cut[i + 1], &to) == 0 &&
+		    mr_split_copy(s, from, to, out_fd, "out", &count) == 0;
+	if (ok && mr_split_tail(s, out_fd, "out", count) < 0)
+		bad("%s", mr_split_errmsg(s));
+	mr_split_free(s);
+	if (!ok)
+		return;
+	if (lseek(out_fd, 0, SEEK_SET) < 0)
+		bad("rewinding a temp file: %s", strerror(errno));
+	r = reader(out_fd, "out", &nl);
+	while ((rc = mr_read(r, &rec)) == 1) {
+		if (n >= nrecs)
+			bad("ranges: more records than the whole input");
+		saved(n++, &want);
+		if (!same_rec(&rec, &want))
+			bad("ranges: record %zu differs", n);
+	}
+	if (rc == 0 && (!valid || n != nrecs))
+		bad("ranges gave %zu records of %s input, the whole reader "
+		    "%zu", n, valid ? "a valid" : "an invalid", nrecs);
+	mr_reader_free(r);
+}
+
 /* Reads the len bytes at p every way there is; see the top comment. */
 static void
 check_input(const unsigned char *p, size_t len)
@@ -785,7 +870,7 @@ check_input(const unsigned char *p, size_t len)
 	struct mr_writer *wf, *wt;
 	size_t metalen, metalenb, n, at;
 	uint64_t h;
-	int rc, rcb, framed, sfd, valid;
+	int rc, rcb, framed, sfd, valid = 0;
 
 	h = mr_hash64(p, len);
 	nbytes = nrecs = 0;
@@ -849,6 +934,10 @@ check_input(const unsigned char *p, size_t len)
 	round_trip(0, meta, metalen);
 	if (as_text)
 		round_trip(1, NULL, 0);
+	if (framed) {
+		put_file(in_fd, p, len);
+		check_ranges(len, h, valid);
+	}
 	if (framed && rc == 0)
 		damage(p, len, h);
 done:
