@@ -4,10 +4,13 @@
  *
  * Every frame starts with the 8-byte sync marker and a type byte:
  *   stream header  sync 'H' version flags metalen[2] meta crc[4]
- *   block          sync 'B' count[4] length[4] crc[4] payload pcrc[4]
+ *   block          sync 'B' count[4] length[4] first[8] crc[4] payload pcrc[4]
  *   trailer        sync 'E' count[8] crc[4]
  * All integers little-endian.  Payload records: varint key length, varint
- * value length, key, value.
+ * value length, key, value.  first is the number of records of the stream
+ * before the block, so that pieces of a stream read apart can prove that
+ * no block is missing or repeated between them.  Version 1 streams have
+ * no first field: their block headers are BLOCK_HDR_V1 bytes long.
  */
 #ifndef MR_FRAME_H
 #define MR_FRAME_H
@@ -15,12 +18,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mr.h"
+
 #define FRAME_HEADER	'H'
 #define FRAME_BLOCK	'B'
 #define FRAME_TRAILER	'E'
 #define HEADER_FIXED	13	/* sync, type, version, flags, metalen */
 #define HEADER_MIN	(HEADER_FIXED + 4)
 #define VARINT_MAX	5	/* bytes of a length up to MR_REC_MAX */
+#define BLOCK_HDR_V1	21	/* a block header of format version 1 */
 
 static inline uint32_t
 get32(const unsigned char *p)
@@ -82,14 +88,32 @@ get_varint(const unsigned char **pp, const unsigned char *end, size_t *out)
  */
 int write_full(int fd, const void *buf, size_t len);
 
+/* block_hdr() is the length of a block header in a stream of version v. */
+static inline size_t
+block_hdr(int v)
+{
+	return v == 1 ? BLOCK_HDR_V1 : MR_BLOCK_HDR;
+}
+
 /*
- * block_check() checks the MR_BLOCK_HDR bytes of a block header at p: its
- * checksum, a payload length within MR_BLOCK_MAX and a record count that
- * length can hold.  Sets *count and *len and returns NULL, or returns why
- * not in why (size bytes), a reason the caller ends with " at byte N".
+ * block_check() checks the block_hdr(version) bytes of a block header at
+ * p: its checksum, a payload length within MR_BLOCK_MAX and a record count
+ * that length can hold.  Sets *count, *len and *first (0 in version 1) and
+ * returns NULL, or returns why not in why (size bytes), a reason the caller
+ * ends with " at byte N".
  */
-const char *block_check(const unsigned char *p, uint32_t *count,
-    uint32_t *len, char *why, size_t size);
+const char *block_check(const unsigned char *p, int version,
+    uint32_t *count, uint32_t *len, uint64_t *first, char *why, size_t size);
+
+/*
+ * version_ok() is 1 for the format versions that a reader accepts: the
+ * current one, and version 1, which is read whole but never in ranges.
+ */
+static inline int
+version_ok(int v)
+{
+	return v == 1 || v == MR_FORMAT_VERSION;
+}
 
 /*
  * frame_check() looks at the frame that starts at p, of which avail bytes

@@ -23,9 +23,9 @@
 #define MR_META_MAX	4096		/* stream metadata bytes */
 #define MR_SYNC_LEN	8
 #define MR_MAGIC_LEN	9		/* sync and 'H' start a framed input */
-#define MR_BLOCK_HDR	21		/* sync, type, count, length, crc */
+#define MR_BLOCK_HDR	29	/* sync, type, count, length, first, crc */
 #define MR_TRAILER_LEN	21		/* sync, type, count, crc */
-#define MR_FORMAT_VERSION 1
+#define MR_FORMAT_VERSION 2	/* written; version 1 is still read */
 
 extern const unsigned char mr_sync[MR_SYNC_LEN];
 
@@ -40,9 +40,10 @@ struct mr_rec {
 struct mr_textfmt {
 	unsigned char sep;	/* key/value separator, '\t' by default */
 	unsigned char eol;	/* line terminator: '\n', or '\0' for -z */
+	int magic_ok;		/* a line may start with the framed magic */
 };
 
-#define MR_TEXTFMT_DEFAULT { '\t', '\n' }
+#define MR_TEXTFMT_DEFAULT { '\t', '\n', 0 }
 
 /* Record order (mrmerge, mrsort): bytewise keys by default. */
 struct mr_order {

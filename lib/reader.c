@@ -31,6 +31,7 @@ struct mr_reader {
 	uint64_t off;		/* input offset of buf[0] */
 	int eof, started, framed, failed;
 	int state;
+	int version;		/* of the current stream */
 	unsigned char meta[MR_META_MAX];
 	size_t metalen;
 	uint64_t stream_count;	/* records of the current stream */
@@ -180,7 +181,7 @@ read_header(struct mr_reader *r)
 	p = r->buf + r->pos;
 	if ((size_t)avail < HEADER_FIXED)
 		return fail(r, "truncated stream header at byte %llu", at(r));
-	if (p[9] != MR_FORMAT_VERSION)
+	if (!version_ok(p[9]))
 		return fail(r, "unsupported format version %u at byte %llu",
 		    p[9], at(r));
 	metalen = (size_t)(p[11] | p[12] << 8);
@@ -206,6 +207,7 @@ read_header(struct mr_reader *r)
 	    memcmp(r->meta, p + HEADER_FIXED, metalen) != 0)
 		return fail(r, "stream at byte %llu has other metadata than "
 		    "the first stream", at(r));
+	r->version = p[9];
 	r->pos += len;
 	r->state = IN_STREAM;
 	r->stream_count = 0;
@@ -300,7 +302,7 @@ read_short_line(struct mr_reader *r, struct mr_rec *rec)
 	unsigned int ends, seps, len;
 	__m128i v;
 
-	if (r->end - r->pos < 16)
+	if (r->end - r->pos < 16 || *line == mr_sync[0])
 		return 0;
 	v = _mm_loadu_si128((const __m128i *)(const void *)line);
 	ends = (unsigned int)_mm_movemask_epi8(_mm_cmpeq_epi8(v, r->eolv));
@@ -327,6 +329,28 @@ read_short_line(struct mr_reader *r, struct mr_rec *rec)
 	(void)rec;
 	return 0;
 #endif
+}
+
+/*
+ * A line of text input that starts with the framed magic is almost surely
+ * a framed stream behind some bytes that hid it, as a damaged or wrongly
+ * concatenated file has, not text: reading its frames as lines would give
+ * garbage records.  Called for a line of len bytes at pos that starts with
+ * the sync marker's first byte: fails when it starts with the whole magic.
+ * May move the buffer.
+ */
+static int
+magic_line(struct mr_reader *r)
+{
+	long avail;
+
+	if ((avail = fill(r, MR_MAGIC_LEN)) < 0)
+		return -1;
+	if ((size_t)avail < MR_MAGIC_LEN || magic_matches(r->buf + r->pos,
+	    MR_MAGIC_LEN) != MR_MAGIC_LEN)
+		return 0;
+	return fail(r, "framed stream header at byte %llu in text input "
+	    "(a damaged framed file? --allow-magic reads it as text)", at(r));
 }
 
 static int
@@ -361,6 +385,12 @@ read_text(struct mr_reader *r, struct mr_rec *rec)
 	if (len > MR_REC_MAX)
 		return fail(r, "line at byte %llu longer than the limit of %lu "
 		    "bytes", at(r), MR_REC_MAX);
+	if (*line == mr_sync[0] && !r->fmt.magic_ok) {
+		if (magic_line(r) < 0)
+			return -1;
+		line = r->buf + r->pos;
+		eol = line + len;
+	}
 	r->pos += len + (eol < r->buf + r->end);
 	split_line(r, line, len, rec);
 	r->count++;
@@ -374,30 +404,36 @@ read_block(struct mr_reader *r)
 	const char *bad;
 	char why[96];
 	uint32_t count, len;
+	uint64_t first;
+	size_t hdr = block_hdr(r->version);
 	long avail;
 
-	if ((avail = fill(r, MR_BLOCK_HDR)) < 0)
+	if ((avail = fill(r, hdr)) < 0)
 		return -1;
 	p = r->buf + r->pos;
-	if ((size_t)avail < MR_BLOCK_HDR)
+	if ((size_t)avail < hdr)
 		return fail(r, "truncated block header at byte %llu", at(r));
-	if ((bad = block_check(p, &count, &len, why, sizeof(why))) != NULL)
+	if ((bad = block_check(p, r->version, &count, &len, &first, why,
+	    sizeof(why))) != NULL)
 		return fail(r, "%s at byte %llu", bad, at(r));
-	if ((avail = fill(r, MR_BLOCK_HDR + (size_t)len + 4)) < 0)
+	if (r->version != 1 && first != r->stream_count)
+		return fail(r, "block at byte %llu starts at record %llu of "
+		    "its stream, after %llu (a block is missing or repeated)",
+		    at(r), (unsigned long long)first,
+		    (unsigned long long)r->stream_count);
+	if ((avail = fill(r, hdr + (size_t)len + 4)) < 0)
 		return -1;
 	p = r->buf + r->pos;
-	if ((size_t)avail < MR_BLOCK_HDR + (size_t)len + 4)
+	if ((size_t)avail < hdr + (size_t)len + 4)
 		return fail(r, "truncated block at byte %llu (%ld of %lu "
-		    "bytes)", at(r), avail,
-		    (unsigned long)(MR_BLOCK_HDR + len + 4));
-	if (mr_crc32c(0, p + MR_BLOCK_HDR, len) != get32(p + MR_BLOCK_HDR +
-	    len))
+		    "bytes)", at(r), avail, (unsigned long)(hdr + len + 4));
+	if (mr_crc32c(0, p + hdr, len) != get32(p + hdr + len))
 		return fail(r, "bad block checksum at byte %llu", at(r));
 	r->block_off = r->off + r->pos;
-	r->bp = p + MR_BLOCK_HDR;
+	r->bp = p + hdr;
 	r->bend = r->bp + len;
 	r->bleft = count;
-	r->pos += MR_BLOCK_HDR + (size_t)len + 4;
+	r->pos += hdr + (size_t)len + 4;
 	return 0;
 }
 

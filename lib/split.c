@@ -50,6 +50,7 @@ struct mr_split {
 	unsigned char eol;
 	uint64_t size;
 	int framed;
+	int version;		/* of the first stream, and so of them all */
 	int unterminated;	/* text whose last line has no terminator */
 	unsigned char head[HDR_MAX];	/* the first stream header */
 	size_t headlen;
@@ -211,6 +212,7 @@ check_frame(struct mr_split *s, const unsigned char *p, size_t avail,
 	unsigned long long at = off;
 	size_t n, metalen;
 	uint32_t count, plen;
+	uint64_t first;
 	const char *bad;
 	char why[96];
 
@@ -233,9 +235,13 @@ check_frame(struct mr_split *s, const unsigned char *p, size_t avail,
 		if (avail < HEADER_FIXED)
 			return note(s, FRAME_CUT, "truncated stream header at "
 			    "byte %llu", at);
-		if (p[9] != MR_FORMAT_VERSION)
+		if (!version_ok(p[9]))
 			return note(s, FRAME_BAD, "unsupported format version "
 			    "%u at byte %llu", p[9], at);
+		if (s->headlen > 0 && p[9] != s->version)
+			return note(s, FRAME_BAD, "stream at byte %llu has "
+			    "format version %u, the first stream %d", at, p[9],
+			    s->version);
 		metalen = (size_t)(p[11] | p[12] << 8);
 		if (metalen > MR_META_MAX)
 			return note(s, FRAME_BAD, "metadata length %zu over "
@@ -261,13 +267,13 @@ check_frame(struct mr_split *s, const unsigned char *p, size_t avail,
 		if (prev == FRAME_TRAILER)
 			return note(s, FRAME_BAD, "block after the trailer at "
 			    "byte %llu", at);
-		if (avail < MR_BLOCK_HDR)
+		if (avail < block_hdr(s->version))
 			return note(s, FRAME_CUT, "truncated block header at "
 			    "byte %llu", at);
-		if ((bad = block_check(p, &count, &plen, why,
-		    sizeof(why))) != NULL)
+		if ((bad = block_check(p, s->version, &count, &plen, &first,
+		    why, sizeof(why))) != NULL)
 			return note(s, FRAME_BAD, "%s at byte %llu", bad, at);
-		*len = MR_BLOCK_HDR + (uint64_t)plen + 4;
+		*len = block_hdr(s->version) + (uint64_t)plen + 4;
 		if (*len > s->size - off)
 			return note(s, FRAME_CUT, "truncated block at byte "
 			    "%llu (%llu of %llu bytes)", at,
@@ -335,6 +341,7 @@ mr_split_start(struct mr_split *s)
 		return -1;
 	memcpy(s->head, p, (size_t)len);
 	s->headlen = (size_t)len;
+	s->version = p[9];
 	s->framed = 1;
 	return 0;
 }
@@ -393,8 +400,8 @@ judge(struct mr_split *s, uint64_t c)
 			return -1;
 		/* a frame of a chain already followed, so its header holds */
 		if (p[MR_SYNC_LEN] == FRAME_BLOCK)
-			s->lost_at += MR_BLOCK_HDR + (uint64_t)get32(p + 13) +
-			    4;
+			s->lost_at += block_hdr(s->version) +
+			    (uint64_t)get32(p + 13) + 4;
 		else if (p[MR_SYNC_LEN] == FRAME_HEADER)
 			s->lost_at += HEADER_MIN + (size_t)(p[11] | p[12] << 8);
 		else
@@ -498,6 +505,15 @@ find_line(struct mr_split *s, uint64_t off, uint64_t *at)
 	return 0;
 }
 
+/* A version 1 stream cannot prove that its ranges tile it. */
+static int
+old_version(struct mr_split *s)
+{
+	return fail(s, "format version 1 cannot be read in ranges (its blocks "
+	    "do not say where they sit in the stream); rewrite it with any mr "
+	    "tool, as mrmerge -o NEW FILE does");
+}
+
 int
 mr_split_bound(struct mr_split *s, uint64_t off, uint64_t *at)
 {
@@ -505,6 +521,8 @@ mr_split_bound(struct mr_split *s, uint64_t off, uint64_t *at)
 		*at = off == 0 ? 0 : s->size;
 		return 0;
 	}
+	if (s->framed && s->version == 1)
+		return old_version(s);
 	return s->framed ? find_frame(s, off, at) : find_line(s, off, at);
 }
 
@@ -521,15 +539,98 @@ flush(struct mr_split *s, uint64_t *run, uint64_t off, int fd,
 }
 
 /*
+ * Where the frames a range has read sit in their stream: next is how many
+ * records of the current stream come before the next block, known once a
+ * header or a block of that stream has been read.
+ */
+struct place {
+	uint64_t next;
+	int known;
+};
+
+/*
+ * Checks that a block at off, whose header says that first records of
+ * its stream come before it, follows what was read of that stream.  The
+ * first block of a range that starts inside a stream sets the place; the
+ * range before it checked that block from its own end (check_seam()).
+ */
+static int
+follows(struct mr_split *s, struct place *pl, uint64_t off, uint64_t first)
+{
+	if (pl->known && first != pl->next)
+		return fail(s, "block at byte %llu starts at record %llu of its "
+		    "stream, after %llu (a block is missing or repeated)",
+		    (unsigned long long)off, (unsigned long long)first,
+		    (unsigned long long)pl->next);
+	pl->next = first;
+	pl->known = 1;
+	return 0;
+}
+
+/* Checks a trailer's count at off against the records of its stream. */
+static int
+counts(struct mr_split *s, const struct place *pl, uint64_t off,
+    uint64_t count)
+{
+	if (pl->known && count != pl->next)
+		return fail(s, "trailer at byte %llu counts %llu records, the "
+		    "stream has %llu", (unsigned long long)off,
+		    (unsigned long long)count, (unsigned long long)pl->next);
+	return 0;
+}
+
+/*
+ * A copied block starts the same stream at another record: the copy says
+ * so in its header, whose checksum changes with it.
+ */
+static void
+renumber(unsigned char *h, uint64_t first)
+{
+	if (get64(h + 17) == first)
+		return;
+	put64(h + 17, first);
+	put32(h + MR_BLOCK_HDR - 4, mr_crc32c(0, h, MR_BLOCK_HDR - 4));
+}
+
+/*
+ * The frame at to, where the next range starts, must go on from the last
+ * frame of this one: a block or a trailer of the same stream at the place
+ * this range reached, or after a trailer a stream header.  So the ranges
+ * of a file, each checking its own end, together check every seam.
+ */
+static int
+check_seam(struct mr_split *s, uint64_t to, int prev,
+    const struct place *pl)
+{
+	const unsigned char *p;
+	uint64_t len;
+	size_t avail;
+	int type;
+
+	if ((p = peek(s, to, &avail)) == NULL)
+		return -1;
+	if (check_frame(s, p, avail, to, prev, &type, &len) != FRAME_OK)
+		return -1;
+	if (type == FRAME_BLOCK) {
+		struct place copy = *pl;
+
+		return follows(s, &copy, to, get64(p + 17));
+	}
+	return type == FRAME_TRAILER ? counts(s, pl, to, get64(p + 9)) : 0;
+}
+
+/*
  * Copies the block frame at off, len bytes, longer than buf, in pieces,
- * and checks its payload checksum before the last piece goes out.
+ * numbered first in the output stream (version 2), and checks its payload
+ * checksum before the last piece goes out.
  */
 static int
 copy_long_block(struct mr_split *s, uint64_t off, uint64_t len, int fd,
-    const char *out)
+    const char *out, uint64_t first)
 {
 	unsigned char want[4];
-	uint64_t pay = off + MR_BLOCK_HDR, pend = off + len - 4, at, a, b;
+	uint64_t pay = off + block_hdr(s->version), pend = off + len - 4;
+	uint64_t at, a, b;
 	uint32_t crc = 0;
 
 	if (read_at(s, pend, want, 4) < 0)
@@ -545,6 +646,8 @@ copy_long_block(struct mr_split *s, uint64_t off, uint64_t len, int fd,
 		if (at + s->blen >= off + len && crc != get32(want))
 			return fail(s, "bad block checksum at byte %llu",
 			    (unsigned long long)off);
+		if (at == off && s->version != 1)
+			renumber(s->buf, first);
 		if (write_out(s, fd, out, s->buf, (size_t)(off + len - at <
 		    s->blen ? off + len - at : s->blen)) < 0)
 			return -1;
@@ -554,21 +657,45 @@ copy_long_block(struct mr_split *s, uint64_t off, uint64_t len, int fd,
 }
 
 /*
+ * Checks the payload of the block frame at p (at), len bytes, wholly in
+ * buf; then numbers it for the output stream, in which count records come
+ * before it.
+ */
+static int
+take_block(struct mr_split *s, unsigned char *p, uint64_t at, uint64_t len,
+    uint64_t count)
+{
+	size_t hdr = block_hdr(s->version), plen = (size_t)len - hdr - 4;
+
+	if (mr_crc32c(0, p + hdr, plen) != get32(p + hdr + plen))
+		return fail(s, "bad block checksum at byte %llu",
+		    (unsigned long long)at);
+	if (s->version != 1)
+		renumber(p, count);
+	return 0;
+}
+
+/*
  * Walks the frames from from to to, checking each as a reader would, and
- * writes the block frames to fd as they are.  Stream headers and trailers
- * are checked and left out; a trailer's count is checked when the walk
- * has seen its whole stream.
+ * writes the block frames to fd, numbered for one output stream that
+ * already has *count records.  Stream headers and trailers are checked and
+ * left out; each block's place in its stream and each trailer's count are
+ * checked against what the walk has read of that stream, and the frame at
+ * to against where the walk ended.
  */
 static int
 copy_frames(struct mr_split *s, uint64_t from, uint64_t to, int fd,
     const char *out, uint64_t *count)
 {
-	const unsigned char *p;
-	uint64_t at = from, run = from, last = from, len, stream = 0;
-	size_t avail, plen;
+	unsigned char *p;
+	uint64_t at = from, run = from, last = from, len;
+	struct place pl = { 0, 0 };
+	size_t avail;
 	uint32_t n;
-	int prev = 0, type, whole = 0, in;
+	int prev = 0, type, in;
 
+	if (s->version == 1 && (from > 0 || to < s->size))
+		return old_version(s);
 	while (at < to) {
 		in = at >= s->boff && at < s->boff + s->blen;
 		avail = in ? (size_t)(s->boff + s->blen - at) : 0;
@@ -582,10 +709,16 @@ copy_frames(struct mr_split *s, uint64_t from, uint64_t to, int fd,
 		if (check_frame(s, p, avail, at, prev, &type, &len) !=
 		    FRAME_OK)
 			return -1;
-		if (type == FRAME_BLOCK && len > BUFSIZE) {
+		n = 0;
+		if (type == FRAME_BLOCK) {
 			n = get32(p + 9);
+			if (s->version != 1 && follows(s, &pl, at,
+			    get64(p + 17)) < 0)
+				return -1;
+		}
+		if (type == FRAME_BLOCK && len > BUFSIZE) {
 			if (flush(s, &run, at, fd, out) < 0 ||
-			    copy_long_block(s, at, len, fd, out) < 0)
+			    copy_long_block(s, at, len, fd, out, *count) < 0)
 				return -1;
 			run = at + len;
 		} else if (type == FRAME_BLOCK) {
@@ -595,28 +728,20 @@ copy_frames(struct mr_split *s, uint64_t from, uint64_t to, int fd,
 					return -1;
 				p = s->buf;
 			}
-			plen = (size_t)len - MR_BLOCK_HDR - 4;
-			if (mr_crc32c(0, p + MR_BLOCK_HDR, plen) !=
-			    get32(p + MR_BLOCK_HDR + plen))
-				return fail(s, "bad block checksum at byte "
-				    "%llu", (unsigned long long)at);
-			n = get32(p + 9);
+			if (take_block(s, p, at, len, *count) < 0)
+				return -1;
 		} else {
 			if (flush(s, &run, at, fd, out) < 0)
 				return -1;
-			if (type == FRAME_TRAILER && whole &&
-			    get64(p + 9) != stream)
-				return fail(s, "trailer at byte %llu counts "
-				    "%llu records, the stream has %llu",
-				    (unsigned long long)at,
-				    (unsigned long long)get64(p + 9),
-				    (unsigned long long)stream);
-			whole = type == FRAME_HEADER;
-			stream = n = 0;
+			if (type == FRAME_TRAILER && counts(s, &pl, at,
+			    get64(p + 9)) < 0)
+				return -1;
+			pl.next = 0;
+			pl.known = type == FRAME_HEADER;
 			run = at + len;
 		}
 		*count += n;
-		stream += n;
+		pl.next += n;
 		last = at;
 		at += len;
 		prev = type;
@@ -631,6 +756,8 @@ copy_frames(struct mr_split *s, uint64_t from, uint64_t to, int fd,
 	if (at == s->size && at > from && prev != FRAME_TRAILER)
 		return fail(s, "missing trailer at byte %llu (truncated "
 		    "stream)", (unsigned long long)at);
+	if (at < s->size && at > from && s->version != 1)
+		return check_seam(s, at, prev, &pl);
 	return 0;
 }
 

@@ -13,13 +13,16 @@ const unsigned char mr_sync[MR_SYNC_LEN] = {
 };
 
 const char *
-block_check(const unsigned char *p, uint32_t *count, uint32_t *len,
-    char *why, size_t size)
+block_check(const unsigned char *p, int version, uint32_t *count,
+    uint32_t *len, uint64_t *first, char *why, size_t size)
 {
-	if (mr_crc32c(0, p, MR_BLOCK_HDR - 4) != get32(p + MR_BLOCK_HDR - 4))
+	size_t hdr = block_hdr(version);
+
+	if (mr_crc32c(0, p, hdr - 4) != get32(p + hdr - 4))
 		return "bad block header checksum";
 	*count = get32(p + 9);
 	*len = get32(p + 13);
+	*first = version == 1 ? 0 : get64(p + 17);
 	if (*len > MR_BLOCK_MAX) {
 		snprintf(why, size, "block length %lu over the limit of %lu",
 		    (unsigned long)*len, MR_BLOCK_MAX);
@@ -53,6 +56,7 @@ frame_check(const unsigned char *p, size_t avail, size_t *need)
 			return -1;
 		break;
 	case FRAME_BLOCK:
+		/* only streams of the current version are searched */
 		len = MR_BLOCK_HDR;
 		break;
 	case FRAME_TRAILER:

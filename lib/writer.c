@@ -120,7 +120,8 @@ flush_run(struct pool_job *job)
 
 	if (f->framed) {
 		plen = f->len - MR_BLOCK_HDR - 4;
-		put32(f->p + 17, mr_crc32c(0, f->p, MR_BLOCK_HDR - 4));
+		put32(f->p + MR_BLOCK_HDR - 4, mr_crc32c(0, f->p,
+		    MR_BLOCK_HDR - 4));
 		put32(f->p + MR_BLOCK_HDR + plen, mr_crc32c(0, f->p +
 		    MR_BLOCK_HDR, plen));
 	}
@@ -210,6 +211,7 @@ flush_block(struct mr_writer *w)
 	h[8] = FRAME_BLOCK;
 	put32(h + 9, w->bcount);
 	put32(h + 13, (uint32_t)plen);
+	put64(h + 17, w->count - w->bcount);
 	if (hand_off(w, w->len + 4) < 0)
 		return -1;
 	w->len = MR_BLOCK_HDR;

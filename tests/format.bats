@@ -25,8 +25,8 @@ load test_helper
 @test "the tiny record (the, 1) does not double in size" {
 	printf 'the\t1\n' > in.txt
 	frame in.txt out.mr
-	# 6 bytes of text; header 17 + block 21 + record 6 + crc 4 + trailer 21
-	[ "$(wc -c < out.mr)" -eq 69 ]
+	# 6 bytes of text; header 17 + block 29 + record 6 + crc 4 + trailer 21
+	[ "$(wc -c < out.mr)" -eq 77 ]
 	run -0 mrtest dump < out.mr
 	[ "$output" = "746865 31" ]
 }
@@ -110,7 +110,7 @@ load test_helper
 	frame in.txt full.mr
 	head -c $(($(wc -c < full.mr) - 21)) full.mr > cut.mr
 	run -1 --separate-stderr mrmerge -o /dev/null cut.mr
-	[ "$stderr" = "mrmerge: cut.mr: missing trailer at byte 46 (truncated stream)" ]
+	[ "$stderr" = "mrmerge: cut.mr: missing trailer at byte 54 (truncated stream)" ]
 }
 
 @test "a declared length over the limit is rejected before allocating" {
@@ -140,7 +140,7 @@ load test_helper
 @test "record counts that disagree are errors" {
 	mrtest craft bad-count > a.mr
 	run -1 --separate-stderr mrmerge -o /dev/null a.mr
-	[ "$stderr" = "mrmerge: a.mr: trailer at byte 46 counts 2 records, the stream has 1" ]
+	[ "$stderr" = "mrmerge: a.mr: trailer at byte 54 counts 2 records, the stream has 1" ]
 	mrtest craft short-block > b.mr
 	run -1 --separate-stderr mrmerge -o /dev/null b.mr
 	[ "$stderr" = "mrmerge: b.mr: block at byte 17 holds fewer records than it counts" ]
@@ -157,7 +157,7 @@ load test_helper
 	frame in.txt a.mr
 	printf 'tail\n' >> a.mr
 	run -1 --separate-stderr mrmerge -o /dev/null a.mr
-	[ "$stderr" = "mrmerge: a.mr: unexpected data after the trailer at byte 67" ]
+	[ "$stderr" = "mrmerge: a.mr: unexpected data after the trailer at byte 75" ]
 }
 
 @test "concatenated streams read as one" {
@@ -223,4 +223,109 @@ load test_helper
 @test "the sync marker finds every frame boundary from any offset" {
 	run -0 mrtest sync s.mr
 	[[ "$output" == *"every offset checked" ]]
+}
+
+# blocks FILE: a framed stream of 200,000 records in several blocks.
+blocks() {
+	seq 1 200000 | mrmap -o "$1" cat
+}
+
+@test "a missing or repeated block is an error when a stream is read whole" {
+	blocks f.mr
+	mrtest block drop 1 < f.mr > drop.mr
+	mrtest block dup 1 < f.mr > dup.mr
+	for f in drop.mr dup.mr; do
+		run -1 --separate-stderr mrpartition -n 1 -o p%d "$f"
+		[[ "$stderr" == "mrpartition: $f: block at byte "*" of its stream, after "*" (a block is missing or repeated)" ]]
+		[ ! -e p0 ]
+	done
+	# the last block missing: the trailer's count disagrees
+	n=0
+	while mrtest block drop $((n + 1)) < f.mr > /dev/null; do
+		n=$((n + 1))
+	done
+	[ "$n" -ge 3 ]
+	mrtest block drop "$n" < f.mr > last.mr
+	run -1 --separate-stderr mrpartition -n 1 -o p%d last.mr
+	[[ "$stderr" == "mrpartition: last.mr: trailer at byte "*" counts 200000 records, the stream has "* ]]
+}
+
+@test "a missing or repeated block fails every cut of a stream into ranges" {
+	blocks f.mr
+	for k in 0 1 2 3 4 5; do
+		for how in drop dup; do
+			mrtest block "$how" "$k" < f.mr > bad.mr
+			for n in 1 2 3 4 7 16; do
+				run -1 --separate-stderr mrsplit -n "$n" -o s%d bad.mr
+				assert_stderr_prefix "mrsplit: bad.mr: "
+				[ ! -e s0 ]
+			done
+		done
+	done
+	no_temps .
+}
+
+@test "mrrun of a stream with a missing block fails and commits nothing" {
+	blocks f.mr
+	mrtest block drop 1 < f.mr > d.mr
+	run -1 --separate-stderr mrrun -m cat -r NONE --split-size 300k -o out d.mr
+	[[ "$stderr" == *"(a block is missing or repeated)"* ]]
+	[ ! -e out ]
+	mrtest block dup 2 < f.mr > u.mr
+	run -1 --separate-stderr mrrun -m cat -r NONE --split-size 300k -o out u.mr
+	[[ "$stderr" == *"(a block is missing or repeated)"* ]]
+	[ ! -e out ]
+	# and the sound stream gives every record
+	mrrun -m cat -r NONE --split-size 300k -o out f.mr
+	[ "$(cat out/part-* | wc -l)" -eq 200000 ]
+}
+
+@test "a version 1 stream is read whole, but not in ranges" {
+	mrtest craft v1 > v1.mr
+	run -0 mrmerge --text v1.mr
+	[ "$output" = "$(printf 'a\t1\na\t1\na\t1')" ]
+	size=$(wc -c < v1.mr)
+	run -0 bash -c "mrsplit --range 0:$size v1.mr | mrmerge --text"
+	[ "$output" = "$(printf 'a\t1\na\t1\na\t1')" ]
+	run -0 --separate-stderr mrrun -m cat -r count v1.mr
+	[ "$output" = "$(printf 'a\t3')" ]
+	run -1 --separate-stderr mrsplit -n 2 -o s%d v1.mr
+	[ "$stderr" = "mrsplit: v1.mr: format version 1 cannot be read in ranges (its blocks do not say where they sit in the stream); rewrite it with any mr tool, as mrmerge -o NEW FILE does" ]
+	[ ! -e s0 ]
+	# rewritten, it splits
+	mrpartition -n 1 -o new%d.mr v1.mr
+	[ "$(head -c 10 new0.mr | tail -c 1 | od -An -tu1 | tr -d ' ')" -eq 2 ]
+	mrsplit -n 2 -o s%d new0.mr
+	cat s0 s1 | mrmerge --text > got
+	[ "$(wc -l < got)" -eq 3 ]
+}
+
+@test "an input of streams of both versions is read whole, not in ranges" {
+	mrtest craft v1 > v1.mr
+	printf 'b\t2\n' | mrmerge -o v2.mr
+	cat v1.mr v2.mr > both.mr
+	run -0 mrmerge --text both.mr
+	[ "$output" = "$(printf 'a\t1\na\t1\na\t1\nb\t2')" ]
+	cat v2.mr v1.mr > back.mr
+	run -1 --separate-stderr mrsplit -n 1 -o s%d back.mr
+	[ "$stderr" = "mrsplit: back.mr: stream at byte 75 has format version 1, the first stream 2" ]
+}
+
+@test "a framed stream behind leading junk is an error, not text" {
+	printf 'a\t1\nb\t2\n' | mrmerge -o a.mr
+	{ echo; cat a.mr; } > junk.mr
+	run -1 --separate-stderr mrsort --text junk.mr
+	[ "$stderr" = "mrsort: junk.mr: framed stream header at byte 1 in text input (a damaged framed file? --allow-magic reads it as text)" ]
+	[ -z "$output" ]
+	run -1 --separate-stderr bash -c '{ echo; cat a.mr; } | mrsort --text'
+	assert_stderr_prefix "mrsort: stdin: framed stream header at byte 1 "
+	# after text lines, and with -z
+	{ printf 'x\0y\0'; cat a.mr; } > z.mr
+	run -1 --separate-stderr mrpartition -z -n 1 -o p%d z.mr
+	[ "$stderr" = "mrpartition: z.mr: framed stream header at byte 4 in text input (a damaged framed file? --allow-magic reads it as text)" ]
+	[ ! -e p0 ]
+	# the magic cut short, or not at a line start, is text
+	printf '\x89MRF\nk \x89MRF\r\n\x1a\nH\n' > t.txt
+	run -0 mrsort --text t.txt
+	[ "${#lines[@]}" -eq 4 ]
 }

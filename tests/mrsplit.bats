@@ -103,7 +103,7 @@ frame_at() {
 	while [ "$k" -lt "$2" ]; do
 		len=$(od -An -tu1 -j $((off + 13)) -N4 "$1" |
 			awk '{ print $1 + $2 * 256 + $3 * 65536 + $4 * 16777216 }')
-		off=$((off + 21 + len + 4))
+		off=$((off + 29 + len + 4))
 		k=$((k + 1))
 	done
 	echo "$off"
@@ -227,7 +227,7 @@ frame_at() {
 	done
 }
 
-@test "a framed range is the header, its blocks byte for byte, and a trailer" {
+@test "a framed range is the header, its blocks renumbered, and a trailer" {
 	mrtest gen 12 500 40 > gen.mr
 	size=$(wc -c < gen.mr)
 	mrsplit --range 0:"$size" gen.mr | cmp - gen.mr
@@ -246,8 +246,14 @@ frame_at() {
 	b2=$(frame_at gen.mr 2)
 	mrsplit --range "$b1:$b2" gen.mr > mid.mr
 	[ "$(wc -c < mid.mr)" -eq $((17 + b2 - b1 + 21)) ]
-	cmp <(tail -c +$((b1 + 1)) gen.mr | head -c $((b2 - b1))) \
-		<(tail -c +18 mid.mr | head -c $((b2 - b1)))
+	# the block's count and length are kept, and its payload byte for
+	# byte; it is now the first block of its stream
+	cmp <(tail -c +$((b1 + 1)) gen.mr | head -c 17) \
+		<(tail -c +18 mid.mr | head -c 17)
+	[ "$(od -An -tu8 -j $((b1 + 17)) -N8 gen.mr | tr -d ' ')" -gt 0 ]
+	[ "$(od -An -tu8 -j $((17 + 17)) -N8 mid.mr | tr -d ' ')" -eq 0 ]
+	cmp <(tail -c +$((b1 + 30)) gen.mr | head -c $((b2 - b1 - 29))) \
+		<(tail -c +$((17 + 30)) mid.mr | head -c $((b2 - b1 - 29)))
 	# one byte later, the block belongs to the range before
 	mrsplit --range "$((b1 + 1)):$b2" gen.mr > none.mr
 	[ "$(wc -c < none.mr)" -eq 38 ]
@@ -298,18 +304,18 @@ frame_at() {
 }
 
 @test "a forged frame in a value fails a range rather than give a wrong record" {
-	# block at 17, its payload at 38, the forged header at 41, the
-	# trailer at 70, where the forged frame ends
+	# block at 17, its payload at 46, the forged header at 49, the
+	# trailer at 86, where the forged frame ends
 	mrtest craft forged > f.mr
-	[ "$(wc -c < f.mr)" -eq 91 ]
+	[ "$(wc -c < f.mr)" -eq 107 ]
 	[ "$(mrtest dump < f.mr | wc -l)" -eq 1 ]
-	mrsplit --range 0:91 f.mr | cmp - f.mr
+	mrsplit --range 0:107 f.mr | cmp - f.mr
 	run -1 --separate-stderr mrsplit --range 0:30 f.mr
-	[ "$stderr" = "mrsplit: f.mr: byte 41 looks like a frame boundary but lies inside the frame at byte 17 (a record holds a copy of frames)" ]
-	run -1 --separate-stderr mrsplit --range 30:91 f.mr
-	[ "$stderr" = "mrsplit: f.mr: bad block checksum at byte 41" ]
+	[ "$stderr" = "mrsplit: f.mr: byte 49 looks like a frame boundary but lies inside the frame at byte 17 (a record holds a copy of frames)" ]
+	run -1 --separate-stderr mrsplit --range 30:107 f.mr
+	[ "$stderr" = "mrsplit: f.mr: bad block checksum at byte 49" ]
 	# from past the forged header on, the search finds the trailer
-	mrsplit --range 42:91 f.mr > empty.mr
+	mrsplit --range 50:107 f.mr > empty.mr
 	[ "$(wc -c < empty.mr)" -eq 38 ]
 }
 
@@ -569,7 +575,7 @@ line" nosuch
 	mrtest gen 30 2000 40 > a.mr
 	cp a.mr bad.mr
 	b=$(frame_at bad.mr 10)
-	flip bad.mr $((b + 25))
+	flip bad.mr $((b + 35))
 	printf 'old\n' > s0
 	run -1 --separate-stderr mrsplit -n 3 -o s%d a.mr bad.mr
 	[ "$stderr" = "mrsplit: bad.mr: bad block checksum at byte $b" ]
@@ -653,4 +659,16 @@ line" nosuch
 	assert_stderr_prefix "mrsplit: stdout: "
 	run -1 --separate-stderr bash -c 'mrsplit --ranges -n 1 f >&-'
 	assert_stderr_prefix "mrsplit: stdout: "
+}
+
+@test "a block missing at a seam fails the range before it" {
+	seq 1 200000 | mrmap -o f.mr cat
+	mrtest block drop 1 < f.mr > d.mr
+	size=$(wc -c < d.mr)
+	b=$(frame_at d.mr 1)
+	# the range that ends where the gap is sees the block after it
+	run -1 --separate-stderr mrsplit --range 0:"$b" d.mr
+	[[ "$stderr" == "mrsplit: d.mr: block at byte $b starts at record "*" (a block is missing or repeated)" ]]
+	# alone, the range after the gap cannot tell
+	mrsplit --range "$b:$size" d.mr > /dev/null
 }

@@ -53,7 +53,10 @@ static size_t nrecs, recs_cap;
 static int as_text;		/* every record can be a text line */
 
 static int in_fd, in2_fd, out_fd, txt_fd, raw_fd, rawtxt_fd;
-static const struct mr_textfmt nl = { '\t', '\n' }, nul = { '\t', '\0' };
+static const struct mr_textfmt nl = { '\t', '\n', 0 },
+    nul = { '\t', '\0', 0 };
+/* records written as text may form the framed magic across lines */
+static const struct mr_textfmt nl_magic = { '\t', '\n', 1 };
 
 static _Noreturn void
 bad(const char *fmt, ...)
@@ -248,13 +251,18 @@ check_end(struct mr_reader *r, int rc, uint64_t n)
 		    (unsigned long long)mr_reader_count(r));
 }
 
+static int	names_offset(const char *, size_t);
+
 /* The reference text splitter: the bytes left to split, and how. */
 struct split {
 	const unsigned char *p, *end;
 	const struct mr_textfmt *fmt;
 };
 
-/* The next line of s as a record; 0 at the end. */
+/*
+ * The next line of s as a record; 0 at the end, -1 at a line that starts
+ * with the framed magic (mr-format(5): an error unless allowed).
+ */
 static int
 split_next(struct split *s, struct mr_rec *rec)
 {
@@ -263,6 +271,10 @@ split_next(struct split *s, struct mr_rec *rec)
 
 	if (s->p == s->end)
 		return 0;
+	if (!s->fmt->magic_ok && s->end - s->p >= MR_MAGIC_LEN &&
+	    memcmp(s->p, mr_sync, MR_SYNC_LEN) == 0 &&
+	    s->p[MR_SYNC_LEN] == FRAME_HEADER)
+		return -1;
 	eol = memchr(s->p, s->fmt->eol, (size_t)(s->end - s->p));
 	len = eol != NULL ? (size_t)(eol - s->p) : (size_t)(s->end - s->p);
 	sep = memchr(s->p, s->fmt->sep, len);
@@ -293,6 +305,14 @@ read_text(struct mr_reader *r, const unsigned char *p, size_t len,
 			bad("%s: line %llu: mr_read gave %d, want %d (%s)",
 			    mr_reader_name(r), (unsigned long long)n + 1, rc,
 			    more, rc < 0 ? mr_reader_errmsg(r) : "");
+		if (rc < 0) {
+			if (!names_offset(mr_reader_errmsg(r),
+			    (size_t)(s.p - p)))
+				bad("\"%s\": the line is at byte %zu",
+				    mr_reader_errmsg(r), (size_t)(s.p - p));
+			check_end(r, -1, n);
+			return;
+		}
 		if (rc == 0)
 			break;
 		if (!same_rec(&rec, &want))
@@ -337,10 +357,10 @@ ref_framed(const unsigned char *p, size_t len, size_t *n, size_t *at)
 {
 	const unsigned char *q, *rp, *rend, *meta = NULL;
 	struct mr_rec rec, want;
-	size_t off, left, flen, metalen, metalen0 = 0;
+	size_t off, left, flen, hdr, metalen, metalen0 = 0;
 	uint64_t count = 0;
 	uint32_t bcount, blen, i;
-	int in_stream = 0;
+	int in_stream = 0, version = 0;
 
 	*n = 0;
 	for (off = 0; off < len; off += flen) {
@@ -355,7 +375,8 @@ ref_framed(const unsigned char *p, size_t len, size_t *n, size_t *at)
 				return 0;
 			metalen = (size_t)(q[11] | q[12] << 8);
 			flen = HEADER_MIN + metalen;
-			if (q[9] != MR_FORMAT_VERSION || q[10] != 0 ||
+			if ((q[9] != 1 && q[9] != MR_FORMAT_VERSION) ||
+			    q[10] != 0 ||
 			    metalen > MR_META_MAX || left < flen ||
 			    mr_crc32c(0, q, flen - 4) != get32(q + flen - 4))
 				return 0;
@@ -366,21 +387,24 @@ ref_framed(const unsigned char *p, size_t len, size_t *n, size_t *at)
 			    metalen))
 				return 0;
 			in_stream = 1;
+			version = q[9];
 			count = 0;
 			break;
 		case FRAME_BLOCK:
-			if (!in_stream || left < MR_BLOCK_HDR ||
-			    mr_crc32c(0, q, MR_BLOCK_HDR - 4) != get32(q + 17))
+			/* version 1: no first field, the checksum at 17 */
+			hdr = version == 1 ? 21 : 29;
+			if (!in_stream || left < hdr ||
+			    mr_crc32c(0, q, hdr - 4) != get32(q + hdr - 4))
+				return 0;
+			if (version != 1 && get64(q + 17) != count)
 				return 0;
 			bcount = get32(q + 9);
 			blen = get32(q + 13);
 			if (bcount == 0 || blen > MR_BLOCK_MAX ||
-			    left - MR_BLOCK_HDR < 4 ||
-			    left - MR_BLOCK_HDR - 4 < blen ||
-			    mr_crc32c(0, q + MR_BLOCK_HDR, blen) !=
-			    get32(q + MR_BLOCK_HDR + blen))
+			    left - hdr < 4 || left - hdr - 4 < blen ||
+			    mr_crc32c(0, q + hdr, blen) != get32(q + hdr + blen))
 				return 0;
-			rp = q + MR_BLOCK_HDR;
+			rp = q + hdr;
 			rend = rp + blen;
 			for (i = 0; i < bcount; i++) {
 				if (ref_varint(&rp, rend, &rec.klen) < 0 ||
@@ -404,7 +428,7 @@ ref_framed(const unsigned char *p, size_t len, size_t *n, size_t *at)
 			}
 			if (rp != rend)
 				return 0;
-			flen = MR_BLOCK_HDR + (size_t)blen + 4;
+			flen = hdr + (size_t)blen + 4;
 			break;
 		case FRAME_TRAILER:
 			flen = MR_TRAILER_LEN;
@@ -553,7 +577,7 @@ read_back(int fd, int text, const unsigned char *meta, size_t metalen,
 
 	if (lseek(fd, 0, SEEK_SET) < 0)
 		bad("rewinding a temp file: %s", strerror(errno));
-	r = reader(fd, "out", &nl);
+	r = reader(fd, "out", text ? &nl_magic : &nl);
 	mr_reader_bufsize(r, 1);
 	if (mr_reader_start(r) < 0 || mr_reader_framed(r) == text) {
 		if (!text)
@@ -628,15 +652,19 @@ must_fail(const unsigned char *p, size_t len, const char *what)
 	mr_reader_free(r);
 }
 
-/* The length of the valid frame at p, which must lie inside the input. */
+/*
+ * The length of the valid frame at p, which must lie inside the input, in
+ * a stream of *version, which a stream header sets.
+ */
 static size_t
-frame_len(const unsigned char *p)
+frame_len(const unsigned char *p, int *version)
 {
 	switch (p[MR_SYNC_LEN]) {
 	case FRAME_HEADER:
+		*version = p[9];
 		return HEADER_MIN + (size_t)(p[11] | p[12] << 8);
 	case FRAME_BLOCK:
-		return MR_BLOCK_HDR + (size_t)get32(p + 13) + 4;
+		return block_hdr(*version) + (size_t)get32(p + 13) + 4;
 	default:
 		return MR_TRAILER_LEN;
 	}
@@ -652,6 +680,7 @@ damage(const unsigned char *p, size_t len, uint64_t h)
 {
 	unsigned char *copy;
 	size_t cut, off, flen;
+	int version = MR_FORMAT_VERSION;
 
 	if (mr_sync_find(p, len) != 0)
 		bad("clean framed input, but mr_sync_find gave %zu",
@@ -659,7 +688,7 @@ damage(const unsigned char *p, size_t len, uint64_t h)
 	must_fail(p, len - 1, "cut short by one byte");
 	cut = 1 + (size_t)(h % (len - 1));
 	for (off = 0; off < cut; off += flen) {
-		flen = frame_len(p + off);
+		flen = frame_len(p + off, &version);
 		if (off + flen == cut && p[off + MR_SYNC_LEN] == FRAME_TRAILER)
 			break;
 	}
@@ -767,6 +796,71 @@ check_crc(const unsigned char *p, size_t len, uint64_t h)
 		bad("mr_crc32c of %zu bytes (cut at %zu) is wrong", n, cut);
 }
 
+static int
+u64cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * Cuts the framed input of len bytes in the file at in_fd into 1 to 4 ranges at
+ * points that h picks, copies them with mr_split_copy() into one stream,
+ * as mrsplit does, and reads that back.  When every range and the read
+ * back succeed, the input must be valid and give the records that the
+ * whole reader saved: ranges never lose, repeat or invent a record.
+ */
+static void
+check_ranges(size_t len, uint64_t h, int valid)
+{
+	struct mr_split *s;
+	struct mr_reader *r;
+	struct mr_rec rec, want;
+	uint64_t cut[5], from, to, count = 0;
+	size_t n = 0;
+	int ncut = 1 + (int)(h % 4), i, ok = 1, rc;
+
+	if ((s = mr_split_new(in_fd, "in", &nl)) == NULL)
+		bad("out of memory");
+	if (mr_split_start(s) < 0 || !mr_split_framed(s)) {
+		mr_split_free(s);
+		return;
+	}
+	cut[0] = 0;
+	for (i = 1; i < ncut; i++)
+		cut[i] = (h >> (13 * i)) % (len + 1);
+	cut[ncut] = len;
+	qsort(cut, (size_t)ncut + 1, sizeof(cut[0]), u64cmp);
+	if (ftruncate(out_fd, 0) < 0 || lseek(out_fd, 0, SEEK_SET) < 0)
+		bad("truncating a temp file: %s", strerror(errno));
+	if (mr_split_head(s, out_fd, "out") < 0)
+		bad("%s", mr_split_errmsg(s));
+	for (i = 0; i < ncut && ok; i++)
+		ok = mr_split_bound(s, cut[i], &from) == 0 &&
+		    mr_split_bound(s, cut[i + 1], &to) == 0 &&
+		    mr_split_copy(s, from, to, out_fd, "out", &count) == 0;
+	if (ok && mr_split_tail(s, out_fd, "out", count) < 0)
+		bad("%s", mr_split_errmsg(s));
+	mr_split_free(s);
+	if (!ok)
+		return;
+	if (lseek(out_fd, 0, SEEK_SET) < 0)
+		bad("rewinding a temp file: %s", strerror(errno));
+	r = reader(out_fd, "out", &nl);
+	while ((rc = mr_read(r, &rec)) == 1) {
+		if (n >= nrecs)
+			bad("ranges: more records than the whole input");
+		saved(n++, &want);
+		if (!same_rec(&rec, &want))
+			bad("ranges: record %zu differs", n);
+	}
+	if (rc == 0 && (!valid || n != nrecs))
+		bad("ranges gave %zu records of %s input, the whole reader "
+		    "%zu", n, valid ? "a valid" : "an invalid", nrecs);
+	mr_reader_free(r);
+}
+
 /* Reads the len bytes at p every way there is; see the top comment. */
 static void
 check_input(const unsigned char *p, size_t len)
@@ -776,7 +870,7 @@ check_input(const unsigned char *p, size_t len)
 	struct mr_writer *wf, *wt;
 	size_t metalen, metalenb, n, at;
 	uint64_t h;
-	int rc, rcb, framed, sfd, valid;
+	int rc, rcb, framed, sfd, valid = 0;
 
 	h = mr_hash64(p, len);
 	nbytes = nrecs = 0;
@@ -840,6 +934,10 @@ check_input(const unsigned char *p, size_t len)
 	round_trip(0, meta, metalen);
 	if (as_text)
 		round_trip(1, NULL, 0);
+	if (framed) {
+		put_file(in_fd, p, len);
+		check_ranges(len, h, valid);
+	}
 	if (framed && rc == 0)
 		damage(p, len, h);
 done:
@@ -859,7 +957,8 @@ static unsigned char *
 fix_crcs(const unsigned char *p, size_t len)
 {
 	unsigned char *q, *f;
-	size_t off, flen, plen;
+	size_t off, flen, plen, hdr = MR_BLOCK_HDR;
+	uint64_t count = 0;
 
 	if (len < MR_SYNC_LEN + 1)
 		return NULL;
@@ -876,22 +975,26 @@ fix_crcs(const unsigned char *p, size_t len)
 			if (flen > len - off)
 				break;
 			put32(f + flen - 4, mr_crc32c(0, f, flen - 4));
+			hdr = block_hdr(f[9]);
+			count = 0;
 		} else if (f[MR_SYNC_LEN] == FRAME_TRAILER) {
 			flen = MR_TRAILER_LEN;
 			if (len - off < flen)
 				break;
 			put32(f + flen - 4, mr_crc32c(0, f, flen - 4));
 		} else if (f[MR_SYNC_LEN] == FRAME_BLOCK) {
-			flen = MR_BLOCK_HDR;
+			flen = hdr;
 			if (len - off < flen)
 				break;
+			/* the block's place too, but one time in four */
+			if (hdr == MR_BLOCK_HDR && (count & 3) != 3)
+				put64(f + 17, count);
+			count += get32(f + 9);
 			put32(f + flen - 4, mr_crc32c(0, f, flen - 4));
 			plen = get32(f + 13);
-			if (plen > len - off - MR_BLOCK_HDR ||
-			    len - off - MR_BLOCK_HDR - plen < 4)
+			if (plen > len - off - hdr || len - off - hdr - plen < 4)
 				break;
-			put32(f + MR_BLOCK_HDR + plen, mr_crc32c(0,
-			    f + MR_BLOCK_HDR, plen));
+			put32(f + hdr + plen, mr_crc32c(0, f + hdr, plen));
 			flen += plen + 4;
 		} else
 			break;
@@ -938,7 +1041,8 @@ after_filler(const unsigned char *p, size_t len, uint64_t h,
 		f[MR_SYNC_LEN] = FRAME_BLOCK;
 		put32(f + 9, 1);
 		put32(f + 13, (uint32_t)(vlen + 4));
-		put32(f + 17, mr_crc32c(0, f, MR_BLOCK_HDR - 4));
+		put64(f + 17, 0);
+		put32(f + 25, mr_crc32c(0, f, MR_BLOCK_HDR - 4));
 		f += MR_BLOCK_HDR;
 		f[0] = 0;
 		f[1] = (unsigned char)(vlen | 0x80);

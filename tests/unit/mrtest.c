@@ -20,6 +20,10 @@
  *                                         the result of the whole
  *   mrtest frame META                     stdin's text records, framed with
  *                                         metadata META (\n for a newline)
+ *   mrtest block drop|dup N               stdin's framed stream without its
+ *                                         Nth block frame (from 0), or with
+ *                                         it twice, stdout: every checksum
+ *                                         still holds
  */
 #include <fcntl.h>
 #include <errno.h>
@@ -161,13 +165,13 @@ out(const unsigned char *p, size_t n)
 
 /* Writes a stream header with metalen declared and meta bytes given. */
 static void
-header(size_t metalen, const char *meta)
+header_v(int version, size_t metalen, const char *meta)
 {
 	unsigned char h[HEADER_MIN + 65536];
 
 	memcpy(h, mr_sync, MR_SYNC_LEN);
 	h[8] = FRAME_HEADER;
-	h[9] = MR_FORMAT_VERSION;
+	h[9] = (unsigned char)version;
 	h[10] = 0;
 	h[11] = (unsigned char)metalen;
 	h[12] = (unsigned char)(metalen >> 8);
@@ -178,18 +182,30 @@ header(size_t metalen, const char *meta)
 	out(h, HEADER_MIN + metalen);
 }
 
-/* Writes a block header declaring count and len, with a valid checksum. */
 static void
-block_header(uint32_t count, uint32_t len)
+header(size_t metalen, const char *meta)
+{
+	header_v(MR_FORMAT_VERSION, metalen, meta);
+}
+
+/*
+ * Writes a block header declaring count and len, after first records of
+ * its stream (none in version 1), with a valid checksum.
+ */
+static void
+block_header(int version, uint64_t first, uint32_t count, uint32_t len)
 {
 	unsigned char h[MR_BLOCK_HDR];
+	size_t hdr = block_hdr(version);
 
 	memcpy(h, mr_sync, MR_SYNC_LEN);
 	h[8] = FRAME_BLOCK;
 	put32(h + 9, count);
 	put32(h + 13, len);
-	put32(h + 17, mr_crc32c(0, h, MR_BLOCK_HDR - 4));
-	out(h, MR_BLOCK_HDR);
+	if (version != 1)
+		put64(h + 17, first);
+	put32(h + hdr - 4, mr_crc32c(0, h, hdr - 4));
+	out(h, hdr);
 }
 
 static void
@@ -224,23 +240,23 @@ craft(const char *kind)
 
 	if (strcmp(kind, "oversize-block") == 0) {
 		header(0, "");
-		block_header(1, 0x7fffffffU);
+		block_header(MR_FORMAT_VERSION, 0, 1, 0x7fffffffU);
 	} else if (strcmp(kind, "oversize-meta") == 0) {
 		header(5000, "values=");
 		trailer(0);
 	} else if (strcmp(kind, "huge-record") == 0) {
 		header(0, "");
-		block_header(1, sizeof(huge));
+		block_header(MR_FORMAT_VERSION, 0, 1, sizeof(huge));
 		payload(huge, sizeof(huge));
 		trailer(1);
 	} else if (strcmp(kind, "bad-count") == 0) {
 		header(0, "");
-		block_header(1, sizeof(rec));
+		block_header(MR_FORMAT_VERSION, 0, 1, sizeof(rec));
 		payload(rec, sizeof(rec));
 		trailer(2);
 	} else if (strcmp(kind, "short-block") == 0) {
 		header(0, "");
-		block_header(2, sizeof(rec));
+		block_header(MR_FORMAT_VERSION, 0, 2, sizeof(rec));
 		payload(rec, sizeof(rec));
 		trailer(2);
 	} else if (strcmp(kind, "forged") == 0) {
@@ -248,7 +264,7 @@ craft(const char *kind)
 		 * One record whose value is a block header, with a valid
 		 * checksum, whose length reaches exactly to the trailer: a
 		 * copy of a frame that a search from inside the block takes
-		 * for a boundary.  Key "k", value 21 + 4 bytes.
+		 * for a boundary.  Key "k", value 29 + 4 bytes.
 		 */
 		unsigned char r[3 + MR_BLOCK_HDR + 4] = { 1, MR_BLOCK_HDR + 4,
 		    'k' };
@@ -257,11 +273,22 @@ craft(const char *kind)
 		r[3 + 8] = FRAME_BLOCK;
 		put32(r + 3 + 9, 1);
 		put32(r + 3 + 13, 4);
-		put32(r + 3 + 17, mr_crc32c(0, r + 3, MR_BLOCK_HDR - 4));
+		put64(r + 3 + 17, 0);
+		put32(r + 3 + 25, mr_crc32c(0, r + 3, MR_BLOCK_HDR - 4));
 		header(0, "");
-		block_header(1, sizeof(r));
+		block_header(MR_FORMAT_VERSION, 0, 1, sizeof(r));
 		payload(r, sizeof(r));
 		trailer(1);
+	} else if (strcmp(kind, "v1") == 0) {
+		/* a valid stream of format version 1: three blocks */
+		header_v(1, 0, "");
+		block_header(1, 0, 1, sizeof(rec));
+		payload(rec, sizeof(rec));
+		block_header(1, 0, 1, sizeof(rec));
+		payload(rec, sizeof(rec));
+		block_header(1, 0, 1, sizeof(rec));
+		payload(rec, sizeof(rec));
+		trailer(3);
 	} else if (strcmp(kind, "version") == 0) {
 		unsigned char h[HEADER_MIN];
 
@@ -647,6 +674,43 @@ frame_text(const char *arg)
 	return 0;
 }
 
+/*
+ * Copies stdin's framed stream (of the current version) to stdout frame by
+ * frame, leaving out block n, or writing it twice.
+ */
+static int
+block_edit(const char *how, const char *nth)
+{
+	static unsigned char buf[1 << 26];
+	size_t len, off, flen;
+	long n = atol(nth), k = 0;
+	int dup = strcmp(how, "dup") == 0;
+
+	if (!dup && strcmp(how, "drop") != 0)
+		return 2;
+	len = fread(buf, 1, sizeof(buf), stdin);
+	for (off = 0; off + MR_SYNC_LEN < len; off += flen) {
+		if (buf[off + 8] == FRAME_HEADER)
+			flen = HEADER_MIN + (size_t)(buf[off + 11] |
+			    buf[off + 12] << 8);
+		else if (buf[off + 8] == FRAME_BLOCK)
+			flen = MR_BLOCK_HDR + get32(buf + off + 13) + 4;
+		else
+			flen = MR_TRAILER_LEN;
+		if (flen > len - off)
+			flen = len - off;
+		if (buf[off + 8] == FRAME_BLOCK && k++ == n) {
+			if (dup)
+				out(buf + off, flen);
+			if (!dup)
+				continue;
+		}
+		out(buf + off, flen);
+	}
+	out(buf + off, len - off);
+	return fflush(stdout) == 0 && k > n ? 0 : 1;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -668,10 +732,13 @@ main(int argc, char *argv[])
 		return cut(argc, argv);
 	if (argc == 3 && strcmp(argv[1], "frame") == 0)
 		return frame_text(argv[2]);
+	if (argc == 4 && strcmp(argv[1], "block") == 0)
+		return block_edit(argv[2], argv[3]);
 	fputs("usage: mrtest gen SEED COUNT MAXLEN [META] | "
 	    "embed SEED COUNT FILE | dump |\n"
 	    "       craft KIND | sync FILE | crc | "
 	    "agg OP [partial|merge] [SEP] |\n"
-	    "       cut OP SEED ROUNDS [SEP] | frame META\n", stderr);
+	    "       cut OP SEED ROUNDS [SEP] | frame META | "
+	    "block drop|dup N\n", stderr);
 	return 2;
 }
