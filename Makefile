@@ -22,7 +22,7 @@ MAN7 = man/mr.7
 BIN = $(BUILD)/bin
 LIBMR = $(BUILD)/libmr.a
 CLI_OBJ = $(BUILD)/cli.o
-PROGS = $(TOOLS:%=$(BIN)/%) $(BUILD)/mrtest
+PROGS = $(TOOLS:%=$(BIN)/%) $(BUILD)/mrtest $(BUILD)/spawntest
 
 all: $(PROGS)
 
@@ -31,7 +31,8 @@ $(BUILD)/%.o: lib/%.c lib/mr.h lib/decimal.h lib/frame.h lib/worker.h
 	$(CC) $(CPPFLAGS) $(WARNFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/%.o: tools/%.c lib/mr.h tools/cli.h tools/proc.h tools/plan.h \
-	tools/hosts.h tools/remote.h tools/task.h tools/wire.h tools/work.h
+	tools/hosts.h tools/remote.h tools/child.h tools/task.h tools/wire.h \
+	tools/work.h
 	@mkdir -p $(BUILD)
 	$(CC) $(CPPFLAGS) $(WARNFLAGS) $(CFLAGS) -c -o $@ $<
 
@@ -44,16 +45,21 @@ $(BIN)/%: $(BUILD)/%.o $(CLI_OBJ) $(LIBMR)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # The tools that run a user's command.
-$(BIN)/mrmap $(BIN)/mrreduce: $(BUILD)/proc.o
+$(BIN)/mrmap $(BIN)/mrreduce: $(BUILD)/proc.o $(BUILD)/child.o
 
 # The job runner: its plan, its tasks and its work directory.
 $(BIN)/mrrun: $(BUILD)/hosts.o $(BUILD)/listing.o $(BUILD)/plan.o \
-	$(BUILD)/proc.o $(BUILD)/remote.o $(BUILD)/task.o $(BUILD)/wire.o \
-	$(BUILD)/work.o
+	$(BUILD)/proc.o $(BUILD)/remote.o $(BUILD)/child.o $(BUILD)/task.o \
+	$(BUILD)/wire.o $(BUILD)/work.o
 
 $(BUILD)/mrtest: tests/unit/mrtest.c lib/frame.h $(LIBMR)
 	$(CC) $(CPPFLAGS) $(WARNFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ \
 		tests/unit/mrtest.c $(LIBMR) $(LDLIBS)
+
+# Children that look for descriptors leaked by pipes made in other threads.
+$(BUILD)/spawntest: tests/unit/spawntest.c $(BUILD)/child.o
+	$(CC) $(CPPFLAGS) $(WARNFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ \
+		tests/unit/spawntest.c $(BUILD)/child.o $(LDLIBS)
 
 # The whole bats suite against the tools in $(BIN).
 check: all

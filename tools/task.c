@@ -1,17 +1,15 @@
 /*
  * task.c: building tasks, printing them as shell, and running them on
- * this machine with posix_spawn(), which is safe in a program with
- * threads where fork() followed by work in the child is not.  The
- * "mkdir -p" and "rm -rf" that begin most tasks are done in this process
- * instead, as a shell does its built-ins: each would cost more than the
- * rest of a tiny task.
+ * this machine through spawn.h, with posix_spawn(), which is safe in a
+ * program with threads where fork() followed by work in the child is
+ * not.  The "mkdir -p" and "rm -rf" that begin most tasks are done in
+ * this process instead, as a shell does its built-ins: each would cost
+ * more than the rest of a tiny task.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +20,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "child.h"
 #include "task.h"
 #include "work.h"
 
@@ -301,77 +300,48 @@ static int
 run_pipeline(struct task *t, const struct pipeline *p, char **env, int errfd,
     char *msg, size_t msgsize)
 {
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
-	sigset_t none, dflt;
+	struct child sp;
 	pid_t pids[64], pgid = 0;
-	int status[64], fd[2], in, nullfd, started, tracked = 0, i, rc = 0;
+	int status[64], fd[2], in, started, tracked = 0, i, rc = 0;
 	int killed;
 
 	if (p->n > 64)
 		die("a pipeline of more than 64 programs");
-	if ((nullfd = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0)
-		die("/dev/null: %s", strerror(errno));
-	sigemptyset(&none);
-	sigemptyset(&dflt);
-	sigaddset(&dflt, SIGINT);
-	sigaddset(&dflt, SIGTERM);
-	sigaddset(&dflt, SIGHUP);
-	sigaddset(&dflt, SIGPIPE);
-	sigaddset(&dflt, SIGQUIT);
-	in = nullfd;
-	/*
-	 * Under the lock: no pipeline starts once task_stop() has begun, and
-	 * no other thread's child inherits a pipe end before it is marked
-	 * close-on-exec.
-	 */
+	in = CHILD_NULL;
+	/* under the lock: no pipeline starts once task_stop() has begun */
 	pthread_mutex_lock(&lock);
 	if (stopping || t->killed || nrunning == TASK_MAX_RUNNING) {
 		pthread_mutex_unlock(&lock);
-		close(nullfd);
 		snprintf(msg, msgsize, t->killed ? "killed" : "stopped");
 		return TASK_STOPPED;
 	}
 	for (started = 0; started < (int)p->n; started++) {
-		int out = nullfd;
-
-		fd[0] = fd[1] = -1;
-		if (started + 1 < (int)p->n) {
-			if (pipe(fd) < 0) {
-				snprintf(msg, msgsize, "pipe: %s",
-				    strerror(errno));
-				if (in != nullfd)
-					close(in);
-				rc = 126;
-				break;
-			}
-			fcntl(fd[0], F_SETFD, FD_CLOEXEC);
-			fcntl(fd[1], F_SETFD, FD_CLOEXEC);
-			out = fd[1];
+		fd[0] = fd[1] = CHILD_NULL;
+		if (started + 1 < (int)p->n && child_pipe(fd) < 0) {
+			snprintf(msg, msgsize, "pipe: %s", strerror(errno));
+			if (in != CHILD_NULL)
+				close(in);
+			rc = 126;
+			break;
 		}
-		posix_spawn_file_actions_init(&fa);
-		posix_spawn_file_actions_adddup2(&fa, in, 0);
-		posix_spawn_file_actions_adddup2(&fa, out, 1);
-		posix_spawn_file_actions_adddup2(&fa, errfd, 2);
-		posix_spawnattr_init(&attr);
-		posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP |
-		    POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-		posix_spawnattr_setpgroup(&attr, pgid);
-		posix_spawnattr_setsigmask(&attr, &none);
-		posix_spawnattr_setsigdefault(&attr, &dflt);
-		errno = posix_spawnp(&pids[started], p->st[started].argv[0],
-		    &fa, &attr, p->st[started].argv, env);
-		posix_spawn_file_actions_destroy(&fa);
-		posix_spawnattr_destroy(&attr);
-		if (in != nullfd)
-			close(in);
-		if (fd[1] >= 0)
-			close(fd[1]);
-		in = fd[0];
-		if (errno != 0) {
+		child_init(&sp);
+		sp.argv = p->st[started].argv;
+		sp.env = env;
+		sp.fd[0] = in;
+		sp.fd[1] = fd[1];
+		sp.fd[2] = errfd;
+		sp.pgroup = pgid;
+		if ((rc = child_start(&sp)) < 0)
 			snprintf(msg, msgsize, "cannot run %s: %s",
 			    p->st[started].argv[0], strerror(errno));
-			if (in >= 0)
+		pids[started] = sp.pid;
+		if (in != CHILD_NULL)
+			close(in);
+		if (fd[1] != CHILD_NULL)
+			close(fd[1]);
+		in = fd[0];
+		if (rc != 0) {
+			if (in != CHILD_NULL)
 				close(in);
 			rc = 127;
 			break;
@@ -384,15 +354,11 @@ run_pipeline(struct task *t, const struct pipeline *p, char **env, int errfd,
 		}
 	}
 	pthread_mutex_unlock(&lock);
-	close(nullfd);
 	if (rc != 0 && started > 0)
 		kill(-pgid, SIGKILL);
-	for (i = 0; i < started; i++) {
-		while (waitpid(pids[i], &status[i], 0) < 0) {
-			if (errno != EINTR)
-				die("waitpid: %s", strerror(errno));
-		}
-	}
+	for (i = 0; i < started; i++)
+		if ((status[i] = child_wait(pids[i])) < 0)
+			die("waitpid: %s", strerror(errno));
 	if (tracked)
 		untrack(pgid);
 	pthread_mutex_lock(&lock);
