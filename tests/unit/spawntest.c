@@ -15,6 +15,11 @@
  *                           child_pipe() (with -r as the code before it
  *                           did: pipe(), then fcntl() FD_CLOEXEC); exits
  *                           1 when a child failed the check
+ *   spawntest bare CMD ARG...
+ *                           runs CMD (found in PATH) with every
+ *                           descriptor above 2 closed: a tool under test
+ *                           starts with none that its children would
+ *                           see, whatever the test harness left open
  *
  * race starts its children every way that child_start() has: argv with
  * posix_spawn(), a list of paths with fork() (the first path missing),
@@ -70,7 +75,8 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: spawntest check [group]\n"
-	    "       spawntest race [-r] N\n");
+	    "       spawntest race [-r] N\n"
+	    "       spawntest bare CMD [ARG ...]\n");
 	exit(2);
 }
 
@@ -280,6 +286,21 @@ race(long n)
 	return failed != 0;
 }
 
+static int
+bare(char *argv[])
+{
+	long max = sysconf(_SC_OPEN_MAX);
+	int fd;
+
+	if (max < 0 || max > FD_LIMIT)
+		max = FD_LIMIT;
+	for (fd = 3; fd < max; fd++)
+		(void)close(fd);
+	execvp(argv[0], argv);
+	fprintf(stderr, "spawntest: %s: %s\n", argv[0], strerror(errno));
+	return 127;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -291,6 +312,8 @@ main(int argc, char *argv[])
 	if ((argc == 2 || (argc == 3 && strcmp(argv[2], "group") == 0)) &&
 	    strcmp(argv[1], "check") == 0)
 		return check(argc == 3);
+	if (argc >= 3 && strcmp(argv[1], "bare") == 0)
+		return bare(argv + 2);
 	if (argc < 2 || strcmp(argv[1], "race") != 0)
 		usage();
 	optind = 2;
