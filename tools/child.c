@@ -137,14 +137,15 @@ start_spawn(struct child *s)
 
 /*
  * The child of fork(), all signals blocked: only async-signal-safe calls
- * from here on.  Its handlers go back to their defaults before any
- * signal is let in.
+ * from here on, with dfl (SIG_DFL) made before.  Its handlers go back to
+ * their defaults before any signal is let in.
  */
 static void
-child(const struct child *s, char *const shargv[])
+child(const struct child *s, char *const shargv[],
+    const struct sigaction *dfl)
 {
 	char *const *env = s->env != NULL ? s->env : environ;
-	struct sigaction dfl, old;
+	struct sigaction old;
 	sigset_t none;
 	char *const *p;
 	size_t i;
@@ -152,16 +153,13 @@ child(const struct child *s, char *const shargv[])
 
 	if (s->pgroup != CHILD_NOPGRP)
 		(void)setpgid(0, s->pgroup);
-	memset(&dfl, 0, sizeof(dfl));
-	dfl.sa_handler = SIG_DFL;
-	sigemptyset(&dfl.sa_mask);
 	for (i = 0; i < NELEM(caught_sigs); i++)
 		if (sigaction(caught_sigs[i], NULL, &old) == 0 &&
 		    ((old.sa_flags & SA_SIGINFO) != 0 ||
 		    (old.sa_handler != SIG_DFL && old.sa_handler != SIG_IGN)))
-			sigaction(caught_sigs[i], &dfl, NULL);
+			sigaction(caught_sigs[i], dfl, NULL);
 	for (i = 0; i < NELEM(default_sigs); i++)
-		sigaction(default_sigs[i], &dfl, NULL);
+		sigaction(default_sigs[i], dfl, NULL);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	for (i = 0; i < 3; i++) {
@@ -190,14 +188,18 @@ static int
 start_fork(struct child *s)
 {
 	char *shargv[] = { "sh", "-c", (char *)s->cmd, NULL };
+	struct sigaction dfl;
 	sigset_t all, old;
 	pid_t pid;
 	int e;
 
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	sigemptyset(&dfl.sa_mask);
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	if ((pid = fork()) == 0)
-		child(s, shargv);
+		child(s, shargv, &dfl);
 	e = errno;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (pid < 0)
