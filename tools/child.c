@@ -44,14 +44,14 @@ static const int caught_sigs[] = {
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 
 void
-child_init(struct child *s)
+child_init(struct child *c)
 {
-	memset(s, 0, sizeof(*s));
-	s->fd[0] = STDIN_FILENO;
-	s->fd[1] = STDOUT_FILENO;
-	s->fd[2] = STDERR_FILENO;
-	s->pgroup = 0;
-	s->pid = -1;
+	memset(c, 0, sizeof(*c));
+	c->fd[0] = STDIN_FILENO;
+	c->fd[1] = STDOUT_FILENO;
+	c->fd[2] = STDERR_FILENO;
+	c->pgroup = 0;
+	c->pid = -1;
 }
 
 int
@@ -75,35 +75,35 @@ child_pipe(int fd[2])
 	return rc;
 }
 
-/* The file actions that give the child s->fd as its 0, 1 and 2. */
+/* The file actions that give the child c->fd as its 0, 1 and 2. */
 static int
-file_actions(posix_spawn_file_actions_t *fa, const struct child *s)
+file_actions(posix_spawn_file_actions_t *fa, const struct child *c)
 {
 	int i, e = 0;
 
 	if ((e = posix_spawn_file_actions_init(fa)) != 0)
 		return e;
 	for (i = 0; i < 3 && e == 0; i++) {
-		if (s->fd[i] == CHILD_NULL)
+		if (c->fd[i] == CHILD_NULL)
 			e = posix_spawn_file_actions_addopen(fa, i,
 			    "/dev/null", O_RDWR, 0);
-		else if (s->fd[i] != i)
-			e = posix_spawn_file_actions_adddup2(fa, s->fd[i], i);
+		else if (c->fd[i] != i)
+			e = posix_spawn_file_actions_adddup2(fa, c->fd[i], i);
 	}
 	if (e != 0)
 		posix_spawn_file_actions_destroy(fa);
 	return e;
 }
 
-/* Starts s with posix_spawn(), the lock held.  0, or an errno value. */
+/* Starts c with posix_spawn(), the lock held.  0, or an errno value. */
 static int
-start_spawn(struct child *s)
+start_spawn(struct child *c)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
 	sigset_t none, dflt;
-	char *shargv[] = { "sh", "-c", (char *)s->cmd, NULL };
-	char *const *env = s->env != NULL ? s->env : environ;
+	char *shargv[] = { "sh", "-c", (char *)c->cmd, NULL };
+	char *const *env = c->env != NULL ? c->env : environ;
 	short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
 	size_t i;
 	int e;
@@ -112,7 +112,7 @@ start_spawn(struct child *s)
 	sigemptyset(&dflt);
 	for (i = 0; i < NELEM(default_sigs); i++)
 		sigaddset(&dflt, default_sigs[i]);
-	if ((e = file_actions(&fa, s)) != 0)
+	if ((e = file_actions(&fa, c)) != 0)
 		return e;
 	if ((e = posix_spawnattr_init(&attr)) != 0) {
 		posix_spawn_file_actions_destroy(&fa);
@@ -120,16 +120,16 @@ start_spawn(struct child *s)
 	}
 	posix_spawnattr_setsigmask(&attr, &none);
 	posix_spawnattr_setsigdefault(&attr, &dflt);
-	if (s->pgroup != CHILD_NOPGRP) {
+	if (c->pgroup != CHILD_NOPGRP) {
 		flags |= POSIX_SPAWN_SETPGROUP;
-		posix_spawnattr_setpgroup(&attr, s->pgroup);
+		posix_spawnattr_setpgroup(&attr, c->pgroup);
 	}
 	posix_spawnattr_setflags(&attr, flags);
-	if (s->argv != NULL)
-		e = posix_spawnp(&s->pid, s->argv[0], &fa, &attr, s->argv,
+	if (c->argv != NULL)
+		e = posix_spawnp(&c->pid, c->argv[0], &fa, &attr, c->argv,
 		    env);
 	else
-		e = posix_spawn(&s->pid, "/bin/sh", &fa, &attr, shargv, env);
+		e = posix_spawn(&c->pid, "/bin/sh", &fa, &attr, shargv, env);
 	posix_spawn_file_actions_destroy(&fa);
 	posix_spawnattr_destroy(&attr);
 	return e;
@@ -141,18 +141,18 @@ start_spawn(struct child *s)
  * their defaults before any signal is let in.
  */
 static void
-child(const struct child *s, char *const shargv[],
+child(const struct child *c, char *const shargv[],
     const struct sigaction *dfl)
 {
-	char *const *env = s->env != NULL ? s->env : environ;
+	char *const *env = c->env != NULL ? c->env : environ;
 	struct sigaction old;
 	sigset_t none;
 	char *const *p;
 	size_t i;
 	int fd;
 
-	if (s->pgroup != CHILD_NOPGRP)
-		(void)setpgid(0, s->pgroup);
+	if (c->pgroup != CHILD_NOPGRP)
+		(void)setpgid(0, c->pgroup);
 	for (i = 0; i < NELEM(caught_sigs); i++)
 		if (sigaction(caught_sigs[i], NULL, &old) == 0 &&
 		    ((old.sa_flags & SA_SIGINFO) != 0 ||
@@ -163,31 +163,31 @@ child(const struct child *s, char *const shargv[],
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	for (i = 0; i < 3; i++) {
-		if ((fd = s->fd[i]) == (int)i)
+		if ((fd = c->fd[i]) == (int)i)
 			continue;
 		/* 0 to 2 are open: /dev/null comes above them */
 		if (fd == CHILD_NULL && (fd = open("/dev/null", O_RDWR)) < 0)
 			_exit(126);
 		if (dup2(fd, (int)i) < 0)
 			_exit(126);
-		if (s->fd[i] == CHILD_NULL)
+		if (c->fd[i] == CHILD_NULL)
 			close(fd);
 	}
-	for (p = s->paths; *p != NULL; p++) {
-		execve(*p, s->argv, env);
+	for (p = c->paths; *p != NULL; p++) {
+		execve(*p, c->argv, env);
 		if (errno == ENOEXEC)
 			break;
 	}
-	if (s->cmd != NULL)
+	if (c->cmd != NULL)
 		execve("/bin/sh", shargv, env);
 	_exit(127);
 }
 
-/* Starts s with fork(), the lock held.  0, or an errno value. */
+/* Starts c with fork(), the lock held.  0, or an errno value. */
 static int
-start_fork(struct child *s)
+start_fork(struct child *c)
 {
-	char *shargv[] = { "sh", "-c", (char *)s->cmd, NULL };
+	char *shargv[] = { "sh", "-c", (char *)c->cmd, NULL };
 	struct sigaction dfl;
 	sigset_t all, old;
 	pid_t pid;
@@ -199,25 +199,25 @@ start_fork(struct child *s)
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	if ((pid = fork()) == 0)
-		child(s, shargv, &dfl);
+		child(c, shargv, &dfl);
 	e = errno;
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (pid < 0)
 		return e;
-	s->pid = pid;
+	c->pid = pid;
 	return 0;
 }
 
 int
-child_start(struct child *s)
+child_start(struct child *c)
 {
 	int e;
 
 	pthread_mutex_lock(&fdlock);
-	e = s->paths != NULL ? start_fork(s) : start_spawn(s);
+	e = c->paths != NULL ? start_fork(c) : start_spawn(c);
 	pthread_mutex_unlock(&fdlock);
 	if (e != 0) {
-		s->pid = -1;
+		c->pid = -1;
 		errno = e;
 		return -1;
 	}
@@ -226,8 +226,8 @@ child_start(struct child *s)
 	 * kill of the group that comes before it did.  Once it has run a
 	 * program the call fails, and is not needed.
 	 */
-	if (s->pgroup != CHILD_NOPGRP)
-		(void)setpgid(s->pid, s->pgroup != 0 ? s->pgroup : s->pid);
+	if (c->pgroup != CHILD_NOPGRP)
+		(void)setpgid(c->pid, c->pgroup != 0 ? c->pgroup : c->pid);
 	return 0;
 }
 

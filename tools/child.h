@@ -25,13 +25,13 @@
 
 struct child {
 	/*
-	 * What runs: argv (argv[0] looked up in PATH unless it holds a "/"),
-	 * or with argv NULL the command cmd, with "/bin/sh -c".  With paths,
-	 * the files of paths are tried in turn with argv, as a shell tries
-	 * those of its PATH, and cmd runs with /bin/sh after all when none
-	 * can be run or one is a script without "#!" (so that the shell's
-	 * message and exit status say why), or the child exits 127 when cmd
-	 * is NULL.
+	 * What runs: argv (argv[0] looked up in this process's PATH unless
+	 * it holds a "/"), or with argv NULL the command cmd, with
+	 * "/bin/sh -c".  With paths, the files of paths are tried in turn
+	 * with argv, as a shell tries those of its PATH, and cmd runs with
+	 * /bin/sh after all when none can be run or one is a script without
+	 * "#!" (so that the shell's message and exit status say why), or the
+	 * child exits 127 when cmd is NULL.
 	 */
 	char *const *argv;
 	const char *cmd;
@@ -44,28 +44,30 @@ struct child {
 };
 
 /*
- * child_init() sets s to run nothing yet, with this process's environment
+ * child_init() sets c to run nothing yet, with this process's environment
  * and standard descriptors, in a process group of its own: every child of
  * the mr tools is stopped as a group, and a ^C at the terminal is the
  * tool's to handle, not its child's.
  */
-void child_init(struct child *s);
+void child_init(struct child *c);
 
 /*
- * child_start() starts the child that s describes and sets s->pid.  The
- * descriptors of s->fd become its 0, 1 and 2 (one that is already its own
- * number is left as it is, and must not be close-on-exec); every other
- * descriptor is closed in it, when the rest of the program made them
- * close-on-exec as this module does.  Returns 0, or -1 with errno set
+ * child_start() starts the child that c describes and sets c->pid.  The
+ * descriptors of c->fd become its 0, 1 and 2: one that is already its own
+ * number is left as it is, and must not be close-on-exec, and none may be
+ * another of 0 to 2 (cli_init() keeps them open, so that pipes and files
+ * come above them).  Every other descriptor is closed in it, when the
+ * rest of the program made them close-on-exec as this module does, or
+ * opened them with O_CLOEXEC.  Returns 0, or -1 with errno set
  * when it could not be started; a program that is not found is such an
  * error for argv without paths, where the C library tells it (posix_spawn
  * may instead start a child that exits 127).  With paths the child is
  * started with fork(), because only a child can try one program after
  * another; the caller builds env and paths before, as nothing may be
  * allocated between fork() and exec() in a program with threads.  Safe
- * in any thread; s stays the caller's.
+ * in any thread; c stays the caller's.
  */
-int child_start(struct child *s);
+int child_start(struct child *c);
 
 /*
  * child_pipe() makes a pipe whose two ends are close-on-exec before any

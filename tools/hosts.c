@@ -20,10 +20,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "cli.h"
 #include "hosts.h"
 #include "proc.h"
-#include "child.h"
 #include "wire.h"
 #include "work.h"
 
@@ -343,15 +343,15 @@ host_command(const struct host *h, const struct reach *r, const char *remote)
 pid_t
 hosts_spawn(char **argv, int in, int out, int err)
 {
-	struct child sp;
+	struct child ch;
 
-	child_init(&sp);
-	sp.argv = argv;
-	sp.fd[0] = in;
-	sp.fd[1] = out;
-	sp.fd[2] = err;
+	child_init(&ch);
+	ch.argv = argv;
+	ch.fd[0] = in;
+	ch.fd[1] = out;
+	ch.fd[2] = err;
 	/* its own group (child_init()): a ^C at the terminal is mrrun's */
-	return child_start(&sp) == 0 ? sp.pid : -1;
+	return child_start(&ch) == 0 ? ch.pid : -1;
 }
 
 int

@@ -17,12 +17,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "cli.h"
 #include "hosts.h"
 #include "plan.h"
 #include "proc.h"
 #include "remote.h"
-#include "child.h"
 #include "task.h"
 #include "work.h"
 

@@ -12,9 +12,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "cli.h"
 #include "proc.h"
-#include "child.h"
 
 extern char **environ;
 
@@ -341,7 +341,7 @@ proc_start(struct proc *p, const char *cmd, char *const env[], int outfd)
 {
 	int in[2], out[2] = { -1, -1 }, err[2];
 	char **envp = build_env(env), **words, **paths = NULL, *pwd = NULL;
-	struct child sp;
+	struct child ch;
 	sigset_t block, old;
 
 	/*
@@ -362,14 +362,14 @@ proc_start(struct proc *p, const char *cmd, char *const env[], int outfd)
 	if (child_pipe(in) < 0 || child_pipe(err) < 0 ||
 	    (outfd == PROC_PIPE && child_pipe(out) < 0))
 		die("pipe: %s", strerror(errno));
-	child_init(&sp);
-	sp.argv = words;
-	sp.paths = paths;
-	sp.cmd = cmd;
-	sp.env = envp;
-	sp.fd[0] = in[0];
-	sp.fd[1] = outfd == PROC_PIPE ? out[1] : outfd;
-	sp.fd[2] = err[1];
+	child_init(&ch);
+	ch.argv = words;
+	ch.paths = paths;
+	ch.cmd = cmd;
+	ch.env = envp;
+	ch.fd[0] = in[0];
+	ch.fd[1] = outfd == PROC_PIPE ? out[1] : outfd;
+	ch.fd[2] = err[1];
 	p->cmd = cmd;
 	/* a signal before cli_child() knows the command must wait for it */
 	sigemptyset(&block);
@@ -377,10 +377,10 @@ proc_start(struct proc *p, const char *cmd, char *const env[], int outfd)
 	sigaddset(&block, SIGTERM);
 	sigaddset(&block, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &block, &old);
-	if (child_start(&sp) < 0)
+	if (child_start(&ch) < 0)
 		die("cannot run %s: %s", words != NULL ? words[0] : "sh",
 		    strerror(errno));
-	p->pid = sp.pid;
+	p->pid = ch.pid;
 	cli_child(p->pid, 1);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	free(envp);

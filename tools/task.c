@@ -19,8 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli.h"
 #include "child.h"
+#include "cli.h"
 #include "task.h"
 #include "work.h"
 
@@ -300,7 +300,7 @@ static int
 run_pipeline(struct task *t, const struct pipeline *p, char **env, int errfd,
     char *msg, size_t msgsize)
 {
-	struct child sp;
+	struct child ch;
 	pid_t pids[64], pgid = 0;
 	int status[64], fd[2], in, started, tracked = 0, i, rc = 0;
 	int killed;
@@ -324,17 +324,17 @@ run_pipeline(struct task *t, const struct pipeline *p, char **env, int errfd,
 			rc = 126;
 			break;
 		}
-		child_init(&sp);
-		sp.argv = p->st[started].argv;
-		sp.env = env;
-		sp.fd[0] = in;
-		sp.fd[1] = fd[1];
-		sp.fd[2] = errfd;
-		sp.pgroup = pgid;
-		if ((rc = child_start(&sp)) < 0)
+		child_init(&ch);
+		ch.argv = p->st[started].argv;
+		ch.env = env;
+		ch.fd[0] = in;
+		ch.fd[1] = fd[1];
+		ch.fd[2] = errfd;
+		ch.pgroup = pgid;
+		if ((rc = child_start(&ch)) < 0)
 			snprintf(msg, msgsize, "cannot run %s: %s",
 			    p->st[started].argv[0], strerror(errno));
-		pids[started] = sp.pid;
+		pids[started] = ch.pid;
 		if (in != CHILD_NULL)
 			close(in);
 		if (fd[1] != CHILD_NULL)
