@@ -31,7 +31,8 @@ MAN7 = man/mr.7
 BIN = $(BUILD)/bin
 LIBMR = $(BUILD)/libmr.a
 CLI_OBJ = $(BUILD)/cli.o
-PROGS = $(TOOLS:%=$(BIN)/%) $(BUILD)/mrtest $(BUILD)/wiretool
+PROGS = $(TOOLS:%=$(BIN)/%) $(BUILD)/mrtest $(BUILD)/spawntest \
+	$(BUILD)/wiretool
 
 all: $(PROGS)
 
@@ -39,13 +40,13 @@ $(BUILD)/%.o: lib/%.c lib/mr.h lib/decimal.h lib/frame.h lib/pool.h
 	@mkdir -p $(BUILD)
 	$(CC) $(LIB_CPPFLAGS) $(WARNFLAGS) $(CFLAGS) -c -o $@ $<
 
-$(BUILD)/%.o: tools/%.c lib/mr.h tools/cli.h tools/proc.h
+$(BUILD)/%.o: tools/%.c lib/mr.h tools/child.h tools/cli.h tools/proc.h
 	@mkdir -p $(BUILD)
 	$(CC) $(CPPFLAGS) $(WARNFLAGS) $(CFLAGS) -c -o $@ $<
 
 # mrrun's engine, in a folder of its own: its headers are its own.
-$(BUILD)/mrrun/%.o: tools/mrrun/%.c lib/mr.h tools/cli.h tools/proc.h \
-	$(MRRUN_HDRS)
+$(BUILD)/mrrun/%.o: tools/mrrun/%.c lib/mr.h tools/child.h tools/cli.h \
+	tools/proc.h $(MRRUN_HDRS)
 	@mkdir -p $(BUILD)/mrrun
 	$(CC) $(CPPFLAGS) -Itools -Itools/mrrun $(WARNFLAGS) $(CFLAGS) \
 		-c -o $@ $<
@@ -59,11 +60,11 @@ $(BIN)/%: $(BUILD)/%.o $(CLI_OBJ) $(LIBMR)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # The tools that run a user's command.
-$(BIN)/mrmap $(BIN)/mrreduce: $(BUILD)/proc.o
+$(BIN)/mrmap $(BIN)/mrreduce: $(BUILD)/proc.o $(BUILD)/child.o
 
 # The job runner: its plan, its tasks, its hosts and its work directory.
-$(BIN)/mrrun: $(MRRUN_OBJS:%=$(BUILD)/mrrun/%) $(BUILD)/proc.o $(CLI_OBJ) \
-	$(LIBMR)
+$(BIN)/mrrun: $(MRRUN_OBJS:%=$(BUILD)/mrrun/%) $(BUILD)/proc.o \
+	$(BUILD)/child.o $(CLI_OBJ) $(LIBMR)
 	@mkdir -p $(BIN)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -71,12 +72,18 @@ $(BUILD)/mrtest: tests/unit/mrtest.c lib/frame.h $(LIBMR)
 	$(CC) $(LIB_CPPFLAGS) $(WARNFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ \
 		tests/unit/mrtest.c $(LIBMR) $(LDLIBS)
 
-# The tests' client of mrrun's wire protocol (tools/wire.c).
+# Children that look for descriptors leaked by pipes made in other threads.
+$(BUILD)/spawntest: tests/unit/spawntest.c $(BUILD)/child.o
+	$(CC) $(CPPFLAGS) $(WARNFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ \
+		tests/unit/spawntest.c $(BUILD)/child.o $(LDLIBS)
+
+# The tests' client of mrrun's wire protocol (tools/mrrun/wire.c).
 $(BUILD)/wiretool: tests/unit/wiretool.c tools/mrrun/wire.h \
-	$(BUILD)/mrrun/wire.o $(BUILD)/proc.o $(CLI_OBJ) $(LIBMR)
+	$(BUILD)/mrrun/wire.o $(BUILD)/proc.o $(BUILD)/child.o $(CLI_OBJ) \
+	$(LIBMR)
 	$(CC) $(CPPFLAGS) -Itools/mrrun $(WARNFLAGS) $(CFLAGS) $(LDFLAGS) \
 		-o $@ tests/unit/wiretool.c $(BUILD)/mrrun/wire.o \
-		$(BUILD)/proc.o $(CLI_OBJ) $(LIBMR) $(LDLIBS)
+		$(BUILD)/proc.o $(BUILD)/child.o $(CLI_OBJ) $(LIBMR) $(LDLIBS)
 
 # The whole bats suite against the tools in $(BIN).  On a terminal bats
 # draws its own summary; elsewhere (a log, CI) its TAP output ends with a

@@ -2,7 +2,6 @@
  * proc.c: a user's command as a child process, with pipes to it.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -13,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "cli.h"
 #include "proc.h"
 
@@ -150,15 +150,6 @@ drain(void *arg)
 	}
 	free(buf);
 	return NULL;
-}
-
-static void
-make_pipe(int fd[2])
-{
-	if (pipe(fd) < 0)
-		die("pipe: %s", strerror(errno));
-	fcntl(fd[0], F_SETFD, FD_CLOEXEC);
-	fcntl(fd[1], F_SETFD, FD_CLOEXEC);
 }
 
 static int
@@ -349,10 +340,9 @@ void
 proc_start(struct proc *p, const char *cmd, char *const env[], int outfd)
 {
 	int in[2], out[2] = { -1, -1 }, err[2];
-	char *argv[] = { "sh", "-c", (char *)cmd, NULL };
 	char **envp = build_env(env), **words, **paths = NULL, *pwd = NULL;
+	struct child ch;
 	sigset_t block, old;
-	size_t i;
 
 	/*
 	 * Plain words run without the shell, which would only look for the
@@ -369,12 +359,17 @@ proc_start(struct proc *p, const char *cmd, char *const env[], int outfd)
 		words = NULL;
 	}
 
-	make_pipe(in);
-	make_pipe(err);
-	if (outfd == PROC_PIPE)
-		make_pipe(out);
-	else
-		out[1] = outfd;
+	if (child_pipe(in) < 0 || child_pipe(err) < 0 ||
+	    (outfd == PROC_PIPE && child_pipe(out) < 0))
+		die("pipe: %s", strerror(errno));
+	child_init(&ch);
+	ch.argv = words;
+	ch.paths = paths;
+	ch.cmd = cmd;
+	ch.env = envp;
+	ch.fd[0] = in[0];
+	ch.fd[1] = outfd == PROC_PIPE ? out[1] : outfd;
+	ch.fd[2] = err[1];
 	p->cmd = cmd;
 	/* a signal before cli_child() knows the command must wait for it */
 	sigemptyset(&block);
@@ -382,24 +377,10 @@ proc_start(struct proc *p, const char *cmd, char *const env[], int outfd)
 	sigaddset(&block, SIGTERM);
 	sigaddset(&block, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &block, &old);
-	if ((p->pid = fork()) < 0)
-		die("fork: %s", strerror(errno));
-	if (p->pid == 0) {
-		/* a group of its own, so that all of it can be killed */
-		setpgid(0, 0);
-		pthread_sigmask(SIG_SETMASK, &old, NULL);
-		if (dup2(in[0], 0) < 0 || dup2(out[1], 1) < 0 ||
-		    dup2(err[1], 2) < 0)
-			_exit(126);
-		for (i = 0; paths != NULL && paths[i] != NULL; i++) {
-			execve(paths[i], words, envp);
-			if (errno == ENOEXEC)
-				break;
-		}
-		execve("/bin/sh", argv, envp);
-		_exit(127);
-	}
-	setpgid(p->pid, p->pid);
+	if (child_start(&ch) < 0)
+		die("cannot run %s: %s", words != NULL ? words[0] : "sh",
+		    strerror(errno));
+	p->pid = ch.pid;
 	cli_child(p->pid, 1);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	free(envp);
@@ -529,9 +510,8 @@ proc_wait(struct proc *p, char *msg, size_t msgsize)
 	p->out = -1;
 	pthread_join(p->drain, NULL);
 	close(p->err);
-	while (waitpid(p->pid, &status, 0) < 0)
-		if (errno != EINTR)
-			die("waitpid: %s", strerror(errno));
+	if ((status = child_wait(p->pid)) < 0)
+		die("waitpid: %s", strerror(errno));
 	cli_child(p->pid, 0);
 	p->pid = 0;
 	p->status = status;

@@ -12,7 +12,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "cli.h"
 #include "hosts.h"
 #include "proc.h"
@@ -31,8 +31,6 @@
 #define HELLO_SECS	60	/* the most a worker may take to start, unless
 				   MRRUN_START_TIMEOUT says otherwise */
 #define STOP_MS		5000	/* from closing a channel to SIGKILL */
-
-extern char **environ;
 
 struct request {
 	uint32_t id;
@@ -350,51 +348,15 @@ host_command(const struct host *h, const struct reach *r, const char *remote)
 pid_t
 hosts_spawn(char **argv, int in, int out, int err)
 {
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
-	sigset_t none, dflt;
-	pid_t pid;
-	int nullfd, rc;
+	struct child ch;
 
-	if ((nullfd = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0)
-		return -1;
-	sigemptyset(&none);
-	sigemptyset(&dflt);
-	sigaddset(&dflt, SIGPIPE);
-	sigaddset(&dflt, SIGINT);
-	sigaddset(&dflt, SIGTERM);
-	sigaddset(&dflt, SIGHUP);
-	posix_spawnattr_init(&attr);
-	posix_spawnattr_setsigmask(&attr, &none);
-	posix_spawnattr_setsigdefault(&attr, &dflt);
-	/* its own group: a ^C at the terminal is mrrun's to handle */
-	posix_spawnattr_setpgroup(&attr, 0);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK |
-	    POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, in >= 0 ? in : nullfd, 0);
-	posix_spawn_file_actions_adddup2(&fa, out >= 0 ? out : nullfd, 1);
-	posix_spawn_file_actions_adddup2(&fa, err, 2);
-	rc = posix_spawnp(&pid, argv[0], &fa, &attr, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&attr);
-	close(nullfd);
-	return rc == 0 ? pid : -1;
-}
-
-/* A pipe whose ends are closed on exec. */
-static int
-cloexec_pipe(int fd[2])
-{
-	if (pipe(fd) < 0)
-		return -1;
-	if (fcntl(fd[0], F_SETFD, FD_CLOEXEC) < 0 ||
-	    fcntl(fd[1], F_SETFD, FD_CLOEXEC) < 0) {
-		close(fd[0]);
-		close(fd[1]);
-		return -1;
-	}
-	return 0;
+	child_init(&ch);
+	ch.argv = argv;
+	ch.fd[0] = in;
+	ch.fd[1] = out;
+	ch.fd[2] = err;
+	/* its own group (child_init()): a ^C at the terminal is mrrun's */
+	return child_start(&ch) == 0 ? ch.pid : -1;
 }
 
 int
@@ -481,7 +443,7 @@ ship(struct host *h, const struct reach *r)
 	size_t i;
 	pid_t pid;
 
-	if (cloexec_pipe(fd) < 0)
+	if (child_pipe(fd) < 0)
 		return -1;
 	/* not tar -C: GNU tar would unquote a backslash in the name */
 	tar = xmalloc(16 * sizeof(*tar));
@@ -881,7 +843,7 @@ start_worker(struct host *h, const struct reach *r, char *why,
 	int in[2], out[2], err, rc, status, timed_out = 0;
 
 	err_path(h, r, path, sizeof(path));
-	if (cloexec_pipe(in) < 0 || cloexec_pipe(out) < 0 ||
+	if (child_pipe(in) < 0 || child_pipe(out) < 0 ||
 	    (err = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
 	    0600)) < 0)
 		die("cannot start ssh: %s", strerror(errno));

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "cli.h"
 #include "mrrun.h"
 
@@ -143,13 +144,20 @@ send_input(struct mrrun *r, int i, struct host *h, char *msg,
 		}
 		argv[n++] = (char *)s->path;
 		argv[n] = NULL;
-		if (pipe(p) < 0)
+		/* made under the spawn lock: no other slot's child gets p[1] */
+		if (child_pipe(p) < 0)
 			die("pipe: %s", strerror(errno));
-		fcntl(p[0], F_SETFD, FD_CLOEXEC);
-		fcntl(p[1], F_SETFD, FD_CLOEXEC);
-		pid = hosts_spawn(argv, -1, p[1], STDERR_FILENO);
+		if ((pid = hosts_spawn(argv, -1, p[1], STDERR_FILENO)) < 0)
+			snprintf(msg, msgsize, "cannot run %s: %s", tool,
+			    strerror(errno));
 		close(p[1]);
 		fd = p[0];
+		if (pid < 0) {
+			close(fd);
+			free(tool);
+			free(dest);
+			return 1;
+		}
 	}
 	rc = host_put(h, on_host(h, dest), 0600, fd, msg, msgsize);
 	close(fd);

@@ -1,17 +1,16 @@
 /*
  * task.c: building tasks, printing them as shell, and running them on
- * this machine with posix_spawn(), which is safe in a program with
- * threads where fork() followed by work in the child is not.  The
+ * this machine through child.h, with posix_spawn(), which is safe in a
+ * program with threads where fork() followed by work in the child is
+ * not.  The
  * "mkdir -p" and "rm -rf" that begin most tasks are done in this process
  * instead, as a shell does its built-ins: each would cost more than the
  * rest of a tiny task.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "child.h"
 #include "cli.h"
 #include "proc.h"
 #include "task.h"
@@ -295,17 +295,6 @@ is_sigpipe(int status)
 	    (WIFEXITED(status) && WEXITSTATUS(status) == 128 + SIGPIPE);
 }
 
-/* Makes a pipe whose ends are close-on-exec; returns pipe()'s result. */
-static int
-cloexec_pipe(int fd[2])
-{
-	if (pipe(fd) < 0)
-		return -1;
-	fcntl(fd[0], F_SETFD, FD_CLOEXEC);
-	fcntl(fd[1], F_SETFD, FD_CLOEXEC);
-	return 0;
-}
-
 /*
  * Passes what comes from from on to to (when pass, else nothing),
  * counting it in t->bytes_read, until from ends or to's reader stops
@@ -348,41 +337,27 @@ task_bytes_read(struct task *t)
 }
 
 /*
- * Starts program st with stdin in, stdout out and stderr errfd, in the
- * process group pgid (0: a group of its own), with no signal blocked and
- * those that end a process at their defaults; in *pid.  Returns
- * posix_spawnp()'s error number.
+ * Starts program st with stdin in, stdout out and stderr errfd
+ * (CHILD_NULL: /dev/null), in the process group pgid (0: a group of its
+ * own); in *pid.  Returns child_start()'s result.
  */
 static int
 spawn_stage(const struct stage *st, char **env, int in, int out, int errfd,
     pid_t pgid, pid_t *pid)
 {
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t attr;
-	sigset_t none, dflt;
-	int e;
+	struct child ch;
+	int rc;
 
-	sigemptyset(&none);
-	sigemptyset(&dflt);
-	sigaddset(&dflt, SIGINT);
-	sigaddset(&dflt, SIGTERM);
-	sigaddset(&dflt, SIGHUP);
-	sigaddset(&dflt, SIGPIPE);
-	sigaddset(&dflt, SIGQUIT);
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, in, 0);
-	posix_spawn_file_actions_adddup2(&fa, out, 1);
-	posix_spawn_file_actions_adddup2(&fa, errfd, 2);
-	posix_spawnattr_init(&attr);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP |
-	    POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-	posix_spawnattr_setpgroup(&attr, pgid);
-	posix_spawnattr_setsigmask(&attr, &none);
-	posix_spawnattr_setsigdefault(&attr, &dflt);
-	e = posix_spawnp(pid, st->argv[0], &fa, &attr, st->argv, env);
-	posix_spawn_file_actions_destroy(&fa);
-	posix_spawnattr_destroy(&attr);
-	return e;
+	child_init(&ch);
+	ch.argv = st->argv;
+	ch.env = env;
+	ch.fd[0] = in;
+	ch.fd[1] = out;
+	ch.fd[2] = errfd;
+	ch.pgroup = pgid;
+	rc = child_start(&ch);
+	*pid = ch.pid;
+	return rc;
 }
 
 /*
@@ -427,34 +402,25 @@ run_pipeline(struct task *t, const struct pipeline *p, int relay, char **env,
     int errfd, char *msg, size_t msgsize)
 {
 	pid_t pids[64], pgid = 0;
-	int status[64], fd[2], in, nullfd, started, tracked = 0, i, rc = 0;
+	int status[64], fd[2], in, started, tracked = 0, i, rc = 0;
 	int killed, from = -1, to = -1;
 
 	if (p->n > 64)
 		die("a pipeline of more than 64 programs");
-	if ((nullfd = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0)
-		die("/dev/null: %s", strerror(errno));
-	in = nullfd;
-	/*
-	 * Under the lock: no pipeline starts once task_stop() has begun, and
-	 * no other thread's child inherits a pipe end before it is marked
-	 * close-on-exec.
-	 */
+	in = CHILD_NULL;
+	/* under the lock: no pipeline starts once task_stop() has begun */
 	pthread_mutex_lock(&lock);
 	if (stopping || t->killed || nrunning == TASK_MAX_RUNNING) {
 		pthread_mutex_unlock(&lock);
-		close(nullfd);
 		snprintf(msg, msgsize, t->killed ? "killed" : "stopped");
 		return TASK_STOPPED;
 	}
 	for (started = 0; started < (int)p->n; started++) {
-		int out = nullfd;
-
-		fd[0] = fd[1] = -1;
+		fd[0] = fd[1] = CHILD_NULL;
 		if (started == 1 && relay) {
 			/* the first program's output comes through here */
 			from = in;
-			if (cloexec_pipe(fd) < 0) {
+			if (child_pipe(fd) < 0) {
 				snprintf(msg, msgsize, "pipe: %s",
 				    strerror(errno));
 				rc = 126;
@@ -462,32 +428,29 @@ run_pipeline(struct task *t, const struct pipeline *p, int relay, char **env,
 			}
 			to = fd[1];
 			in = fd[0];
-			fd[0] = fd[1] = -1;
+			fd[0] = fd[1] = CHILD_NULL;
 		}
-		if (started + 1 < (int)p->n) {
-			if (cloexec_pipe(fd) < 0) {
-				snprintf(msg, msgsize, "pipe: %s",
-				    strerror(errno));
-				if (in != nullfd)
-					close(in);
-				rc = 126;
-				break;
-			}
-			out = fd[1];
+		if (started + 1 < (int)p->n && child_pipe(fd) < 0) {
+			snprintf(msg, msgsize, "pipe: %s", strerror(errno));
+			if (in != CHILD_NULL)
+				close(in);
+			rc = 126;
+			break;
 		}
-		errno = spawn_stage(&p->st[started], env, in, out, errfd, pgid,
-		    &pids[started]);
-		if (in != nullfd)
-			close(in);
-		if (fd[1] >= 0)
-			close(fd[1]);
-		in = fd[0];
-		if (errno != 0) {
+		if (spawn_stage(&p->st[started], env, in, fd[1], errfd, pgid,
+		    &pids[started]) < 0) {
 			snprintf(msg, msgsize, "cannot run %s: %s",
 			    p->st[started].argv[0], strerror(errno));
-			if (in >= 0)
-				close(in);
 			rc = 127;
+		}
+		if (in != CHILD_NULL)
+			close(in);
+		if (fd[1] != CHILD_NULL)
+			close(fd[1]);
+		in = fd[0];
+		if (rc != 0) {
+			if (in != CHILD_NULL)
+				close(in);
 			break;
 		}
 		if (started == 0) {
@@ -498,17 +461,13 @@ run_pipeline(struct task *t, const struct pipeline *p, int relay, char **env,
 		}
 	}
 	pthread_mutex_unlock(&lock);
-	close(nullfd);
 	if (from >= 0)
 		pass_on(t, from, to, rc == 0);
 	if (rc != 0 && started > 0)
 		kill(-pgid, SIGKILL);
-	for (i = 0; i < started; i++) {
-		while (waitpid(pids[i], &status[i], 0) < 0) {
-			if (errno != EINTR)
-				die("waitpid: %s", strerror(errno));
-		}
-	}
+	for (i = 0; i < started; i++)
+		if ((status[i] = child_wait(pids[i])) < 0)
+			die("waitpid: %s", strerror(errno));
 	if (tracked)
 		untrack(pgid);
 	pthread_mutex_lock(&lock);
