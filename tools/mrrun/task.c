@@ -151,61 +151,97 @@ append(char **buf, size_t *len, const char *s, size_t n)
 	(*buf)[*len] = '\0';
 }
 
-void
-shell_quote(char **buf, size_t *len, const char *s)
+/*
+ * A string that grows by doubling, so that building a long one (a map
+ * task of many reducers has a sort command a partition) is linear.
+ */
+struct str {
+	char *s;
+	size_t len, cap;
+};
+
+static void
+str_add(struct str *b, const char *s, size_t n)
 {
-	const char *p;
+	if (b->len + n + 1 > b->cap) {
+		if (b->cap == 0)
+			b->cap = 256;
+		while (b->len + n + 1 > b->cap)
+			b->cap *= 2;
+		b->s = xrealloc(b->s, b->cap);
+	}
+	memcpy(b->s + b->len, s, n);
+	b->len += n;
+	b->s[b->len] = '\0';
+}
+
+static void
+str_quote(struct str *b, const char *s)
+{
+	size_t n;
 
 	if (*s != '\0' && strspn(s, "abcdefghijklmnopqrstuvwxyz"
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-+=/.,:%@") == strlen(s)) {
-		append(buf, len, s, strlen(s));
+		str_add(b, s, strlen(s));
 		return;
 	}
-	append(buf, len, "'", 1);
-	for (p = s; *p != '\0'; p++) {
-		if (*p == '\'')
-			append(buf, len, "'\\''", 4);
-		else
-			append(buf, len, p, 1);
+	str_add(b, "'", 1);
+	while (*s != '\0') {
+		n = strcspn(s, "'");
+		str_add(b, s, n);
+		s += n;
+		if (*s == '\'') {
+			str_add(b, "'\\''", 4);
+			s++;
+		}
 	}
-	append(buf, len, "'", 1);
+	str_add(b, "'", 1);
+}
+
+void
+shell_quote(char **buf, size_t *len, const char *s)
+{
+	struct str b = { *buf, *len, *buf != NULL ? *len + 1 : 0 };
+
+	str_quote(&b, s);
+	*buf = b.s;
+	*len = b.len;
 }
 
 char *
 task_script(const struct task *t)
 {
-	char *buf = NULL;
+	struct str b = { NULL, 0, 0 };
 	const char *eq;
-	size_t len = 0, i, j, k;
+	size_t i, j, k;
 
-	append(&buf, &len, "(", 1);
+	str_add(&b, "(", 1);
 	if (t->nenv > 0) {
-		append(&buf, &len, "export", 6);
+		str_add(&b, "export", 6);
 		for (i = 0; i < t->nenv; i++) {
 			eq = strchr(t->env[i], '=');
-			append(&buf, &len, " ", 1);
-			append(&buf, &len, t->env[i], (size_t)(eq - t->env[i]));
-			append(&buf, &len, "=", 1);
-			shell_quote(&buf, &len, eq + 1);
+			str_add(&b, " ", 1);
+			str_add(&b, t->env[i], (size_t)(eq - t->env[i]));
+			str_add(&b, "=", 1);
+			str_quote(&b, eq + 1);
 		}
-		append(&buf, &len, " && ", 4);
+		str_add(&b, " && ", 4);
 	}
 	for (i = 0; i < t->np; i++) {
 		if (i > 0)
-			append(&buf, &len, " && ", 4);
+			str_add(&b, " && ", 4);
 		for (j = 0; j < t->p[i].n; j++) {
 			if (j > 0)
-				append(&buf, &len, " | ", 3);
+				str_add(&b, " | ", 3);
 			for (k = 0; k < t->p[i].st[j].argc; k++) {
 				if (k > 0)
-					append(&buf, &len, " ", 1);
-				shell_quote(&buf, &len,
-				    t->p[i].st[j].argv[k]);
+					str_add(&b, " ", 1);
+				str_quote(&b, t->p[i].st[j].argv[k]);
 			}
 		}
 	}
-	append(&buf, &len, ")", 1);
-	return buf;
+	str_add(&b, ")", 1);
+	return b.s;
 }
 
 /* The environment of t's programs: this process's, with t's added. */
