@@ -142,15 +142,6 @@ task_argf(struct task *t, const char *fmt, ...)
 	task_arg(t, buf);
 }
 
-static void
-append(char **buf, size_t *len, const char *s, size_t n)
-{
-	*buf = xrealloc(*buf, *len + n + 1);
-	memcpy(*buf + *len, s, n);
-	*len += n;
-	(*buf)[*len] = '\0';
-}
-
 /*
  * A string that grows by doubling, so that building a long one (a map
  * task of many reducers has a sort command a partition) is linear.
@@ -743,45 +734,45 @@ task_kill(struct task *t)
 }
 
 static void
-pack_str(char **buf, size_t *len, const char *s)
+pack_str(struct str *b, const char *s)
 {
-	append(buf, len, s, strlen(s) + 1);
+	str_add(b, s, strlen(s) + 1);
 }
 
 static void
-pack_num(char **buf, size_t *len, unsigned long long n)
+pack_num(struct str *b, unsigned long long n)
 {
 	char num[32];
 
 	snprintf(num, sizeof(num), "%llu", n);
-	pack_str(buf, len, num);
+	pack_str(b, num);
 }
 
 char *
 task_pack(const struct task *t, size_t *len)
 {
 	const struct stage *st;
-	char *buf = NULL;
+	struct str b = { NULL, 0, 0 };
 	size_t i, j, k;
 
-	*len = 0;
-	pack_str(&buf, len, t->id);
-	pack_str(&buf, len, t->what);
-	pack_num(&buf, len, t->bytes_in);
-	pack_num(&buf, len, t->nenv);
+	pack_str(&b, t->id);
+	pack_str(&b, t->what);
+	pack_num(&b, t->bytes_in);
+	pack_num(&b, t->nenv);
 	for (i = 0; i < t->nenv; i++)
-		pack_str(&buf, len, t->env[i]);
-	pack_num(&buf, len, t->np);
+		pack_str(&b, t->env[i]);
+	pack_num(&b, t->np);
 	for (i = 0; i < t->np; i++) {
-		pack_num(&buf, len, t->p[i].n);
+		pack_num(&b, t->p[i].n);
 		for (j = 0; j < t->p[i].n; j++) {
 			st = &t->p[i].st[j];
-			pack_num(&buf, len, st->argc);
+			pack_num(&b, st->argc);
 			for (k = 0; k < st->argc; k++)
-				pack_str(&buf, len, st->argv[k]);
+				pack_str(&b, st->argv[k]);
 		}
 	}
-	return buf;
+	*len = b.len;
+	return b.s;
 }
 
 /* A packing being read: the bytes from p to end are left. */
