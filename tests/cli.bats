@@ -150,3 +150,12 @@ man_options() {
 	run -1 --separate-stderr "$MR_BUILD/bin/mrreduce" count nosuch
 	[ "$stderr" = "mrreduce: nosuch: No such file or directory" ]
 }
+
+@test "the man pages' word tokenizers drop the empty word tr -cs makes" {
+	# tr -cs turns a leading non-word byte into an empty first word
+	[ "$(printf ' a\n' | tr -cs 'A-Za-z0-9' '\n' | head -n 1)" = "" ]
+	uses=$(grep -h "tr -cs '[^']*' '\\\\en'" "$MAN"/*.[157])
+	[ -n "$uses" ]
+	bare=$(printf '%s\n' "$uses" | grep -v "'\\\\en'[^|]* | grep \\.") || true
+	[ -z "$bare" ] || { echo "no | grep .: $bare"; return 1; }
+}

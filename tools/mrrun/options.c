@@ -14,20 +14,18 @@
 #include "mrrun.h"
 
 const char mrrun_usage[] =
-    "usage: mrrun -m CMD -r OP|CMD|NONE [-c OP|CMD] [-j N] [-n "
-    "N] [-o DIR] [-t SEP]\n"
-    "             [-z] [--dry-run] [--file PATH] [--force] "
-    "[--framed]\n"
-    "             [--hosts FILE|LIST] [--joblog FILE] "
-    "[--keep-temp] [--memory SIZE]\n"
-    "             [--numeric] [--partition-fields K] "
-    "[--progress] [--quiet]\n"
-    "             [--remote-dir DIR] [--remote-path DIR] "
-    "[--resume] [--retries N]\n"
-    "             [--reverse] [--rsh CMD] [--ship] [--shuffle "
-    "relay|direct]\n"
-    "             [--speculate] [--split-size SIZE] "
-    "[--ssh-config FILE]\n"
+    "usage: mrrun -m CMD -r OP|CMD|NONE [-c OP|CMD] [-j N] [-n N] "
+    "[-o DIR] [-t SEP]\n"
+    "             [-z] [--dry-run] [--file PATH] [--force] [--framed]\n"
+    "             [--hosts FILE|LIST] [--joblog FILE] [--keep-temp] "
+    "[--memory SIZE]\n"
+    "             [--numeric] [--partition-fields K] [--progress] "
+    "[--quiet]\n"
+    "             [--remote-dir DIR] [--remote-path DIR] [--resume] "
+    "[--retries N]\n"
+    "             [--reverse] [--rsh CMD] [--ship] "
+    "[--shuffle relay|direct]\n"
+    "             [--speculate] [--split-size SIZE] [--ssh-config FILE]\n"
     "             [--ssh-option OPT] [--stats] [--tmpdir DIR] "
     "[--total-order]\n"
     "             [--values] [INPUT ...]\n";
@@ -82,8 +80,8 @@ static const struct cli_opt options[] = {
 	{ OPT_RETRIES, "retries", "N", "run a failed task again N times (3)" },
 	{ OPT_REVERSE, "reverse", NULL, "order keys in reverse" },
 	{ OPT_RSH, "rsh", "CMD", "start a host's worker with CMD, not ssh" },
-	{ OPT_SHIP, "ship", NULL, "copy the mr tools to the hosts that lack "
-	    "them" },
+	{ OPT_SHIP, "ship", NULL,
+	    "copy the mr tools to the hosts that lack them" },
 	{ OPT_SHUFFLE, "shuffle", "relay|direct",
 	    "send map output through here, or host to host" },
 	{ OPT_SPECULATE, "speculate", NULL,
@@ -96,7 +94,8 @@ static const struct cli_opt options[] = {
 	    "give ssh the option OPT (repeatable)" },
 	{ OPT_STATS, "stats", NULL, "print the counters at the end" },
 	CLI_OPT_SEP,
-	{ OPT_TMPDIR, "tmpdir", "DIR", "put the sorts' temporary files in DIR" },
+	{ OPT_TMPDIR, "tmpdir", "DIR",
+	    "put the sorts' temporary files in DIR" },
 	{ OPT_TOTAL_ORDER, "total-order", NULL,
 	    "sample keys so that the parts sort as a whole" },
 	{ OPT_VALUES, "values", NULL, "sort the values of each key too" },
