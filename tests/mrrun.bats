@@ -853,3 +853,90 @@ progress_shows() {
 	wait "$job"
 	LC_ALL=C sort in.txt | cmp out -
 }
+
+@test "a misspelt op as the reducer is a usage error before any work" {
+	printf 'a\n' > in.txt
+	run -2 --separate-stderr mrrun -m cat -r stdev -o out in.txt
+	[ "$output" = "" ]
+	[ "${stderr_lines[0]}" = "mrrun: --reducer stdev: neither a built-in op nor a command on PATH" ]
+	[[ "${stderr_lines[1]}" == "mrrun: the ops are count, sum, "* ]]
+	[[ "${stderr_lines[2]}" == "usage: mrrun "* ]]
+	[ ! -e out ]
+	[ ! -e .out.mrrun ]
+	run -2 --separate-stderr mrrun -m cat -r Count in.txt
+	assert_stderr_prefix "mrrun: --reducer Count: neither a built-in op"
+}
+
+@test "a misspelt op as the combiner is a usage error before any work" {
+	printf 'a\n' > in.txt
+	run -2 --separate-stderr mrrun -m cat -r count -c stdev -o out in.txt
+	[ "$output" = "" ]
+	[ "${stderr_lines[0]}" = "mrrun: --combiner stdev: neither a built-in op nor a command on PATH" ]
+	[[ "${stderr_lines[1]}" == "mrrun: the ops are count, sum, "* ]]
+	[ ! -e out ]
+	[ ! -e .out.mrrun ]
+}
+
+@test "a reducer that is a command still runs, and NONE is map-only" {
+	printf 'b\na\nb\n' > in.txt
+	mkdir bin
+	printf '#!/bin/sh\nsed "s/^/x/"\n' > bin/stdev
+	chmod +x bin/stdev
+	run -0 --separate-stderr env PATH="$PWD/bin:$PATH" \
+		mrrun -m cat -r stdev --tmpdir . in.txt
+	[ "$output" = "$(printf 'xa\nxb\nxb')" ]
+	[ -z "$stderr" ]
+	run -0 --separate-stderr mrrun -m cat -r 'tr ab AB' -c cat --tmpdir . in.txt
+	[ "$output" = "$(printf 'A\nB\nB')" ]
+	run -0 --separate-stderr mrrun -m cat -r NONE --tmpdir . in.txt
+	[ "$output" = "$(printf 'b\na\nb')" ]
+	run -0 --separate-stderr mrrun -m cat -r count -c count --tmpdir . in.txt
+	[ "$output" = "$(printf 'a\t1\nb\t2')" ]
+}
+
+@test "more reducers than mrpartition allows is a usage error" {
+	printf 'a\n' > in.txt
+	run -2 --separate-stderr mrrun -m cat -r count -n 65537 -o out in.txt
+	[ "$output" = "" ]
+	[ "${stderr_lines[0]}" = "mrrun: too many reducers: 65537 (at most 65536, one partition file each)" ]
+	[[ "${stderr_lines[1]}" == "usage: mrrun "* ]]
+	run -2 --separate-stderr mrrun -m cat -r count -n 70000 in.txt
+	assert_stderr_prefix "mrrun: too many reducers: 70000"
+	[ ! -e out ]
+	run -0 --separate-stderr mrrun --dry-run -m cat -r count -n 65536 in.txt
+	[[ "$output" == *"# reduce task 65535"* ]]
+}
+
+@test "a failed task of a job with very many reducers fails at once, briefly" {
+	printf 'a\n' > in.txt
+	# its shell line sorts 65536 partitions: megabytes, not shown
+	run -1 --separate-stderr timeout 60 mrrun -m false -r count -n 65536 \
+		--retries 0 --tmpdir . in.txt
+	[ "$output" = "" ]
+	[ "${stderr_lines[0]}" = "mrrun: map task 0 (in.txt bytes 0-2) failed: mrmap exited with status 1" ] ||
+		[[ "${stderr_lines[0]}" == "mrrun: map task 0 (in.txt bytes 0-2) failed: mrpartition exited"* ]]
+	[[ "$stderr" == *"
+mrrun: its shell line, "*" bytes, is too long to show; --dry-run prints it
+mrrun: the work directory ./mrrun-"*" is kept for --resume" ]]
+	[ "${#stderr}" -lt 4000 ]
+}
+
+@test "no path that mrrun shows has //, however --tmpdir and inputs end" {
+	mkdir -p d/sub td
+	printf 'a b\n' > d/x.txt
+	printf 'c\n' > d/sub/y.txt
+	run -0 --separate-stderr mrrun --dry-run -m cat -r count \
+		--tmpdir "$PWD/td/" d/
+	[ -z "$stderr" ]
+	[ "${lines[0]}" = "# map task 0 (d/sub/y.txt bytes 0-2)" ]
+	[[ "$output" == *" mkdir -p $PWD/td/mrrun-"* ]]
+	[[ "$output" == *"map_input_file=$PWD/d/x.txt "* ]]
+	[[ "$output" != *//* ]]
+	run -1 --separate-stderr mrrun -m false -r count --retries 0 \
+		--tmpdir td/ d/
+	[[ "$stderr" == *"mrrun: the work directory td/mrrun-"*" is kept for --resume" ]]
+	[[ "$stderr" != *//* ]]
+	mkfifo d/sub/fifo
+	run -1 --separate-stderr mrrun -m cat -r count --tmpdir td d/
+	[ "$stderr" = "mrrun: d/sub/fifo: not a regular file (give a pipe's data as -)" ]
+}

@@ -32,14 +32,14 @@ static const char *const builtin_counters[] = {
 	"REDUCE_OUTPUT_RECORDS", "SPILLED_BYTES", "FAILED_ATTEMPTS",
 };
 
-/* dir/name, allocated. */
+/*
+ * dir/name, allocated, as cli.c's join_path(): never "//", however dir
+ * (--tmpdir, an input directory) ends.
+ */
 char *
 path_join(const char *dir, const char *name)
 {
-	char *p = xmalloc(strlen(dir) + strlen(name) + 2);
-
-	sprintf(p, "%s/%s", dir, name);
-	return p;
+	return join_path(dir, name);
 }
 
 static struct task *
