@@ -329,3 +329,60 @@ blocks() {
 	run -0 mrsort --text t.txt
 	[ "${#lines[@]}" -eq 4 ]
 }
+
+# junked FILE: text lines, then a framed stream right after a line end.
+junked() {
+	printf 'a\t1\nb\t2\n' | mrmerge -o s.mr
+	{ for i in 1 2 3 4 5 6 7 8; do printf 'line%04d\n' "$i"; done
+	  cat s.mr; } > "$1"
+}
+
+@test "a mapper never gets a framed stream behind text as lines" {
+	printf 'a\t1\nb\t2\n' | mrmerge -o s.mr
+	{ printf 'x\t1\n'; cat s.mr; } > j.txt
+	run -1 --separate-stderr mrmap --text wc j.txt
+	[ "$stderr" = "mrmap: j.txt: framed stream header at byte 4 in text input (a damaged framed file? --allow-magic reads it as text)" ]
+	run -1 --separate-stderr mrrun --quiet --retries 0 \
+		-m "awk '{ print \$1 }'" -r count j.txt
+	[[ "$stderr" == *"framed stream header at byte 4 in text input"* ]]
+}
+
+@test "text cut into ranges inside the framed magic still fails" {
+	junked m.txt
+	# the magic's LF bytes are line ends: cuts fall at, and inside, it
+	for n in 1 2 3 4 5 6 7 8 9 10; do
+		run -1 --separate-stderr mrsplit -n "$n" -o p%d m.txt
+		[ "$stderr" = "mrsplit: m.txt: framed stream header at byte 72 in text input (a damaged framed file? --allow-magic reads it as text)" ]
+		[ ! -e p0 ]
+	done
+	for size in 40b 64b 72b 76b 80b 90b 100b; do
+		run -1 --separate-stderr mrrun --quiet --retries 0 -m cat \
+			-r count --split-size "$size" m.txt
+		[[ "$stderr" == *"framed stream header at byte 72 in text input"* ]]
+	done
+}
+
+@test "mrsort's halves of a large text file check the magic too" {
+	printf 'a\t1\nb\t2\n' | mrmerge -o s.mr
+	printf 'zz\tjunk\n' > big.txt
+	truncate -s 17M big.txt
+	printf '\n' >> big.txt
+	cat s.mr >> big.txt
+	run -1 --separate-stderr mrsort --text -o /dev/null big.txt
+	[ "$stderr" = "mrsort: big.txt: framed stream header at byte 17825793 in text input (a damaged framed file? --allow-magic reads it as text)" ]
+	# bytes like the magic, but not all of it, are text in either half
+	printf 'zz\n' > ok.txt
+	truncate -s 17M ok.txt
+	printf '\n\x89MRF\r\n\x1aX\nhello\n' >> ok.txt
+	mrsort --text ok.txt > got
+	mrsort --parallel=1 --text ok.txt | cmp - got
+	[ "$(wc -l < got)" -eq 5 ]
+}
+
+@test "mrsplit -n refuses inputs of two format versions" {
+	mrtest craft v1 > v1.mr
+	printf 'a\t1\nb\t2\n' | mrmerge -o v2.mr
+	run -1 --separate-stderr mrsplit -n 1 -o o%d v2.mr v1.mr
+	[ "$stderr" = "mrsplit: v1.mr: format version 1 input after version 2 input (rewrite the older one with any mr tool)" ]
+	[ ! -e o0 ]
+}

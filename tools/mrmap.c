@@ -121,19 +121,33 @@ count_lines(const unsigned char *p, size_t len)
 	return n;
 }
 
-/* Text input goes to the command byte for byte. */
+/*
+ * Text input goes to the command byte for byte, but for a line that
+ * starts with the framed magic (mr-format(5)), which fails the input.
+ */
 static void
 feed_text(struct feed *f, struct mr_reader *r)
 {
 	unsigned char *buf = xmalloc(FEED_BUFSIZE);
+	struct mr_magic_scan magic = { fmt.eol, 1, 0, 0, 0 };
 	const unsigned char *p;
 	size_t len;
 	ssize_t n;
+	int64_t at;
 	int last = fmt.eol;
 	char msg[300];
 
 	mr_reader_take(r, &p, &len);
 	for (;;) {
+		if (len > 0 && !fmt.magic_ok &&
+		    (at = mr_magic_scan(&magic, p, len)) >= 0) {
+			snprintf(msg, sizeof(msg), "%s: framed stream header at "
+			    "byte %lld in text input (a damaged framed file? "
+			    "--allow-magic reads it as text)", f->name,
+			    (long long)at);
+			feed_fail(f, msg);
+			break;
+		}
 		if (len > 0) {
 			if (proc_write(f->p, p, len) < 0) {
 				write_failed(f);

@@ -306,6 +306,11 @@ check_inputs(struct input *in, int nfiles, int *first_fd, uint64_t *total)
 			    "all text or all framed)", display_name(in[f].path),
 			    mr_split_framed(s) ? "framed" : "text",
 			    mr_split_framed(first) ? "framed" : "text");
+		if (mr_split_version(s) != mr_split_version(first))
+			die("%s: format version %d input after version %d "
+			    "input (rewrite the older one with any mr tool)",
+			    display_name(in[f].path), mr_split_version(s),
+			    mr_split_version(first));
 		m = mr_split_meta(s, &len);
 		if (len != metalen || memcmp(m, meta, len) != 0)
 			die("%s: stream metadata differs from the first "
