@@ -20,6 +20,7 @@
 #define MERGE_READ_BUDGET (128 << 20)	/* read buffers of a merge in all */
 #define MERGE_BUFSIZE	(2 << 20)	/* for each of a few inputs */
 #define SHOWN_MAX 40	/* bytes of a string shown in a message */
+#define TEMPLATE_WIDTH	99	/* the widest field of a template */
 
 const char *progname = "mr";
 
@@ -510,10 +511,16 @@ opt_reducer(const char *usage, const char *opt, const char *arg,
 	exit(2);
 }
 
+/*
+ * Is t a template that names an output by one integer conversion, with
+ * the flags 0 and - and a width of at most TEMPLATE_WIDTH, and %% for a
+ * percent sign?  A wider field would make a name too long to open, and
+ * one over INT_MAX makes snprintf() fail.
+ */
 static int
 template_ok(const char *t)
 {
-	int convs = 0;
+	int convs = 0, width;
 
 	for (; *t != '\0'; t++) {
 		if (*t != '%')
@@ -522,8 +529,9 @@ template_ok(const char *t)
 			continue;
 		while (*t == '0' || *t == '-')
 			t++;
-		while (*t >= '0' && *t <= '9')
-			t++;
+		for (width = 0; *t >= '0' && *t <= '9'; t++)
+			if ((width = width * 10 + (*t - '0')) > TEMPLATE_WIDTH)
+				return 0;
 		if (*t == '\0' || strchr("diuoxX", *t) == NULL)
 			return 0;
 		convs++;
@@ -531,12 +539,30 @@ template_ok(const char *t)
 	return convs == 1;
 }
 
+/*
+ * The argument arg as shown() shows it, without the quotes, as the other
+ * usage errors show theirs: "p%s" stays p%s, and a long or binary one is
+ * cut and escaped.
+ */
+static const char *
+shown_arg(const char *arg)
+{
+	static char buf[4 * SHOWN_MAX + 8];
+	const char *s = shown((const unsigned char *)arg, strlen(arg), 0);
+	const char *close = strrchr(s, '"');	/* before any "..." */
+
+	snprintf(buf, sizeof(buf), "%.*s%s", (int)(close - s - 1), s + 1,
+	    close + 1);
+	return buf;
+}
+
 void
 opt_template(const char *usage, const char *arg)
 {
 	if (!template_ok(arg))
 		usage_error(usage, "bad template: %s (it needs one integer "
-		    "conversion such as %%d or %%05d)", arg);
+		    "conversion such as %%d or %%05d, of width at most %d)",
+		    shown_arg(arg), TEMPLATE_WIDTH);
 }
 
 char *
@@ -546,6 +572,9 @@ template_name(const char *template, long i)
 	int n;
 
 	n = snprintf(NULL, 0, template, (int)i);
+	/* opt_template() keeps this from happening */
+	if (n < 0)
+		die("bad template: %s", shown_arg(template));
 	s = xmalloc((size_t)n + 1);
 	snprintf(s, (size_t)n + 1, template, (int)i);
 	return s;

@@ -141,8 +141,9 @@ int opt_reducer(const char *usage, const char *opt, const char *arg,
 /*
  * opt_template() checks the argument of -o for an output name template:
  * exactly one integer conversion (%d, %i, %u, %o, %x or %X, with the flags
- * 0 and - and a width) and no other conversion but %%, so that it is safe
- * to give to printf.  Exits 2 otherwise.
+ * 0 and - and a width of at most 99) and no other conversion but %%, so
+ * that it is safe to give to printf and makes names of a sane length.
+ * Exits 2 otherwise, showing the template bounded (shown()).
  */
 void opt_template(const char *usage, const char *arg);
 
