@@ -329,3 +329,59 @@ blocks() {
 	run -0 mrsort --text t.txt
 	[ "${#lines[@]}" -eq 4 ]
 }
+
+@test "--allow-magic reads a line that starts with the magic as text, in every filter" {
+	printf 'a\t1\nb\t2\n' | mrmerge -o a.mr
+	{ echo; cat a.mr; } > j.mr
+	# its text lines, the last one ended
+	{ cat j.mr; echo; } > lines
+	msg="framed stream header at byte 1 in text input (a damaged framed file? --allow-magic reads it as text)"
+	run -1 --separate-stderr mrsort --text j.mr
+	[ "$stderr" = "mrsort: j.mr: $msg" ]
+	mrsort --allow-magic --text j.mr > got
+	sort -s -t "$TAB" -k1,1 j.mr | cmp - got
+	run -1 --separate-stderr mrpartition -n 1 --text -o p%d j.mr
+	[ "$stderr" = "mrpartition: j.mr: $msg" ]
+	[ ! -e p0 ]
+	mrpartition --allow-magic -n 1 --text -o p%d j.mr
+	cmp lines p0
+	# mrmap gives its input to the command as it is, and checks the output
+	run -1 --separate-stderr mrmap --text cat j.mr
+	[ "$stderr" = "mrmap: the command's output: $msg" ]
+	mrmap --allow-magic --text cat j.mr > got
+	cmp lines got
+	# read as text, the lines of a framed stream are not sorted
+	run -1 --separate-stderr mrmerge --text j.mr
+	[ "$stderr" = "mrmerge: j.mr: $msg" ]
+	run -1 --separate-stderr mrmerge --allow-magic --text j.mr
+	[ "$stderr" = "mrmerge: j.mr: record 3 is out of order (inputs must be sorted)" ]
+	run -1 --separate-stderr mrreduce count j.mr
+	[ "$stderr" = "mrreduce: j.mr: $msg" ]
+	run -1 --separate-stderr mrreduce --allow-magic count j.mr
+	[ "$stderr" = "mrreduce: j.mr: record 3 is out of order (sort it with mrsort)" ]
+	# sorted text with the whole magic at a line start, as -z has it
+	printf 'a\0\x89MRF\r\n\x1a\nHz\tv\0' > z.txt
+	run -1 --separate-stderr mrmerge -z --text z.txt
+	assert_stderr_prefix "mrmerge: z.txt: framed stream header at byte 2 "
+	mrmerge -z --allow-magic --text z.txt | cmp - z.txt
+	run -1 --separate-stderr mrreduce -z count z.txt
+	assert_stderr_prefix "mrreduce: z.txt: framed stream header at byte 2 "
+	mrreduce -z --allow-magic count z.txt > got
+	printf 'a\t1\0\x89MRF\r\n\x1a\nHz\t1\0' | cmp - got
+}
+
+@test "mrsplit copies a line that starts with the magic, and its reader stops there" {
+	printf 'a\t1\nb\t2\n' | mrmerge -o a.mr
+	{ echo; cat a.mr; } > j.mr
+	mrsplit -n 2 -o s%d j.mr
+	mrsplit --allow-magic -n 2 -o t%d j.mr
+	cmp s0 t0
+	cmp s1 t1
+	cat s0 s1 | cmp - j.mr
+	mrsplit --range 0:"$(wc -c < j.mr)" j.mr | cmp - j.mr
+	mrsplit --allow-magic --range 0:"$(wc -c < j.mr)" j.mr | cmp - j.mr
+	run -1 --separate-stderr mrsort --text s0
+	[ "$stderr" = "mrsort: s0: framed stream header at byte 1 in text input (a damaged framed file? --allow-magic reads it as text)" ]
+	mrsort --allow-magic --text s0 > got
+	sort -s -t "$TAB" -k1,1 s0 | cmp - got
+}
