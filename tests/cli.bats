@@ -149,3 +149,13 @@ man_options() {
 	run -1 --separate-stderr "$MR_BUILD/bin/mrreduce" count nosuch
 	[ "$stderr" = "mrreduce: nosuch: No such file or directory" ]
 }
+
+@test "every filter takes --allow-magic, in its usage, --help and page" {
+	for t in $FILTERS; do
+		run -0 --separate-stderr "$t" --help
+		[[ "$output" == *"[--allow-magic]"* ]] || { echo "$t: usage"; return 1; }
+		printf '%s\n' "$output" | grep -qx '      --allow-magic  *read lines that start with the framed magic as text' ||
+			{ echo "$t: help"; return 1; }
+		grep -qx '\.It Fl -allow-magic' "$MAN/$t.1"
+	done
+}
