@@ -159,3 +159,13 @@ man_options() {
 	bare=$(printf '%s\n' "$uses" | grep -v "'\\\\en'[^|]* | grep \\.") || true
 	[ -z "$bare" ] || { echo "no | grep .: $bare"; return 1; }
 }
+
+@test "every filter takes --allow-magic, in its usage, --help and page" {
+	for t in $FILTERS; do
+		run -0 --separate-stderr "$t" --help
+		[[ "$output" == *"[--allow-magic]"* ]] || { echo "$t: usage"; return 1; }
+		printf '%s\n' "$output" | grep -qx '      --allow-magic  *read lines that start with the framed magic as text' ||
+			{ echo "$t: help"; return 1; }
+		grep -qx '\.It Fl -allow-magic' "$MAN/$t.1"
+	done
+}

@@ -25,9 +25,10 @@
 enum { OPT_COMBINE = 256, OPT_COUNTERS, OPT_SKIP_BAD, OPT_TEXT };
 
 static const char usage_text[] =
-    "usage: mrmap [-z] [--combine OP] [--counters FILE] [--skip-bad] "
-    "[--text]\n"
-    "             [-o FILE] [-S SIZE] [-t SEP] COMMAND [FILE ...]\n";
+    "usage: mrmap [-z] [--allow-magic] [--combine OP] [--counters FILE]\n"
+    "             [--skip-bad] [--text] [-o FILE] [-S SIZE] [-t SEP] "
+    "COMMAND\n"
+    "             [FILE ...]\n";
 
 static const struct cli_opt options[] = {
 	{ 'o', "output", "FILE", "write to FILE, complete or not at all" },
@@ -35,6 +36,7 @@ static const struct cli_opt options[] = {
 	    "combine in SIZE of memory (128M by default)" },
 	CLI_OPT_SEP,
 	CLI_OPT_ZERO,
+	CLI_OPT_MAGIC,
 	{ OPT_COMBINE, "combine", "OP",
 	    "aggregate by key with the built-in OP as a combiner" },
 	{ OPT_COUNTERS, "counters", "FILE", "write the counters to FILE" },

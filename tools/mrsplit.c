@@ -17,9 +17,9 @@
 enum { OPT_RANGE = 256, OPT_RANGES };
 
 static const char usage_text[] =
-    "usage: mrsplit -n N -o TEMPLATE [-z] [-t SEP] FILE ...\n"
-    "       mrsplit --range START:END [-z] [-t SEP] FILE\n"
-    "       mrsplit --ranges -n N [-z] [-t SEP] FILE ...\n";
+    "usage: mrsplit -n N -o TEMPLATE [-z] [-t SEP] [--allow-magic] FILE ...\n"
+    "       mrsplit --range START:END [-z] [-t SEP] [--allow-magic] FILE\n"
+    "       mrsplit --ranges -n N [-z] [-t SEP] [--allow-magic] FILE ...\n";
 
 static const struct cli_opt options[] = {
 	{ 'n', "number", "N", "cut the input into N splits" },
@@ -27,6 +27,7 @@ static const struct cli_opt options[] = {
 	    "its %d" },
 	CLI_OPT_SEP,
 	CLI_OPT_ZERO,
+	CLI_OPT_MAGIC,
 	CLI_OPT_HELP,
 	{ OPT_RANGE, "range", "START:END",
 	    "copy the records that start in this byte range" },
