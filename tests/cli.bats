@@ -164,7 +164,7 @@ man_options() {
 	for t in $FILTERS; do
 		run -0 --separate-stderr "$t" --help
 		[[ "$output" == *"[--allow-magic]"* ]] || { echo "$t: usage"; return 1; }
-		printf '%s\n' "$output" | grep -qx '      --allow-magic  *read lines that start with the framed magic as text' ||
+		printf '%s\n' "$output" | grep -qx '      --allow-magic  *read lines starting with the framed magic as text' ||
 			{ echo "$t: help"; return 1; }
 		grep -qx '\.It Fl -allow-magic' "$MAN/$t.1"
 	done

@@ -445,3 +445,15 @@ junked() {
 	mrsort --allow-magic --text t0 > got
 	sort -s -t "$TAB" -k1,1 t0 | cmp - got
 }
+
+@test "mrrun --allow-magic gives its tasks the option" {
+	printf 'a\t1\nb\t2\n' | mrmerge -o a.mr
+	{ printf 'x\t1\n'; cat a.mr; } > j.txt
+	run -1 --separate-stderr mrrun --quiet --retries 0 -m cat -r NONE j.txt
+	[[ "$stderr" == *"framed stream header at byte 4 in text input"* ]]
+	mrrun --quiet --allow-magic -m cat -r NONE j.txt > out
+	{ cat j.txt; echo; } | cmp - out
+	run -0 mrrun --dry-run --allow-magic -m cat -r count j.txt
+	[[ "$output" == *"mrsplit --range=0:"*" --allow-magic "* ]]
+	[[ "$output" == *"mrmap --allow-magic "* ]]
+}

@@ -56,7 +56,7 @@ struct cli_opt {
 
 /* The options every tool has, worded once. */
 #define CLI_OPT_MAGIC	{ CLI_ALLOW_MAGIC, "allow-magic", NULL, \
-	"read lines that start with the framed magic as text" }
+	"read lines starting with the framed magic as text" }
 #define CLI_OPT_HELP	{ CLI_HELP, "help", NULL, \
 	"print this help and exit" }
 #define CLI_OPT_SEP	{ 't', "separator", "SEP", \

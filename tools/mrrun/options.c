@@ -16,19 +16,19 @@
 const char mrrun_usage[] =
     "usage: mrrun -m CMD -r OP|CMD|NONE [-c OP|CMD] [-j N] [-n N] "
     "[-o DIR] [-t SEP]\n"
-    "             [-z] [--dry-run] [--file PATH] [--force] [--framed]\n"
-    "             [--hosts FILE|LIST] [--joblog FILE] [--keep-temp] "
-    "[--memory SIZE]\n"
-    "             [--numeric] [--partition-fields K] [--progress] "
-    "[--quiet]\n"
-    "             [--remote-dir DIR] [--remote-path DIR] [--resume] "
-    "[--retries N]\n"
-    "             [--reverse] [--rsh CMD] [--ship] "
-    "[--shuffle relay|direct]\n"
-    "             [--speculate] [--split-size SIZE] [--ssh-config FILE]\n"
-    "             [--ssh-option OPT] [--stats] [--tmpdir DIR] "
-    "[--total-order]\n"
-    "             [--values] [INPUT ...]\n";
+    "             [-z] [--allow-magic] [--dry-run] [--file PATH] [--force]\n"
+    "             [--framed] [--hosts FILE|LIST] [--joblog FILE] "
+    "[--keep-temp]\n"
+    "             [--memory SIZE] [--numeric] [--partition-fields K] "
+    "[--progress]\n"
+    "             [--quiet] [--remote-dir DIR] [--remote-path DIR] "
+    "[--resume]\n"
+    "             [--retries N] [--reverse] [--rsh CMD] [--ship]\n"
+    "             [--shuffle relay|direct] [--speculate] "
+    "[--split-size SIZE]\n"
+    "             [--ssh-config FILE] [--ssh-option OPT] [--stats] "
+    "[--tmpdir DIR]\n"
+    "             [--total-order] [--values] [INPUT ...]\n";
 
 /* mrpartition's limit: a map task writes one file a partition */
 #define MAX_REDUCERS	65536
@@ -42,6 +42,7 @@ enum { OPT_DRY_RUN = 256, OPT_FORCE, OPT_FRAMED, OPT_JOBLOG,
 
 /* In the order of mrrun(1). */
 static const struct cli_opt options[] = {
+	CLI_OPT_MAGIC,
 	{ 'c', "combiner", "OP|CMD",
 	    "combine each map task's output with OP or CMD" },
 	{ OPT_DRY_RUN, "dry-run", NULL,
@@ -146,6 +147,9 @@ job_option(struct mrrun *r, int c, char *arg)
 		break;
 	case 'z':
 		r->job.zero = 1;
+		break;
+	case CLI_ALLOW_MAGIC:
+		r->job.magic_ok = 1;
 		break;
 	case OPT_FIELDS:
 		if (parse_count(arg, 1, 1000000, &v) < 0)

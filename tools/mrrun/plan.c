@@ -245,7 +245,7 @@ tool(struct task *t, const struct job *j, const char *name)
 		task_arg(t, name);
 }
 
-/* The text format options, -z and -t, that every tool takes. */
+/* The text options, -z, -t and --allow-magic, that every tool takes. */
 static void
 fmt_args(struct task *t, const struct job *j)
 {
@@ -255,6 +255,8 @@ fmt_args(struct task *t, const struct job *j)
 		task_arg(t, "-t");
 		task_arg(t, j->sep);
 	}
+	if (j->magic_ok)
+		task_arg(t, "--allow-magic");
 }
 
 /* The order options of mrsort, mrmerge and mrreduce. */
