@@ -366,6 +366,65 @@ wc_job() {
 	[ -z "$output" ]
 }
 
+# long NAME N: NAME repeated to N bytes.
+long() {
+	local s=$1
+	while [ ${#s} -lt "$2" ]; do
+		s=$s$s
+	done
+	printf '%s' "${s:0:$2}"
+}
+
+@test "a hosts file line of any length is one line: a long comment is no host, a long name is an error" {
+	seq 10 > in.txt
+	# a comment past 1024 bytes, whose tail would be h1 again
+	{ printf 'h1 2 # '; long x 2000; printf ' h1\nh2\n'; } > hosts
+	run -0 --separate-stderr mrrun --dry-run --hosts hosts -m cat -r count in.txt
+	[ -z "$stderr" ]
+	[ "${lines[0]}" = "# map task 0 (in.txt bytes 0-21)" ]
+	# a name of 2,000 bytes is not a host and the tail of another
+	{ printf 'h1\n'; long h 2000; printf '\n'; } > hosts
+	run -2 --separate-stderr mrrun --dry-run --hosts hosts -m cat -r count in.txt
+	assert_stderr_prefix "mrrun: --hosts: hosts, line 2: \"hhhh"
+	[[ "${stderr_lines[0]}" == *'...: a host name of 2000 bytes, over 255' ]]
+	[ -z "$output" ]
+}
+
+@test "a bad line of a hosts file is a usage error that names the file and the line" {
+	seq 10 > in.txt
+	for line in 'h1:0' 'h1:65536' 'h1:' 'h1:2x' ':22' 'root@' '@h1' 'a@b@c' \
+	    'r@-x' '-r@x' 'r;m@h1' 'h1;x' 'h1 0' 'h1 1025' 'h1 +2' 'h1 2x' \
+	    'h1 99999999999999999999' 'h1 2 3' 'h2' "$(long n 256)"; do
+		printf 'h2 # first\n%s\n' "$line" > hosts
+		run -2 --separate-stderr mrrun --hosts hosts -m cat -r count \
+			-o out in.txt
+		assert_stderr_prefix "mrrun: --hosts: hosts, line 2: "
+		[ -z "$output" ]
+		[ ! -e out ] && [ ! -e .out.mrrun ]
+	done
+	printf 'h2\nh1\0h3 2\n' > hosts
+	run -2 --separate-stderr mrrun --hosts hosts -m cat -r count in.txt
+	assert_stderr_prefix "mrrun: --hosts: hosts, line 2: a NUL byte"
+}
+
+@test "an empty name in a --hosts list is a usage error" {
+	seq 10 > in.txt
+	for list in 'h1,,h2' ',h1' 'h1,' ','; do
+		run -2 --separate-stderr mrrun --hosts "$list" -m cat -r count \
+			-o out in.txt
+		assert_stderr_prefix "mrrun: --hosts: an empty host name"
+		[ ! -e out ] && [ ! -e .out.mrrun ]
+	done
+}
+
+@test "a host name of 255 bytes, port 65535 and an IPv6 address are host names" {
+	seq 10 > in.txt
+	printf '%s\nroot@h1:65535 3\nfe80::1%%eth0\n' "$(long n 255)" > hosts
+	run -0 --separate-stderr mrrun --dry-run --hosts hosts -m cat -r count in.txt
+	[ -z "$stderr" ]
+	[ "${lines[0]}" = "# map task 0 (in.txt bytes 0-21)" ]
+}
+
 @test "a --hosts file that does not exist is an error, not a host" {
 	seq 10 > in.txt
 	for f in ./no-hosts "$PWD/no/hosts"; do
