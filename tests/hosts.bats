@@ -73,6 +73,7 @@ teardown() {
 	for p in $(pgrep -f -- "$D"); do
 		kill -KILL "$p" 2> /dev/null || true
 	done
+	[ -z "${KEEP-}" ] || rm -rf "${KEEP[@]}"
 	if [ -f "$CL/k$BATS_TEST_NUMBER/hosts" ]; then
 		"$CLUSTER" stop "$CL/k$BATS_TEST_NUMBER" || true
 	fi
@@ -685,6 +686,7 @@ blocked_job() {
 	JOB=$!
 	wait_for test -e "$D/m.h1" -a -e "$D/m.h2" -a -e "$D/m.h3"
 	ctl=$(control_dir "$JOB")
+	JOBPID=$JOB
 	kill "-$1" "$JOB"
 	finish
 }
@@ -721,6 +723,44 @@ control_dir() {
 	wait_for test -z "$(pgrep -f -- "$D")"
 	# no one is left to remove the control sockets' directory
 	rm -rf "$ctl"
+}
+
+# dead_pid: a pid that no process has now.
+dead_pid() {
+	local p
+	sh -c : &
+	p=$!
+	wait "$p"
+	! kill -0 "$p" 2> /dev/null
+	echo "$p"
+}
+
+@test "a controller killed by SIGKILL leaves its ssh control directory, and the next job over hosts removes it" {
+	blocked_job KILL
+	assert_status 137
+	[[ "$ctl" =~ ^/tmp/mrrun-ssh-$JOBPID-......$ ]] || {
+		echo "ctl $ctl, pid $JOBPID" >&2
+		return 1
+	}
+	[ -d "$ctl" ]
+	wait_for test -z "$(pgrep -f -- "$D")"
+	# what is not a dead run's directory of ours stays: one of a live
+	# pid, one of another user, one of another mode, and a link
+	dead=$(dead_pid)
+	KEEP=(/tmp/mrrun-ssh-$$-live01 /tmp/mrrun-ssh-$dead-other1
+		/tmp/mrrun-ssh-$dead-mode01 /tmp/mrrun-ssh-$dead-link01)
+	mkdir -m 0700 "${KEEP[0]}" "${KEEP[1]}" "${KEEP[2]}"
+	chown nobody "${KEEP[1]}"
+	chmod 0755 "${KEEP[2]}"
+	ln -s "$D" "${KEEP[3]}"
+	seq 100 > in2.txt
+	run -0 --separate-stderr hrun -m cat -r count -o out2 in2.txt
+	[ ! -e "$ctl" ]
+	for k in "${KEEP[@]}"; do
+		[ -e "$k" ] || [ -h "$k" ] || { echo "$k removed" >&2; return 1; }
+	done
+	[ -d "$D" ]
+	seq 100 | sort | awk '{ print $0 "\t1" }' | cmp - out2/part-00000
 }
 
 @test "ssh's control sockets are in a directory of mode 0700, removed when the job ends" {
