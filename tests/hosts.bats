@@ -637,6 +637,77 @@ lost_after_maps() {
 	clean h1 h3
 }
 
+# childless PID: the process PID has no child.
+childless() {
+	! pgrep -P "$1" > /dev/null
+}
+
+# killer_mapper: map.sh, a cat that on h2 first leaves in $D/mrmap.h2 the
+# pids of the mrmap that runs it and of its parent, the worker, and waits
+# for ever; on another host it waits until h2's has started.
+killer_mapper() {
+	script map.sh 'case ${MR_HOST-} in
+		h2)
+			p=$$
+			while [ "$(cat /proc/$p/comm)" != mrmap ]; do
+				p=$(awk "{ print \$4 }" /proc/$p/stat)
+			done
+			echo $p $(awk "{ print \$4 }" /proc/$p/stat) \
+				> "$D/mrmap.h2.tmp"
+			mv "$D/mrmap.h2.tmp" "$D/mrmap.h2"
+			while :; do sleep 0.1; done ;;
+		?*) wait_for "$D/mrmap.h2" ;;
+		esac
+		tr -s " " "\n"'
+}
+
+@test "a task killed on a host that then dies is lost with its host, not failed, whatever the order of their deaths" {
+	own_cluster 3
+	printf 'h1 1\nh2 1\nh3 1\n' > hosts
+	HOSTS=$PWD/hosts
+	text 24000 8 > in.txt
+	killer_mapper
+	job=(-m ./map.sh --file map.sh -r count -n 2 --split-size 8K)
+	[ "$(map_tasks "${job[@]}" in.txt)" -ge 4 ]
+	mrrun "${job[@]}" -o local in.txt
+	# with --retries 0, a failed attempt would fail the job
+	hrun --retries 0 --joblog jl "${job[@]}" -o out in.txt \
+		> mr.out 2> mr.err 3>&- &
+	JOB=$!
+	wait_for test -e "$D/mrmap.h2"
+	read -r mrmap worker < "$D/mrmap.h2"
+	# h2's worker sees its task killed, and reports it, before h2 dies
+	kill -KILL "$mrmap"
+	wait_for childless "$worker"
+	"$CLUSTER" kill "$C" h2
+	finish
+	assert_job 0
+	grep -q '^mrrun: host h2 was lost; its tasks run again on the other hosts$' mr.err
+	grep -q '^mrrun: map task [0-9]* (in.txt bytes [0-9-]*) on host h2: host h2 was lost; it runs again elsewhere$' mr.err
+	! grep -q 'failed\|killed' mr.err
+	[ ! -s mr.out ]
+	same_dirs out local
+	# the attempt on h2 is lost (255), and its task succeeded elsewhere
+	task=$(awk -F '\t' '$2 == "h2" && $1 ~ /^m-/ { print $1; exit }' jl)
+	[ -n "$task" ]
+	[ "$(awk -F '\t' -v t="$task" '$1 == t && $2 == "h2" { print $5 }' jl)" = 255 ]
+	awk -F '\t' -v t="$task" '$1 == t && $2 != "h2" && $5 == 0 { ok = 1 } END { exit !ok }' jl
+	clean h1 h3
+}
+
+@test "a task killed on a host that stays up is a failed attempt" {
+	seq 3000 > in.txt
+	# every map task kills its own mrmap
+	script map.sh 'kill -KILL $PPID; cat'
+	run -1 --separate-stderr hrun --retries 0 -m ./map.sh --file map.sh \
+		-r count -o out in.txt
+	assert_stderr_prefix "mrrun: map task 0 (in.txt bytes 0-"
+	[[ "${stderr_lines[0]}" == *") failed: mrmap was killed by signal 9 (Killed)" ]]
+	[ "${stderr_lines[1]}" = "mrrun: to run it again by hand:" ]
+	[[ "$stderr" != *"was lost"* ]]
+	[ ! -e out ]
+}
+
 @test "every host lost fails the job with no output" {
 	own_cluster 2
 	seq 20000 > in.txt
@@ -743,7 +814,6 @@ dead_pid() {
 		return 1
 	}
 	[ -d "$ctl" ]
-	wait_for test -z "$(pgrep -f -- "$D")"
 	# what is not a dead run's directory of ours stays: one of a live
 	# pid, one of another user, one of another mode, and a link
 	dead=$(dead_pid)

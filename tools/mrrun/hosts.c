@@ -833,12 +833,36 @@ host_kill(struct host *h, uint32_t id)
 	send_msg(h, WIRE_KILL, id, NULL, 0);
 }
 
-int
-host_alive(struct host *h)
+/* The time ms milliseconds from now, for pthread_cond_timedwait(). */
+static struct timespec
+after_ms(int ms)
 {
-	struct request *q = request_string(h, WIRE_STAT, ".", -1);
-	int lost = q->status == HOST_LOST;
+	struct timespec t;
 
+	clock_gettime(CLOCK_REALTIME, &t);
+	t.tv_sec += ms / 1000;
+	t.tv_nsec += (long)(ms % 1000) * 1000000;
+	if (t.tv_nsec >= 1000000000) {
+		t.tv_sec++;
+		t.tv_nsec -= 1000000000;
+	}
+	return t;
+}
+
+int
+host_alive(struct host *h, int grace_ms)
+{
+	struct timespec until = after_ms(grace_ms);
+	struct request *q;
+	int lost;
+
+	pthread_mutex_lock(&lock);
+	while (grace_ms > 0 && h->up && !closing &&
+	    pthread_cond_timedwait(&ended, &lock, &until) != ETIMEDOUT)
+		;
+	pthread_mutex_unlock(&lock);
+	q = request_string(h, WIRE_STAT, ".", -1);
+	lost = q->status == HOST_LOST;
 	request_free(q);
 	return !lost;
 }
@@ -925,11 +949,18 @@ reader(void *arg)
 		q->status = HOST_LOST;
 		q->done = 1;
 	}
-	pthread_cond_broadcast(&ended);
 	was_closing = closing;
+	/* hosts_stop() waits for lost(), so that its message is out */
+	h->losing = !was_closing && on_lost != NULL;
+	pthread_cond_broadcast(&ended);
 	pthread_mutex_unlock(&lock);
-	if (!was_closing && on_lost != NULL)
-		on_lost(h, on_lost_arg);
+	if (!h->losing)
+		return NULL;
+	on_lost(h, on_lost_arg);
+	pthread_mutex_lock(&lock);
+	h->losing = 0;
+	pthread_cond_broadcast(&ended);
+	pthread_mutex_unlock(&lock);
 	return NULL;
 }
 
@@ -1103,6 +1134,7 @@ hosts_start(struct host *hs, int n, const struct reach *r,
 void
 hosts_stop(struct host *hs, int n)
 {
+	struct timespec until;
 	int i;
 
 	pthread_mutex_lock(&lock);
@@ -1111,6 +1143,21 @@ hosts_stop(struct host *hs, int n)
 		return;
 	}
 	closing = 1;
+	/*
+	 * A host lost before is still reported: its lost() may be saying
+	 * so as the job ends.  Not the one that calls this (lost() may
+	 * die()), and not for ever (lost() may wait for a lock held here).
+	 */
+	until = after_ms(STOP_MS);
+	for (;;) {
+		for (i = 0; i < n; i++)
+			if (hs[i].losing && !pthread_equal(hs[i].reader,
+			    pthread_self()))
+				break;
+		if (i == n || pthread_cond_timedwait(&ended, &lock,
+		    &until) == ETIMEDOUT)
+			break;
+	}
 	pthread_mutex_unlock(&lock);
 	for (i = 0; i < n; i++)
 		if (hs[i].to >= 0) {
