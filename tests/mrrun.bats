@@ -940,3 +940,57 @@ mrrun: the work directory ./mrrun-"*" is kept for --resume" ]]
 	run -1 --separate-stderr mrrun -m cat -r count --tmpdir td d/
 	[ "$stderr" = "mrrun: d/sub/fifo: not a regular file (give a pipe's data as -)" ]
 }
+
+# hostile_inputs DIR: small inputs in DIR whose names hold a newline
+# followed by a command, quotes, $(...), backticks, spaces, a tab, a
+# backslash, a leading - and a byte that is not ASCII; running any of
+# them as shell text creates a file named pwned*.
+hostile_inputs() {
+	local i=0 name
+	mkdir "$1"
+	for name in $'in\ntouch pwned #' $'x\n\ntouch pwned1;#' \
+	    "\$(touch pwned2)" "\`touch pwned3\`" "a 'b' \"c\"; touch pwned4" \
+	    "-n" "--x=y" $'tab\there' 'back\slash' $'\xff\x01' \
+	    $'#\ntouch pwned5'; do
+		i=$((i + 1))
+		seq "$i" $((i * 40)) | sed "s/^/w$i /" > "$1/$name"
+	done
+}
+
+@test "a --dry-run plan of inputs with hostile names runs nothing of them in sh, and writes the job's output" {
+	hostile_inputs in
+	set -- -m "tr ' ' '\\n'" -r count -n 2 -o out in
+	mrrun "$@"
+	run -0 --separate-stderr mrrun --dry-run "$@"
+	[ -z "$stderr" ]
+	# a comment per task, each one line
+	[ "$(printf '%s\n' "$output" | grep -c '^# map task ')" -eq 11 ]
+	[ "$(printf '%s\n' "$output" | grep -c '^# reduce task ')" -eq 2 ]
+	[[ "$output" == *'# map task '[0-9]*' (in/in\ntouch pwned # bytes 0-'* ]]
+	[[ "$output" == *'# map task '[0-9]*' (in/\xff\x01 bytes 0-'* ]]
+	[[ "$output" == *'# map task '[0-9]*' (in/tab\there bytes 0-'* ]]
+	[[ "$output" == *'# map task '[0-9]*' (in/back\\slash bytes 0-'* ]]
+	# the whole plan, comments and all, as a user pastes it
+	printf '%s\n' "$output" > plan
+	run -0 --separate-stderr sh plan
+	[ -z "$stderr" ]
+	[ -z "$(ls | grep pwned)" ]
+	cmp .out.mrrun/out/part-00000 out/part-00000
+	cmp .out.mrrun/out/part-00001 out/part-00001
+}
+
+@test "mrrun --dry-run | sh of an input named with a newline and a command does not run that command" {
+	printf 'a b\na\n' > $'in\ntouch pwned #'
+	mrrun -m "tr ' ' '\\n'" -r count -o out -- in*
+	mrrun --dry-run -m "tr ' ' '\\n'" -r count -o out -- in* | sh
+	[ ! -e pwned ]
+	printf 'a\t2\nb\t1\n' | cmp - .out.mrrun/out/part-00000
+	cmp .out.mrrun/out/part-00000 out/part-00000
+}
+
+@test "a task's failure names its input on one line, with the newline in its name escaped" {
+	printf 'a\n' > $'in\ntouch pwned #'
+	run -1 --separate-stderr mrrun --retries 0 -m false -r count -o out -- in*
+	[[ "$stderr" == "mrrun: map task 0 (in\\ntouch pwned # bytes 0-2) failed: mrmap exited with status 1"$'\n'* ]]
+	[ ! -e out ]
+}

@@ -162,9 +162,12 @@ cli_init(const char *name)
 static void
 vmessage(const char *fmt, va_list ap)
 {
+	/* one line, whatever other threads print meanwhile */
+	flockfile(stderr);
 	fprintf(stderr, "%s: ", progname);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
+	funlockfile(stderr);
 }
 
 void
