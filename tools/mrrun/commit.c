@@ -382,6 +382,7 @@ emit_part(struct mrrun *r, int i)
 static void
 commit_output(struct mrrun *r)
 {
+	struct stat st;
 	char *p, *old;
 	mode_t mask;
 	FILE *fp;
@@ -402,6 +403,10 @@ commit_output(struct mrrun *r)
 	if (chmod(r->staged, 0777 & ~mask) < 0)
 		die("%s: %s", r->staged, strerror(errno));
 	old = path_join(r->work, "old");
+	/* what appeared at -o since the start is no output to replace */
+	if (r->force && lstat(r->outpath, &st) == 0 && !S_ISDIR(st.st_mode))
+		die("%s: exists and is not a directory (--force replaces only "
+		    "an output directory)", r->outdir);
 	if (r->force && rename(r->outpath, old) < 0 && errno != ENOENT)
 		die("%s: cannot move it aside: %s", r->outdir,
 		    strerror(errno));
