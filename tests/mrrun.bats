@@ -441,8 +441,9 @@ EOF
 @test "SIGINT kills every task and keeps only the work directory" {
 	# splits larger than a pipe holds, so mrsplit waits for the mapper
 	seq 300000 > in.txt
-	mrrun -m 'sleep 60; cat' -r count --split-size 1M -j 2 -o out \
-		in.txt > mr.out 2> mr.err 3>&- &
+	# SIGINT at its default: a job in & ignores it, and mrrun with it
+	(trap - INT; exec mrrun -m 'sleep 60; cat' -r count --split-size 1M \
+		-j 2 -o out in.txt) > mr.out 2> mr.err 3>&- &
 	pid=$!
 	wait_for sleeping "$pid" 2
 	descendants "$pid" > procs
