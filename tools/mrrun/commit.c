@@ -323,6 +323,25 @@ framed_end(struct mrrun *r)
 }
 
 /*
+ * Ends the output on stdout: the framed stream's trailer, then the close,
+ * whose error a full disk gives.  A reader gone before the trailer ends
+ * the job as reader_gone() in schedule.c does, quietly by SIGPIPE.
+ */
+static void
+stdout_end(struct mrrun *r)
+{
+	if (r->job.framed && framed_end(r) < 0) {
+		if (!r->keep_temp)
+			rm_rf(r->work);
+		signal(SIGPIPE, SIG_DFL);
+		raise(SIGPIPE);
+		_exit(1);
+	}
+	if (fflush(stdout) != 0 || close(STDOUT_FILENO) < 0)
+		die("stdout: %s", strerror(errno));
+}
+
+/*
  * Copies the text part p, open on fd, to stdout.  A part whose last line
  * a reducer command left unterminated gets its terminator, so that it
  * does not run into the next part's first line.  Returns 0, or -1 when
@@ -455,18 +474,8 @@ job_finish(struct mrrun *r)
 		    r->reduce.done, r->reduce.n, r->work);
 	if (r->outdir != NULL)
 		commit_output(r);
-	else {
-		if (r->job.framed && framed_end(r) < 0) {
-			/* as reader_gone() in schedule.c: quietly, by SIGPIPE */
-			if (!r->keep_temp)
-				rm_rf(r->work);
-			signal(SIGPIPE, SIG_DFL);
-			raise(SIGPIPE);
-			_exit(1);
-		}
-		if (fflush(stdout) != 0 || close(STDOUT_FILENO) < 0)
-			die("stdout: %s", strerror(errno));
-	}
+	else
+		stdout_end(r);
 	if (r->stats)
 		write_counters(stderr);
 	if (r->joblog != NULL && fclose(r->joblog) != 0)
