@@ -441,8 +441,9 @@ EOF
 @test "SIGINT kills every task and keeps only the work directory" {
 	# splits larger than a pipe holds, so mrsplit waits for the mapper
 	seq 300000 > in.txt
-	mrrun -m 'sleep 60; cat' -r count --split-size 1M -j 2 -o out \
-		in.txt > mr.out 2> mr.err 3>&- &
+	# SIGINT at its default: a job in & ignores it, and mrrun with it
+	(trap - INT; exec mrrun -m 'sleep 60; cat' -r count --split-size 1M \
+		-j 2 -o out in.txt) > mr.out 2> mr.err 3>&- &
 	pid=$!
 	wait_for sleeping "$pid" 2
 	descendants "$pid" > procs
@@ -993,4 +994,200 @@ hostile_inputs() {
 	run -1 --separate-stderr mrrun --retries 0 -m false -r count -o out -- in*
 	[[ "$stderr" == "mrrun: map task 0 (in\\ntouch pwned # bytes 0-2) failed: mrmap exited with status 1"$'\n'* ]]
 	[ ! -e out ]
+}
+
+# The issue 14 integrity holes in mrrun's output, signals, --file and -o.
+
+@test "a failed --framed job on stdout leaves a stream that no reader takes" {
+	seq 1000 > in
+	# partition 1 fails once part 0 is on stdout: a prefix of parts
+	cat > red.sh <<-'SH'
+	#!/bin/sh
+	[ "$mapreduce_task_partition" = 1 ] || exec cat
+	i=0
+	while [ "$(wc -c < out.mr)" -lt 100 ] && [ "$i" -lt 600 ]; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+	exit 3
+	SH
+	chmod +x red.sh
+	status=0
+	mrrun --quiet --retries 0 --framed -j 2 -n 2 -m cat -r ./red.sh \
+		in > out.mr 2> err || status=$?
+	[ "$status" -eq 1 ]
+	[ "$(wc -c < out.mr)" -ge 100 ]
+	run -1 --separate-stderr mrmerge --text out.mr
+	[[ "$stderr" == "mrmerge: out.mr: missing trailer at byte "*" (truncated stream)" ]]
+	run -1 --separate-stderr mrsplit -n 2 -o s%d out.mr
+	[[ "$stderr" == *"missing trailer"* ]]
+}
+
+@test "a --framed job on stdout writes its parts as one stream" {
+	seq 5000 > in
+	run -0 --separate-stderr sh -c 'mrrun --quiet --framed -n 3 \
+		--split-size 4k -m cat -r cat in > out.mr'
+	[ -z "$stderr" ]
+	mrrun --quiet --framed -n 3 --split-size 4k -m cat -r cat -o o in
+	# the same records in the same order as the parts of -o
+	for p in o/part-*; do mrmap --text cat "$p"; done > want
+	mrmap --text cat out.mr | cmp - want
+	mrmap --text cat out.mr | sort -n | cmp - in
+	# one header and one trailer: the parts' own are left out
+	frame /dev/null empty.mr
+	parts=$(cat o/part-* | wc -c)
+	[ "$(wc -c < out.mr)" -eq $((parts - 2 * $(wc -c < empty.mr))) ]
+	# its blocks numbered for the one stream, as a reader in ranges checks
+	run -0 --separate-stderr mrsplit -n 4 -o s%d out.mr
+	[ -z "$stderr" ]
+	cat s0 s1 s2 s3 | mrmap --text cat | cmp - want
+}
+
+@test "an empty --framed job on stdout writes one empty stream" {
+	: > empty
+	frame /dev/null want.mr
+	run -0 --separate-stderr sh -c 'mrrun --quiet --framed -n 3 -m cat \
+		-r cat empty > out.mr'
+	[ -z "$stderr" ]
+	cmp out.mr want.mr
+	run -0 --separate-stderr sh -c 'mrrun --quiet --framed -m cat \
+		-r NONE empty > none.mr'
+	cmp none.mr want.mr
+	run -0 --separate-stderr mrmerge --text none.mr
+	[ "$output" = "" ]
+}
+
+# ignored_signal SIG: mrrun started with SIG ignored, as by nohup or a
+# shell's background job, gets SIG while its mapper runs, and ignores it;
+# its tasks get SIG at its default.
+ignored_signal() {
+	seq 100 > in
+	mkfifo go
+	# the mapper waits for the test, holding go open so no write blocks
+	cat > map.sh <<-SH
+	#!/bin/sh
+	exec 3<> "$PWD/go"
+	grep '^SigIgn:' /proc/self/status > "$PWD/sigign"
+	touch "$PWD/started"
+	read x <&3
+	exec cat
+	SH
+	chmod +x map.sh
+	(trap '' "$1"; exec mrrun --quiet -m ./map.sh -r count -o out in) \
+		> mr.out 2> mr.err &
+	JOB=$!
+	wait_for test -e started
+	kill -s "$1" "$JOB"
+	exec 4<> go
+	echo go >&4
+	exec 4>&-
+	status=0
+	wait "$JOB" || status=$?
+	JOB=
+	cat mr.err >&2
+	[ "$status" -eq 0 ]
+	[ ! -s mr.err ]
+	[ -e out/_SUCCESS ]
+	[ "$(wc -l < out/part-00000)" -eq 100 ]
+	# the mapper's SigIgn mask holds neither SIGINT (2) nor SIGHUP (1)
+	[ $((0x$(cut -f 2 sigign) & 3)) -eq 0 ]
+}
+
+@test "mrrun ignores SIGHUP that was ignored when it started (nohup)" {
+	ignored_signal HUP
+}
+
+@test "mrrun ignores SIGINT that was ignored when it started (a job in &)" {
+	ignored_signal INT
+}
+
+@test "two --file arguments with one base name are a usage error" {
+	seq 10 > in
+	mkdir a b
+	printf '#!/bin/sh\nexec cat\n' > a/m.sh
+	printf '#!/bin/sh\nexec tac\n' > b/m.sh
+	chmod +x a/m.sh b/m.sh
+	run -2 --separate-stderr mrrun -m ./m.sh -r count --file a/m.sh \
+		--file b/m.sh -o out in
+	[ "${stderr_lines[0]}" = "mrrun: --file b/m.sh: the tasks would find it and --file a/m.sh under one name, m.sh" ]
+	[ "${stderr_lines[1]}" = "usage: mrrun -m CMD -r OP|CMD|NONE [-c OP|CMD] [-j N] [-n N] [-o DIR] [-t SEP]" ]
+	[ ! -e out ]
+	[ ! -e .out.mrrun ]
+}
+
+@test "the tasks of a job with --file get a relative TMPDIR made absolute" {
+	seq 10 > in
+	mkdir reltmp
+	cat > map.sh <<-SH
+	#!/bin/sh
+	printf '%s\n' "\$TMPDIR" > "$PWD/seen"
+	t=\$(mktemp) || exit 1
+	cat > "\$t" && cat "\$t" && rm "\$t"
+	SH
+	chmod +x map.sh
+	TMPDIR=reltmp run -0 --separate-stderr mrrun --quiet -m ./map.sh \
+		--file map.sh -r count -o out in
+	[ -z "$stderr" ]
+	[ "$(cat seen)" = "$PWD/reltmp" ]
+	seq 10 | sort | awk '{ print $0 "\t1" }' | cmp - out/part-00000
+}
+
+@test "--resume runs the map tasks again after a --file script changed" {
+	seq 10 > in
+	printf '#!/bin/sh\nexec cat\n' > map.sh
+	chmod +x map.sh
+	touch fail
+	cat > red.sh <<-SH
+	#!/bin/sh
+	[ ! -e "$PWD/fail" ] || exit 3
+	exec cat
+	SH
+	chmod +x red.sh
+	run -1 --separate-stderr mrrun --quiet --retries 0 -m ./map.sh \
+		--file map.sh -r ./red.sh --file red.sh -o out in
+	[ -d .out.mrrun ]
+	rm fail
+	printf '#!/bin/sh\nsed s/^/x/\n' > map.sh
+	run -0 --separate-stderr mrrun --quiet --resume -m ./map.sh \
+		--file map.sh -r ./red.sh --file red.sh -o out in
+	[ "$stderr" = "mrrun: nothing to resume in $PWD/.out.mrrun: starting the job over" ]
+	seq 10 | sed s/^/x/ | sort | cmp - out/part-00000
+}
+
+@test "-o --force never replaces a file that is not a directory" {
+	seq 10 > data
+	echo mine > notes.txt
+	run -1 --separate-stderr mrrun --quiet -o notes.txt --force -m cat \
+		-r count data
+	[ "$stderr" = "mrrun: notes.txt: exists and is not a directory (--force replaces only an output directory)" ]
+	[ "$(cat notes.txt)" = mine ]
+	[ ! -e .notes.txt.mrrun ]
+	run -1 --separate-stderr mrrun --quiet -o notes.txt -m cat -r count \
+		data
+	[ "$stderr" = "mrrun: notes.txt: exists and is not a directory (--force replaces only an output directory)" ]
+	ln -s data link
+	run -1 --separate-stderr mrrun --quiet -o link --force -m cat \
+		-r count notes.txt
+	[ "$stderr" = "mrrun: link: exists and is not a directory (--force replaces only an output directory)" ]
+	[ -L link ]
+}
+
+@test "-o naming an input, or a directory that holds one, is a usage error" {
+	seq 10 > in
+	mkdir -p d/e
+	seq 5 > d/e/f
+	run -2 --separate-stderr mrrun --quiet -o in --force -m cat -r count in
+	[ "${stderr_lines[0]}" = "mrrun: -o in: the output would replace the input in" ]
+	[ "$(cat in)" = "$(seq 10)" ]
+	run -2 --separate-stderr mrrun --quiet -o d --force -m cat -r count \
+		in d/e/f
+	[ "${stderr_lines[0]}" = "mrrun: -o d: the output would replace the input d/e/f" ]
+	run -2 --separate-stderr mrrun --quiet -o "$PWD/d/" --force -m cat \
+		-r count d/e
+	[ "${stderr_lines[0]}" = "mrrun: -o $PWD/d/: the output would replace the input d/e" ]
+	[ "$(cat d/e/f)" = "$(seq 5)" ]
+	[ ! -e .d.mrrun ]
+	# a directory of no input is replaced
+	run -0 --separate-stderr mrrun --quiet -o d --force -m cat -r count in
+	[ -e d/_SUCCESS ]
 }

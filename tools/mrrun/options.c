@@ -394,6 +394,41 @@ check_ops(struct mrrun *r)
 		j->total_order = 0;
 }
 
+/* The base name of a --file path, under which the tasks find it. */
+static const char *
+base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash != NULL ? slash + 1 : path;
+}
+
+/*
+ * Checks that each --file is a readable file, and that no two share a
+ * base name: the tasks would find only one of them.
+ */
+static void
+check_files(struct mrrun *r)
+{
+	struct stat st;
+	int i, k;
+
+	for (i = 0; i < r->nfiles; i++)
+		for (k = 0; k < i; k++)
+			if (strcmp(base_name(r->files[i]),
+			    base_name(r->files[k])) == 0)
+				usage_error(mrrun_usage, "--file %s: the tasks "
+				    "would find it and --file %s under one "
+				    "name, %s", r->files[i], r->files[k],
+				    base_name(r->files[i]));
+	for (i = 0; i < r->nfiles; i++)
+		if (stat(r->files[i], &st) < 0 || !S_ISREG(st.st_mode) ||
+		    access(r->files[i], R_OK) < 0)
+			die("--file %s: %s", r->files[i], errno != 0 &&
+			    !S_ISREG(st.st_mode) ? strerror(errno) :
+			    "not a readable file");
+}
+
 /* Checks --tmpdir, --hosts and the options that need it, and --file. */
 static void
 check_places(struct mrrun *r)
@@ -401,7 +436,6 @@ check_places(struct mrrun *r)
 	const struct reach *re = &r->reach;
 	struct stat st;
 	char err[1024];
-	int i;
 
 	if (r->job.tmpdir != NULL && (stat(r->job.tmpdir, &st) < 0 ||
 	    !S_ISDIR(st.st_mode)))
@@ -422,12 +456,7 @@ check_places(struct mrrun *r)
 	if (re->ship && re->remote_path != NULL)
 		usage_error(mrrun_usage, "--ship and --remote-path exclude "
 		    "each other");
-	for (i = 0; i < r->nfiles; i++)
-		if (stat(r->files[i], &st) < 0 || !S_ISREG(st.st_mode) ||
-		    access(r->files[i], R_OK) < 0)
-			die("--file %s: %s", r->files[i], errno != 0 &&
-			    !S_ISREG(st.st_mode) ? strerror(errno) :
-			    "not a readable file");
+	check_files(r);
 }
 
 /*
@@ -467,6 +496,72 @@ work_path(struct mrrun *r)
 }
 
 /*
+ * Whether the input op is the directory out (its lstat() in *out) or lies
+ * under it, so that replacing out would remove it.  The walk goes up by
+ * "..", which the kernel takes physically, past symbolic links.
+ */
+static int
+inside(const char *op, const struct stat *out)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	dev_t dev;
+	ino_t ino;
+	const char *slash;
+	size_t len;
+
+	/* an operand that is no file here is not ours to protect */
+	if (strcmp(op, "-") == 0 || stat(op, &st) < 0)
+		return 0;
+	if (st.st_dev == out->st_dev && st.st_ino == out->st_ino)
+		return 1;
+	if (S_ISDIR(st.st_mode))
+		snprintf(path, sizeof(path), "%s", op);
+	else if ((slash = strrchr(op, '/')) != NULL)
+		snprintf(path, sizeof(path), "%.*s/", (int)(slash - op), op);
+	else
+		snprintf(path, sizeof(path), ".");
+	if (stat(path, &st) < 0)
+		return 0;
+	for (;;) {
+		if (st.st_dev == out->st_dev && st.st_ino == out->st_ino)
+			return 1;
+		dev = st.st_dev;
+		ino = st.st_ino;
+		if ((len = strlen(path)) + 4 >= sizeof(path))
+			return 0;
+		snprintf(path + len, sizeof(path) - len, "/..");
+		/* the root is its own parent */
+		if (stat(path, &st) < 0 || (st.st_dev == dev &&
+		    st.st_ino == ino))
+			return 0;
+	}
+}
+
+/*
+ * Checks -o before anything runs: no input may be the output or lie under
+ * it, which --force would remove (a usage error); and what is there
+ * already must be a directory, the only thing --force replaces (exit 1,
+ * as for an output that exists without --force).
+ */
+static void
+check_output(struct mrrun *r)
+{
+	struct stat st;
+	int i;
+
+	if (r->outdir == NULL || lstat(r->outdir, &st) < 0)
+		return;
+	for (i = 0; i < r->ninputs; i++)
+		if (inside(r->inputs[i], &st))
+			usage_error(mrrun_usage, "-o %s: the output would "
+			    "replace the input %s", r->outdir, r->inputs[i]);
+	if (!r->dry_run && !S_ISDIR(st.st_mode))
+		die("%s: exists and is not a directory (--force replaces only "
+		    "an output directory)", r->outdir);
+}
+
+/*
  * Checks that the options make a job, takes the operands, and settles
  * what the options leave open: the tools' directory (from argv[0]), the
  * work directory, whether to show progress.  Exits with status 2 on a
@@ -486,6 +581,7 @@ options_check(struct mrrun *r, int argc, char **argv)
 	if (r->uses_stdin && (r->dry_run || r->resume))
 		usage_error(mrrun_usage, "%s cannot read standard input; name "
 		    "the input files", r->dry_run ? "--dry-run" : "--resume");
+	check_output(r);
 	if (r->job.framed && r->outdir == NULL && !r->dry_run &&
 	    isatty(STDOUT_FILENO))
 		die("will not write framed records to a terminal; use "
