@@ -266,6 +266,11 @@ framed_part(struct mrrun *r, const char *p, int fd)
 	mr_split_meta(s, &metalen);
 	if (metalen != 0)
 		die("%s: stream metadata where plain values were due", p);
+	/* an older mrreduce on a host: its blocks cannot go under our header */
+	if (mr_split_framed(s) && mr_split_version(s) != MR_FORMAT_VERSION)
+		die("%s: format version %d where %d was due (the tools on the "
+		    "hosts are older)", p, mr_split_version(s),
+		    MR_FORMAT_VERSION);
 	errno = 0;
 	if (mr_split_size(s) > 0 && mr_split_copy(s, 0, mr_split_size(s),
 	    STDOUT_FILENO, "stdout", &r->out_records) < 0) {
