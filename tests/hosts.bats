@@ -750,10 +750,11 @@ blocked_job() {
 	seq 60000 > in.txt
 	printf 'h1 1\nh2 1\nh3 1\n' > hosts
 	script block.sh 'touch "$D/m.$MR_HOST"; while :; do sleep 0.1; done'
-	# $D in the mapper's command line names its processes
-	mrrun --ship --ssh-config "$CFG" --hosts hosts -m "./block.sh $D" \
-		--file block.sh -r count --split-size 16K -o out in.txt \
-		> mr.out 2> mr.err 3>&- &
+	# $D in the mapper's command line names its processes; SIGINT at its
+	# default, which a job started with & would ignore (and so mrrun)
+	(trap - INT; exec mrrun --ship --ssh-config "$CFG" --hosts hosts \
+		-m "./block.sh $D" --file block.sh -r count --split-size 16K \
+		-o out in.txt > mr.out 2> mr.err 3>&-) &
 	JOB=$!
 	wait_for test -e "$D/m.h1" -a -e "$D/m.h2" -a -e "$D/m.h3"
 	ctl=$(control_dir "$JOB")
