@@ -87,7 +87,9 @@ $(BUILD)/wiretool: tests/unit/wiretool.c tools/mrrun/wire.h \
 
 # The whole bats suite against the tools in $(BIN).  On a terminal bats
 # draws its own summary; elsewhere (a log, CI) its TAP output ends with a
-# line "N passed, N failed[, N skipped]", and the status is bats's.
+# line "N passed, N failed[, N skipped]", and the status is bats's.  A test
+# that hangs fails after TEST_TIMEOUT seconds instead of holding the run.
+TEST_TIMEOUT = 600
 TAP_SUMMARY = { print; fflush() } \
 	/^ok / { if (/ \# skip/) s++; else p++ } /^not ok / { f++ } \
 	END { printf "%d passed, %d failed", p, f; \
@@ -95,10 +97,10 @@ TAP_SUMMARY = { print; fflush() } \
 check: all
 	scripts/setup
 	@if [ -t 1 ]; then \
-		MR_BUILD=$(CURDIR)/$(BUILD) bats tests; \
+		MR_BUILD=$(CURDIR)/$(BUILD) BATS_TEST_TIMEOUT=$(TEST_TIMEOUT) bats tests; \
 	else \
 		exec 3>&1; \
-		st=$$({ { MR_BUILD=$(CURDIR)/$(BUILD) bats --tap tests; \
+		st=$$({ { MR_BUILD=$(CURDIR)/$(BUILD) BATS_TEST_TIMEOUT=$(TEST_TIMEOUT) bats --tap tests; \
 			echo $$? >&4; } | awk '$(TAP_SUMMARY)' >&3; } 4>&1); \
 		exit $$st; \
 	fi
