@@ -100,7 +100,8 @@ check: all
 		MR_BUILD=$(CURDIR)/$(BUILD) BATS_TEST_TIMEOUT=$(TEST_TIMEOUT) bats tests; \
 	else \
 		exec 3>&1; \
-		st=$$({ { MR_BUILD=$(CURDIR)/$(BUILD) BATS_TEST_TIMEOUT=$(TEST_TIMEOUT) bats --tap tests; \
+		st=$$({ { MR_BUILD=$(CURDIR)/$(BUILD) \
+			BATS_TEST_TIMEOUT=$(TEST_TIMEOUT) bats --tap tests; \
 			echo $$? >&4; } | awk '$(TAP_SUMMARY)' >&3; } 4>&1); \
 		exit $$st; \
 	fi
