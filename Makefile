@@ -97,7 +97,8 @@ TAP_SUMMARY = { print; fflush() } \
 check: all
 	scripts/setup
 	@if [ -t 1 ]; then \
-		MR_BUILD=$(CURDIR)/$(BUILD) BATS_TEST_TIMEOUT=$(TEST_TIMEOUT) bats tests; \
+		MR_BUILD=$(CURDIR)/$(BUILD) \
+			BATS_TEST_TIMEOUT=$(TEST_TIMEOUT) bats tests; \
 	else \
 		exec 3>&1; \
 		st=$$({ { MR_BUILD=$(CURDIR)/$(BUILD) \
