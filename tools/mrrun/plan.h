@@ -70,7 +70,8 @@ struct job {
  * start with "_" or ".", "-" as the file stdin_copy (where the caller has
  * saved standard input), or not at all when stdin_copy is NULL.  Every file must be readable, and a regular file
  * unless it ends in .gz; dies otherwise, before any work.  Empty files
- * give no split.
+ * give no split.  Each split keeps its file's stamp, taken from the open
+ * file, for its tasks to check.
  */
 void plan_inputs(struct job *j, char **operands, int n,
     const char *stdin_copy);
