@@ -68,10 +68,10 @@ struct job {
  * plan_inputs() expands the operands into the job's splits: files as
  * they are, directories recursively in name order without the names that
  * start with "_" or ".", "-" as the file stdin_copy (where the caller has
- * saved standard input), or not at all when stdin_copy is NULL.  Every file must be readable, and a regular file
- * unless it ends in .gz; dies otherwise, before any work.  Empty files
- * give no split.  Each split keeps its file's stamp, taken from the open
- * file, for its tasks to check.
+ * saved standard input), or not at all when stdin_copy is NULL.  Every
+ * file must be readable and regular (a .gz file too); dies otherwise,
+ * before any work.  Empty files give no split.  Each split keeps its
+ * file's stamp, taken from the open file, for its tasks to check.
  */
 void plan_inputs(struct job *j, char **operands, int n,
     const char *stdin_copy);
