@@ -983,3 +983,48 @@ mrrun: its stderr ended with:
 	[ "$stderr" = "mrrun: nothing to resume in $(pwd -P)/.out.mrrun: starting the job over" ]
 	seq 1 4001 | sort | cmp - out/part-00000
 }
+
+# on_a_host CHANGE INPUT...: runs a map-only job of the inputs on one host
+# of one slot, on this machine (a launcher that runs the command itself),
+# with a first map task that waits as FIRST_WAITS's does, while the shell
+# text CHANGE runs.  Sets status to mrrun's, its stderr in mr.err.
+on_a_host() {
+	local change=$1 t=$BATS_TEST_TMPDIR job
+	shift
+	printf '#!/bin/sh\nshift\nexec sh -c "$1"\n' > here.sh
+	chmod +x here.sh
+	printf 'a 1\n' > hosts
+	mkdir -p remote
+	mkfifo go
+	mrrun --rsh "$PWD/here.sh" --hosts hosts \
+		--remote-path "$MR_BUILD/bin" --remote-dir "$PWD/remote" \
+		--retries 0 --split-size 64K -r NONE -o out \
+		-m "if [ \"\$mapreduce_task_partition\" = 0 ]; then cat > '$t/first'; : > '$t/started'; read -r x < '$t/go'; exec cat '$t/first'; fi; exec cat" \
+		"$@" > mr.out 2> mr.err &
+	job=$!
+	JOB=$job wait_for test -e started
+	eval "$change"
+	echo > go
+	status=0
+	wait "$job" || status=$?
+}
+
+@test "a local input that changed fails the job on hosts as it is sent" {
+	seq 1 1000 > a.txt
+	seq 1 2000 > b.txt
+	# a whole file, sent as it is
+	on_a_host 'echo 2001 >> b.txt' a.txt b.txt
+	assert_status 1
+	[[ "$(cat mr.err)" == "mrrun: map task 1 (b.txt bytes 0-8893) failed: b.txt: changed while the job ran (size 8898, was 8893)
+mrrun: to run it again by hand:"* ]]
+	[ ! -e out ]
+	# a range of a file, cut by mrsplit here
+	rm -f go started
+	seq 1 40000 > c.txt
+	on_a_host 'echo 40001 >> c.txt' a.txt c.txt
+	assert_status 1
+	[[ "$(cat mr.err)" == "mrsplit: $(pwd -P)/c.txt: changed while the job ran (size 228900, was 228894)
+mrrun: map task 1 (c.txt bytes 0-57224) failed: mrsplit --range=0:57224 failed
+mrrun: to run it again by hand:"* ]]
+	[ ! -e out ]
+}
