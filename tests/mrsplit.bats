@@ -638,7 +638,7 @@ line" nosuch
 	output=$(printf '%s\n' "$output" | sed '/^$/,$d')	# the usage part
 	synopsis=$(groff -mdoc -Tascii "$man" 2>/dev/null | col -b |
 		sed -n '/^SYNOPSIS/,/^DESCRIPTION/p' | sed '1d;$d;/^$/d' |
-		sed 's/^ *//')
+		sed 's/^[[:blank:]]*//')
 	[ "$synopsis" = "$(printf '%s\n' "$output" | sed 's/^usage: //; s/^ *//')" ]
 	for opt in $(printf '%s\n' "$output" | grep -o -- '--[a-z-]*' | sort -u); do
 		grep -q -- "^\.It Fl -${opt#--}" "$man"
