@@ -1191,3 +1191,178 @@ ignored_signal() {
 	run -0 --separate-stderr mrrun --quiet -o d --force -m cat -r count in
 	[ -e d/_SUCCESS ]
 }
+
+# FIRST_WAITS: a mapper whose first map task (map task 0, when there is no
+# file ok here) reads all its split, says so in ./started and waits
+# for a line on ./go before it writes the split out; the other tasks are
+# cat.  With -j 1 the tasks after the first start when it has ended.
+FIRST_WAITS='if [ "$mapreduce_task_partition" = 0 ] && [ ! -e ok ]; then cat > first; : > started; read -r x < go; exec cat first; fi; exec cat'
+
+# first_waits CHANGE ARGS...: runs mrrun ARGS in the background with
+# FIRST_WAITS as its mapper, runs the shell text CHANGE while its first
+# task waits, and sets status to mrrun's exit status, its stderr in mr.err.
+first_waits() {
+	local change=$1 job
+	shift
+	mkfifo go
+	mrrun -m "$FIRST_WAITS" "$@" > mr.out 2> mr.err &
+	job=$!
+	JOB=$job wait_for test -e started
+	eval "$change"
+	echo > go
+	status=0
+	wait "$job" || status=$?
+}
+
+@test "an input replaced while the job runs fails the job, naming the file" {
+	seq 1 40000 > in.txt
+	seq 1 50000 > other.txt
+	[ "$(map_tasks -m cat -r NONE --split-size 64K in.txt)" -eq 4 ]
+	first_waits 'cp other.txt in.txt' -j 1 --split-size 64K -r NONE \
+		-o out in.txt
+	assert_status 1
+	[[ "$(cat mr.err)" == *"mrrun: map task 1 (in.txt bytes "*") failed 4 times: mrsplit exited with status 1
+mrrun: its stderr ended with:
+    mrsplit: $(pwd -P)/in.txt: changed while the job ran (size 288894, was 228894)
+mrrun: to run it again by hand:"* ]]
+	[ ! -e out ]
+}
+
+@test "an input truncated while the job runs fails the job, naming the file" {
+	seq 1 40000 > in.txt
+	first_waits 'truncate -s 100000 in.txt' -j 1 --retries 0 \
+		--split-size 64K -r count -o out in.txt
+	assert_status 1
+	[[ "$(cat mr.err)" == "mrrun: map task 1 (in.txt bytes "*") failed: mrsplit exited with status 1
+mrrun: its stderr ended with:
+    mrsplit: $(pwd -P)/in.txt: changed while the job ran (size 100000, was 228894)
+mrrun: to run it again by hand:"* ]]
+	[ ! -e out ]
+}
+
+@test "an input moved over by a file of the same size and time fails the job" {
+	seq 1 40000 > in.txt
+	touch -d @1000000000 in.txt
+	# the same size, other bytes
+	seq 1 40000 | tr 0-9 a-j > other.txt
+	touch -d @1000000000 other.txt
+	first_waits 'mv other.txt in.txt' -j 1 --retries 0 --split-size 64K \
+		-r NONE -o out in.txt
+	assert_status 1
+	[[ "$(cat mr.err)" == *"mrsplit: $(pwd -P)/in.txt: changed while the job ran (another file: device "* ]]
+	[ ! -e out ]
+}
+
+@test "a .gz input changed while the job runs fails the job" {
+	seq 1 40000 > a.txt
+	seq 1 1000 | gzip -c > b.txt.gz
+	seq 1 2000 | gzip -c > other.gz
+	first_waits 'cp other.gz b.txt.gz' -j 1 --retries 0 --split-size 64K \
+		-r NONE -o out a.txt b.txt.gz
+	assert_status 1
+	[[ "$(cat mr.err)" == "mrrun: map task 4 (b.txt.gz) failed: mrsplit exited with status 1
+mrrun: its stderr ended with:
+    mrsplit: $(pwd -P)/b.txt.gz: changed while the job ran (size $(wc -c < other.gz), was "* ]]
+	[ ! -e out ]
+}
+
+@test "--dry-run shows the stamp that each task checks" {
+	seq 100 > in.txt
+	seq 50 | gzip -c > in.gz
+	stamp=$(stat -c '%s:%.9Y:%d:%i' in.txt)
+	gzstamp=$(stat -c '%s:%.9Y:%d:%i' in.gz)
+	run -0 --separate-stderr mrrun --dry-run -m cat -r NONE -o out \
+		--split-size 200b in.txt in.gz
+	[[ "${lines[1]}" == *" && mrsplit --range=0:146 --expect=$stamp $(pwd -P)/in.txt | mrmap "* ]]
+	[[ "${lines[3]}" == *" && mrsplit --range=146:292 --expect=$stamp $(pwd -P)/in.txt | mrmap "* ]]
+	[[ "${lines[5]}" == *" && mrsplit --range=0:$(wc -c < in.gz) --expect=$gzstamp --allow-magic $(pwd -P)/in.gz | gzip -dc | mrmap "* ]]
+	[ "${#lines[@]}" -eq 6 ]
+	# the plan, run by sh, still reads the files as they are
+	mkdir -p .out.mrrun/out
+	printf '%s\n' "$output" | grep -v '^#' | sh
+	cat .out.mrrun/out/part-* | cmp - <(seq 100; seq 50)
+	# and refuses them changed (sh alone would give the status of mrmap)
+	touch -d @1000000000 in.gz
+	run -1 --separate-stderr bash -o pipefail -c "${lines[5]}"
+	assert_stderr_prefix "mrsplit: $(pwd -P)/in.gz: changed while the job ran (modified at 1000000000.000000000, was "
+}
+
+@test "--resume never reuses a map output of an input that changed and changed back" {
+	seq 1 4000 > in.txt
+	touch -d @1000000000 in.txt
+	cp -p in.txt saved
+	# the same size, other bytes
+	seq 1 4000 | tr 0-9 a-j > other.txt
+	n=$(map_tasks -m cat -r count --split-size 4K in.txt)
+	[ "$n" -gt 2 ]
+	# the reducer fails until ok exists: the map outputs are kept
+	first_waits 'cp other.txt in.txt' -j 1 --retries 0 --split-size 4K \
+		-r '[ -e ok ] && cat' -o out in.txt
+	assert_status 1
+	# the file is back as it was planned, its time included
+	cp saved in.txt
+	touch -r saved in.txt
+	[ "$(stat -c %s:%.9Y in.txt)" = "$(stat -c %s:%.9Y saved)" ]
+	touch ok
+	run -0 --separate-stderr mrrun -m "$FIRST_WAITS" -j 1 --retries 0 \
+		--split-size 4K -r '[ -e ok ] && cat' -o out --resume in.txt
+	[ "$stderr" = "mrrun: resuming: 1 of $n map tasks are done" ]
+	sort in.txt | cmp - out/part-00000
+}
+
+@test "--resume of a job whose input has changed starts it over" {
+	seq 1 4000 > in.txt
+	run -1 --separate-stderr mrrun -m cat -r '[ -e ok ] && cat' \
+		--retries 0 --split-size 4K -o out in.txt
+	echo 4001 >> in.txt
+	touch ok
+	run -0 --separate-stderr mrrun -m cat -r '[ -e ok ] && cat' \
+		--retries 0 --split-size 4K -o out --resume in.txt
+	[ "$stderr" = "mrrun: nothing to resume in $(pwd -P)/.out.mrrun: starting the job over" ]
+	seq 1 4001 | sort | cmp - out/part-00000
+}
+
+# on_a_host CHANGE INPUT...: runs a map-only job of the inputs on one host
+# of one slot, on this machine (a launcher that runs the command itself),
+# with a first map task that waits as FIRST_WAITS's does, while the shell
+# text CHANGE runs.  Sets status to mrrun's, its stderr in mr.err.
+on_a_host() {
+	local change=$1 t=$BATS_TEST_TMPDIR job
+	shift
+	printf '#!/bin/sh\nshift\nexec sh -c "$1"\n' > here.sh
+	chmod +x here.sh
+	printf 'a 1\n' > hosts
+	mkdir -p remote
+	mkfifo go
+	mrrun --rsh "$PWD/here.sh" --hosts hosts \
+		--remote-path "$MR_BUILD/bin" --remote-dir "$PWD/remote" \
+		--retries 0 --split-size 64K -r NONE -o out \
+		-m "if [ \"\$mapreduce_task_partition\" = 0 ]; then cat > '$t/first'; : > '$t/started'; read -r x < '$t/go'; exec cat '$t/first'; fi; exec cat" \
+		"$@" > mr.out 2> mr.err &
+	job=$!
+	JOB=$job wait_for test -e started
+	eval "$change"
+	echo > go
+	status=0
+	wait "$job" || status=$?
+}
+
+@test "a local input that changed fails the job on hosts as it is sent" {
+	seq 1 1000 > a.txt
+	seq 1 2000 > b.txt
+	# a whole file, sent as it is
+	on_a_host 'echo 2001 >> b.txt' a.txt b.txt
+	assert_status 1
+	[[ "$(cat mr.err)" == "mrrun: map task 1 (b.txt bytes 0-8893) failed: b.txt: changed while the job ran (size 8898, was 8893)
+mrrun: to run it again by hand:"* ]]
+	[ ! -e out ]
+	# a range of a file, cut by mrsplit here
+	rm -f go started
+	seq 1 40000 > c.txt
+	on_a_host 'echo 40001 >> c.txt' a.txt c.txt
+	assert_status 1
+	[[ "$(cat mr.err)" == "mrsplit: $(pwd -P)/c.txt: changed while the job ran (size 228900, was 228894)
+mrrun: map task 1 (c.txt bytes 0-57224) failed: mrsplit --range=0:57224 failed
+mrrun: to run it again by hand:"* ]]
+	[ ! -e out ]
+}

@@ -192,8 +192,8 @@ frame_at() {
 	want 9:10 ''
 	want 10:10 ''
 	want 0:10 'ab\n\ncd\r\nef'
-	want 1:999 '\ncd\r\nef'
-	want 11:999 ''
+	want 1:10 '\ncd\r\nef'
+	# (a range past the end is an error: see "a range past the end ...")
 }
 
 @test "-z cuts at NUL bytes, newlines are data" {
@@ -492,7 +492,7 @@ line" nosuch
 	printf 'a\n' > t.txt
 	run -1 script -qec "mrsplit --range 0:100 gen.mr" /dev/null
 	[[ "$output" == *"mrsplit: stdout: framed records are not written to a terminal"* ]]
-	run -0 script -qec "mrsplit --range 0:100 t.txt" /dev/null
+	run -0 script -qec "mrsplit --range 0:2 t.txt" /dev/null
 	[[ "$output" == a* ]]
 }
 
@@ -638,7 +638,7 @@ line" nosuch
 	output=$(printf '%s\n' "$output" | sed '/^$/,$d')	# the usage part
 	synopsis=$(groff -mdoc -Tascii "$man" 2>/dev/null | col -b |
 		sed -n '/^SYNOPSIS/,/^DESCRIPTION/p' | sed '1d;$d;/^$/d' |
-		sed 's/^ *//')
+		sed 's/^[[:blank:]]*//')
 	[ "$synopsis" = "$(printf '%s\n' "$output" | sed 's/^usage: //; s/^ *//')" ]
 	for opt in $(printf '%s\n' "$output" | grep -o -- '--[a-z-]*' | sort -u); do
 		grep -q -- "^\.It Fl -${opt#--}" "$man"
@@ -686,4 +686,133 @@ line" nosuch
 	run -0 --separate-stderr mrsplit -n 2 -o 's%099d' in
 	[ -z "$stderr" ]
 	cat "$(printf 's%099d' 0)" "$(printf 's%099d' 1)" | cmp - in
+}
+
+@test "a range past the end of a file is an error, and writes nothing" {
+	printf 'ab\ncd\n' > f
+	run -0 --separate-stderr mrsplit --range 3:6 f
+	[ "$output" = cd ]
+	run -0 --separate-stderr mrsplit --range 6:6 f
+	[ -z "$output" ]
+	run -1 --separate-stderr mrsplit --range 3:7 f
+	[ "$stderr" = "mrsplit: f: range 3:7 is past its end (6 bytes)" ]
+	[ -z "$output" ]
+	run -1 --separate-stderr mrsplit --range 7:9 f
+	[ "$stderr" = "mrsplit: f: range 7:9 is past its end (6 bytes)" ]
+	run -1 --separate-stderr mrsplit --range 0:1 - < /dev/null
+	[ "$stderr" = "mrsplit: stdin: not a regular file" ]
+	: > empty
+	run -1 --separate-stderr mrsplit --range 0:1 - < empty
+	[ "$stderr" = "mrsplit: stdin: range 0:1 is past its end (0 bytes)" ]
+	# a framed range writes not even its stream header
+	mrtest gen 5 100 10 > gen.mr
+	size=$(wc -c < gen.mr)
+	run -1 --separate-stderr mrsplit --range 0:$((size + 1)) gen.mr
+	[ "$stderr" = "mrsplit: gen.mr: range 0:$((size + 1)) is past its end ($size bytes)" ]
+	[ -z "$output" ]
+}
+
+# stamp FILE: the file's --expect stamp, SIZE:MTIME:DEV:INO.
+stamp() {
+	stat -c '%s:%.9Y:%d:%i' "$1"
+}
+
+@test "--expect passes the file it describes, by its stamp or its size" {
+	seq 100 > f
+	run -0 --separate-stderr mrsplit --range 0:292 --expect "$(stamp f)" f
+	[ "$output" = "$(seq 100)" ]
+	[ -z "$stderr" ]
+	run -0 --separate-stderr mrsplit --range=10:20 --expect=292 f
+	[ "$output" = "$(seq 6 10)" ]
+	mrtest gen 5 100 10 > gen.mr
+	size=$(wc -c < gen.mr)
+	mrsplit --range 0:"$size" --expect="$(stamp gen.mr)" gen.mr | cmp - gen.mr
+}
+
+@test "--expect fails a file of another size, time or inode, and writes nothing" {
+	seq 100 > f
+	touch -d @1000000000.25 f
+	want=$(stamp f)
+	dev=$(stat -c %d f)
+	ino=$(stat -c %i f)
+	# a size of its own
+	run -1 --separate-stderr mrsplit --range 0:10 --expect 300 f
+	[ "$stderr" = "mrsplit: f: changed while the job ran (size 292, was 300)" ]
+	[ -z "$output" ]
+	# the same bytes, written again
+	seq 100 > f
+	now=$(stat -c %.9Y f)
+	run -1 --separate-stderr mrsplit --range 0:10 --expect "$want" f
+	[ "$stderr" = "mrsplit: f: changed while the job ran (modified at $now, was 1000000000.250000000)" ]
+	[ -z "$output" ]
+	# another file of the same size and time, in its place
+	seq 100 > g
+	touch -d @1000000000.25 f g
+	[ "$(stat -c %i g)" != "$ino" ]
+	mv g f
+	run -1 --separate-stderr mrsplit --range 0:10 --expect "$want" f
+	[ "$stderr" = "mrsplit: f: changed while the job ran (another file: device $dev inode $(stat -c %i f), was device $dev inode $ino)" ]
+	[ -z "$output" ]
+	# shorter: the stamp speaks first, not the range
+	printf '1\n' > f
+	run -1 --separate-stderr mrsplit --range 0:10 --expect 292 f
+	[ "$stderr" = "mrsplit: f: changed while the job ran (size 2, was 292)" ]
+	# a framed range writes not even its stream header
+	mrtest gen 5 100 10 > gen.mr
+	size=$(wc -c < gen.mr)
+	run -1 --separate-stderr mrsplit --range 0:"$size" \
+		--expect=$((size + 1)) gen.mr
+	[ "$stderr" = "mrsplit: gen.mr: changed while the job ran (size $size, was $((size + 1)))" ]
+	[ -z "$output" ]
+}
+
+@test "a bad --expect, or one without --range, is a usage error" {
+	seq 100 > f
+	for bad in '' : 292: :292 x 292x -292 292:1:2:3 '292:1.5:2:3' \
+	    292:1.0000000000:2:3 292:1.00000000x:2:3 292:.000000000:2:3 \
+	    292:1.000000000:2 292:1.000000000:2:3:4 292:1.000000000::3 \
+	    292:1.000000000:2:x 99999999999999999999 \
+	    292:1.000000000:2:99999999999999999999999; do
+		run -2 --separate-stderr mrsplit --range 0:10 --expect="$bad" f
+		[ "${stderr%%$'\n'*}" = "mrsplit: bad --expect: $bad (SIZE, or SIZE:MTIME:DEV:INO with MTIME as SECONDS.NANOSECONDS)" ] ||
+			{ echo "--expect=$bad: $stderr"; return 1; }
+		[ -z "$output" ]
+	done
+	run -2 --separate-stderr mrsplit --expect=292 -n 2 -o s%d f
+	[ "${stderr%%$'\n'*}" = "mrsplit: --expect goes with --range" ]
+	run -2 --separate-stderr mrsplit --expect=292 --ranges -n 2 f
+	[ "${stderr%%$'\n'*}" = "mrsplit: --expect goes with --range" ]
+	[ ! -e s0 ]
+}
+
+# changed_midway [OPTION]: mrsplit --range OPTION of a file bigger than a
+# pipe holds, read by a reader that takes one line and then waits for go:
+# mrsplit has opened the file and waits to write the rest while the test
+# changes the file.  Sets status to mrsplit's exit status.
+changed_midway() {
+	seq 1 300000 > big
+	touch -d @1000000000 big
+	mkfifo go
+	(
+		set -o pipefail
+		mrsplit --range 0:"$(wc -c < big)" "$@" big 2> err |
+			{ read -r first; : > started; read -r x < go; cat; } > out
+	) &
+	job=$!
+	JOB=$job wait_for test -e started
+	# the same size, another byte near the end
+	printf X | dd of=big bs=1 seek=1000000 conv=notrunc status=none
+	echo > go
+	status=0
+	wait "$job" || status=$?
+}
+
+@test "a file changed while --range reads it fails, with or without --expect" {
+	changed_midway
+	assert_status 1
+	[ "$(head -n 1 err)" = "mrsplit: big: changed while being read (modified at $(stat -c %.9Y big), was 1000000000.000000000)" ]
+	rm go started
+	changed_midway --expect="$(stat -c %s big):1000000000.000000000:$(stat -c %d:%i big)"
+	assert_status 1
+	[ "$(head -n 1 err)" = "mrsplit: big: changed while the job ran (modified at $(stat -c %.9Y big), was 1000000000.000000000)" ]
 }

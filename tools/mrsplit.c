@@ -3,6 +3,8 @@
  * for separate tasks, or copy the records of one such range.
  */
 #include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,11 +16,13 @@
 
 #define MAX_SPLITS	65536
 
-enum { OPT_RANGE = 256, OPT_RANGES };
+enum { OPT_EXPECT = 256, OPT_RANGE, OPT_RANGES };
 
 static const char usage_text[] =
     "usage: mrsplit -n N -o TEMPLATE [-z] [-t SEP] [--allow-magic] FILE ...\n"
-    "       mrsplit --range START:END [-z] [-t SEP] [--allow-magic] FILE\n"
+    "       mrsplit --range START:END [--expect STAT] [-z] [-t SEP] "
+    "[--allow-magic]\n"
+    "               FILE\n"
     "       mrsplit --ranges -n N [-z] [-t SEP] [--allow-magic] FILE ...\n";
 
 static const struct cli_opt options[] = {
@@ -28,6 +32,8 @@ static const struct cli_opt options[] = {
 	CLI_OPT_SEP,
 	CLI_OPT_ZERO,
 	CLI_OPT_MAGIC,
+	{ OPT_EXPECT, "expect", "STAT", "fail unless the file is the one "
+	    "STAT describes" },
 	CLI_OPT_HELP,
 	{ OPT_RANGE, "range", "START:END",
 	    "copy the records that start in this byte range" },
@@ -52,11 +58,24 @@ struct input {
 
 static struct mr_textfmt fmt = MR_TEXTFMT_DEFAULT;
 
-/* Parses the decimal byte offset from p to end, at most 2^63 - 1. */
+/*
+ * What a file is: its size, and unless only the size is known (full is
+ * 0), its modification time, device and inode.  A file that differs in
+ * any of them is another file, or the same one changed.
+ */
+struct stamp {
+	uint64_t size;
+	int full;
+	long long sec;
+	long nsec;
+	uintmax_t dev, ino;
+};
+
+/* Parses the decimal number from p to end, at most max. */
 static int
-parse_offset(const char *p, const char *end, uint64_t *out)
+parse_dec(const char *p, const char *end, uintmax_t max, uintmax_t *out)
 {
-	uint64_t v = 0;
+	uintmax_t v = 0;
 	unsigned int d;
 
 	if (p == end)
@@ -65,11 +84,23 @@ parse_offset(const char *p, const char *end, uint64_t *out)
 		if (*p < '0' || *p > '9')
 			return -1;
 		d = (unsigned int)(*p - '0');
-		if (v > ((uint64_t)INT64_MAX - d) / 10)
+		if (v > (max - d) / 10)
 			return -1;
 		v = v * 10 + d;
 	}
 	*out = v;
+	return 0;
+}
+
+/* Parses the decimal byte offset from p to end, at most 2^63 - 1. */
+static int
+parse_offset(const char *p, const char *end, uint64_t *out)
+{
+	uintmax_t v;
+
+	if (parse_dec(p, end, INT64_MAX, &v) < 0)
+		return -1;
+	*out = (uint64_t)v;
 	return 0;
 }
 
@@ -83,6 +114,48 @@ opt_range(const char *arg, uint64_t *start, uint64_t *end)
 	    *start > *end)
 		usage_error(usage_text, "bad range: %s (START:END, two byte "
 		    "offsets, START at most END)", arg);
+}
+
+/* Parses the time SECONDS.NANOSECONDS, nine digits of them, to end. */
+static int
+parse_time(const char *p, const char *end, long long *sec, long *nsec)
+{
+	const char *dot = memchr(p, '.', (size_t)(end - p));
+	int neg = p < end && *p == '-';
+	uintmax_t s, ns;
+
+	if (dot == NULL || end - dot != 10 ||
+	    parse_dec(p + neg, dot, LLONG_MAX, &s) < 0 ||
+	    parse_dec(dot + 1, end, 999999999, &ns) < 0)
+		return -1;
+	*sec = neg ? -(long long)s : (long long)s;
+	*nsec = (long)ns;
+	return 0;
+}
+
+/* Parses --expect's SIZE or SIZE:MTIME:DEV:INO into *want. */
+static void
+opt_expect(const char *arg, struct stamp *want)
+{
+	const char *f[5], *p = arg;
+	int n = 0;
+
+	f[0] = arg;
+	while (n < 4 && (p = strchr(p, ':')) != NULL)
+		f[++n] = ++p;
+	memset(want, 0, sizeof(*want));
+	want->full = n == 3;
+	if (n == 0 || n == 3)
+		f[n + 1] = arg + strlen(arg) + 1;
+	if ((n != 0 && n != 3) ||
+	    parse_offset(f[0], f[1] - 1, &want->size) < 0 ||
+	    (want->full && (parse_time(f[1], f[2] - 1, &want->sec,
+	    &want->nsec) < 0 ||
+	    parse_dec(f[2], f[3] - 1, UINTMAX_MAX, &want->dev) < 0 ||
+	    parse_dec(f[3], f[4] - 1, UINTMAX_MAX, &want->ino) < 0)))
+		usage_error(usage_text, "bad --expect: %s (SIZE, or "
+		    "SIZE:MTIME:DEV:INO with MTIME as SECONDS.NANOSECONDS)",
+		    arg);
 }
 
 /*
@@ -177,19 +250,67 @@ list_ranges(char **files, int nfiles, long n)
 	free(size);
 }
 
+/* Starts reading the split of the open file fd of path. */
 static struct mr_split *
-open_split(const char *path, int *fd)
+start_split(const char *path, int fd)
 {
 	struct mr_split *s;
 
-	/* opening a FIFO would wait for a writer */
-	stat_size(path);
-	*fd = in_open(path);
-	if ((s = mr_split_new(*fd, display_name(path), &fmt)) == NULL)
+	if ((s = mr_split_new(fd, display_name(path), &fmt)) == NULL)
 		die("out of memory");
 	if (mr_split_start(s) < 0)
 		die("%s", mr_split_errmsg(s));
 	return s;
+}
+
+static struct mr_split *
+open_split(const char *path, int *fd)
+{
+	/* opening a FIFO would wait for a writer */
+	stat_size(path);
+	*fd = in_open(path);
+	return start_split(path, *fd);
+}
+
+/* The stamp of the open file fd of path. */
+static void
+stamp_of(int fd, const char *path, struct stamp *st)
+{
+	struct stat sb;
+
+	if (fstat(fd, &sb) < 0)
+		die("%s: %s", display_name(path), strerror(errno));
+	st->size = (uint64_t)sb.st_size;
+	st->full = 1;
+	st->sec = (long long)sb.st_mtim.tv_sec;
+	st->nsec = (long)sb.st_mtim.tv_nsec;
+	st->dev = (uintmax_t)sb.st_dev;
+	st->ino = (uintmax_t)sb.st_ino;
+}
+
+/*
+ * Dies unless the open file fd of path is still the file that want
+ * describes; when says since when it should have been.
+ */
+static void
+check_stamp(int fd, const char *path, const struct stamp *want,
+    const char *when)
+{
+	const char *name = display_name(path);
+	struct stamp now;
+
+	stamp_of(fd, path, &now);
+	if (want->full && (now.dev != want->dev || now.ino != want->ino))
+		die("%s: changed %s (another file: device %ju inode %ju, "
+		    "was device %ju inode %ju)", name, when, now.dev, now.ino,
+		    want->dev, want->ino);
+	if (now.size != want->size)
+		die("%s: changed %s (size %llu, was %llu)", name, when,
+		    (unsigned long long)now.size,
+		    (unsigned long long)want->size);
+	if (want->full && (now.sec != want->sec || now.nsec != want->nsec))
+		die("%s: changed %s (modified at %lld.%09ld, was %lld.%09ld)",
+		    name, when, now.sec, now.nsec, want->sec, want->nsec);
 }
 
 static void
@@ -233,16 +354,36 @@ frame_end(struct mr_split *s, struct outfile *o, int head, uint64_t count)
 		die("%s", mr_split_errmsg(s));
 }
 
-/* Writes the records of the range [start, end) of path to stdout. */
+/*
+ * Writes the records of the range [start, end) of path to stdout,
+ * checking that the file is the one that want describes (NULL: the one
+ * opened) before it reads a byte and after it has read the last.
+ */
 static void
-copy_range(const char *path, uint64_t start, uint64_t end)
+copy_range(const char *path, uint64_t start, uint64_t end,
+    const struct stamp *want)
 {
+	const char *when = "while the job ran";
 	struct mr_split *s;
 	struct outfile out;
-	uint64_t from, to, count = 0;
+	struct stamp was;
+	uint64_t from, to, count = 0, size;
 	int fd, framed;
 
-	s = open_split(path, &fd);
+	stat_size(path);
+	fd = in_open(path);
+	if (want != NULL)
+		check_stamp(fd, path, want, when);
+	else {
+		stamp_of(fd, path, &was);
+		want = &was;
+		when = "while being read";
+	}
+	s = start_split(path, fd);
+	if (end > (size = mr_split_size(s)))
+		die("%s: range %llu:%llu is past its end (%llu bytes)",
+		    display_name(path), (unsigned long long)start,
+		    (unsigned long long)end, (unsigned long long)size);
 	framed = mr_split_framed(s);
 	if (framed && isatty(STDOUT_FILENO))
 		die("stdout: framed records are not written to a terminal "
@@ -253,6 +394,8 @@ copy_range(const char *path, uint64_t start, uint64_t end)
 	if (framed)
 		frame_end(s, &out, 1, 0);
 	copy(s, from, to, &out, &count);
+	/* bytes read from a file that changed meanwhile may be any bytes */
+	check_stamp(fd, path, want, when);
 	if (framed)
 		frame_end(s, &out, 0, count);
 	out_commit(&out);
@@ -398,8 +541,9 @@ split(char **files, int nfiles, long n, const char *template)
 }
 
 struct args {
-	const char *template, *range;
+	const char *template, *range, *expect;
 	uint64_t start, end;
+	struct stamp want;	/* of --expect */
 	long n;
 	int ranges;
 };
@@ -416,6 +560,8 @@ check_args(int argc, const struct args *a)
 		    "other");
 	if (a->range != NULL && (a->n != 0 || a->template != NULL))
 		usage_error(usage_text, "--range takes no -n or -o");
+	if (a->expect != NULL && a->range == NULL)
+		usage_error(usage_text, "--expect goes with --range");
 	if (a->ranges && a->template != NULL)
 		usage_error(usage_text, "--ranges takes no -o");
 	if (a->range == NULL && a->n == 0)
@@ -448,6 +594,10 @@ parse_args(int *argc, char *argv[], struct args *a)
 		case 'o':
 			a->template = optarg;
 			break;
+		case OPT_EXPECT:
+			a->expect = optarg;
+			opt_expect(a->expect, &a->want);
+			break;
 		case OPT_RANGE:
 			a->range = optarg;
 			opt_range(a->range, &a->start, &a->end);
@@ -464,11 +614,13 @@ parse_args(int *argc, char *argv[], struct args *a)
 int
 main(int argc, char *argv[])
 {
-	struct args a = { NULL, NULL, 0, 0, 0, 0 };
+	struct args a;
 
+	memset(&a, 0, sizeof(a));
 	argv = parse_args(&argc, argv, &a);
 	if (a.range != NULL)
-		copy_range(argv[0], a.start, a.end);
+		copy_range(argv[0], a.start, a.end,
+		    a.expect != NULL ? &a.want : NULL);
 	else if (a.ranges)
 		list_ranges(argv, argc, a.n);
 	else

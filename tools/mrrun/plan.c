@@ -33,23 +33,44 @@ ends_with(const char *s, const char *suffix)
 	return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
-/* Checks that the file path (named name in messages) can be read. */
+/* The stamp of a file of this machine, from its fstat(). */
 static void
-check_readable(const char *path, const char *name)
+stamp_of(const struct stat *sb, struct file_stamp *st)
 {
+	st->size = (uint64_t)sb->st_size;
+	st->full = 1;
+	st->sec = (long long)sb->st_mtim.tv_sec;
+	st->nsec = (long)sb->st_mtim.tv_nsec;
+	st->dev = (unsigned long long)sb->st_dev;
+	st->ino = (unsigned long long)sb->st_ino;
+}
+
+/*
+ * Checks that the file path of this machine (named name in messages) can
+ * be read, and takes its stamp from the open file.
+ */
+static void
+stamp_file(const char *path, const char *name, struct file_stamp *st)
+{
+	struct stat sb;
 	int fd;
 
 	/* O_NONBLOCK: a FIFO put there since the listing must not hang */
-	if ((fd = open(path, O_RDONLY | O_NONBLOCK)) < 0)
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0 ||
+	    fstat(fd, &sb) < 0)
 		die("%s: %s", name, strerror(errno));
 	close(fd);
+	if (!S_ISREG(sb.st_mode))
+		die("%s: not a regular file (give a pipe's data as -)", name);
+	stamp_of(&sb, st);
 }
 
-void
-plan_remote_file(struct job *j, int host, const char *path, const char *name,
-    uint64_t size)
+/* Adds the splits of the file path, which host holds, as stamped. */
+static void
+add_file(struct job *j, int host, const char *path, const char *name,
+    const struct file_stamp *st)
 {
-	uint64_t k, piece, rest, i, at;
+	uint64_t k, piece, rest, i, at, size = st->size;
 	int gz = ends_with(path, ".gz");
 
 	if (size == 0)
@@ -71,7 +92,19 @@ plan_remote_file(struct job *j, int host, const char *path, const char *name,
 		s->start = at;
 		at += piece + (i < rest);
 		s->end = at;
+		s->stamp = *st;
 	}
+}
+
+void
+plan_remote_file(struct job *j, int host, const char *path, const char *name,
+    uint64_t size)
+{
+	struct file_stamp st;
+
+	memset(&st, 0, sizeof(st));
+	st.size = size;
+	add_file(j, host, path, name, &st);
 }
 
 void
@@ -80,6 +113,7 @@ plan_listed(struct job *j, int host, const char *list, size_t len,
 {
 	const char *size, *file, *end = list + len;
 	size_t plen = strlen(path);
+	struct file_stamp st;
 	char *shown;
 
 	for (size = list; size < end; size = file + strlen(file) + 1) {
@@ -87,10 +121,13 @@ plan_listed(struct job *j, int host, const char *list, size_t len,
 		if (file >= end || strncmp(file, path, plen) != 0)
 			die("%s: a bad listing", name);
 		shown = xasprintf("%s%s", name, file + plen);
-		if (host < 0)
-			check_readable(file, shown);
-		plan_remote_file(j, host, file, shown,
-		    strtoull(size, NULL, 10));
+		if (host < 0) {
+			/* what the tasks will check, rather than the listing */
+			stamp_file(file, shown, &st);
+			add_file(j, host, file, shown, &st);
+		} else
+			plan_remote_file(j, host, file, shown,
+			    strtoull(size, NULL, 10));
 		free(shown);
 	}
 }
@@ -99,7 +136,7 @@ void
 plan_inputs(struct job *j, char **operands, int n, const char *stdin_copy)
 {
 	char cwd[4096], err[4096 + 64], *path, *list;
-	struct stat st;
+	struct file_stamp st;
 	size_t len;
 	int i;
 
@@ -117,10 +154,8 @@ plan_inputs(struct job *j, char **operands, int n, const char *stdin_copy)
 		else
 			path = xasprintf("%s/%s", cwd, name);
 		if (strcmp(name, "-") == 0) {
-			if (stat(path, &st) < 0)
-				die("%s: %s", name, strerror(errno));
-			plan_remote_file(j, -1, path, "standard input",
-			    (uint64_t)st.st_size);
+			stamp_file(path, "standard input", &st);
+			add_file(j, -1, path, "standard input", &st);
 		} else if ((list = listing(path, name, &len, err,
 		    sizeof(err))) == NULL)
 			die("%s", err);
@@ -192,7 +227,6 @@ plan_identity(struct job *j)
 {
 	uint64_t h = 0;
 	long long v[12];
-	struct stat st;
 	int i;
 
 	mix_options(&h, j);
@@ -204,13 +238,11 @@ plan_identity(struct job *j)
 
 		memset(v, 0, sizeof(v));
 		v[7] = s->host;
-		if (s->host < 0 && stat(s->path, &st) == 0) {
-			v[0] = (long long)st.st_size;
-			v[1] = (long long)st.st_mtim.tv_sec;
-			v[2] = (long long)st.st_mtim.tv_nsec;
-			v[3] = (long long)st.st_ino;
-			v[4] = (long long)st.st_dev;
-		}
+		v[0] = (long long)s->stamp.size;
+		v[1] = s->stamp.sec;
+		v[2] = s->stamp.nsec;
+		v[3] = (long long)s->stamp.ino;
+		v[4] = (long long)s->stamp.dev;
 		v[5] = (long long)s->start;
 		v[6] = (long long)s->end;
 		mix(&h, v, sizeof(v));
@@ -219,6 +251,51 @@ plan_identity(struct job *j)
 	j->identity = h;
 	snprintf(j->jobid, sizeof(j->jobid), "%012llx_0001",
 	    (unsigned long long)(h >> 16));
+}
+
+void
+plan_expect(const struct split *s, char *buf, size_t size)
+{
+	const struct file_stamp *st = &s->stamp;
+
+	if (st->full)
+		snprintf(buf, size, "--expect=%llu:%lld.%09ld:%llu:%llu",
+		    (unsigned long long)st->size, st->sec, st->nsec, st->dev,
+		    st->ino);
+	else
+		snprintf(buf, size, "--expect=%llu",
+		    (unsigned long long)st->size);
+}
+
+int
+plan_check(const struct split *s, int fd, char *msg, size_t msgsize)
+{
+	const struct file_stamp *want = &s->stamp;
+	struct file_stamp now;
+	struct stat sb;
+
+	if (fstat(fd, &sb) < 0) {
+		snprintf(msg, msgsize, "%s: %s", s->name, strerror(errno));
+		return -1;
+	}
+	stamp_of(&sb, &now);
+	if (want->full && (now.dev != want->dev || now.ino != want->ino))
+		snprintf(msg, msgsize, "%s: changed while the job ran "
+		    "(another file: device %llu inode %llu, was device %llu "
+		    "inode %llu)", s->name, now.dev, now.ino, want->dev,
+		    want->ino);
+	else if (now.size != want->size)
+		snprintf(msg, msgsize, "%s: changed while the job ran (size "
+		    "%llu, was %llu)", s->name, (unsigned long long)now.size,
+		    (unsigned long long)want->size);
+	else if (want->full && (now.sec != want->sec ||
+	    now.nsec != want->nsec))
+		snprintf(msg, msgsize, "%s: changed while the job ran "
+		    "(modified at %lld.%09ld, was %lld.%09ld)", s->name,
+		    now.sec, now.nsec, want->sec, want->nsec);
+	else
+		return 0;
+	return -1;
 }
 
 /* s with every % doubled, for a printf template; allocated. */
@@ -316,21 +393,34 @@ input_env(struct task *t, const struct split *s)
 	}
 }
 
-/* Reads bytes [a, b) of split s, or all of a .gz file. */
+/*
+ * Reads bytes [a, b) of split s, or all of a .gz file, through mrsplit,
+ * which checks that the file is the one planned before it reads and
+ * after: gzip reads a .gz file from a whole-file range of it.
+ */
 static void
 read_range(struct task *t, const struct job *j, const struct split *s,
     uint64_t a, uint64_t b)
 {
+	char expect[96];
+
+	plan_expect(s, expect, sizeof(expect));
+	tool(t, j, "mrsplit");
 	if (s->gz) {
+		task_argf(t, "--range=0:%llu",
+		    (unsigned long long)s->stamp.size);
+		task_arg(t, expect);
+		/* its bytes are no text: a magic in them is no damage */
+		task_arg(t, "--allow-magic");
+		task_arg(t, s->path);
 		task_stage(t);
 		task_arg(t, "gzip");
 		task_arg(t, "-dc");
-		task_arg(t, s->path);
 		return;
 	}
-	tool(t, j, "mrsplit");
 	task_argf(t, "--range=%llu:%llu", (unsigned long long)a,
 	    (unsigned long long)b);
+	task_arg(t, expect);
 	fmt_args(t, j);
 	task_arg(t, s->path);
 }

@@ -12,6 +12,19 @@
 
 #include "task.h"
 
+/*
+ * An input file as the plan found it, which every task that reads it
+ * checks: its size, and for a file of this machine (full) its
+ * modification time, device and inode as well.
+ */
+struct file_stamp {
+	uint64_t size;
+	int full;
+	long long sec;
+	long nsec;
+	unsigned long long dev, ino;
+};
+
 /* A map split: a byte range of one input file, or a whole .gz file. */
 struct split {
 	const char *path;	/* absolute */
@@ -19,6 +32,7 @@ struct split {
 	uint64_t start, end;
 	int gz;
 	int host;		/* the host that holds it (HOST:PATH), or -1 */
+	struct file_stamp stamp;	/* of the whole file */
 };
 
 struct job {
@@ -55,16 +69,18 @@ struct job {
  * plan_inputs() expands the operands into the job's splits: files as
  * they are, directories recursively in name order without the names that
  * start with "_" or ".", "-" as the file stdin_copy (where the caller has
- * saved standard input), or not at all when stdin_copy is NULL.  Every file must be readable, and a regular file
- * unless it ends in .gz; dies otherwise, before any work.  Empty files
- * give no split.
+ * saved standard input), or not at all when stdin_copy is NULL.  Every
+ * file must be readable and regular (a .gz file too); dies otherwise,
+ * before any work.  Empty files give no split.  Each split keeps its
+ * file's stamp, taken from the open file, for its tasks to check.
  */
 void plan_inputs(struct job *j, char **operands, int n,
     const char *stdin_copy);
 
 /*
  * plan_remote_file() adds the splits of a file of size bytes that host
- * (an index) holds at path, named name in messages.
+ * (an index) holds at path, named name in messages.  Its tasks check the
+ * size alone.
  */
 void plan_remote_file(struct job *j, int host, const char *path,
     const char *name, uint64_t size);
@@ -87,10 +103,25 @@ uint64_t plan_name(const struct job *j, char **operands, int n,
 
 /*
  * plan_identity() sets j->identity and j->jobid from the options that
- * change the output and from each input's name, size and modification
- * time, so that a manifest written for one job is never used for another.
+ * change the output and from each input's name and stamp as planned
+ * (size, modification time, device, inode), so that a manifest written
+ * for one job, or for the same job over inputs since changed, is never
+ * used for another.
  */
 void plan_identity(struct job *j);
+
+/*
+ * plan_expect() writes to buf (of size bytes, 96 are enough) the argument
+ * "--expect=STAMP" of mrsplit(1) that makes it check split s's file.
+ */
+void plan_expect(const struct split *s, char *buf, size_t size);
+
+/*
+ * plan_check() checks that the open file fd is split s's file as the
+ * plan found it.  Returns 0, or -1 with a message that names the file in
+ * msg ("in.txt: changed while the job ran (size 10, was 20)").
+ */
+int plan_check(const struct split *s, int fd, char *msg, size_t msgsize);
 
 /*
  * The tasks of the job, allocated (free with task_free()); attempt is

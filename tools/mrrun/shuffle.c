@@ -105,8 +105,9 @@ remake_map(struct mrrun *r, int i)
 
 /*
  * Sends split i to h, as the file that its map task reads: the whole
- * file when the split is one, else the records of its range, which
- * mrsplit --range cuts here.
+ * file when the split is one, checked before and after as the plan
+ * found it, else the records of its range, which mrsplit --range cuts
+ * and checks here.
  */
 static int
 send_input(struct mrrun *r, int i, struct host *h, char *msg,
@@ -115,16 +116,19 @@ send_input(struct mrrun *r, int i, struct host *h, char *msg,
 	const struct job *j = &r->job;
 	const struct split *s = &j->splits[i];
 	char *dest = plan_file(&r->host_job[h->index], PLAN_INPUT, i, 0);
-	char range[64], *argv[8], *tool = NULL;
-	struct stat st;
-	int fd, p[2], rc, n = 0;
+	char range[64], expect[96], *argv[10], *tool = NULL;
+	int fd, p[2], rc, n = 0, whole;
 	pid_t pid = -1;
 
-	if (s->gz || (s->start == 0 && stat(s->path, &st) == 0 &&
-	    (uint64_t)st.st_size == s->end)) {
-		if ((fd = open(s->path, O_RDONLY | O_CLOEXEC)) < 0) {
-			snprintf(msg, msgsize, "%s: %s", s->name,
-			    strerror(errno));
+	whole = s->gz || (s->start == 0 && s->end == s->stamp.size);
+	if (whole) {
+		if ((fd = open(s->path, O_RDONLY | O_CLOEXEC)) < 0 ||
+		    plan_check(s, fd, msg, msgsize) < 0) {
+			if (fd < 0)
+				snprintf(msg, msgsize, "%s: %s", s->name,
+				    strerror(errno));
+			else
+				close(fd);
 			free(dest);
 			return 1;
 		}
@@ -134,8 +138,10 @@ send_input(struct mrrun *r, int i, struct host *h, char *msg,
 		    j->bindir[0] != '\0' ? "/" : "");
 		snprintf(range, sizeof(range), "--range=%llu:%llu",
 		    (unsigned long long)s->start, (unsigned long long)s->end);
+		plan_expect(s, expect, sizeof(expect));
 		argv[n++] = tool;
 		argv[n++] = range;
+		argv[n++] = expect;
 		if (j->zero)
 			argv[n++] = "-z";
 		if (j->sep != NULL) {
@@ -160,6 +166,9 @@ send_input(struct mrrun *r, int i, struct host *h, char *msg,
 		}
 	}
 	rc = host_put(h, on_host(h, dest), 0600, fd, msg, msgsize);
+	/* what was sent is the file planned only if it is so still */
+	if (rc == 0 && whole && plan_check(s, fd, msg, msgsize) < 0)
+		rc = 1;
 	close(fd);
 	if (pid > 0 && hosts_reap(pid, -1) != 0 && rc == 0) {
 		snprintf(msg, msgsize, "mrsplit %s failed", range);
