@@ -853,3 +853,85 @@ progress_shows() {
 	wait "$job"
 	LC_ALL=C sort in.txt | cmp out -
 }
+
+# started N: N mappers have said that they wait, each with a file
+# START.started.
+started() {
+	[ "$(find . -maxdepth 1 -name '*.started' | wc -l)" -eq "$1" ]
+}
+
+# no_task_left: no process names the test's directory.
+no_task_left() {
+	! pgrep -f "$BATS_TEST_TMPDIR/" > /dev/null
+}
+
+@test "after kill -9 of mrrun its tasks end on their own, a mapper that ignores SIGTERM too" {
+	seq 20000 > in.txt
+	mkfifo fifo
+	# the test's directory in the mapper names every process of the job
+	mapper="trap '' TERM; touch \"$BATS_TEST_TMPDIR/\$map_input_start.started\"; read x < '$BATS_TEST_TMPDIR/fifo'; cat"
+	mrrun -m "$mapper" -r count --split-size 16K -j 2 -o out in.txt \
+		> mr.out 2> mr.err 3>&- &
+	pid=$!
+	wait_for started 2
+	descendants "$pid" > procs
+	[ "$(grep -c ' mrmap$' procs)" -eq 2 ]
+	kill -KILL "$pid"
+	status=0
+	wait "$pid" || status=$?
+	assert_status 137
+	if ! wait_for no_task_left; then
+		pgrep -af "$BATS_TEST_TMPDIR/" >&2
+		false
+	fi
+	[ ! -s mr.out ]
+	[ ! -s mr.err ]
+	[ ! -e out ]
+	[ -d .out.mrrun ]
+}
+
+@test "--resume right after kill -9 of mrrun waits for the tasks of the killed run" {
+	seq 20000 > in.txt
+	awk '{ print $1 % 100 }' in.txt | sort | uniq -c |
+		awk '{ printf "%s\t%s\n", $2, $1 }' > want
+	n=$(map_tasks -m cat -r count --split-size 16K in.txt)
+	mkfifo fifo
+	# map task 0 commits; the others wait for the fifo, until go exists;
+	# each one that runs after go takes a list of the processes
+	mapper="if [ -e '$BATS_TEST_TMPDIR/go' ]; then ps -eo pid=,stat= > \"$BATS_TEST_TMPDIR/\$map_input_start.ps\"; elif [ \"\$map_input_start\" != 0 ]; then touch \"$BATS_TEST_TMPDIR/\$map_input_start.started\"; read x < '$BATS_TEST_TMPDIR/fifo'; fi; awk '{ print \$1 % 100 }'"
+	mrrun -m "$mapper" -r count --split-size 16K -j 2 -o out \
+		--joblog jl1 in.txt > mr.out 2> mr.err 3>&- &
+	pid=$!
+	wait_for grep -qs "^m-00000$TAB" jl1
+	wait_for started 2
+	descendants "$pid" > procs
+	# a task of the killed run that cannot end yet: a stopped mrmap
+	stopped=$(awk '$2 == "mrmap" { print $1 }' procs)
+	[ "$(echo "$stopped" | wc -l)" -eq 2 ]
+	kill -STOP $stopped
+	kill -KILL "$pid"
+	wait "$pid" || true
+	touch go
+	mrrun -m "$mapper" -r count --split-size 16K -j 2 -o out \
+		--joblog jl2 --resume in.txt > mr2.out 2> mr2.err 3>&- &
+	JOB=$!
+	wait_for grep -qs "waiting for the tasks of an earlier run to end" mr2.err
+	# it waits before it starts anything
+	[ -z "$(descendants "$JOB")" ]
+	[ ! -e jl2 ]
+	kill -CONT $stopped
+	status=0
+	wait "$JOB" || status=$?
+	assert_status 0
+	[ "$(sed 's/(pid [0-9]*/(pid N/' mr2.err)" = "mrrun: out: waiting for the tasks of an earlier run to end (pid N is one)
+mrrun: resuming: 1 of $n map tasks are done" ]
+	[ ! -s mr2.out ]
+	cmp out/part-00000 want
+	[ "$(grep -c '^m-' jl2)" -eq $((n - 1)) ]
+	# no process of the killed run was alive when a new mapper ran
+	[ "$(find . -maxdepth 1 -name '*.ps' | wc -l)" -eq $((n - 1)) ]
+	cut -d' ' -f1 procs | sort > old
+	cat ./*.ps | awk '$2 !~ /^Z/ { print $1 }' | sort -u > alive
+	[ -z "$(comm -12 old alive)" ]
+	[ ! -e .out.mrrun ]
+}
