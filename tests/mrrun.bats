@@ -890,14 +890,24 @@ no_task_left() {
 	[ -d .out.mrrun ]
 }
 
-@test "--resume right after kill -9 of mrrun waits for the tasks of the killed run" {
+# resume_job JOBLOG: the job of killed_job, started again with --resume,
+# its joblog in JOBLOG.
+resume_job() {
+	mrrun -m "$mapper" -r count --split-size 16K -j 2 -o out \
+		--joblog "$1" --resume in.txt
+}
+
+# killed_job: starts the job of the tests below, in the background ($pid),
+# and waits until map task 0 has committed and two others wait for the
+# fifo.  Until go exists, the mapper of every map task but 0 waits for
+# the fifo; once it does, each mapper lists the processes that run, in
+# START.ps, before it maps.
+killed_job() {
 	seq 20000 > in.txt
 	awk '{ print $1 % 100 }' in.txt | sort | uniq -c |
 		awk '{ printf "%s\t%s\n", $2, $1 }' > want
 	n=$(map_tasks -m cat -r count --split-size 16K in.txt)
 	mkfifo fifo
-	# map task 0 commits; the others wait for the fifo, until go exists;
-	# each one that runs after go takes a list of the processes
 	mapper="if [ -e '$BATS_TEST_TMPDIR/go' ]; then ps -eo pid=,stat= > \"$BATS_TEST_TMPDIR/\$map_input_start.ps\"; elif [ \"\$map_input_start\" != 0 ]; then touch \"$BATS_TEST_TMPDIR/\$map_input_start.started\"; read x < '$BATS_TEST_TMPDIR/fifo'; fi; awk '{ print \$1 % 100 }'"
 	mrrun -m "$mapper" -r count --split-size 16K -j 2 -o out \
 		--joblog jl1 in.txt > mr.out 2> mr.err 3>&- &
@@ -905,21 +915,83 @@ no_task_left() {
 	wait_for grep -qs "^m-00000$TAB" jl1
 	wait_for started 2
 	descendants "$pid" > procs
-	# a task of the killed run that cannot end yet: a stopped mrmap
-	stopped=$(awk '$2 == "mrmap" { print $1 }' procs)
-	[ "$(echo "$stopped" | wc -l)" -eq 2 ]
-	kill -STOP $stopped
+	[ "$(grep -c ' mrmap$' procs)" -eq 2 ]
+}
+
+# none_alive_then: no process of procs was alive, but as a zombie, when
+# a mapper of the job that resumed listed the processes; each one of its
+# n - 1 map tasks did.
+none_alive_then() {
+	[ "$(find . -maxdepth 1 -name '*.ps' | wc -l)" -eq $((n - 1)) ]
+	cut -d' ' -f1 procs | sort > old
+	cat ./*.ps | awk '$2 !~ /^Z/ { print $1 }' | sort -u > alive
+	if [ -n "$(comm -12 old alive)" ]; then
+		echo "alive: $(comm -12 old alive | paste -sd' ' -)" >&2
+		return 1
+	fi
+}
+
+@test "--resume right after kill -9 of mrrun starts once no task of the killed run is alive" {
+	killed_job
+	kill -KILL "$pid"
+	wait "$pid" || true
+	touch go
+	run -0 --separate-stderr resume_job jl2
+	# whether it had to wait is a race with the killed run's tasks
+	err=$(printf '%s\n' "$stderr" | sed 's/(pid [0-9]*/(pid N/')
+	resumed="mrrun: resuming: 1 of $n map tasks are done"
+	[ "$err" = "$resumed" ] || [ "$err" = "mrrun: out: waiting for the tasks of an earlier run to end (pid N is one)
+$resumed" ]
+	[ -z "$output" ]
+	cmp out/part-00000 want
+	[ "$(grep -c '^m-' jl2)" -eq $((n - 1)) ]
+	none_alive_then
+	[ ! -e .out.mrrun ]
+}
+
+# lifeline PID: the descriptor of mrrun PID that writes to its tasks'
+# lifeline, the one pipe of which it holds both ends.
+lifeline() {
+	local fd link
+	for fd in /proc/"$1"/fd/*; do
+		link=$(readlink "$fd") || continue
+		[[ $link == pipe:* ]] || continue
+		[ "$(ls -l /proc/"$1"/fd | grep -cF "$link")" -eq 2 ] || continue
+		if grep -q '^flags:.*1$' "/proc/$1/fdinfo/${fd##*/}"; then
+			echo "${fd##*/}"
+		fi
+	done
+}
+
+@test "--resume waits, saying so, while a task of a killed run lives, and a signal ends the wait" {
+	[ -d /proc/self/fdinfo ] || skip "no /proc/self/fdinfo to look at"
+	killed_job
+	# a task that is slow to see mrrun gone: the test holds the lifeline
+	w=$(lifeline "$pid")
+	[ -n "$w" ]
+	exec {hold}> "/proc/$pid/fd/$w"
 	kill -KILL "$pid"
 	wait "$pid" || true
 	touch go
 	mrrun -m "$mapper" -r count --split-size 16K -j 2 -o out \
-		--joblog jl2 --resume in.txt > mr2.out 2> mr2.err 3>&- &
+		--joblog jl2 --resume in.txt > mr2.out 2> mr2.err 3>&- {hold}>&- &
 	JOB=$!
 	wait_for grep -qs "waiting for the tasks of an earlier run to end" mr2.err
-	# it waits before it starts anything
-	[ -z "$(descendants "$JOB")" ]
+	kill -TERM "$JOB"
+	status=0
+	wait "$JOB" || status=$?
+	assert_status 143
+	[ "$(sed 's/(pid [0-9]*/(pid N/' mr2.err)" = "mrrun: out: waiting for the tasks of an earlier run to end (pid N is one)" ]
+	[ ! -s mr2.out ]
 	[ ! -e jl2 ]
-	kill -CONT $stopped
+	mrrun -m "$mapper" -r count --split-size 16K -j 2 -o out \
+		--joblog jl2 --resume in.txt > mr2.out 2> mr2.err 3>&- {hold}>&- &
+	JOB=$!
+	wait_for grep -qs "waiting for the tasks of an earlier run to end" mr2.err
+	# it starts no task while it waits
+	[ -z "$(descendants "$JOB")" ]
+	[ "$(ls .out.mrrun/map)" = "$(printf 'm-%05d\n' 0 1 2)" ]
+	exec {hold}>&-
 	status=0
 	wait "$JOB" || status=$?
 	assert_status 0
@@ -928,10 +1000,6 @@ mrrun: resuming: 1 of $n map tasks are done" ]
 	[ ! -s mr2.out ]
 	cmp out/part-00000 want
 	[ "$(grep -c '^m-' jl2)" -eq $((n - 1)) ]
-	# no process of the killed run was alive when a new mapper ran
-	[ "$(find . -maxdepth 1 -name '*.ps' | wc -l)" -eq $((n - 1)) ]
-	cut -d' ' -f1 procs | sort > old
-	cat ./*.ps | awk '$2 !~ /^Z/ { print $1 }' | sort -u > alive
-	[ -z "$(comm -12 old alive)" ]
+	none_alive_then
 	[ ! -e .out.mrrun ]
 }
