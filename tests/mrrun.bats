@@ -1003,3 +1003,52 @@ mrrun: resuming: 1 of $n map tasks are done" ]
 	none_alive_then
 	[ ! -e .out.mrrun ]
 }
+
+@test "an mr tool whose MR_LIFELINE names no pipe fails" {
+	seq 3 > in.txt
+	run -1 --separate-stderr env MR_LIFELINE=0 mrsort in.txt
+	[ "$stderr" = "mrsort: MR_LIFELINE=0: not the descriptor of a pipe" ]
+	[ -z "$output" ]
+	run -1 --separate-stderr env MR_LIFELINE=7 mrsort in.txt 7< in.txt
+	[ "$stderr" = "mrsort: MR_LIFELINE=7: not the descriptor of a pipe" ]
+	run -1 --separate-stderr env MR_LIFELINE=x mrsort in.txt
+	[ "$stderr" = "mrsort: MR_LIFELINE=x: not the descriptor of a pipe" ]
+	run -1 --separate-stderr env MR_WORK_LOCK=nolock mrsort in.txt
+	[ "$stderr" = "mrsort: nolock: No such file or directory" ]
+}
+
+@test "an mr tool stops, killing its command, when its lifeline ends, and its command sees no lifeline" {
+	printf 'a\n' > in.txt
+	mkfifo line wait
+	# the test writes to the lifeline (rw) while the tool runs
+	exec {rw}<> line {rd}< line
+	mapper="trap '' TERM; env > env.txt; ls /proc/\$\$/fd > fds.txt; touch started; read x < '$BATS_TEST_TMPDIR/wait'"
+	MR_LIFELINE=$rd mrmap --text "$mapper" in.txt > mr.out 2> mr.err \
+		3>&- {rw}>&- &
+	JOB=$!
+	wait_for test -e started
+	exec {rw}>&- {rd}<&-
+	wait_for ended "$JOB"
+	status=0
+	wait "$JOB" || status=$?
+	assert_status 143
+	[ ! -s mr.out ]
+	[ ! -s mr.err ]
+	wait_for no_task_left
+	! grep '^MR_' env.txt
+	grep -qx 2 fds.txt
+	! grep -x "$rd" fds.txt
+}
+
+@test "an mr tool whose lifeline has ended already stops before it starts work" {
+	printf 'a\n' > in.txt
+	mkfifo line
+	exec {rw}<> line {rd}< line
+	exec {rw}>&-
+	run -143 --separate-stderr env MR_LIFELINE=$rd mrmap --text \
+		'touch ran; cat' in.txt
+	exec {rd}<&-
+	[ -z "$output" ]
+	[ -z "$stderr" ]
+	[ ! -e ran ]
+}

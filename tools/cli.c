@@ -148,7 +148,11 @@ watch_lifeline(void *arg)
 	while ((n = read(lifeline, &c, 1)) != 0)
 		if (n < 0 && errno != EINTR)
 			break;
-	/* to the process: a thread that holds it off is in temp_add() */
+	/*
+	 * kill(), not raise(): a thread that lets the signal in takes it,
+	 * not this one, which blocks all, and one that holds it off while it
+	 * changes the table of temp files takes it after.
+	 */
 	kill(getpid(), SIGTERM);
 	return NULL;
 }
@@ -182,8 +186,9 @@ lock_work(const char *path)
 	fl.l_whence = SEEK_SET;
 	fl.l_start = 1;
 	fl.l_len = 1;
+	/* fd stays open: closing any descriptor of the file drops the lock */
 	if (fcntl(fd, F_SETLK, &fl) == 0)
-		return;		/* fd stays open: closing it drops the lock */
+		return;
 	if (errno == EACCES || errno == EAGAIN)
 		controller_gone();
 	die("%s: lock: %s", path, strerror(errno));
@@ -199,7 +204,8 @@ lock_work(const char *path)
 static void
 lifeline_take(void)
 {
-	const char *lock = getenv("MR_WORK_LOCK"), *line = getenv("MR_LIFELINE");
+	const char *lock = getenv("MR_WORK_LOCK");
+	const char *line = getenv("MR_LIFELINE");
 	struct pollfd pfd;
 	struct stat st;
 	sigset_t all, old;
