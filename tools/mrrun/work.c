@@ -80,7 +80,7 @@ work_lock(const char *dir, const char *what)
 {
 	struct flock fl;
 	struct stat st;
-	char path[4096];
+	char path[4096], cwd[4096], *abs;
 
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
 		die("%s: %s", dir, strerror(errno));
@@ -110,7 +110,15 @@ work_lock(const char *dir, const char *what)
 		    "directory is %s", what, dir);
 	}
 	wait_tasks(path, what);
-	task_lifeline(path);
+	/* a task may run in another directory (--file) */
+	if (path[0] == '/')
+		abs = xstrdup(path);
+	else if (getcwd(cwd, sizeof(cwd)) != NULL)
+		abs = join_path(cwd, path);
+	else
+		die("cannot name the current directory: %s", strerror(errno));
+	task_lifeline(abs);
+	free(abs);
 }
 
 /* A name being removed, in the directory of up (NULL: the top). */
