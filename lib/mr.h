@@ -251,8 +251,10 @@ void mr_reader_bufsize(struct mr_reader *r, size_t size);
 /*
  * mr_reader_part() says that the descriptor is at byte start of the input
  * (so messages give true offsets) and makes the input end len bytes on,
- * as if the file ended there; for reading part of a file.  Call it before
- * the first read.
+ * as if the file ended there; for reading part of a text file, which a
+ * part is always taken for (its start is no start of an input, so it is
+ * not looked at for the magic of a framed one).  Call it before the first
+ * read.
  */
 void mr_reader_part(struct mr_reader *r, uint64_t start, uint64_t len);
 
@@ -584,6 +586,9 @@ uint64_t mr_split_size(const struct mr_split *s);
 /* mr_split_framed() is 1 for a framed file, 0 for text. */
 int mr_split_framed(const struct mr_split *s);
 
+/* mr_split_version() is the format version of a framed file, 0 for text. */
+int mr_split_version(const struct mr_split *s);
+
 /*
  * mr_split_unterminated() is 1 for a text file whose last line has no
  * terminator, 0 otherwise.
@@ -612,6 +617,29 @@ void mr_split_free(struct mr_split *s);
  * scans a file in pieces keeps the last MR_META_MAX + 32 bytes.
  */
 size_t mr_sync_find(const unsigned char *p, size_t len);
+
+/*
+ * A scan of text for the framed magic at the start of a line, which
+ * mr-format(5) makes an error (a framed stream behind some bytes), in
+ * pieces as they are read.  Zero it, set eol, and set line_start when the
+ * text starts a line (at the start of an input, or after a terminator).
+ */
+struct mr_magic_scan {
+	unsigned char eol;	/* the line terminator */
+	int line_start;		/* the next byte starts a line */
+	uint64_t off;		/* the offset of the next byte */
+	size_t matched;		/* bytes of a magic cut off by a piece's end */
+	uint64_t match_at;	/* where that magic starts */
+};
+
+/*
+ * mr_magic_scan() scans the next len bytes of the text.  Returns the
+ * offset of the first magic found at a line start, or -1.  A magic cut
+ * off at the end of the piece (matched > 0) is decided by the next call;
+ * where the text ends there, it is no magic.
+ */
+int64_t mr_magic_scan(struct mr_magic_scan *m, const unsigned char *p,
+    size_t len);
 
 /* pool.c */
 

@@ -30,6 +30,7 @@ struct mr_reader {
 	size_t cap, pos, end;	/* unread bytes are buf[pos, end) */
 	uint64_t off;		/* input offset of buf[0] */
 	int eof, started, framed, failed;
+	int part;		/* a part of a text input: never framed */
 	int state;
 	int version;		/* of the current stream */
 	unsigned char meta[MR_META_MAX];
@@ -87,6 +88,7 @@ mr_reader_part(struct mr_reader *r, uint64_t start, uint64_t len)
 {
 	r->off = start;
 	r->left = len;
+	r->part = 1;
 }
 
 void
@@ -254,6 +256,11 @@ mr_reader_start(struct mr_reader *r)
 		return -1;
 	if (r->started)
 		return 0;
+	/* its first line is checked for the magic as every other is */
+	if (r->part) {
+		r->started = 1;
+		return 0;
+	}
 	if ((avail = fill(r, MR_MAGIC_LEN)) < 0)
 		return -1;
 	kind = mr_detect(r->buf + r->pos, (size_t)avail);
@@ -342,12 +349,32 @@ read_short_line(struct mr_reader *r, struct mr_rec *rec)
 static int
 magic_line(struct mr_reader *r)
 {
-	long avail;
+	long avail, had;
+	int magic, extended = 0;
 
 	if ((avail = fill(r, MR_MAGIC_LEN)) < 0)
 		return -1;
-	if ((size_t)avail < MR_MAGIC_LEN || magic_matches(r->buf + r->pos,
-	    MR_MAGIC_LEN) != MR_MAGIC_LEN)
+	had = avail;
+	/*
+	 * A part's last line may start a magic that goes on past the part's
+	 * end: those few bytes are read to tell, then dropped.
+	 */
+	if ((size_t)avail < MR_MAGIC_LEN && r->part && r->left == 0 &&
+	    magic_matches(r->buf + r->pos, (size_t)avail) == (size_t)avail) {
+		r->left = MR_MAGIC_LEN - (size_t)avail;
+		r->eof = 0;
+		extended = 1;
+		if ((avail = fill(r, MR_MAGIC_LEN)) < 0)
+			return -1;
+	}
+	magic = (size_t)avail >= MR_MAGIC_LEN && magic_matches(r->buf +
+	    r->pos, MR_MAGIC_LEN) == MR_MAGIC_LEN;
+	if (extended) {
+		r->end = r->pos + (size_t)had;
+		r->left = 0;
+		r->eof = 1;
+	}
+	if (!magic)
 		return 0;
 	return fail(r, "framed stream header at byte %llu in text input "
 	    "(a damaged framed file? --allow-magic reads it as text)", at(r));

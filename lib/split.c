@@ -48,6 +48,7 @@ struct mr_split {
 	int fd;
 	const char *name;
 	unsigned char eol;
+	int magic_ok;		/* text may hold the magic at a line start */
 	uint64_t size;
 	int framed;
 	int version;		/* of the first stream, and so of them all */
@@ -110,6 +111,7 @@ mr_split_new(int fd, const char *name, const struct mr_textfmt *fmt)
 	s->fd = fd;
 	s->name = name;
 	s->eol = fmt->eol;
+	s->magic_ok = fmt->magic_ok;
 	s->lost_how = -1;
 	return s;
 }
@@ -761,16 +763,46 @@ copy_frames(struct mr_split *s, uint64_t from, uint64_t to, int fd,
 	return 0;
 }
 
+/* A line of text that starts with the magic: mr-format(5) makes it an error. */
+static int
+magic_found(struct mr_split *s, int64_t at)
+{
+	return fail(s, "framed stream header at byte %lld in text input (a "
+	    "damaged framed file? --allow-magic reads it as text)",
+	    (long long)at);
+}
+
+/*
+ * Copies the text from from, a line start, to to, checking that no line
+ * starts with the framed magic; one cut off at to is looked at in full.
+ */
 static int
 copy_bytes(struct mr_split *s, uint64_t from, uint64_t to, int fd,
     const char *out)
 {
+	struct mr_magic_scan m = { s->eol, 1, from, 0, 0 };
+	unsigned char rest[MR_MAGIC_LEN];
+	int64_t at = -1;
+	size_t n;
+
 	while (from < to) {
 		if (load(s, from, to - from < COPY_SIZE ? (size_t)(to - from) :
-		    COPY_SIZE) < 0 ||
-		    write_out(s, fd, out, s->buf, s->blen) < 0)
+		    COPY_SIZE) < 0)
+			return -1;
+		if (!s->magic_ok &&
+		    (at = mr_magic_scan(&m, s->buf, s->blen)) >= 0)
+			return magic_found(s, at);
+		if (write_out(s, fd, out, s->buf, s->blen) < 0)
 			return -1;
 		from += s->blen;
+	}
+	if (m.matched > 0 && to < s->size) {
+		n = s->size - to < MR_MAGIC_LEN ? (size_t)(s->size - to) :
+		    MR_MAGIC_LEN;
+		if (read_at(s, to, rest, n) < 0)
+			return -1;
+		if ((at = mr_magic_scan(&m, rest, n)) >= 0)
+			return magic_found(s, at);
 	}
 	return 0;
 }
@@ -812,6 +844,12 @@ int
 mr_split_framed(const struct mr_split *s)
 {
 	return s->framed;
+}
+
+int
+mr_split_version(const struct mr_split *s)
+{
+	return s->framed ? s->version : 0;
 }
 
 int

@@ -91,3 +91,49 @@ mr_sync_find(const unsigned char *p, size_t len)
 	}
 	return len;
 }
+
+/* How many of the n bytes at p go on matching the magic from byte k. */
+static size_t
+magic_run(const unsigned char *p, size_t n, size_t k)
+{
+	size_t i;
+
+	for (i = 0; i < n && k + i < MR_MAGIC_LEN; i++)
+		if (p[i] != (k + i < MR_SYNC_LEN ? mr_sync[k + i] :
+		    FRAME_HEADER))
+			break;
+	return i;
+}
+
+int64_t
+mr_magic_scan(struct mr_magic_scan *m, const unsigned char *p, size_t len)
+{
+	const unsigned char *q = p, *end = p + len;
+	size_t i, n;
+
+	if (len == 0)
+		return -1;
+	if (m->matched > 0) {
+		/* no other candidate starts inside a matched prefix */
+		n = magic_run(p, len, m->matched);
+		if (m->matched + n == MR_MAGIC_LEN)
+			return (int64_t)m->match_at;
+		m->matched = n == len ? m->matched + n : 0;
+	}
+	while ((q = memchr(q, mr_sync[0], (size_t)(end - q))) != NULL) {
+		i = (size_t)(q - p);
+		if (i == 0 ? m->line_start : p[i - 1] == m->eol) {
+			n = magic_run(q, (size_t)(end - q), 0);
+			if (n == MR_MAGIC_LEN)
+				return (int64_t)(m->off + i);
+			if (q + n == end) {
+				m->matched = n;
+				m->match_at = m->off + i;
+			}
+		}
+		q++;
+	}
+	m->line_start = p[len - 1] == m->eol;
+	m->off += len;
+	return -1;
+}

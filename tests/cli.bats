@@ -75,8 +75,9 @@ WRITERS=(
 	done
 }
 
-# The filters, whose options come from one table in cli.c.
-FILTERS="mrmap mrmerge mrpartition mrreduce mrsort mrsplit"
+# The tools whose options come from one table in cli.c: the filters and
+# mrrun.
+FILTERS="mrmap mrmerge mrpartition mrreduce mrrun mrsort mrsplit"
 
 # synopsis TOOL: the SYNOPSIS of TOOL's man page, as one line.
 synopsis() {
@@ -90,7 +91,7 @@ synopsis() {
 man_options() {
 	sed -n '/^The options are as follows/,/^\.Sh/p' "$MAN/$1.1" |
 		grep '^\.It Fl ' |
-		sed -E 's/^\.It Fl ([a-zA-Z])( Ar [A-Z]+)? , Fl -([a-z-]+).*/-\1 --\3/;
+		sed -E 's/^\.It Fl ([a-zA-Z])( Ar [^,]*)? , Fl -([a-z-]+).*/-\1 --\3/;
 			s/^\.It Fl -([a-z-]+).*/--\1/' | sort
 }
 
@@ -148,4 +149,23 @@ man_options() {
 	[ "$stderr" = "mrsort: nosuch: No such file or directory" ]
 	run -1 --separate-stderr "$MR_BUILD/bin/mrreduce" count nosuch
 	[ "$stderr" = "mrreduce: nosuch: No such file or directory" ]
+}
+
+@test "the man pages' word tokenizers drop the empty word tr -cs makes" {
+	# tr -cs turns a leading non-word byte into an empty first word
+	[ "$(printf ' a\n' | tr -cs 'A-Za-z0-9' '\n' | head -n 1)" = "" ]
+	uses=$(grep -h "tr -cs '[^']*' '\\\\en'" "$MAN"/*.[157])
+	[ -n "$uses" ]
+	bare=$(printf '%s\n' "$uses" | grep -v "'\\\\en'[^|]* | grep \\.") || true
+	[ -z "$bare" ] || { echo "no | grep .: $bare"; return 1; }
+}
+
+@test "every filter takes --allow-magic, in its usage, --help and page" {
+	for t in $FILTERS; do
+		run -0 --separate-stderr "$t" --help
+		[[ "$output" == *"[--allow-magic]"* ]] || { echo "$t: usage"; return 1; }
+		printf '%s\n' "$output" | grep -qx '      --allow-magic  *read lines starting with the framed magic as text' ||
+			{ echo "$t: help"; return 1; }
+		grep -qx '\.It Fl -allow-magic' "$MAN/$t.1"
+	done
 }

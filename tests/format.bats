@@ -329,3 +329,131 @@ blocks() {
 	run -0 mrsort --text t.txt
 	[ "${#lines[@]}" -eq 4 ]
 }
+
+# junked FILE: text lines, then a framed stream right after a line end.
+junked() {
+	printf 'a\t1\nb\t2\n' | mrmerge -o s.mr
+	{ for i in 1 2 3 4 5 6 7 8; do printf 'line%04d\n' "$i"; done
+	  cat s.mr; } > "$1"
+}
+
+@test "a mapper never gets a framed stream behind text as lines" {
+	printf 'a\t1\nb\t2\n' | mrmerge -o s.mr
+	{ printf 'x\t1\n'; cat s.mr; } > j.txt
+	run -1 --separate-stderr mrmap --text wc j.txt
+	[ "$stderr" = "mrmap: j.txt: framed stream header at byte 4 in text input (a damaged framed file? --allow-magic reads it as text)" ]
+	run -1 --separate-stderr mrrun --quiet --retries 0 \
+		-m "awk '{ print \$1 }'" -r count j.txt
+	[[ "$stderr" == *"framed stream header at byte 4 in text input"* ]]
+}
+
+@test "text cut into ranges inside the framed magic still fails" {
+	junked m.txt
+	# the magic's LF bytes are line ends: cuts fall at, and inside, it
+	for n in 1 2 3 4 5 6 7 8 9 10; do
+		run -1 --separate-stderr mrsplit -n "$n" -o p%d m.txt
+		[ "$stderr" = "mrsplit: m.txt: framed stream header at byte 72 in text input (a damaged framed file? --allow-magic reads it as text)" ]
+		[ ! -e p0 ]
+	done
+	for size in 40b 64b 72b 76b 80b 90b 100b; do
+		run -1 --separate-stderr mrrun --quiet --retries 0 -m cat \
+			-r count --split-size "$size" m.txt
+		[[ "$stderr" == *"framed stream header at byte 72 in text input"* ]]
+	done
+}
+
+@test "mrsort's halves of a large text file check the magic too" {
+	printf 'a\t1\nb\t2\n' | mrmerge -o s.mr
+	printf 'zz\tjunk\n' > big.txt
+	truncate -s 17M big.txt
+	printf '\n' >> big.txt
+	cat s.mr >> big.txt
+	run -1 --separate-stderr mrsort --text -o /dev/null big.txt
+	[ "$stderr" = "mrsort: big.txt: framed stream header at byte 17825793 in text input (a damaged framed file? --allow-magic reads it as text)" ]
+	# bytes like the magic, but not all of it, are text in either half
+	printf 'zz\n' > ok.txt
+	truncate -s 17M ok.txt
+	printf '\n\x89MRF\r\n\x1aX\nhello\n' >> ok.txt
+	mrsort --text ok.txt > got
+	mrsort --parallel=1 --text ok.txt | cmp - got
+	[ "$(wc -l < got)" -eq 5 ]
+}
+
+@test "mrsplit -n refuses inputs of two format versions" {
+	mrtest craft v1 > v1.mr
+	printf 'a\t1\nb\t2\n' | mrmerge -o v2.mr
+	run -1 --separate-stderr mrsplit -n 1 -o o%d v2.mr v1.mr
+	[ "$stderr" = "mrsplit: v1.mr: format version 1 input after version 2 input (rewrite the older one with any mr tool)" ]
+	[ ! -e o0 ]
+}
+
+@test "--allow-magic reads a line that starts with the magic as text, in every filter" {
+	printf 'a\t1\nb\t2\n' | mrmerge -o a.mr
+	{ echo; cat a.mr; } > j.mr
+	# its text lines, the last one ended
+	{ cat j.mr; echo; } > lines
+	msg="framed stream header at byte 1 in text input (a damaged framed file? --allow-magic reads it as text)"
+	run -1 --separate-stderr mrsort --text j.mr
+	[ "$stderr" = "mrsort: j.mr: $msg" ]
+	mrsort --allow-magic --text j.mr > got
+	sort -s -t "$TAB" -k1,1 j.mr | cmp - got
+	run -1 --separate-stderr mrpartition -n 1 --text -o p%d j.mr
+	[ "$stderr" = "mrpartition: j.mr: $msg" ]
+	[ ! -e p0 ]
+	mrpartition --allow-magic -n 1 --text -o p%d j.mr
+	cmp lines p0
+	# mrmap checks the input it gives to the command as it is
+	run -1 --separate-stderr mrmap --text cat j.mr
+	[ "$stderr" = "mrmap: j.mr: $msg" ]
+	mrmap --allow-magic --text cat j.mr > got
+	cmp lines got
+	# read as text, the lines of a framed stream are not sorted
+	run -1 --separate-stderr mrmerge --text j.mr
+	[ "$stderr" = "mrmerge: j.mr: $msg" ]
+	run -1 --separate-stderr mrmerge --allow-magic --text j.mr
+	[ "$stderr" = "mrmerge: j.mr: record 3 is out of order (inputs must be sorted)" ]
+	run -1 --separate-stderr mrreduce count j.mr
+	[ "$stderr" = "mrreduce: j.mr: $msg" ]
+	run -1 --separate-stderr mrreduce --allow-magic count j.mr
+	[ "$stderr" = "mrreduce: j.mr: record 3 is out of order (sort it with mrsort)" ]
+	# sorted text with the whole magic at a line start, as -z has it
+	printf 'a\0\x89MRF\r\n\x1a\nHz\tv\0' > z.txt
+	run -1 --separate-stderr mrmerge -z --text z.txt
+	assert_stderr_prefix "mrmerge: z.txt: framed stream header at byte 2 "
+	mrmerge -z --allow-magic --text z.txt | cmp - z.txt
+	run -1 --separate-stderr mrreduce -z count z.txt
+	assert_stderr_prefix "mrreduce: z.txt: framed stream header at byte 2 "
+	mrreduce -z --allow-magic count z.txt > got
+	printf 'a\t1\0\x89MRF\r\n\x1a\nHz\t1\0' | cmp - got
+}
+
+@test "mrsplit refuses text with a line that starts with the magic, unless allowed" {
+	printf 'a\t1\nb\t2\n' | mrmerge -o a.mr
+	{ echo; cat a.mr; } > j.mr
+	msg="framed stream header at byte 1 in text input (a damaged framed file? --allow-magic reads it as text)"
+	run -1 --separate-stderr mrsplit -n 2 -o s%d j.mr
+	[ "$stderr" = "mrsplit: j.mr: $msg" ]
+	[ ! -e s0 ]
+	run -1 --separate-stderr mrsplit --range 0:"$(wc -c < j.mr)" j.mr
+	[ "$stderr" = "mrsplit: j.mr: $msg" ]
+	mrsplit --allow-magic -n 2 -o t%d j.mr
+	cat t0 t1 | cmp - j.mr
+	mrsplit --allow-magic --range 0:"$(wc -c < j.mr)" j.mr | cmp - j.mr
+	# a reader of the split that holds the magic line stops there
+	run -1 --separate-stderr mrsort --text t0
+	[ "$stderr" = "mrsort: t0: $msg" ]
+	mrsort --allow-magic --text t0 > got
+	sort -s -t "$TAB" -k1,1 t0 | cmp - got
+}
+
+@test "mrrun --allow-magic gives its tasks the option" {
+	printf 'a\t1\nb\t2\n' | mrmerge -o a.mr
+	{ printf 'x\t1\n'; cat a.mr; } > j.txt
+	run -1 --separate-stderr mrrun --quiet --retries 0 -m cat -r NONE j.txt
+	[[ "$stderr" == *"framed stream header at byte 4 in text input"* ]]
+	mrrun --quiet --allow-magic -m cat -r NONE j.txt > out
+	{ cat j.txt; echo; } | cmp - out
+	run -0 mrrun --dry-run --allow-magic -m cat -r count j.txt
+	[[ "$output" == *"mrsplit --range=0:"*" --allow-magic "* ]]
+	[[ "$output" == *"mrmap --allow-magic "* ]]
+}

@@ -73,6 +73,7 @@ teardown() {
 	for p in $(pgrep -f -- "$D"); do
 		kill -KILL "$p" 2> /dev/null || true
 	done
+	[ -z "${KEEP-}" ] || rm -rf "${KEEP[@]}"
 	if [ -f "$CL/k$BATS_TEST_NUMBER/hosts" ]; then
 		"$CLUSTER" stop "$CL/k$BATS_TEST_NUMBER" || true
 	fi
@@ -366,6 +367,65 @@ wc_job() {
 	[ -z "$output" ]
 }
 
+# long NAME N: NAME repeated to N bytes.
+long() {
+	local s=$1
+	while [ ${#s} -lt "$2" ]; do
+		s=$s$s
+	done
+	printf '%s' "${s:0:$2}"
+}
+
+@test "a hosts file line of any length is one line: a long comment is no host, a long name is an error" {
+	seq 10 > in.txt
+	# a comment past 1024 bytes, whose tail would be h1 again
+	{ printf 'h1 2 # '; long x 2000; printf ' h1\nh2\n'; } > hosts
+	run -0 --separate-stderr mrrun --dry-run --hosts hosts -m cat -r count in.txt
+	[ -z "$stderr" ]
+	[ "${lines[0]}" = "# map task 0 (in.txt bytes 0-21)" ]
+	# a name of 2,000 bytes is not a host and the tail of another
+	{ printf 'h1\n'; long h 2000; printf '\n'; } > hosts
+	run -2 --separate-stderr mrrun --dry-run --hosts hosts -m cat -r count in.txt
+	assert_stderr_prefix "mrrun: --hosts: hosts, line 2: \"hhhh"
+	[[ "${stderr_lines[0]}" == *'...: a host name of 2000 bytes, over 255' ]]
+	[ -z "$output" ]
+}
+
+@test "a bad line of a hosts file is a usage error that names the file and the line" {
+	seq 10 > in.txt
+	for line in 'h1:0' 'h1:65536' 'h1:' 'h1:2x' ':22' 'root@' '@h1' 'a@b@c' \
+	    'r@-x' '-r@x' 'r;m@h1' 'h1;x' 'h1 0' 'h1 1025' 'h1 +2' 'h1 2x' \
+	    'h1 99999999999999999999' 'h1 2 3' 'h2' "$(long n 256)"; do
+		printf 'h2 # first\n%s\n' "$line" > hosts
+		run -2 --separate-stderr mrrun --hosts hosts -m cat -r count \
+			-o out in.txt
+		assert_stderr_prefix "mrrun: --hosts: hosts, line 2: "
+		[ -z "$output" ]
+		[ ! -e out ] && [ ! -e .out.mrrun ]
+	done
+	printf 'h2\nh1\0h3 2\n' > hosts
+	run -2 --separate-stderr mrrun --hosts hosts -m cat -r count in.txt
+	assert_stderr_prefix "mrrun: --hosts: hosts, line 2: a NUL byte"
+}
+
+@test "an empty name in a --hosts list is a usage error" {
+	seq 10 > in.txt
+	for list in 'h1,,h2' ',h1' 'h1,' ','; do
+		run -2 --separate-stderr mrrun --hosts "$list" -m cat -r count \
+			-o out in.txt
+		assert_stderr_prefix "mrrun: --hosts: an empty host name"
+		[ ! -e out ] && [ ! -e .out.mrrun ]
+	done
+}
+
+@test "a host name of 255 bytes, port 65535 and an IPv6 address are host names" {
+	seq 10 > in.txt
+	printf '%s\nroot@h1:65535 3\nfe80::1%%eth0\n' "$(long n 255)" > hosts
+	run -0 --separate-stderr mrrun --dry-run --hosts hosts -m cat -r count in.txt
+	[ -z "$stderr" ]
+	[ "${lines[0]}" = "# map task 0 (in.txt bytes 0-21)" ]
+}
+
 @test "a --hosts file that does not exist is an error, not a host" {
 	seq 10 > in.txt
 	for f in ./no-hosts "$PWD/no/hosts"; do
@@ -577,6 +637,77 @@ lost_after_maps() {
 	clean h1 h3
 }
 
+# childless PID: the process PID has no child.
+childless() {
+	! pgrep -P "$1" > /dev/null
+}
+
+# killer_mapper: map.sh, a cat that on h2 first leaves in $D/mrmap.h2 the
+# pids of the mrmap that runs it and of its parent, the worker, and waits
+# for ever; on another host it waits until h2's has started.
+killer_mapper() {
+	script map.sh 'case ${MR_HOST-} in
+		h2)
+			p=$$
+			while [ "$(cat /proc/$p/comm)" != mrmap ]; do
+				p=$(awk "{ print \$4 }" /proc/$p/stat)
+			done
+			echo $p $(awk "{ print \$4 }" /proc/$p/stat) \
+				> "$D/mrmap.h2.tmp"
+			mv "$D/mrmap.h2.tmp" "$D/mrmap.h2"
+			while :; do sleep 0.1; done ;;
+		?*) wait_for "$D/mrmap.h2" ;;
+		esac
+		tr -s " " "\n"'
+}
+
+@test "a task killed on a host that then dies is lost with its host, not failed, whatever the order of their deaths" {
+	own_cluster 3
+	printf 'h1 1\nh2 1\nh3 1\n' > hosts
+	HOSTS=$PWD/hosts
+	text 24000 8 > in.txt
+	killer_mapper
+	job=(-m ./map.sh --file map.sh -r count -n 2 --split-size 8K)
+	[ "$(map_tasks "${job[@]}" in.txt)" -ge 4 ]
+	mrrun "${job[@]}" -o local in.txt
+	# with --retries 0, a failed attempt would fail the job
+	hrun --retries 0 --joblog jl "${job[@]}" -o out in.txt \
+		> mr.out 2> mr.err 3>&- &
+	JOB=$!
+	wait_for test -e "$D/mrmap.h2"
+	read -r mrmap worker < "$D/mrmap.h2"
+	# h2's worker sees its task killed, and reports it, before h2 dies
+	kill -KILL "$mrmap"
+	wait_for childless "$worker"
+	"$CLUSTER" kill "$C" h2
+	finish
+	assert_job 0
+	grep -q '^mrrun: host h2 was lost; its tasks run again on the other hosts$' mr.err
+	grep -q '^mrrun: map task [0-9]* (in.txt bytes [0-9-]*) on host h2: host h2 was lost; it runs again elsewhere$' mr.err
+	! grep -q 'failed\|killed' mr.err
+	[ ! -s mr.out ]
+	same_dirs out local
+	# the attempt on h2 is lost (255), and its task succeeded elsewhere
+	task=$(awk -F '\t' '$2 == "h2" && $1 ~ /^m-/ { print $1; exit }' jl)
+	[ -n "$task" ]
+	[ "$(awk -F '\t' -v t="$task" '$1 == t && $2 == "h2" { print $5 }' jl)" = 255 ]
+	awk -F '\t' -v t="$task" '$1 == t && $2 != "h2" && $5 == 0 { ok = 1 } END { exit !ok }' jl
+	clean h1 h3
+}
+
+@test "a task killed on a host that stays up is a failed attempt" {
+	seq 3000 > in.txt
+	# every map task kills its own mrmap
+	script map.sh 'kill -KILL $PPID; cat'
+	run -1 --separate-stderr hrun --retries 0 -m ./map.sh --file map.sh \
+		-r count -o out in.txt
+	assert_stderr_prefix "mrrun: map task 0 (in.txt bytes 0-"
+	[[ "${stderr_lines[0]}" == *") failed: mrmap was killed by signal 9 (Killed)" ]]
+	[ "${stderr_lines[1]}" = "mrrun: to run it again by hand:" ]
+	[[ "$stderr" != *"was lost"* ]]
+	[ ! -e out ]
+}
+
 @test "every host lost fails the job with no output" {
 	own_cluster 2
 	seq 20000 > in.txt
@@ -626,6 +757,7 @@ blocked_job() {
 	JOB=$!
 	wait_for test -e "$D/m.h1" -a -e "$D/m.h2" -a -e "$D/m.h3"
 	ctl=$(control_dir "$JOB")
+	JOBPID=$JOB
 	kill "-$1" "$JOB"
 	finish
 }
@@ -662,6 +794,43 @@ control_dir() {
 	wait_for test -z "$(pgrep -f -- "$D")"
 	# no one is left to remove the control sockets' directory
 	rm -rf "$ctl"
+}
+
+# dead_pid: a pid that no process has now.
+dead_pid() {
+	local p
+	sh -c : &
+	p=$!
+	wait "$p"
+	! kill -0 "$p" 2> /dev/null
+	echo "$p"
+}
+
+@test "a controller killed by SIGKILL leaves its ssh control directory, and the next job over hosts removes it" {
+	blocked_job KILL
+	assert_status 137
+	[[ "$ctl" =~ ^/tmp/mrrun-ssh-$JOBPID-......$ ]] || {
+		echo "ctl $ctl, pid $JOBPID" >&2
+		return 1
+	}
+	[ -d "$ctl" ]
+	# what is not a dead run's directory of ours stays: one of a live
+	# pid, one of another user, one of another mode, and a link
+	dead=$(dead_pid)
+	KEEP=(/tmp/mrrun-ssh-$$-live01 /tmp/mrrun-ssh-$dead-other1
+		/tmp/mrrun-ssh-$dead-mode01 /tmp/mrrun-ssh-$dead-link01)
+	mkdir -m 0700 "${KEEP[0]}" "${KEEP[1]}" "${KEEP[2]}"
+	chown nobody "${KEEP[1]}"
+	chmod 0755 "${KEEP[2]}"
+	ln -s "$D" "${KEEP[3]}"
+	seq 100 > in2.txt
+	run -0 --separate-stderr hrun -m cat -r count -o out2 in2.txt
+	[ ! -e "$ctl" ]
+	for k in "${KEEP[@]}"; do
+		[ -e "$k" ] || [ -h "$k" ] || { echo "$k removed" >&2; return 1; }
+	done
+	[ -d "$D" ]
+	seq 100 | sort | awk '{ print $0 "\t1" }' | cmp - out2/part-00000
 }
 
 @test "ssh's control sockets are in a directory of mode 0700, removed when the job ends" {

@@ -157,3 +157,67 @@ runs() {
 	run -2 --separate-stderr mrmerge --bogus
 	[[ "$stderr" == *"usage: mrmerge"* ]]
 }
+
+# low_limit CMD...: runs CMD under a soft and hard open-file limit of 32.
+low_limit() {
+	bash -c 'ulimit -n 32 && exec "$@"' low_limit "$@"
+}
+
+@test "200 inputs over a limit of 32 open files merge in passes, as sort -m" {
+	runs 200 30 50
+	mkdir tmp
+	run -0 --separate-stderr low_limit mrmerge -T tmp --text run*
+	[ -z "$stderr" ]
+	[ "$output" = "$(sort -s -m -t "$TAB" -k1,1 run*)" ]
+	[ -z "$(ls -A tmp)" ]
+	# $TMPDIR when there is no -T; --values needs values sorted too
+	for f in run*; do sort -o "$f" "$f"; done
+	TMPDIR=$PWD/tmp low_limit mrmerge --values --text run* > got
+	sort -m run* | cmp - got
+	[ -z "$(ls -A tmp)" ]
+}
+
+@test "a merge in passes keeps -r, -n, --values and framed bytes as one merge" {
+	runs 150 20 70 -r
+	mrmerge -r run* > want.mr
+	low_limit mrmerge -r run* > got.mr
+	cmp want.mr got.mr
+	sort -s -m -r -t "$TAB" -k1,1 run* | cmp - <(mrmerge -r --text got.mr)
+	for i in $(seq 0 149); do
+		awk -v s="$i" 'BEGIN { srand(s); for (j = 0; j < 20; j++)
+			printf "%d\t%d\n", int(rand() * 200) - 100, s }' |
+			sort -s -n -t "$TAB" -k1,1 > "run$i"
+	done
+	low_limit mrmerge -n --text run* > got
+	sort -s -m -n -t "$TAB" -k1,1 run* | cmp - got
+	# framed inputs with metadata (partial states): the same stream
+	for i in $(seq 0 149); do
+		mrmap --combine=sum cat "run$i" | mrsort -n -o "c$i.mr"
+	done
+	mrmerge -n c*.mr > want.mr
+	low_limit mrmerge -n c*.mr > got.mr
+	cmp want.mr got.mr
+	mrmerge -n --values c*.mr > want.mr
+	low_limit mrmerge -n --values c*.mr > got.mr
+	cmp want.mr got.mr
+}
+
+@test "an input out of order is named in a merge in passes, and no temp is left" {
+	runs 100 20 90
+	printf 'zz\tx\naa\ty\n' > run42
+	mkdir tmp
+	run -1 --separate-stderr low_limit mrmerge -T tmp -o out run*
+	[ "$stderr" = "mrmerge: run42: record 2 is out of order (inputs must be sorted)" ]
+	[ ! -e out ]
+	[ -z "$(ls -A tmp)" ]
+	no_temps .
+	run -1 --separate-stderr low_limit mrmerge -T nosuch run*
+	assert_stderr_prefix "mrmerge: nosuch: cannot create a temporary file: "
+}
+
+@test "too few open files for a merge in passes is an error" {
+	runs 30 2 10
+	run -1 --separate-stderr bash -c 'ulimit -n 19 && mrmerge run*'
+	[ "$stderr" = "mrmerge: 30 files to merge, and too few open files allowed (ulimit -n) to merge them in passes" ]
+	[ -z "$output" ]
+}

@@ -762,3 +762,57 @@ reduce_in_pieces() {
 		printf 'a\t1\n' | mrreduce "$op" > /dev/null
 	done
 }
+
+# low_limit CMD...: runs CMD under a soft and hard open-file limit of 32.
+low_limit() {
+	bash -c 'ulimit -n 32 && exec "$@"' low_limit "$@"
+}
+
+@test "200 inputs over a limit of 32 open files are merged in passes, then reduced" {
+	for i in $(seq 0 199); do
+		pairs 40 "$i" 60 int > "in$i"
+	done
+	mkdir tmp
+	sort -s -m -t "$TAB" -k1,1 in* > all
+	run -0 --separate-stderr low_limit mrreduce -T tmp count in*
+	[ -z "$stderr" ]
+	[ "$output" = "$(cut -f1 all | uniq -c | awk '{ print $2 "\t" $1 }')" ]
+	run -0 --separate-stderr low_limit mrreduce -T tmp NONE in*
+	[ "$output" = "$(cat all)" ]
+	# a command gets the records in the order of one merge
+	run -0 --separate-stderr low_limit mrreduce -T tmp 'cut -f2' in*
+	[ "$output" = "$(cut -f2 all)" ]
+	[ -z "$(ls -A tmp)" ]
+	# partial states, framed, as mrmap --combine writes them
+	for i in $(seq 0 199); do
+		mrmap --combine=sum cat "in$i" | mrsort -o "c$i.mr"
+	done
+	mrreduce sum c*.mr > want
+	TMPDIR=$PWD/tmp low_limit mrreduce sum c*.mr > got
+	cmp want got
+	awk -F '\t' '{ s[$1] += $2 } END { for (k in s) print k "\t" s[k] }' all |
+		sort | cmp - got
+	mrreduce --partial sum c*.mr > want.mr
+	low_limit mrreduce --partial sum c*.mr > got.mr
+	cmp want.mr got.mr
+	[ -z "$(ls -A tmp)" ]
+}
+
+@test "a merge in passes keeps -n and -r, and names a bad value's inputs" {
+	for i in $(seq 0 99); do
+		awk -v s="$i" 'BEGIN { srand(s); for (j = 0; j < 20; j++)
+			printf "%d\t%d\n", int(rand() * 50), s }' |
+			sort -s -n -r -t "$TAB" -k1,1 > "in$i"
+	done
+	mrreduce -n -r collect in* > want
+	low_limit mrreduce -n -r collect in* > got
+	cmp want got
+	[ "$(wc -l < got)" -eq 50 ]
+	printf '1000\tx\n' > in0
+	run -1 --separate-stderr low_limit mrreduce -n -r sum in*
+	assert_stderr_prefix "mrreduce: in0 ... in"
+	[[ "$stderr" == *" (merged): record 1: key \"1000\": value \"x\" is not a number" ]]
+	printf '1\tx\n2\ty\n' > in7
+	run -1 --separate-stderr low_limit mrreduce -n -r sum in*
+	[ "$stderr" = "mrreduce: in7: record 2 is out of order (inputs must be sorted)" ]
+}

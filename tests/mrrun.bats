@@ -441,8 +441,9 @@ EOF
 @test "SIGINT kills every task and keeps only the work directory" {
 	# splits larger than a pipe holds, so mrsplit waits for the mapper
 	seq 300000 > in.txt
-	mrrun -m 'sleep 60; cat' -r count --split-size 1M -j 2 -o out \
-		in.txt > mr.out 2> mr.err 3>&- &
+	# SIGINT at its default: a job in & ignores it, and mrrun with it
+	(trap - INT; exec mrrun -m 'sleep 60; cat' -r count --split-size 1M \
+		-j 2 -o out in.txt) > mr.out 2> mr.err 3>&- &
 	pid=$!
 	wait_for sleeping "$pid" 2
 	descendants "$pid" > procs
@@ -852,6 +853,343 @@ progress_shows() {
 	echo > go
 	wait "$job"
 	LC_ALL=C sort in.txt | cmp out -
+}
+
+@test "a misspelt op as the reducer is a usage error before any work" {
+	printf 'a\n' > in.txt
+	run -2 --separate-stderr mrrun -m cat -r stdev -o out in.txt
+	[ "$output" = "" ]
+	[ "${stderr_lines[0]}" = "mrrun: --reducer stdev: neither a built-in op nor a command on PATH" ]
+	[[ "${stderr_lines[1]}" == "mrrun: the ops are count, sum, "* ]]
+	[[ "${stderr_lines[2]}" == "usage: mrrun "* ]]
+	[ ! -e out ]
+	[ ! -e .out.mrrun ]
+	run -2 --separate-stderr mrrun -m cat -r Count in.txt
+	assert_stderr_prefix "mrrun: --reducer Count: neither a built-in op"
+}
+
+@test "a misspelt op as the combiner is a usage error before any work" {
+	printf 'a\n' > in.txt
+	run -2 --separate-stderr mrrun -m cat -r count -c stdev -o out in.txt
+	[ "$output" = "" ]
+	[ "${stderr_lines[0]}" = "mrrun: --combiner stdev: neither a built-in op nor a command on PATH" ]
+	[[ "${stderr_lines[1]}" == "mrrun: the ops are count, sum, "* ]]
+	[ ! -e out ]
+	[ ! -e .out.mrrun ]
+}
+
+@test "a reducer that is a command still runs, and NONE is map-only" {
+	printf 'b\na\nb\n' > in.txt
+	mkdir bin
+	printf '#!/bin/sh\nsed "s/^/x/"\n' > bin/stdev
+	chmod +x bin/stdev
+	run -0 --separate-stderr env PATH="$PWD/bin:$PATH" \
+		mrrun -m cat -r stdev --tmpdir . in.txt
+	[ "$output" = "$(printf 'xa\nxb\nxb')" ]
+	[ -z "$stderr" ]
+	run -0 --separate-stderr mrrun -m cat -r 'tr ab AB' -c cat --tmpdir . in.txt
+	[ "$output" = "$(printf 'A\nB\nB')" ]
+	run -0 --separate-stderr mrrun -m cat -r NONE --tmpdir . in.txt
+	[ "$output" = "$(printf 'b\na\nb')" ]
+	run -0 --separate-stderr mrrun -m cat -r count -c count --tmpdir . in.txt
+	[ "$output" = "$(printf 'a\t1\nb\t2')" ]
+}
+
+@test "more reducers than mrpartition allows is a usage error" {
+	printf 'a\n' > in.txt
+	run -2 --separate-stderr mrrun -m cat -r count -n 65537 -o out in.txt
+	[ "$output" = "" ]
+	[ "${stderr_lines[0]}" = "mrrun: too many reducers: 65537 (at most 65536, one partition file each)" ]
+	[[ "${stderr_lines[1]}" == "usage: mrrun "* ]]
+	run -2 --separate-stderr mrrun -m cat -r count -n 70000 in.txt
+	assert_stderr_prefix "mrrun: too many reducers: 70000"
+	[ ! -e out ]
+	run -0 --separate-stderr mrrun --dry-run -m cat -r count -n 65536 in.txt
+	[[ "$output" == *"# reduce task 65535"* ]]
+}
+
+@test "a failed task of a job with very many reducers fails at once, briefly" {
+	printf 'a\n' > in.txt
+	# its shell line sorts 65536 partitions: megabytes, not shown
+	run -1 --separate-stderr timeout 60 mrrun -m false -r count -n 65536 \
+		--retries 0 --tmpdir . in.txt
+	[ "$output" = "" ]
+	[ "${stderr_lines[0]}" = "mrrun: map task 0 (in.txt bytes 0-2) failed: mrmap exited with status 1" ] ||
+		[[ "${stderr_lines[0]}" == "mrrun: map task 0 (in.txt bytes 0-2) failed: mrpartition exited"* ]]
+	[[ "$stderr" == *"
+mrrun: its shell line, "*" bytes, is too long to show; --dry-run prints it
+mrrun: the work directory ./mrrun-"*" is kept for --resume" ]]
+	[ "${#stderr}" -lt 4000 ]
+}
+
+@test "no path that mrrun shows has //, however --tmpdir and inputs end" {
+	mkdir -p d/sub td
+	printf 'a b\n' > d/x.txt
+	printf 'c\n' > d/sub/y.txt
+	run -0 --separate-stderr mrrun --dry-run -m cat -r count \
+		--tmpdir "$PWD/td/" d/
+	[ -z "$stderr" ]
+	[ "${lines[0]}" = "# map task 0 (d/sub/y.txt bytes 0-2)" ]
+	[[ "$output" == *" mkdir -p $PWD/td/mrrun-"* ]]
+	[[ "$output" == *"map_input_file=$PWD/d/x.txt "* ]]
+	[[ "$output" != *//* ]]
+	run -1 --separate-stderr mrrun -m false -r count --retries 0 \
+		--tmpdir td/ d/
+	[[ "$stderr" == *"mrrun: the work directory td/mrrun-"*" is kept for --resume" ]]
+	[[ "$stderr" != *//* ]]
+	mkfifo d/sub/fifo
+	run -1 --separate-stderr mrrun -m cat -r count --tmpdir td d/
+	[ "$stderr" = "mrrun: d/sub/fifo: not a regular file (give a pipe's data as -)" ]
+}
+
+# hostile_inputs DIR: small inputs in DIR whose names hold a newline
+# followed by a command, quotes, $(...), backticks, spaces, a tab, a
+# backslash, a leading - and a byte that is not ASCII; running any of
+# them as shell text creates a file named pwned*.
+hostile_inputs() {
+	local i=0 name
+	mkdir "$1"
+	for name in $'in\ntouch pwned #' $'x\n\ntouch pwned1;#' \
+	    "\$(touch pwned2)" "\`touch pwned3\`" "a 'b' \"c\"; touch pwned4" \
+	    "-n" "--x=y" $'tab\there' 'back\slash' $'\xff\x01' \
+	    $'#\ntouch pwned5'; do
+		i=$((i + 1))
+		seq "$i" $((i * 40)) | sed "s/^/w$i /" > "$1/$name"
+	done
+}
+
+@test "a --dry-run plan of inputs with hostile names runs nothing of them in sh, and writes the job's output" {
+	hostile_inputs in
+	set -- -m "tr ' ' '\\n'" -r count -n 2 -o out in
+	mrrun "$@"
+	run -0 --separate-stderr mrrun --dry-run "$@"
+	[ -z "$stderr" ]
+	# a comment per task, each one line
+	[ "$(printf '%s\n' "$output" | grep -c '^# map task ')" -eq 11 ]
+	[ "$(printf '%s\n' "$output" | grep -c '^# reduce task ')" -eq 2 ]
+	[[ "$output" == *'# map task '[0-9]*' (in/in\ntouch pwned # bytes 0-'* ]]
+	[[ "$output" == *'# map task '[0-9]*' (in/\xff\x01 bytes 0-'* ]]
+	[[ "$output" == *'# map task '[0-9]*' (in/tab\there bytes 0-'* ]]
+	[[ "$output" == *'# map task '[0-9]*' (in/back\\slash bytes 0-'* ]]
+	# the whole plan, comments and all, as a user pastes it
+	printf '%s\n' "$output" > plan
+	run -0 --separate-stderr sh plan
+	[ -z "$stderr" ]
+	[ -z "$(ls | grep pwned)" ]
+	cmp .out.mrrun/out/part-00000 out/part-00000
+	cmp .out.mrrun/out/part-00001 out/part-00001
+}
+
+@test "mrrun --dry-run | sh of an input named with a newline and a command does not run that command" {
+	printf 'a b\na\n' > $'in\ntouch pwned #'
+	mrrun -m "tr ' ' '\\n'" -r count -o out -- in*
+	mrrun --dry-run -m "tr ' ' '\\n'" -r count -o out -- in* | sh
+	[ ! -e pwned ]
+	printf 'a\t2\nb\t1\n' | cmp - .out.mrrun/out/part-00000
+	cmp .out.mrrun/out/part-00000 out/part-00000
+}
+
+@test "a task's failure names its input on one line, with the newline in its name escaped" {
+	printf 'a\n' > $'in\ntouch pwned #'
+	run -1 --separate-stderr mrrun --retries 0 -m false -r count -o out -- in*
+	[[ "$stderr" == "mrrun: map task 0 (in\\ntouch pwned # bytes 0-2) failed: mrmap exited with status 1"$'\n'* ]]
+	[ ! -e out ]
+}
+
+# The issue 14 integrity holes in mrrun's output, signals, --file and -o.
+
+@test "a failed --framed job on stdout leaves a stream that no reader takes" {
+	seq 1000 > in
+	# partition 1 fails once part 0 is on stdout: a prefix of parts
+	cat > red.sh <<-'SH'
+	#!/bin/sh
+	[ "$mapreduce_task_partition" = 1 ] || exec cat
+	i=0
+	while [ "$(wc -c < out.mr)" -lt 100 ] && [ "$i" -lt 600 ]; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+	exit 3
+	SH
+	chmod +x red.sh
+	status=0
+	mrrun --quiet --retries 0 --framed -j 2 -n 2 -m cat -r ./red.sh \
+		in > out.mr 2> err || status=$?
+	[ "$status" -eq 1 ]
+	[ "$(wc -c < out.mr)" -ge 100 ]
+	run -1 --separate-stderr mrmerge --text out.mr
+	[[ "$stderr" == "mrmerge: out.mr: missing trailer at byte "*" (truncated stream)" ]]
+	run -1 --separate-stderr mrsplit -n 2 -o s%d out.mr
+	[[ "$stderr" == *"missing trailer"* ]]
+}
+
+@test "a --framed job on stdout writes its parts as one stream" {
+	seq 5000 > in
+	run -0 --separate-stderr sh -c 'mrrun --quiet --framed -n 3 \
+		--split-size 4k -m cat -r cat in > out.mr'
+	[ -z "$stderr" ]
+	mrrun --quiet --framed -n 3 --split-size 4k -m cat -r cat -o o in
+	# the same records in the same order as the parts of -o
+	for p in o/part-*; do mrmap --text cat "$p"; done > want
+	mrmap --text cat out.mr | cmp - want
+	mrmap --text cat out.mr | sort -n | cmp - in
+	# one header and one trailer: the parts' own are left out
+	frame /dev/null empty.mr
+	parts=$(cat o/part-* | wc -c)
+	[ "$(wc -c < out.mr)" -eq $((parts - 2 * $(wc -c < empty.mr))) ]
+	# its blocks numbered for the one stream, as a reader in ranges checks
+	run -0 --separate-stderr mrsplit -n 4 -o s%d out.mr
+	[ -z "$stderr" ]
+	cat s0 s1 s2 s3 | mrmap --text cat | cmp - want
+}
+
+@test "an empty --framed job on stdout writes one empty stream" {
+	: > empty
+	frame /dev/null want.mr
+	run -0 --separate-stderr sh -c 'mrrun --quiet --framed -n 3 -m cat \
+		-r cat empty > out.mr'
+	[ -z "$stderr" ]
+	cmp out.mr want.mr
+	run -0 --separate-stderr sh -c 'mrrun --quiet --framed -m cat \
+		-r NONE empty > none.mr'
+	cmp none.mr want.mr
+	run -0 --separate-stderr mrmerge --text none.mr
+	[ "$output" = "" ]
+}
+
+# ignored_signal SIG: mrrun started with SIG ignored, as by nohup or a
+# shell's background job, gets SIG while its mapper runs, and ignores it;
+# its tasks get SIG at its default.
+ignored_signal() {
+	seq 100 > in
+	mkfifo go
+	# the mapper waits for the test, holding go open so no write blocks
+	cat > map.sh <<-SH
+	#!/bin/sh
+	exec 3<> "$PWD/go"
+	grep '^SigIgn:' /proc/self/status > "$PWD/sigign"
+	touch "$PWD/started"
+	read x <&3
+	exec cat
+	SH
+	chmod +x map.sh
+	(trap '' "$1"; exec mrrun --quiet -m ./map.sh -r count -o out in) \
+		> mr.out 2> mr.err &
+	JOB=$!
+	wait_for test -e started
+	kill -s "$1" "$JOB"
+	exec 4<> go
+	echo go >&4
+	exec 4>&-
+	status=0
+	wait "$JOB" || status=$?
+	JOB=
+	cat mr.err >&2
+	[ "$status" -eq 0 ]
+	[ ! -s mr.err ]
+	[ -e out/_SUCCESS ]
+	[ "$(wc -l < out/part-00000)" -eq 100 ]
+	# the mapper's SigIgn mask holds neither SIGINT (2) nor SIGHUP (1)
+	[ $((0x$(cut -f 2 sigign) & 3)) -eq 0 ]
+}
+
+@test "mrrun ignores SIGHUP that was ignored when it started (nohup)" {
+	ignored_signal HUP
+}
+
+@test "mrrun ignores SIGINT that was ignored when it started (a job in &)" {
+	ignored_signal INT
+}
+
+@test "two --file arguments with one base name are a usage error" {
+	seq 10 > in
+	mkdir a b
+	printf '#!/bin/sh\nexec cat\n' > a/m.sh
+	printf '#!/bin/sh\nexec tac\n' > b/m.sh
+	chmod +x a/m.sh b/m.sh
+	run -2 --separate-stderr mrrun -m ./m.sh -r count --file a/m.sh \
+		--file b/m.sh -o out in
+	[ "${stderr_lines[0]}" = "mrrun: --file b/m.sh: the tasks would find it and --file a/m.sh under one name, m.sh" ]
+	[ "${stderr_lines[1]}" = "usage: mrrun -m CMD -r OP|CMD|NONE [-c OP|CMD] [-j N] [-n N] [-o DIR] [-t SEP]" ]
+	[ ! -e out ]
+	[ ! -e .out.mrrun ]
+}
+
+@test "the tasks of a job with --file get a relative TMPDIR made absolute" {
+	seq 10 > in
+	mkdir reltmp
+	cat > map.sh <<-SH
+	#!/bin/sh
+	printf '%s\n' "\$TMPDIR" > "$PWD/seen"
+	t=\$(mktemp) || exit 1
+	cat > "\$t" && cat "\$t" && rm "\$t"
+	SH
+	chmod +x map.sh
+	TMPDIR=reltmp run -0 --separate-stderr mrrun --quiet -m ./map.sh \
+		--file map.sh -r count -o out in
+	[ -z "$stderr" ]
+	[ "$(cat seen)" = "$PWD/reltmp" ]
+	seq 10 | sort | awk '{ print $0 "\t1" }' | cmp - out/part-00000
+}
+
+@test "--resume runs the map tasks again after a --file script changed" {
+	seq 10 > in
+	printf '#!/bin/sh\nexec cat\n' > map.sh
+	chmod +x map.sh
+	touch fail
+	cat > red.sh <<-SH
+	#!/bin/sh
+	[ ! -e "$PWD/fail" ] || exit 3
+	exec cat
+	SH
+	chmod +x red.sh
+	run -1 --separate-stderr mrrun --quiet --retries 0 -m ./map.sh \
+		--file map.sh -r ./red.sh --file red.sh -o out in
+	[ -d .out.mrrun ]
+	rm fail
+	printf '#!/bin/sh\nsed s/^/x/\n' > map.sh
+	run -0 --separate-stderr mrrun --quiet --resume -m ./map.sh \
+		--file map.sh -r ./red.sh --file red.sh -o out in
+	[ "$stderr" = "mrrun: nothing to resume in $PWD/.out.mrrun: starting the job over" ]
+	seq 10 | sed s/^/x/ | sort | cmp - out/part-00000
+}
+
+@test "-o --force never replaces a file that is not a directory" {
+	seq 10 > data
+	echo mine > notes.txt
+	run -1 --separate-stderr mrrun --quiet -o notes.txt --force -m cat \
+		-r count data
+	[ "$stderr" = "mrrun: notes.txt: exists and is not a directory (--force replaces only an output directory)" ]
+	[ "$(cat notes.txt)" = mine ]
+	[ ! -e .notes.txt.mrrun ]
+	run -1 --separate-stderr mrrun --quiet -o notes.txt -m cat -r count \
+		data
+	[ "$stderr" = "mrrun: notes.txt: exists and is not a directory (--force replaces only an output directory)" ]
+	ln -s data link
+	run -1 --separate-stderr mrrun --quiet -o link --force -m cat \
+		-r count notes.txt
+	[ "$stderr" = "mrrun: link: exists and is not a directory (--force replaces only an output directory)" ]
+	[ -L link ]
+}
+
+@test "-o naming an input, or a directory that holds one, is a usage error" {
+	seq 10 > in
+	mkdir -p d/e
+	seq 5 > d/e/f
+	run -2 --separate-stderr mrrun --quiet -o in --force -m cat -r count in
+	[ "${stderr_lines[0]}" = "mrrun: -o in: the output would replace the input in" ]
+	[ "$(cat in)" = "$(seq 10)" ]
+	run -2 --separate-stderr mrrun --quiet -o d --force -m cat -r count \
+		in d/e/f
+	[ "${stderr_lines[0]}" = "mrrun: -o d: the output would replace the input d/e/f" ]
+	run -2 --separate-stderr mrrun --quiet -o "$PWD/d/" --force -m cat \
+		-r count d/e
+	[ "${stderr_lines[0]}" = "mrrun: -o $PWD/d/: the output would replace the input d/e" ]
+	[ "$(cat d/e/f)" = "$(seq 5)" ]
+	[ ! -e .d.mrrun ]
+	# a directory of no input is replaced
+	run -0 --separate-stderr mrrun --quiet -o d --force -m cat -r count in
+	[ -e d/_SUCCESS ]
 }
 
 # started N: N mappers have said that they wait, each with a file

@@ -22,7 +22,10 @@
 #define MAX_CHILDREN 8
 #define MERGE_READ_BUDGET (128 << 20)	/* read buffers of a merge in all */
 #define MERGE_BUFSIZE	(2 << 20)	/* for each of a few inputs */
+#define OPEN_RESERVE	16	/* descriptors for all but a merge's inputs */
+#define FANIN_LEAST	4	/* the fewest inputs of a merge in passes */
 #define SHOWN_MAX 40	/* bytes of a string shown in a message */
+#define TEMPLATE_WIDTH	99	/* the widest field of a template */
 
 const char *progname = "mr";
 
@@ -272,9 +275,12 @@ cli_init(const char *name)
 static void
 vmessage(const char *fmt, va_list ap)
 {
+	/* one line, whatever other threads print meanwhile */
+	flockfile(stderr);
 	fprintf(stderr, "%s: ", progname);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
+	funlockfile(stderr);
 }
 
 void
@@ -381,6 +387,11 @@ cli_getopt(int argc, char *argv[], struct mr_textfmt *fmt)
 			if (fmt == NULL)
 				return c;
 			fmt->eol = '\0';
+			break;
+		case CLI_ALLOW_MAGIC:
+			if (fmt == NULL)
+				return c;
+			fmt->magic_ok = 1;
 			break;
 		case CLI_HELP:
 			cli_help(stdout);
@@ -623,10 +634,16 @@ opt_reducer(const char *usage, const char *opt, const char *arg,
 	exit(2);
 }
 
+/*
+ * Is t a template that names an output by one integer conversion, with
+ * the flags 0 and - and a width of at most TEMPLATE_WIDTH, and %% for a
+ * percent sign?  A wider field would make a name too long to open, and
+ * one over INT_MAX makes snprintf() fail.
+ */
 static int
 template_ok(const char *t)
 {
-	int convs = 0;
+	int convs = 0, width;
 
 	for (; *t != '\0'; t++) {
 		if (*t != '%')
@@ -635,8 +652,9 @@ template_ok(const char *t)
 			continue;
 		while (*t == '0' || *t == '-')
 			t++;
-		while (*t >= '0' && *t <= '9')
-			t++;
+		for (width = 0; *t >= '0' && *t <= '9'; t++)
+			if ((width = width * 10 + (*t - '0')) > TEMPLATE_WIDTH)
+				return 0;
 		if (*t == '\0' || strchr("diuoxX", *t) == NULL)
 			return 0;
 		convs++;
@@ -644,12 +662,30 @@ template_ok(const char *t)
 	return convs == 1;
 }
 
+/*
+ * The argument arg as shown() shows it, without the quotes, as the other
+ * usage errors show theirs: "p%s" stays p%s, and a long or binary one is
+ * cut and escaped.
+ */
+static const char *
+shown_arg(const char *arg)
+{
+	static char buf[4 * SHOWN_MAX + 8];
+	const char *s = shown((const unsigned char *)arg, strlen(arg), 0);
+	const char *close = strrchr(s, '"');	/* before any "..." */
+
+	snprintf(buf, sizeof(buf), "%.*s%s", (int)(close - s - 1), s + 1,
+	    close + 1);
+	return buf;
+}
+
 void
 opt_template(const char *usage, const char *arg)
 {
 	if (!template_ok(arg))
 		usage_error(usage, "bad template: %s (it needs one integer "
-		    "conversion such as %%d or %%05d)", arg);
+		    "conversion such as %%d or %%05d, of width at most %d)",
+		    shown_arg(arg), TEMPLATE_WIDTH);
 }
 
 char *
@@ -659,6 +695,9 @@ template_name(const char *template, long i)
 	int n;
 
 	n = snprintf(NULL, 0, template, (int)i);
+	/* opt_template() keeps this from happening */
+	if (n < 0)
+		die("bad template: %s", shown_arg(template));
 	s = xmalloc((size_t)n + 1);
 	snprintf(s, (size_t)n + 1, template, (int)i);
 	return s;
@@ -922,23 +961,257 @@ merge_into(struct mr_reader **in, size_t n, const struct mr_order *o,
 	mr_merge_free(m);
 }
 
+/*
+ * An input of a merge: a file, or a temp file that holds the merge of
+ * files lo to hi.  Temp files are unlinked at once, so each holds a
+ * descriptor until it is read.
+ */
+struct source {
+	int lo, hi;		/* the files it holds, by number */
+	int fd;			/* the temp file, or -1 for file lo */
+	int level;		/* 0 for a merge of files, 1 + for merges */
+};
+
+/* A merge in passes: the files, and the temp files made so far. */
+struct passes {
+	char **files;
+	int nfiles;
+	int next;		/* the first file in no temp file yet */
+	const struct mr_textfmt *fmt;
+	const struct mr_order *order;
+	const char *tmpdir;
+	unsigned char *meta;
+	size_t *metalen;
+	struct source *temps;	/* in the order of their files */
+	size_t ntemps;
+	size_t fanin;		/* the most inputs open at once */
+};
+
+/*
+ * The names of temp files in messages: "FIRST ... LAST (merged)", where a
+ * record number counts in the merge of those files.  They live until
+ * close_sorted().
+ */
+static char **merged_names;
+static size_t nmerged;
+
+static const char *
+file_name(const char *path)
+{
+	return strcmp(path, "-") == 0 ? "stdin" : path;
+}
+
+static const char *
+merged_name(const struct passes *p, const struct source *src)
+{
+	const char *lo = file_name(p->files[src->lo]);
+	const char *hi = file_name(p->files[src->hi]);
+	size_t len = strlen(lo) + strlen(hi) + 16;
+	char *name = xmalloc(len);
+
+	snprintf(name, len, "%s ... %s (merged)", lo, hi);
+	merged_names = xrealloc(merged_names, (nmerged + 1) *
+	    sizeof(*merged_names));
+	return merged_names[nmerged++] = name;
+}
+
+/* Opens src to read with a buffer of bufsize bytes, or dies. */
+static struct mr_reader *
+source_open(const struct passes *p, const struct source *src,
+    size_t bufsize)
+{
+	struct mr_reader *r;
+
+	if (src->fd < 0)
+		return open_input(p->files[src->lo], p->fmt, bufsize,
+		    src->lo == 0, p->meta, p->metalen);
+	if ((r = mr_reader_new(src->fd, merged_name(p, src), p->fmt)) == NULL)
+		die("out of memory");
+	mr_reader_bufsize(r, bufsize);
+	if (mr_reader_start(r) < 0)
+		die("%s", mr_reader_errmsg(r));
+	check_meta(r, p->meta, *p->metalen);
+	return r;
+}
+
+/* The read buffer of each of n inputs merged at once. */
+static size_t
+merge_bufsize(size_t n)
+{
+	size_t size = MERGE_READ_BUDGET / n;
+
+	return size < MERGE_BUFSIZE ? size : MERGE_BUFSIZE;
+}
+
+/*
+ * Merges the n sources at src, which hold consecutive files, into a new
+ * temp file, which replaces them in src[0].  The merge is the one that
+ * merging them at the end would do, ties going to the earlier file, so
+ * the final output is the same bytes.
+ */
+static void
+merge_sources(const struct passes *p, struct source *src, size_t n)
+{
+	struct mr_reader **in = xmalloc(n * sizeof(*in));
+	struct mr_writer *w;
+	size_t i, bufsize = merge_bufsize(n);
+	int fd, level = 0;
+
+	for (i = 0; i < n; i++) {
+		in[i] = source_open(p, &src[i], bufsize);
+		if (src[i].fd >= 0 && src[i].level + 1 > level)
+			level = src[i].level + 1;
+	}
+	fd = anon_temp(p->tmpdir);
+	w = mr_writer_new(fd, p->tmpdir, 0, p->fmt, p->meta, *p->metalen);
+	if (w == NULL)
+		die("out of memory");
+	merge_into(in, n, p->order, w);
+	if (mr_writer_finish(w) < 0)
+		die("%s (temporary file)", mr_writer_errmsg(w));
+	mr_writer_free(w);
+	if (lseek(fd, 0, SEEK_SET) < 0)
+		die("%s: temporary file: %s", p->tmpdir, strerror(errno));
+	for (i = 0; i < n; i++)
+		close_reader(in[i]);
+	free(in);
+	src[0].hi = src[n - 1].hi;
+	src[0].fd = fd;
+	src[0].level = level;
+}
+
+/* Merges the newest n temp files into one. */
+static void
+merge_temps(struct passes *p, size_t n)
+{
+	merge_sources(p, &p->temps[p->ntemps - n], n);
+	p->ntemps -= n - 1;
+}
+
+/* Merges the next n files into a new temp file. */
+static void
+merge_files(struct passes *p, size_t n)
+{
+	struct source *src;
+	size_t i;
+
+	p->temps = xrealloc(p->temps, (p->ntemps + n) * sizeof(*p->temps));
+	src = &p->temps[p->ntemps];
+	for (i = 0; i < n; i++) {
+		src[i].lo = src[i].hi = p->next + (int)i;
+		src[i].fd = -1;
+		src[i].level = 0;
+	}
+	merge_sources(p, src, n);
+	p->next += (int)n;
+	p->ntemps++;
+}
+
+/* How many of the newest temp files share the newest one's level. */
+static size_t
+top_level(const struct passes *p)
+{
+	size_t n = 0;
+
+	while (n < p->ntemps && p->temps[p->ntemps - 1 - n].level ==
+	    p->temps[p->ntemps - 1].level)
+		n++;
+	return n;
+}
+
+/*
+ * Merges groups of files into temp files, left to right, until the temp
+ * files and the files left are few enough to be open at once.  A temp
+ * file holds a descriptor, so at most fanin - 1 files are merged at once
+ * less the temp files made; as mrsort does with its runs, group temp
+ * files of one level are merged into one of the next level, so that a
+ * record is copied about log(n) / log(group) times however many files.
+ */
+static void
+merge_passes(struct passes *p)
+{
+	size_t group = p->fanin / 2, total, n, room;
+
+	for (;;) {
+		total = (size_t)(p->nfiles - p->next) + p->ntemps;
+		if (total <= p->fanin)
+			return;
+		/* merging n inputs into one makes n - 1 fewer */
+		n = total - p->fanin + 1;
+		room = p->fanin - 1 - p->ntemps;
+		if (top_level(p) >= group)
+			merge_temps(p, group < n ? group : n);
+		else if (room >= 2 && (size_t)(p->nfiles - p->next) >= 2) {
+			n = n < group ? n : group;
+			n = n < room ? n : room;
+			if (n > (size_t)(p->nfiles - p->next))
+				n = (size_t)(p->nfiles - p->next);
+			merge_files(p, n);
+		} else
+			merge_temps(p, p->ntemps);
+	}
+}
+
 struct mr_reader **
 open_sorted(char **files, int n, const struct mr_textfmt *fmt,
-    unsigned char *meta, size_t *metalen)
+    const struct mr_order *o, const char *tmpdir, unsigned char *meta,
+    size_t *metalen, size_t *nin)
 {
+	struct passes p;
 	struct mr_reader **in;
-	size_t bufsize;
-	int i;
+	struct source src;
+	size_t i, bufsize;
+	long limit;
 
-	want_open_files(n);
-	bufsize = MERGE_READ_BUDGET / (size_t)n;
-	if (bufsize > MERGE_BUFSIZE)
-		bufsize = MERGE_BUFSIZE;
-	in = xmalloc((size_t)n * sizeof(*in));
-	for (i = 0; i < n; i++)
-		in[i] = open_input(files[i], fmt, bufsize, i == 0, meta,
-		    metalen);
+	memset(&p, 0, sizeof(p));
+	p.files = files;
+	p.nfiles = n;
+	p.fmt = fmt;
+	p.order = o;
+	p.tmpdir = tmpdir;
+	p.meta = meta;
+	p.metalen = metalen;
+	limit = raise_open_files((long)n + OPEN_RESERVE) - OPEN_RESERVE;
+	if (limit < (long)n && limit < FANIN_LEAST)
+		die("%d files to merge, and too few open files allowed "
+		    "(ulimit -n) to merge them in passes", n);
+	p.fanin = limit < (long)n ? (size_t)limit : (size_t)n;
+	merge_passes(&p);
+	*nin = p.ntemps + (size_t)(n - p.next);
+	bufsize = merge_bufsize(*nin);
+	in = xmalloc(*nin * sizeof(*in));
+	for (i = 0; i < p.ntemps; i++)
+		in[i] = source_open(&p, &p.temps[i], bufsize);
+	for (; i < *nin; i++) {
+		src.lo = src.hi = p.next++;
+		src.fd = -1;
+		in[i] = source_open(&p, &src, bufsize);
+	}
+	free(p.temps);
 	return in;
+}
+
+void
+close_sorted(struct mr_reader **in, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		close_reader(in[i]);
+	free(in);
+	for (i = 0; i < nmerged; i++)
+		free(merged_names[i]);
+	free(merged_names);
+	merged_names = NULL;
+	nmerged = 0;
+}
+
+const char *
+temp_dir(const char *dir)
+{
+	if (dir == NULL || *dir == '\0')
+		dir = getenv("TMPDIR");
+	return dir != NULL && *dir != '\0' ? dir : "/tmp";
 }
 
 void

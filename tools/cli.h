@@ -61,8 +61,11 @@ struct cli_opt {
 /* The codes of the options that cli_getopt() handles itself. */
 #define CLI_HELP	0x10001
 #define CLI_VERSION	0x10002
+#define CLI_ALLOW_MAGIC	0x10003
 
 /* The options every tool has, worded once. */
+#define CLI_OPT_MAGIC	{ CLI_ALLOW_MAGIC, "allow-magic", NULL, \
+	"read lines starting with the framed magic as text" }
 #define CLI_OPT_HELP	{ CLI_HELP, "help", NULL, \
 	"print this help and exit" }
 #define CLI_OPT_SEP	{ 't', "separator", "SEP", \
@@ -96,10 +99,11 @@ void cli_start(const struct cli_tool *t, int argc, char *argv[]);
 /*
  * cli_getopt() returns the next option of the tool that cli_start()
  * readied, as getopt_long() does (optarg is set), and -1 after the last.
- * It handles the options that every tool has itself: -t and -z set fmt
- * (which may be NULL when the tool has neither), --help prints the help
- * and --version the version, both exiting 0; an unknown option or a
- * missing argument prints the usage and exits 2.
+ * It handles the options that every tool has itself: -t, -z and
+ * --allow-magic set fmt (which may be NULL when the tool has none of
+ * them), --help prints the help and --version the version, both exiting
+ * 0; an unknown option or a missing argument prints the usage and exits
+ * 2.
  */
 int cli_getopt(int argc, char *argv[], struct mr_textfmt *fmt);
 
@@ -150,8 +154,9 @@ int opt_reducer(const char *usage, const char *opt, const char *arg,
 /*
  * opt_template() checks the argument of -o for an output name template:
  * exactly one integer conversion (%d, %i, %u, %o, %x or %X, with the flags
- * 0 and - and a width) and no other conversion but %%, so that it is safe
- * to give to printf.  Exits 2 otherwise.
+ * 0 and - and a width of at most 99) and no other conversion but %%, so
+ * that it is safe to give to printf and makes names of a sane length.
+ * Exits 2 otherwise, showing the template bounded (shown()).
  */
 void opt_template(const char *usage, const char *arg);
 
@@ -284,14 +289,36 @@ void merge_into(struct mr_reader **in, size_t n, const struct mr_order *o,
 const char *shown(const unsigned char *p, size_t len, int slot);
 
 /*
- * open_sorted() opens the n files of a merge as open_input() does, the
- * first one's metadata going to meta and *metalen, after making room for
- * n open files; their read buffers share a fixed budget, so that any
- * fan-in fits in memory.  Returns the readers (free them with
- * close_reader() and free()), or dies.
+ * open_sorted() opens the n files of a merge in order o as open_input()
+ * does, the first one's metadata going to meta and *metalen, and returns
+ * readers for the merge, *nin of them; their read buffers share a fixed
+ * budget, so that any fan-in fits in memory.  When the limit on open
+ * files (raised as far as it goes) is too low for n, it first merges
+ * groups of consecutive files into temp files in tmpdir (mode 0600,
+ * unlinked at once, so that none is left however the tool ends), in
+ * passes, until the temp files and the files left fit: merging the
+ * readers then gives the same records in the same order, byte for byte,
+ * as merging the n files would.  An error in a file, such as a record out
+ * of order, is reported as the merge would report it; a record of a temp
+ * file is named "FIRST ... LAST (merged)" and numbered in the merge of
+ * those files.  Free the readers with close_sorted().  Dies on error.
  */
 struct mr_reader **open_sorted(char **files, int n,
-    const struct mr_textfmt *fmt, unsigned char *meta, size_t *metalen);
+    const struct mr_textfmt *fmt, const struct mr_order *o,
+    const char *tmpdir, unsigned char *meta, size_t *metalen, size_t *nin);
+
+/*
+ * close_sorted() closes the n readers that open_sorted() returned, frees
+ * them, the array and the names of temp files.
+ */
+void close_sorted(struct mr_reader **in, size_t n);
+
+/*
+ * temp_dir() returns the directory for temp files: dir (the argument of
+ * -T), or when that is NULL or empty $TMPDIR if set and not empty, or
+ * /tmp.
+ */
+const char *temp_dir(const char *dir);
 
 /* close_reader() frees r and closes its descriptor unless it is stdin. */
 void close_reader(struct mr_reader *r);

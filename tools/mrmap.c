@@ -25,9 +25,10 @@
 enum { OPT_COMBINE = 256, OPT_COUNTERS, OPT_SKIP_BAD, OPT_TEXT };
 
 static const char usage_text[] =
-    "usage: mrmap [-z] [--combine OP] [--counters FILE] [--skip-bad] "
-    "[--text]\n"
-    "             [-o FILE] [-S SIZE] [-t SEP] COMMAND [FILE ...]\n";
+    "usage: mrmap [-z] [--allow-magic] [--combine OP] [--counters FILE]\n"
+    "             [--skip-bad] [--text] [-o FILE] [-S SIZE] [-t SEP] "
+    "COMMAND\n"
+    "             [FILE ...]\n";
 
 static const struct cli_opt options[] = {
 	{ 'o', "output", "FILE", "write to FILE, complete or not at all" },
@@ -35,6 +36,7 @@ static const struct cli_opt options[] = {
 	    "combine in SIZE of memory (128M by default)" },
 	CLI_OPT_SEP,
 	CLI_OPT_ZERO,
+	CLI_OPT_MAGIC,
 	{ OPT_COMBINE, "combine", "OP",
 	    "aggregate by key with the built-in OP as a combiner" },
 	{ OPT_COUNTERS, "counters", "FILE", "write the counters to FILE" },
@@ -121,19 +123,33 @@ count_lines(const unsigned char *p, size_t len)
 	return n;
 }
 
-/* Text input goes to the command byte for byte. */
+/*
+ * Text input goes to the command byte for byte, but for a line that
+ * starts with the framed magic (mr-format(5)), which fails the input.
+ */
 static void
 feed_text(struct feed *f, struct mr_reader *r)
 {
 	unsigned char *buf = xmalloc(FEED_BUFSIZE);
+	struct mr_magic_scan magic = { fmt.eol, 1, 0, 0, 0 };
 	const unsigned char *p;
 	size_t len;
 	ssize_t n;
+	int64_t at;
 	int last = fmt.eol;
 	char msg[300];
 
 	mr_reader_take(r, &p, &len);
 	for (;;) {
+		if (len > 0 && !fmt.magic_ok &&
+		    (at = mr_magic_scan(&magic, p, len)) >= 0) {
+			snprintf(msg, sizeof(msg), "%s: framed stream header at "
+			    "byte %lld in text input (a damaged framed file? "
+			    "--allow-magic reads it as text)", f->name,
+			    (long long)at);
+			feed_fail(f, msg);
+			break;
+		}
 		if (len > 0) {
 			if (proc_write(f->p, p, len) < 0) {
 				write_failed(f);

@@ -9,15 +9,17 @@
 enum { OPT_TEXT = 256, OPT_VALUES };
 
 static const char usage_text[] =
-    "usage: mrmerge [-nrz] [--text] [--values] [-o FILE] [-t SEP] "
-    "[FILE ...]\n";
+    "usage: mrmerge [-nrz] [--allow-magic] [--text] [--values] [-o FILE]\n"
+    "           [-T DIR] [-t SEP] [FILE ...]\n";
 
 static const struct cli_opt options[] = {
 	{ 'n', "numeric", NULL, "the inputs are sorted by numeric keys" },
 	{ 'o', "output", "FILE", "write to FILE, complete or not at all" },
 	{ 'r', "reverse", NULL, "the inputs are sorted in reverse order" },
+	{ 'T', "tmpdir", "DIR", "put temporary files in DIR, not $TMPDIR" },
 	CLI_OPT_SEP,
 	CLI_OPT_ZERO,
+	CLI_OPT_MAGIC,
 	CLI_OPT_HELP,
 	{ OPT_TEXT, "text", NULL, "write text lines, not framed records" },
 	{ OPT_VALUES, "values", NULL, "equal keys are sorted by value" },
@@ -33,7 +35,7 @@ static const struct cli_tool tool = {
 struct args {
 	struct mr_textfmt fmt;
 	struct mr_order order;
-	const char *output;
+	const char *output, *tmpdir;
 	int text;
 };
 
@@ -55,6 +57,9 @@ parse_args(int *argc, char *argv[], struct args *a)
 		case 'r':
 			a->order.reverse = 1;
 			break;
+		case 'T':
+			a->tmpdir = optarg;
+			break;
 		case OPT_TEXT:
 			a->text = 1;
 			break;
@@ -69,25 +74,23 @@ parse_args(int *argc, char *argv[], struct args *a)
 int
 main(int argc, char *argv[])
 {
-	struct args a = { MR_TEXTFMT_DEFAULT, { 0, 0, 0 }, "-", 0 };
+	struct args a = { MR_TEXTFMT_DEFAULT, { 0, 0, 0 }, "-", NULL, 0 };
 	struct mr_reader **in;
 	struct mr_writer *w;
 	struct outfile out;
 	unsigned char meta[MR_META_MAX];
-	size_t metalen = 0;
-	int i;
+	size_t metalen = 0, n;
 
 	argv = parse_args(&argc, argv, &a);
-	in = open_sorted(argv, argc, &a.fmt, meta, &metalen);
+	in = open_sorted(argv, argc, &a.fmt, &a.order, temp_dir(a.tmpdir),
+	    meta, &metalen, &n);
 	out_open(&out, a.output);
 	w = open_writer(&out, a.text, &a.fmt, meta, metalen);
-	merge_into(in, (size_t)argc, &a.order, w);
+	merge_into(in, n, &a.order, w);
 	if (mr_writer_finish(w) < 0)
 		die("%s", mr_writer_errmsg(w));
 	mr_writer_free(w);
 	out_commit(&out);
-	for (i = 0; i < argc; i++)
-		close_reader(in[i]);
-	free(in);
+	close_sorted(in, n);
 	return 0;
 }

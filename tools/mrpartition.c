@@ -16,10 +16,12 @@
 enum { OPT_NUMERIC = 256, OPT_REVERSE, OPT_SAMPLE, OPT_POINTS, OPT_TEXT };
 
 static const char usage_text[] =
-    "usage: mrpartition -n N -o TEMPLATE [-z] [-k K] [-t SEP] [--numeric]\n"
-    "           [--reverse] [--split-points FILE] [--text] [FILE ...]\n"
-    "       mrpartition -n N --sample FILE [-z] [-t SEP] [--numeric]\n"
-    "           [--reverse] [--text] [FILE ...]\n";
+    "usage: mrpartition -n N -o TEMPLATE [-z] [-k K] [-t SEP]\n"
+    "           [--allow-magic] [--numeric] [--reverse] "
+    "[--split-points FILE]\n"
+    "           [--text] [FILE ...]\n"
+    "       mrpartition -n N --sample FILE [-z] [-t SEP] [--allow-magic]\n"
+    "           [--numeric] [--reverse] [--text] [FILE ...]\n";
 
 static const struct cli_opt options[] = {
 	{ 'k', "partition-fields", "K",
@@ -29,6 +31,7 @@ static const struct cli_opt options[] = {
 	    "write partition i to TEMPLATE with i for its %d" },
 	CLI_OPT_SEP,
 	CLI_OPT_ZERO,
+	CLI_OPT_MAGIC,
 	CLI_OPT_HELP,
 	{ OPT_NUMERIC, "numeric", NULL, "keys in ranges compare as numbers" },
 	{ OPT_REVERSE, "reverse", NULL,

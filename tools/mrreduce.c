@@ -19,9 +19,10 @@
 enum { OPT_COUNTERS = 256, OPT_FRAMED, OPT_PARTIAL, OPT_SKIP_BAD };
 
 static const char usage_text[] =
-    "usage: mrreduce [-nrz] [--counters FILE] [--framed] [--partial] "
-    "[--skip-bad]\n"
-    "           [-d STRING] [-o FILE] [-t SEP] OP|COMMAND [FILE ...]\n";
+    "usage: mrreduce [-nrz] [--allow-magic] [--counters FILE] [--framed]\n"
+    "           [--partial] [--skip-bad] [-d STRING] [-o FILE] [-T DIR] "
+    "[-t SEP]\n"
+    "           OP|COMMAND [FILE ...]\n";
 
 static const struct cli_opt options[] = {
 	{ 'd', "delimiter", "STRING",
@@ -29,8 +30,10 @@ static const struct cli_opt options[] = {
 	{ 'n', "numeric", NULL, "the keys are sorted as decimal numbers" },
 	{ 'o', "output", "FILE", "write to FILE, complete or not at all" },
 	{ 'r', "reverse", NULL, "the keys are sorted in reverse order" },
+	{ 'T', "tmpdir", "DIR", "put temporary files in DIR, not $TMPDIR" },
 	CLI_OPT_SEP,
 	CLI_OPT_ZERO,
+	CLI_OPT_MAGIC,
 	{ OPT_COUNTERS, "counters", "FILE", "write the counters to FILE" },
 	{ OPT_FRAMED, "framed", NULL, "write framed records, not text lines" },
 	CLI_OPT_HELP,
@@ -367,13 +370,13 @@ reduce_command(const char *cmd, struct input *in, struct outfile *out,
  * merges them when there are several.
  */
 static void
-input_open(struct input *in, char **files, int nfiles, unsigned char *meta,
-    size_t *metalen)
+input_open(struct input *in, char **files, int nfiles, const char *tmpdir,
+    unsigned char *meta, size_t *metalen)
 {
-	in->n = (size_t)nfiles;
-	in->r = open_sorted(files, nfiles, &fmt, meta, metalen);
+	in->r = open_sorted(files, nfiles, &fmt, &in->order, tmpdir, meta,
+	    metalen, &in->n);
 	in->m = NULL;
-	if (nfiles > 1 && (in->m = mr_merge_new(in->r, in->n,
+	if (in->n > 1 && (in->m = mr_merge_new(in->r, in->n,
 	    &in->order)) == NULL)
 		die("out of memory");
 	in->src = in->prevsrc = 0;
@@ -410,19 +413,15 @@ write_counters(struct outfile *o)
 static void
 input_close(struct input *in)
 {
-	size_t i;
-
 	if (in->m != NULL)
 		mr_merge_free(in->m);
-	for (i = 0; i < in->n; i++)
-		close_reader(in->r[i]);
-	free(in->r);
+	close_sorted(in->r, in->n);
 	free(in->key);
 }
 
 /* The command line, and what its reducer is. */
 struct args {
-	const char *output, *delim, *counters, *reducer;
+	const char *output, *delim, *counters, *reducer, *tmpdir;
 	struct mr_op op;
 	int builtin, none, framed, partial;
 };
@@ -450,6 +449,9 @@ parse_args(int *argc, char *argv[], struct args *a, struct input *in)
 			break;
 		case 'r':
 			in->order.reverse = 1;
+			break;
+		case 'T':
+			a->tmpdir = optarg;
 			break;
 		case OPT_COUNTERS:
 			a->counters = optarg;
@@ -546,7 +548,7 @@ reduce(struct input *in, const struct args *a, int merging,
 int
 main(int argc, char *argv[])
 {
-	struct args a = { "-", NULL, NULL, NULL, { 0 }, 0, 0, 0, 0 };
+	struct args a = { "-", NULL, NULL, NULL, NULL, { 0 }, 0, 0, 0, 0 };
 	struct input in = { 0 };
 	struct outfile out, counters;
 	unsigned char meta[MR_META_MAX];
@@ -555,7 +557,7 @@ main(int argc, char *argv[])
 
 	argv = parse_args(&argc, argv, &a, &in);
 	check_reducer(&a);
-	input_open(&in, argv, argc, meta, &metalen);
+	input_open(&in, argv, argc, temp_dir(a.tmpdir), meta, &metalen);
 	merging = check_input(&in, &a, meta, metalen);
 
 	/* a bad name for either output fails before any work */

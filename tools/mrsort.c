@@ -25,9 +25,8 @@
 enum { OPT_PARALLEL = 256, OPT_TEXT, OPT_VALUES };
 
 static const char usage_text[] =
-    "usage: mrsort [-cnrz] [--text] [--values] [-o FILE] [-S SIZE] "
-    "[-T DIR]\n"
-    "           [-t SEP] [--parallel N] [FILE ...]\n";
+    "usage: mrsort [-cnrz] [--allow-magic] [--text] [--values] [-o FILE]\n"
+    "           [-S SIZE] [-T DIR] [-t SEP] [--parallel N] [FILE ...]\n";
 
 static const struct cli_opt options[] = {
 	{ 'c', "check", NULL, "exit 0 if the input is sorted, 1 if not" },
@@ -38,6 +37,7 @@ static const struct cli_opt options[] = {
 	{ 'T', "tmpdir", "DIR", "put temporary files in DIR, not $TMPDIR" },
 	CLI_OPT_SEP,
 	CLI_OPT_ZERO,
+	CLI_OPT_MAGIC,
 	CLI_OPT_HELP,
 	{ OPT_PARALLEL, "parallel", "N",
 	    "sort on N threads (the cores, at most 8)" },

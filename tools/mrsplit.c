@@ -17,9 +17,9 @@
 enum { OPT_RANGE = 256, OPT_RANGES };
 
 static const char usage_text[] =
-    "usage: mrsplit -n N -o TEMPLATE [-z] [-t SEP] FILE ...\n"
-    "       mrsplit --range START:END [-z] [-t SEP] FILE\n"
-    "       mrsplit --ranges -n N [-z] [-t SEP] FILE ...\n";
+    "usage: mrsplit -n N -o TEMPLATE [-z] [-t SEP] [--allow-magic] FILE ...\n"
+    "       mrsplit --range START:END [-z] [-t SEP] [--allow-magic] FILE\n"
+    "       mrsplit --ranges -n N [-z] [-t SEP] [--allow-magic] FILE ...\n";
 
 static const struct cli_opt options[] = {
 	{ 'n', "number", "N", "cut the input into N splits" },
@@ -27,6 +27,7 @@ static const struct cli_opt options[] = {
 	    "its %d" },
 	CLI_OPT_SEP,
 	CLI_OPT_ZERO,
+	CLI_OPT_MAGIC,
 	CLI_OPT_HELP,
 	{ OPT_RANGE, "range", "START:END",
 	    "copy the records that start in this byte range" },
@@ -306,6 +307,11 @@ check_inputs(struct input *in, int nfiles, int *first_fd, uint64_t *total)
 			    "all text or all framed)", display_name(in[f].path),
 			    mr_split_framed(s) ? "framed" : "text",
 			    mr_split_framed(first) ? "framed" : "text");
+		if (mr_split_version(s) != mr_split_version(first))
+			die("%s: format version %d input after version %d "
+			    "input (rewrite the older one with any mr tool)",
+			    display_name(in[f].path), mr_split_version(s),
+			    mr_split_version(first));
 		m = mr_split_meta(s, &len);
 		if (len != metalen || memcmp(m, meta, len) != 0)
 			die("%s: stream metadata differs from the first "

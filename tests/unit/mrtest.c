@@ -304,6 +304,17 @@ craft(const char *kind)
 	return fflush(stdout) == 0 ? 0 : 1;
 }
 
+/* The length of the frame of the current version at p, by its header. */
+static size_t
+frame_length(const unsigned char *p)
+{
+	if (p[MR_SYNC_LEN] == FRAME_HEADER)
+		return HEADER_MIN + (size_t)(p[11] | p[12] << 8);
+	if (p[MR_SYNC_LEN] == FRAME_BLOCK)
+		return MR_BLOCK_HDR + get32(p + 13) + 4;
+	return MR_TRAILER_LEN;
+}
+
 static int
 sync_check(const char *path)
 {
@@ -311,7 +322,7 @@ sync_check(const char *path)
 	struct mr_writer *w;
 	struct mr_rec rec;
 	unsigned char key[64];
-	size_t len, off, found, flen, nstarts = 0, j, want, *starts;
+	size_t len, off, found, nstarts = 0, j, want, *starts;
 	FILE *f;
 	int i, fd;
 
@@ -337,16 +348,8 @@ sync_check(const char *path)
 	fclose(f);
 	/* The true frame starts, by walking the chain of frame lengths. */
 	starts = malloc(len * sizeof(*starts));
-	for (off = 0; off < len; off += flen) {
+	for (off = 0; off < len; off += frame_length(buf + off))
 		starts[nstarts++] = off;
-		if (buf[off + 8] == FRAME_HEADER)
-			flen = HEADER_MIN + (size_t)(buf[off + 11] |
-			    buf[off + 12] << 8);
-		else if (buf[off + 8] == FRAME_BLOCK)
-			flen = MR_BLOCK_HDR + get32(buf + off + 13) + 4;
-		else
-			flen = MR_TRAILER_LEN;
-	}
 	/* From every offset the scan finds the first true start after it. */
 	for (off = 0, j = 0; off < len; off++) {
 		while (j < nstarts && starts[j] < off)
@@ -690,13 +693,7 @@ block_edit(const char *how, const char *nth)
 		return 2;
 	len = fread(buf, 1, sizeof(buf), stdin);
 	for (off = 0; off + MR_SYNC_LEN < len; off += flen) {
-		if (buf[off + 8] == FRAME_HEADER)
-			flen = HEADER_MIN + (size_t)(buf[off + 11] |
-			    buf[off + 12] << 8);
-		else if (buf[off + 8] == FRAME_BLOCK)
-			flen = MR_BLOCK_HDR + get32(buf + off + 13) + 4;
-		else
-			flen = MR_TRAILER_LEN;
+		flen = frame_length(buf + off);
 		if (flen > len - off)
 			flen = len - off;
 		if (buf[off + 8] == FRAME_BLOCK && k++ == n) {

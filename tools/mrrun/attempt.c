@@ -56,9 +56,12 @@ pass_stderr(const char *path)
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return;
+	/* no message of another thread in the middle */
+	flockfile(stderr);
 	while ((n = read(fd, buf, sizeof(buf))) > 0)
 		if (write(STDERR_FILENO, buf, (size_t)n) < 0)
 			break;
+	funlockfile(stderr);
 	close(fd);
 }
 
@@ -85,6 +88,26 @@ build(struct mrrun *r, struct phase *ph, int i, struct host *h,
 }
 
 /*
+ * Whether h, where an attempt of task i of ph failed (claimed: in
+ * bringing back its output), is alive; else the attempt is lost with its
+ * host and does not count against --retries.  A worker whose host dies
+ * may see its task killed and report it before it dies itself, its
+ * processes killed one by one: when the failure would fail the job, or
+ * its output cannot be brought back, wait a moment for the channel to
+ * break.  Other failures, retried anyway, ask at once.
+ */
+static int
+alive(struct mrrun *r, struct phase *ph, int i, struct host *h, int claimed)
+{
+	int last;
+
+	pthread_mutex_lock(&r->lock);
+	last = ph->ts[i].failures >= r->retries;
+	pthread_mutex_unlock(&r->lock);
+	return host_alive(h, last || claimed ? HOST_GRACE_MS : 0);
+}
+
+/*
  * After an attempt of task i of ph on h ended with rc: claims the task
  * when the attempt succeeded first (*claimed), brings back what it left
  * on a host and commits it, with its bytes in *out.  Returns the
@@ -105,7 +128,12 @@ conclude(struct mrrun *r, struct phase *ph, int i, struct host *h, int rc,
 	}
 	if (*claimed && h != NULL && (rc = collect(r, ph, i, h, msg,
 	    msgsize)) != 0 && rc != HOST_LOST)
-		rc = h->up ? 1 : HOST_LOST;
+		rc = 1;
+	if (h != NULL && rc != 0 && rc != TASK_STOPPED && rc != HOST_LOST &&
+	    !alive(r, ph, i, h, *claimed)) {
+		snprintf(msg, msgsize, "host %s was lost", h->name);
+		rc = HOST_LOST;
+	}
 	if (*claimed && rc == 0 && ph->commit(r, i, out) < 0) {
 		snprintf(msg, msgsize, "its output is missing");
 		rc = 1;

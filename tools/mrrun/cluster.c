@@ -3,16 +3,25 @@
  * its slots and the --file files, the job as each host runs it, a host
  * lost, and stopping them all.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "mrrun.h"
 #include "work.h"
+
+/* The control directories, /tmp/mrrun-ssh-PID-XXXXXX, PID the controller. */
+#define CTL_DIR		"/tmp"
+#define CTL_PREFIX	"mrrun-ssh-"
 
 /*
  * The job whose hosts stop at exit.  Global because atexit() handlers
@@ -95,6 +104,60 @@ stop_hosts_at_exit(void)
 		stop_hosts(at_exit);
 }
 
+/*
+ * Whether name, in CTL_DIR, is the control directory of a run that died
+ * without removing it: named by a pid that no process has (this run's
+ * own pid is alive), a directory and not a link, ours, of mode 0700.
+ * A pid that a process has again keeps the directory until that one
+ * ends; a directory of another user is never ours to remove.
+ */
+static int
+dead_ctldir(int dfd, const char *name)
+{
+	const char *p = name + strlen(CTL_PREFIX);
+	struct stat st;
+	char *end;
+	long pid;
+
+	if (strncmp(name, CTL_PREFIX, strlen(CTL_PREFIX)) != 0 ||
+	    *p < '1' || *p > '9')
+		return 0;
+	errno = 0;
+	pid = strtol(p, &end, 10);
+	/* mkdtemp()'s six characters after the pid */
+	if (errno != 0 || pid > INT_MAX || *end != '-' ||
+	    strlen(end + 1) != 6)
+		return 0;
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+	    !S_ISDIR(st.st_mode) || st.st_uid != geteuid() ||
+	    (st.st_mode & 07777) != 0700)
+		return 0;
+	return kill((pid_t)pid, 0) < 0 && errno == ESRCH;
+}
+
+/*
+ * Removes the control directories that runs killed before they could
+ * (by SIGKILL, say) left in CTL_DIR.  Two runs that sweep at once may
+ * both remove one: rm_rf() takes what is gone as removed.
+ */
+static void
+sweep_ctldirs(void)
+{
+	struct dirent *e;
+	char path[PATH_MAX];
+	DIR *d;
+
+	if ((d = opendir(CTL_DIR)) == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		if (!dead_ctldir(dirfd(d), e->d_name))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", CTL_DIR, e->d_name);
+		(void)rm_rf(path);
+	}
+	closedir(d);
+}
+
 /* Makes the job as each host runs it: its scratch is the work directory. */
 void
 host_jobs(struct mrrun *r)
@@ -123,7 +186,9 @@ start_hosts(struct mrrun *r)
 	char *dest;
 	int k, i;
 
-	snprintf(r->ctldir, sizeof(r->ctldir), "/tmp/mrrun-ssh-XXXXXX");
+	sweep_ctldirs();
+	snprintf(r->ctldir, sizeof(r->ctldir), "%s/%s%ld-XXXXXX", CTL_DIR,
+	    CTL_PREFIX, (long)getpid());
 	if (mkdtemp(r->ctldir) == NULL)
 		die("%s: %s", r->ctldir, strerror(errno));
 	at_exit = r;

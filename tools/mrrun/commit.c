@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -216,19 +217,176 @@ write_out(const char *buf, size_t len)
 }
 
 /*
- * Writes part i of the output to stdout once it is committed.  A text
- * part whose last line a reducer command left unterminated gets its
- * terminator, so that it does not run into the next part's first line.
- * Returns 0; -1 when the job failed first, -2 when stdout's reader went
- * away.
+ * Framed output on stdout is one stream: its header before any part, so
+ * that a job that fails before its first part leaves a truncated stream
+ * rather than an empty input; each part's blocks, numbered on for the
+ * stream; and the trailer only once the whole job has committed, so that
+ * a reader of a failed job's output fails too.  Returns 0, or -1 when
+ * stdout's reader went away.
+ */
+static int
+framed_begin(struct mrrun *r)
+{
+	struct mr_textfmt fmt = MR_TEXTFMT_DEFAULT;
+	struct mr_writer *w;
+	int rc;
+
+	if (r->out_begun)
+		return 0;
+	/* mrrun's output holds plain values: its header has no metadata */
+	if ((w = mr_writer_new(STDOUT_FILENO, "stdout", 0, &fmt, NULL,
+	    0)) == NULL)
+		die("out of memory");
+	errno = 0;
+	if ((rc = mr_writer_begin(w)) < 0 && errno != EPIPE)
+		die("%s", mr_writer_errmsg(w));
+	mr_writer_free(w);
+	r->out_begun = 1;
+	return rc;
+}
+
+/*
+ * Copies the blocks of the framed part p, open on fd, to stdout.  Returns
+ * 0, or -1 when stdout's reader went away; dies on a damaged part.
+ */
+static int
+framed_part(struct mrrun *r, const char *p, int fd)
+{
+	struct mr_textfmt fmt = MR_TEXTFMT_DEFAULT;
+	struct mr_split *s;
+	size_t metalen;
+	int rc = 0;
+
+	if ((s = mr_split_new(fd, p, &fmt)) == NULL)
+		die("out of memory");
+	if (mr_split_start(s) < 0)
+		die("%s", mr_split_errmsg(s));
+	if (mr_split_size(s) > 0 && !mr_split_framed(s))
+		die("%s: not a framed stream", p);
+	mr_split_meta(s, &metalen);
+	if (metalen != 0)
+		die("%s: stream metadata where plain values were due", p);
+	/* an older mrreduce on a host: its blocks cannot go under our header */
+	if (mr_split_framed(s) && mr_split_version(s) != MR_FORMAT_VERSION)
+		die("%s: format version %d where %d was due (the tools on the "
+		    "hosts are older)", p, mr_split_version(s),
+		    MR_FORMAT_VERSION);
+	errno = 0;
+	if (mr_split_size(s) > 0 && mr_split_copy(s, 0, mr_split_size(s),
+	    STDOUT_FILENO, "stdout", &r->out_records) < 0) {
+		/* a part read back whole cannot give EPIPE; stdout can */
+		if (errno != EPIPE)
+			die("%s", mr_split_errmsg(s));
+		rc = -1;
+	}
+	mr_split_free(s);
+	return rc;
+}
+
+/*
+ * Ends the framed stream on stdout with the trailer that counts every
+ * part's records: the mark that the job committed whole.  A job of no
+ * parts writes an empty stream.  Returns 0, or -1 when stdout's reader
+ * went away.
+ */
+static int
+framed_end(struct mrrun *r)
+{
+	struct mr_textfmt fmt = MR_TEXTFMT_DEFAULT;
+	struct mr_writer *w;
+	struct mr_split *s;
+	char *p;
+	int fd, rc;
+
+	errno = 0;
+	if (!r->out_begun) {
+		if ((w = mr_writer_new(STDOUT_FILENO, "stdout", 0, &fmt, NULL,
+		    0)) == NULL)
+			die("out of memory");
+		if ((rc = mr_writer_finish(w)) < 0 && errno != EPIPE)
+			die("%s", mr_writer_errmsg(w));
+		mr_writer_free(w);
+		return rc;
+	}
+	/* the splitter of the last part, whose stream the trailer ends */
+	p = plan_file(&r->job, PLAN_OUT_PART, 0, r->job.reducers > 0 ?
+	    r->job.reducers - 1 : r->job.nsplits - 1);
+	if ((fd = open(p, O_RDONLY | O_CLOEXEC)) < 0)
+		die("%s: %s", p, strerror(errno));
+	if ((s = mr_split_new(fd, p, &fmt)) == NULL)
+		die("out of memory");
+	if (mr_split_start(s) < 0)
+		die("%s", mr_split_errmsg(s));
+	errno = 0;
+	if ((rc = mr_split_tail(s, STDOUT_FILENO, "stdout",
+	    r->out_records)) < 0 && errno != EPIPE)
+		die("%s", mr_split_errmsg(s));
+	mr_split_free(s);
+	close(fd);
+	free(p);
+	return rc;
+}
+
+/*
+ * Ends the output on stdout: the framed stream's trailer, then the close,
+ * whose error a full disk gives.  A reader gone before the trailer ends
+ * the job as reader_gone() in schedule.c does, quietly by SIGPIPE.
+ */
+static void
+stdout_end(struct mrrun *r)
+{
+	if (r->job.framed && framed_end(r) < 0) {
+		if (!r->keep_temp)
+			rm_rf(r->work);
+		signal(SIGPIPE, SIG_DFL);
+		raise(SIGPIPE);
+		_exit(1);
+	}
+	if (fflush(stdout) != 0 || close(STDOUT_FILENO) < 0)
+		die("stdout: %s", strerror(errno));
+}
+
+/*
+ * Copies the text part p, open on fd, to stdout.  A part whose last line
+ * a reducer command left unterminated gets its terminator, so that it
+ * does not run into the next part's first line.  Returns 0, or -1 when
+ * stdout's reader went away.
+ */
+static int
+text_part(struct mrrun *r, const char *p, int fd)
+{
+	char buf[1 << 16], last = 0, eol = r->job.zero ? '\0' : '\n';
+	ssize_t n;
+
+	while ((n = read(fd, buf, sizeof(buf))) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			die("%s: %s", p, strerror(errno));
+		}
+		if (write_out(buf, (size_t)n) < 0)
+			return -1;
+		last = buf[n - 1];
+	}
+	if (lseek(fd, 0, SEEK_CUR) > 0 && last != eol &&
+	    write_out(&eol, 1) < 0)
+		return -1;
+	return 0;
+}
+
+/*
+ * Writes part i of the output to stdout once it is committed: as text,
+ * or the blocks of a framed part (see framed_begin()).  Returns 0; -1
+ * when the job failed first, -2 when stdout's reader went away.
  */
 int
 emit_part(struct mrrun *r, int i)
 {
-	char buf[1 << 16], *p, last = 0, eol = r->job.zero ? '\0' : '\n';
-	ssize_t n;
-	int fd;
+	char *p;
+	int fd, rc;
 
+	if (r->job.framed && framed_begin(r) < 0)
+		return -2;
 	pthread_mutex_lock(&r->lock);
 	while (!r->committed[i] && !r->failed)
 		pthread_cond_wait(&r->changed, &r->lock);
@@ -238,28 +396,17 @@ emit_part(struct mrrun *r, int i)
 	p = plan_file(&r->job, PLAN_OUT_PART, 0, i);
 	if ((fd = open(p, O_RDONLY | O_CLOEXEC)) < 0)
 		die("%s: %s", p, strerror(errno));
-	while ((n = read(fd, buf, sizeof(buf))) != 0) {
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			die("%s: %s", p, strerror(errno));
-		}
-		if (write_out(buf, (size_t)n) < 0)
-			break;
-		last = buf[n - 1];
-	}
-	if (n == 0 && !r->job.framed && lseek(fd, 0, SEEK_CUR) > 0 &&
-	    last != eol && write_out(&eol, 1) < 0)
-		n = -1;
+	rc = r->job.framed ? framed_part(r, p, fd) : text_part(r, p, fd);
 	close(fd);
 	free(p);
-	return n == 0 ? 0 : -2;
+	return rc == 0 ? 0 : -2;
 }
 
 /* Writes _counters and _SUCCESS into the staged output and renames it. */
 static void
 commit_output(struct mrrun *r)
 {
+	struct stat st;
 	char *p, *old;
 	mode_t mask;
 	FILE *fp;
@@ -280,6 +427,10 @@ commit_output(struct mrrun *r)
 	if (chmod(r->staged, 0777 & ~mask) < 0)
 		die("%s: %s", r->staged, strerror(errno));
 	old = path_join(r->work, "old");
+	/* what appeared at -o since the start is no output to replace */
+	if (r->force && lstat(r->outpath, &st) == 0 && !S_ISDIR(st.st_mode))
+		die("%s: exists and is not a directory (--force replaces only "
+		    "an output directory)", r->outdir);
 	if (r->force && rename(r->outpath, old) < 0 && errno != ENOENT)
 		die("%s: cannot move it aside: %s", r->outdir,
 		    strerror(errno));
@@ -328,8 +479,8 @@ job_finish(struct mrrun *r)
 		    r->reduce.done, r->reduce.n, r->work);
 	if (r->outdir != NULL)
 		commit_output(r);
-	else if (fflush(stdout) != 0 || close(STDOUT_FILENO) < 0)
-		die("stdout: %s", strerror(errno));
+	else
+		stdout_end(r);
 	if (r->stats)
 		write_counters(stderr);
 	if (r->joblog != NULL && fclose(r->joblog) != 0)

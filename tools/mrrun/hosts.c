@@ -31,6 +31,8 @@
 #define HELLO_SECS	60	/* the most a worker may take to start, unless
 				   MRRUN_START_TIMEOUT says otherwise */
 #define STOP_MS		5000	/* from closing a channel to SIGKILL */
+#define NAME_MAX_BYTES	255	/* the longest [user@]host[:port] */
+#define SLOTS_MAX	1024	/* the most slots a host may have */
 
 struct request {
 	uint32_t id;
@@ -60,13 +62,72 @@ static void *on_lost_arg;
 static const char *const tool_names[] = { "mrrun", "mrsplit", "mrmap",
     "mrpartition", "mrsort", "mrmerge", "mrreduce" };
 
-/* Whether c may be in a host name as given: [user@]host[:port]. */
+/* Whether c may be in the host part of a name: [user@]host[:port]. */
 static int
 host_char(int c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9') || (c != '\0' && strchr("-._@:[]%",
+	    (c >= '0' && c <= '9') || (c != '\0' && strchr("-._:[]%",
 	    c) != NULL);
+}
+
+/* Whether c may be in the user part of a name. */
+static int
+user_char(int c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || (c != '\0' && strchr("-._", c) != NULL);
+}
+
+/*
+ * Checks that name is a plain [user@]host[:port]: at most NAME_MAX_BYTES
+ * bytes, a user and a host of the characters above that start with no
+ * "-", and a port from 1 to 65535 (a host with more than one ":" is an
+ * IPv6 address, with no port).  Returns 0, or -1 with why in err.
+ */
+static int
+check_name(const char *name, char *err, size_t errsize)
+{
+	const char *host = name, *at = strchr(name, '@'), *p, *colon;
+	long port;
+
+	if (*name == '\0') {
+		snprintf(err, errsize, "an empty host name");
+		return -1;
+	}
+	if (strlen(name) > NAME_MAX_BYTES) {
+		snprintf(err, errsize, "%s: a host name of %zu bytes, over %d",
+		    shown((const unsigned char *)name, strlen(name), 0),
+		    strlen(name), NAME_MAX_BYTES);
+		return -1;
+	}
+	if (at != NULL) {
+		for (p = name; p < at && user_char((unsigned char)*p); p++)
+			;
+		if (at == name || *name == '-' || p < at)
+			goto bad;
+		host = at + 1;
+	}
+	for (p = host; host_char((unsigned char)*p); p++)
+		;
+	if (*host == '\0' || *host == '-' || *host == ':' || *p != '\0')
+		goto bad;
+	colon = strchr(host, ':');
+	if (colon == NULL || strchr(colon + 1, ':') != NULL)
+		return 0;
+	port = 0;
+	for (p = colon + 1; *p >= '0' && *p <= '9' && port <= 65535; p++)
+		port = port * 10 + (*p - '0');
+	if (p == colon + 1 || *p != '\0' || port < 1 || port > 65535) {
+		snprintf(err, errsize, "%s: bad port (1 to 65535)",
+		    shown((const unsigned char *)name, strlen(name), 0));
+		return -1;
+	}
+	return 0;
+bad:
+	snprintf(err, errsize, "%s: not a host name ([user@]host[:port])",
+	    shown((const unsigned char *)name, strlen(name), 0));
+	return -1;
 }
 
 /* Adds the host of one entry to *hs; -1 with err when it is bad. */
@@ -75,21 +136,16 @@ add_host(struct host **hs, int *n, const char *name, int slots, char *err,
     size_t errsize)
 {
 	struct host *h;
-	const char *p, *colon;
+	char *colon;
 	int i;
 
-	for (p = name; *p != '\0'; p++)
-		if (!host_char((unsigned char)*p))
-			break;
-	if (*name == '\0' || *name == '-' || *p != '\0' || *name == '@' ||
-	    *name == ':') {
-		snprintf(err, errsize, "%s: not a host name ([user@]host"
-		    "[:port])", name);
+	if (check_name(name, err, errsize) < 0)
 		return -1;
-	}
 	for (i = 0; i < *n; i++)
 		if (strcmp((*hs)[i].name, name) == 0) {
-			snprintf(err, errsize, "%s: named twice", name);
+			snprintf(err, errsize, "%s: named twice",
+			    shown((const unsigned char *)name, strlen(name),
+			    0));
 			return -1;
 		}
 	*hs = xrealloc(*hs, (size_t)(*n + 1) * sizeof(**hs));
@@ -104,26 +160,119 @@ add_host(struct host **hs, int *n, const char *name, int slots, char *err,
 	colon = strrchr(h->dest, ':');
 	if (colon != NULL && strchr(h->dest, ':') == colon) {
 		h->port = xstrdup(colon + 1);
-		h->dest[colon - h->dest] = '\0';
-		if (*h->port == '\0' || strspn(h->port, "0123456789") !=
-		    strlen(h->port) || h->dest[0] == '\0') {
-			snprintf(err, errsize, "%s: bad port", name);
-			return -1;
-		}
+		*colon = '\0';
 	}
 	pthread_mutex_init(&h->wlock, NULL);
 	return 0;
+}
+
+/*
+ * Adds the host of one line of a hosts file, of len bytes:
+ * "[user@]host[:port] [slots]", a comment after "#".  Returns 0, or -1
+ * with why in err.
+ */
+static int
+add_line(struct host **hs, int *n, char *line, size_t len, char *err,
+    size_t errsize)
+{
+	char *name, *slots, *extra, *end, *save;
+	long v = 0;
+
+	if (memchr(line, '\0', len) != NULL) {
+		snprintf(err, errsize, "a NUL byte");
+		return -1;
+	}
+	line[strcspn(line, "#\n")] = '\0';
+	if ((name = strtok_r(line, " \t\r", &save)) == NULL)
+		return 0;
+	slots = strtok_r(NULL, " \t\r", &save);
+	extra = strtok_r(NULL, " \t\r", &save);
+	if (extra != NULL) {
+		snprintf(err, errsize, "expected \"[user@]host[:port] "
+		    "[slots]\"");
+		return -1;
+	}
+	if (slots != NULL) {
+		errno = 0;
+		v = strtol(slots, &end, 10);
+		if (errno != 0 || *end != '\0' || *slots < '0' ||
+		    *slots > '9' || v < 1 || v > SLOTS_MAX) {
+			snprintf(err, errsize, "%s: bad slots (1 to %d)",
+			    shown((const unsigned char *)slots,
+			    strlen(slots), 0), SLOTS_MAX);
+			return -1;
+		}
+	}
+	return add_host(hs, n, name, (int)v, err, errsize);
+}
+
+/* Adds the hosts of the file path, open as fp; -1 with err if bad. */
+static int
+parse_file(struct host **hs, int *n, const char *path, FILE *fp,
+    char *err, size_t errsize)
+{
+	char *line = NULL, why[512];
+	size_t cap = 0;
+	ssize_t len;
+	long lineno = 0;
+	int rc = 0;
+
+	/* a line of any length is one line: its tail is no host */
+	while (rc == 0 && (len = getline(&line, &cap, fp)) >= 0) {
+		lineno++;
+		if ((rc = add_line(hs, n, line, (size_t)len, why,
+		    sizeof(why))) < 0)
+			snprintf(err, errsize, "%s, line %ld: %s", path,
+			    lineno, why);
+	}
+	if (rc == 0 && ferror(fp)) {
+		snprintf(err, errsize, "%s: %s", path, strerror(errno));
+		rc = -1;
+	}
+	free(line);
+	return rc;
+}
+
+/* Frees the n hosts hs that hosts_parse() made. */
+static void
+free_hosts(struct host *hs, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		free(hs[i].name);
+		free(hs[i].dest);
+		free(hs[i].port);
+		pthread_mutex_destroy(&hs[i].wlock);
+	}
+	free(hs);
+}
+
+/* Adds the hosts of a comma-separated list; -1 with err if bad. */
+static int
+parse_list(struct host **hs, int *n, const char *arg, char *err,
+    size_t errsize)
+{
+	char *list = xstrdup(arg), *name, *next;
+	int rc = 0;
+
+	/* not strtok: an empty name between commas is an error */
+	for (name = list; rc == 0 && name != NULL; name = next) {
+		if ((next = strchr(name, ',')) != NULL)
+			*next++ = '\0';
+		rc = add_host(hs, n, name, 0, err, errsize);
+	}
+	free(list);
+	return rc;
 }
 
 struct host *
 hosts_parse(const char *arg, int *n, char *err, size_t errsize)
 {
 	struct host *hs = NULL;
-	char line[1024], *name, *slots, *extra, *end, *list, *save;
 	struct stat st;
-	long v;
-	int lineno = 0;
 	FILE *fp;
+	int rc;
 
 	*n = 0;
 	if (stat(arg, &st) == 0 && !S_ISDIR(st.st_mode)) {
@@ -132,50 +281,20 @@ hosts_parse(const char *arg, int *n, char *err, size_t errsize)
 			    strerror(errno));
 			return NULL;
 		}
-		while (fgets(line, sizeof(line), fp) != NULL) {
-			lineno++;
-			line[strcspn(line, "#\n")] = '\0';
-			name = strtok_r(line, " \t\r", &save);
-			if (name == NULL)
-				continue;
-			slots = strtok_r(NULL, " \t\r", &save);
-			extra = strtok_r(NULL, " \t\r", &save);
-			v = 0;
-			if (slots != NULL) {
-				errno = 0;
-				v = strtol(slots, &end, 10);
-				if (errno != 0 || *end != '\0' || v < 1 ||
-				    v > 1024)
-					extra = slots;
-			}
-			if (extra != NULL) {
-				snprintf(err, errsize, "%s, line %d: expected "
-				    "\"[user@]host[:port] [slots]\"", arg,
-				    lineno);
-				fclose(fp);
-				return NULL;
-			}
-			if (add_host(&hs, n, name, (int)v, err, errsize) < 0) {
-				fclose(fp);
-				return NULL;
-			}
-		}
+		rc = parse_file(&hs, n, arg, fp, err, errsize);
 		fclose(fp);
 	} else if (strchr(arg, '/') != NULL) {
 		snprintf(err, errsize, "%s: %s", arg, strerror(ENOENT));
 		return NULL;
-	} else {
-		list = xstrdup(arg);
-		for (name = strtok_r(list, ",", &save); name != NULL;
-		    name = strtok_r(NULL, ",", &save))
-			if (add_host(&hs, n, name, 0, err, errsize) < 0) {
-				free(list);
-				return NULL;
-			}
-		free(list);
-	}
-	if (*n == 0) {
+	} else
+		rc = parse_list(&hs, n, arg, err, errsize);
+	if (rc == 0 && *n == 0) {
 		snprintf(err, errsize, "%s: no host", arg);
+		rc = -1;
+	}
+	if (rc < 0) {
+		free_hosts(hs, *n);
+		*n = 0;
 		return NULL;
 	}
 	return hs;
@@ -714,12 +833,36 @@ host_kill(struct host *h, uint32_t id)
 	send_msg(h, WIRE_KILL, id, NULL, 0);
 }
 
-int
-host_alive(struct host *h)
+/* The time ms milliseconds from now, for pthread_cond_timedwait(). */
+static struct timespec
+after_ms(int ms)
 {
-	struct request *q = request_string(h, WIRE_STAT, ".", -1);
-	int lost = q->status == HOST_LOST;
+	struct timespec t;
 
+	clock_gettime(CLOCK_REALTIME, &t);
+	t.tv_sec += ms / 1000;
+	t.tv_nsec += (long)(ms % 1000) * 1000000;
+	if (t.tv_nsec >= 1000000000) {
+		t.tv_sec++;
+		t.tv_nsec -= 1000000000;
+	}
+	return t;
+}
+
+int
+host_alive(struct host *h, int grace_ms)
+{
+	struct timespec until = after_ms(grace_ms);
+	struct request *q;
+	int lost;
+
+	pthread_mutex_lock(&lock);
+	while (grace_ms > 0 && h->up && !closing &&
+	    pthread_cond_timedwait(&ended, &lock, &until) != ETIMEDOUT)
+		;
+	pthread_mutex_unlock(&lock);
+	q = request_string(h, WIRE_STAT, ".", -1);
+	lost = q->status == HOST_LOST;
 	request_free(q);
 	return !lost;
 }
@@ -806,11 +949,18 @@ reader(void *arg)
 		q->status = HOST_LOST;
 		q->done = 1;
 	}
-	pthread_cond_broadcast(&ended);
 	was_closing = closing;
+	/* hosts_stop() waits for lost(), so that its message is out */
+	h->losing = !was_closing && on_lost != NULL;
+	pthread_cond_broadcast(&ended);
 	pthread_mutex_unlock(&lock);
-	if (!was_closing && on_lost != NULL)
-		on_lost(h, on_lost_arg);
+	if (!h->losing)
+		return NULL;
+	on_lost(h, on_lost_arg);
+	pthread_mutex_lock(&lock);
+	h->losing = 0;
+	pthread_cond_broadcast(&ended);
+	pthread_mutex_unlock(&lock);
 	return NULL;
 }
 
@@ -984,6 +1134,7 @@ hosts_start(struct host *hs, int n, const struct reach *r,
 void
 hosts_stop(struct host *hs, int n)
 {
+	struct timespec until;
 	int i;
 
 	pthread_mutex_lock(&lock);
@@ -992,6 +1143,21 @@ hosts_stop(struct host *hs, int n)
 		return;
 	}
 	closing = 1;
+	/*
+	 * A host lost before is still reported: its lost() may be saying
+	 * so as the job ends.  Not the one that calls this (lost() may
+	 * die()), and not for ever (lost() may wait for a lock held here).
+	 */
+	until = after_ms(STOP_MS);
+	for (;;) {
+		for (i = 0; i < n; i++)
+			if (hs[i].losing && !pthread_equal(hs[i].reader,
+			    pthread_self()))
+				break;
+		if (i == n || pthread_cond_timedwait(&ended, &lock,
+		    &until) == ETIMEDOUT)
+			break;
+	}
 	pthread_mutex_unlock(&lock);
 	for (i = 0; i < n; i++)
 		if (hs[i].to >= 0) {

@@ -16,6 +16,8 @@
 #include "task.h"
 
 #define HOST_LOST	(-2)	/* a request's status when its host is lost */
+#define HOST_GRACE_MS	2000	/* host_alive()'s wait after a failure that
+				   its host's death may have caused */
 
 struct request;
 
@@ -35,6 +37,7 @@ struct host {
 	pthread_mutex_t wlock;	/* one writer at a time on to */
 	pthread_t reader;
 	struct request *pending;
+	int losing;		/* its reader runs lost() */
 	char ctl[128];		/* ssh's ControlPath, or "" */
 };
 
@@ -75,7 +78,9 @@ int hosts_start(struct host *h, int n, const struct reach *r,
  * hosts_stop() ends every worker: it closes their channels, so that they
  * kill their tasks and remove their scratch directories, and waits for
  * the ssh processes (killing them after a few seconds).  Requests still
- * waiting end with HOST_LOST, and lost is not called any more.
+ * waiting end with HOST_LOST, and lost is not called any more; a lost()
+ * that a reader runs already is waited for (a few seconds at most), so
+ * that a host lost before the end is always reported.
  */
 void hosts_stop(struct host *h, int n);
 
@@ -119,9 +124,11 @@ void host_kill(struct host *h, uint32_t id);
  * host_alive() asks h for an answer and returns 1 when one comes, 0 when
  * h is lost.  A request that failed because another host died may end
  * before this machine's channel to that host has broken; asking tells
- * the two cases apart.
+ * the two cases apart.  A host that dies may answer while it dies, its
+ * processes killed one by one: with grace_ms > 0 it first waits that
+ * long for the channel to break (less when it breaks or the hosts stop).
  */
-int host_alive(struct host *h);
+int host_alive(struct host *h, int grace_ms);
 
 /*
  * host_command() returns the shell command, allocated, that runs argv on

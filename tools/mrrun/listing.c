@@ -31,17 +31,6 @@ put(struct out *o, const char *s)
 	o->len += n;
 }
 
-/* dir/name, allocated. */
-static char *
-join(const char *dir, const char *name)
-{
-	size_t n = strlen(dir) + strlen(name) + 2;
-	char *s = xmalloc(n);
-
-	snprintf(s, n, "%s/%s", dir, name);
-	return s;
-}
-
 static int
 by_name(const void *a, const void *b)
 {
@@ -82,8 +71,8 @@ walk_dir(struct out *o, const char *path, const char *name, char *err,
 		qsort(names, n, sizeof(*names), by_name);
 	for (i = 0; i < n; i++) {
 		if (rc == 0) {
-			sub = join(path, names[i]);
-			subname = join(name, names[i]);
+			sub = join_path(path, names[i]);
+			subname = join_path(name, names[i]);
 			rc = walk(o, sub, subname, err, errsize);
 			free(sub);
 			free(subname);

@@ -16,9 +16,10 @@ main(int argc, char *argv[])
 {
 	struct mrrun *r;
 
-	cli_init("mrrun");
-	if (argc > 1 && strcmp(argv[1], "--worker") == 0)
+	if (argc > 1 && strcmp(argv[1], "--worker") == 0) {
+		cli_init("mrrun");
 		return worker_main(argc, argv);
+	}
 	r = mrrun_new();
 	options_parse(r, argc, argv);
 	options_check(r, argc, argv);

@@ -93,6 +93,10 @@ struct mrrun {
 	uint64_t *part_bytes;	/* [i * reducers + r] of a remote map */
 	char ctldir[64];	/* ssh's control sockets, here */
 
+	/* Framed output on stdout, one stream (commit.c, main thread). */
+	int out_begun;		/* its header is written */
+	uint64_t out_records;	/* the records of the parts written */
+
 	struct phase sample, points, map, reduce;
 	struct phase *phases[NPHASES];	/* in the order they run */
 

@@ -3,7 +3,6 @@
  * checking that they make a job before anything runs.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,73 +13,101 @@
 #include "cli.h"
 #include "mrrun.h"
 
-#define MAX_REDUCERS	100000
-
 const char mrrun_usage[] =
     "usage: mrrun -m CMD -r OP|CMD|NONE [-c OP|CMD] [-j N] [-n N] "
-    "[-o DIR] [-t SEP] [-z]\n"
-    "             [--dry-run] [--file PATH] [--force] [--framed] "
-    "[--hosts FILE|LIST]\n"
-    "             [--joblog FILE] [--keep-temp] [--memory SIZE] "
-    "[--numeric]\n"
-    "             [--partition-fields K] [--progress] [--quiet] "
-    "[--remote-dir DIR]\n"
-    "             [--remote-path DIR] [--resume] [--retries N] "
-    "[--reverse] [--rsh CMD]\n"
-    "             [--ship] [--shuffle relay|direct] [--speculate] "
+    "[-o DIR] [-t SEP]\n"
+    "             [-z] [--allow-magic] [--dry-run] [--file PATH] [--force]\n"
+    "             [--framed] [--hosts FILE|LIST] [--joblog FILE] "
+    "[--keep-temp]\n"
+    "             [--memory SIZE] [--numeric] [--partition-fields K] "
+    "[--progress]\n"
+    "             [--quiet] [--remote-dir DIR] [--remote-path DIR] "
+    "[--resume]\n"
+    "             [--retries N] [--reverse] [--rsh CMD] [--ship]\n"
+    "             [--shuffle relay|direct] [--speculate] "
     "[--split-size SIZE]\n"
     "             [--ssh-config FILE] [--ssh-option OPT] [--stats] "
     "[--tmpdir DIR]\n"
     "             [--total-order] [--values] [INPUT ...]\n";
 
-enum { OPT_DRY_RUN = 256, OPT_FORCE, OPT_FRAMED, OPT_HELP,
-    OPT_JOBLOG, OPT_KEEP_TEMP, OPT_MEMORY, OPT_NUMERIC,
-    OPT_PROGRESS, OPT_QUIET, OPT_RESUME, OPT_RETRIES, OPT_REVERSE,
-    OPT_SPLIT_SIZE, OPT_STATS, OPT_TMPDIR, OPT_TOTAL_ORDER,
-    OPT_VALUES, OPT_VERSION, OPT_FIELDS, OPT_FILE, OPT_HOSTS,
-    OPT_REMOTE_DIR, OPT_REMOTE_PATH, OPT_RSH, OPT_SHIP, OPT_SHUFFLE,
-    OPT_SPECULATE, OPT_SSH_CONFIG, OPT_SSH_OPTION };
+/* mrpartition's limit: a map task writes one file a partition */
+#define MAX_REDUCERS	65536
 
-static const struct option longopts[] = {
-	{ "combiner", required_argument, NULL, 'c' },
-	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
-	{ "file", required_argument, NULL, OPT_FILE },
-	{ "force", no_argument, NULL, OPT_FORCE },
-	{ "framed", no_argument, NULL, OPT_FRAMED },
-	{ "help", no_argument, NULL, OPT_HELP },
-	{ "hosts", required_argument, NULL, OPT_HOSTS },
-	{ "jobs", required_argument, NULL, 'j' },
-	{ "joblog", required_argument, NULL, OPT_JOBLOG },
-	{ "keep-temp", no_argument, NULL, OPT_KEEP_TEMP },
-	{ "mapper", required_argument, NULL, 'm' },
-	{ "memory", required_argument, NULL, OPT_MEMORY },
-	{ "numeric", no_argument, NULL, OPT_NUMERIC },
-	{ "output", required_argument, NULL, 'o' },
-	{ "partition-fields", required_argument, NULL, OPT_FIELDS },
-	{ "progress", no_argument, NULL, OPT_PROGRESS },
-	{ "quiet", no_argument, NULL, OPT_QUIET },
-	{ "reducer", required_argument, NULL, 'r' },
-	{ "reducers", required_argument, NULL, 'n' },
-	{ "remote-dir", required_argument, NULL, OPT_REMOTE_DIR },
-	{ "remote-path", required_argument, NULL, OPT_REMOTE_PATH },
-	{ "resume", no_argument, NULL, OPT_RESUME },
-	{ "retries", required_argument, NULL, OPT_RETRIES },
-	{ "reverse", no_argument, NULL, OPT_REVERSE },
-	{ "rsh", required_argument, NULL, OPT_RSH },
-	{ "separator", required_argument, NULL, 't' },
-	{ "ship", no_argument, NULL, OPT_SHIP },
-	{ "shuffle", required_argument, NULL, OPT_SHUFFLE },
-	{ "speculate", no_argument, NULL, OPT_SPECULATE },
-	{ "split-size", required_argument, NULL, OPT_SPLIT_SIZE },
-	{ "ssh-config", required_argument, NULL, OPT_SSH_CONFIG },
-	{ "ssh-option", required_argument, NULL, OPT_SSH_OPTION },
-	{ "stats", no_argument, NULL, OPT_STATS },
-	{ "tmpdir", required_argument, NULL, OPT_TMPDIR },
-	{ "total-order", no_argument, NULL, OPT_TOTAL_ORDER },
-	{ "values", no_argument, NULL, OPT_VALUES },
-	{ "version", no_argument, NULL, OPT_VERSION },
-	{ "zero-terminated", no_argument, NULL, 'z' },
-	{ NULL, 0, NULL, 0 }
+enum { OPT_DRY_RUN = 256, OPT_FORCE, OPT_FRAMED, OPT_JOBLOG,
+    OPT_KEEP_TEMP, OPT_MEMORY, OPT_NUMERIC, OPT_PROGRESS, OPT_QUIET,
+    OPT_RESUME, OPT_RETRIES, OPT_REVERSE, OPT_SPLIT_SIZE, OPT_STATS,
+    OPT_TMPDIR, OPT_TOTAL_ORDER, OPT_VALUES, OPT_FIELDS, OPT_FILE,
+    OPT_HOSTS, OPT_REMOTE_DIR, OPT_REMOTE_PATH, OPT_RSH, OPT_SHIP,
+    OPT_SHUFFLE, OPT_SPECULATE, OPT_SSH_CONFIG, OPT_SSH_OPTION };
+
+/* In the order of mrrun(1). */
+static const struct cli_opt options[] = {
+	CLI_OPT_MAGIC,
+	{ 'c', "combiner", "OP|CMD",
+	    "combine each map task's output with OP or CMD" },
+	{ OPT_DRY_RUN, "dry-run", NULL,
+	    "print every task as a shell line; run none" },
+	{ OPT_FILE, "file", "PATH",
+	    "copy PATH to where the tasks run (repeatable)" },
+	{ OPT_FORCE, "force", NULL, "replace an existing output directory" },
+	{ OPT_FRAMED, "framed", NULL, "write framed output parts, not text" },
+	CLI_OPT_HELP,
+	{ OPT_HOSTS, "hosts", "FILE|LIST",
+	    "run the tasks on these hosts, over ssh" },
+	{ 'j', "jobs", "N", "run at most N tasks at once (on each host)" },
+	{ OPT_JOBLOG, "joblog", "FILE", "write a line to FILE per attempt" },
+	{ OPT_KEEP_TEMP, "keep-temp", NULL,
+	    "keep the work directory of a job that succeeded" },
+	{ 'm', "mapper", "CMD", "the mapper, a command line for /bin/sh" },
+	{ OPT_MEMORY, "memory", "SIZE", "sort in SIZE of memory in each task" },
+	{ 'n', "reducers", "N",
+	    "run N reduce tasks, for N output parts (1)" },
+	{ OPT_NUMERIC, "numeric", NULL, "order keys as decimal numbers" },
+	{ 'o', "output", "DIR",
+	    "write the output parts to DIR, all or nothing" },
+	{ OPT_FIELDS, "partition-fields", "K",
+	    "partition by the first K fields of the key" },
+	{ OPT_PROGRESS, "progress", NULL,
+	    "show the progress even when not on a terminal" },
+	{ OPT_QUIET, "quiet", NULL, "show no progress" },
+	{ 'r', "reducer", "OP|CMD|NONE",
+	    "the reducer: an op, a command, or NONE" },
+	{ OPT_REMOTE_DIR, "remote-dir", "DIR",
+	    "make the scratch directories on the hosts in DIR" },
+	{ OPT_REMOTE_PATH, "remote-path", "DIR",
+	    "the mr tools are in DIR on the hosts" },
+	{ OPT_RESUME, "resume", NULL,
+	    "reuse the map tasks of a failed run of this job" },
+	{ OPT_RETRIES, "retries", "N", "run a failed task again N times (3)" },
+	{ OPT_REVERSE, "reverse", NULL, "order keys in reverse" },
+	{ OPT_RSH, "rsh", "CMD", "start a host's worker with CMD, not ssh" },
+	{ OPT_SHIP, "ship", NULL,
+	    "copy the mr tools to the hosts that lack them" },
+	{ OPT_SHUFFLE, "shuffle", "relay|direct",
+	    "send map output through here, or host to host" },
+	{ OPT_SPECULATE, "speculate", NULL,
+	    "run a backup attempt of a slow task" },
+	{ OPT_SPLIT_SIZE, "split-size", "SIZE",
+	    "cut the inputs into splits of SIZE (64M)" },
+	{ OPT_SSH_CONFIG, "ssh-config", "FILE",
+	    "give ssh the configuration file FILE" },
+	{ OPT_SSH_OPTION, "ssh-option", "OPT",
+	    "give ssh the option OPT (repeatable)" },
+	{ OPT_STATS, "stats", NULL, "print the counters at the end" },
+	CLI_OPT_SEP,
+	{ OPT_TMPDIR, "tmpdir", "DIR",
+	    "put the sorts' temporary files in DIR" },
+	{ OPT_TOTAL_ORDER, "total-order", NULL,
+	    "sample keys so that the parts sort as a whole" },
+	{ OPT_VALUES, "values", NULL, "sort the values of each key too" },
+	CLI_OPT_VERSION,
+	CLI_OPT_ZERO,
+	{ 0, NULL, NULL, NULL }
+};
+
+static const struct cli_tool tool = {
+	"mrrun", "Run a whole MapReduce job, here or over ssh on hosts.",
+	mrrun_usage, options, 0
 };
 
 /*
@@ -102,9 +129,13 @@ job_option(struct mrrun *r, int c, char *arg)
 		r->job.mapper = arg;
 		break;
 	case 'n':
-		if (parse_count(arg, 1, MAX_REDUCERS, &v) < 0)
+		if (parse_count(arg, 1, LONG_MAX, &v) < 0)
 			usage_error(mrrun_usage, "bad number of reducers: %s",
 			    arg);
+		if (v > MAX_REDUCERS)
+			usage_error(mrrun_usage, "too many reducers: %s (at "
+			    "most %d, one partition file each)", arg,
+			    MAX_REDUCERS);
 		r->reducers = (int)v;
 		break;
 	case 'r':
@@ -116,6 +147,9 @@ job_option(struct mrrun *r, int c, char *arg)
 		break;
 	case 'z':
 		r->job.zero = 1;
+		break;
+	case CLI_ALLOW_MAGIC:
+		r->job.magic_ok = 1;
 		break;
 	case OPT_FIELDS:
 		if (parse_count(arg, 1, 1000000, &v) < 0)
@@ -262,28 +296,53 @@ run_option(struct mrrun *r, int c, char *arg)
 }
 
 /*
- * Reads the options into r; exits for
- * --help and --version, and with status 2 on a bad option.
+ * Where the mr tools are: beside mrrun when it was run by a path and they
+ * are there; otherwise "", for the PATH.
+ */
+static const char *
+tool_dir(const char *argv0)
+{
+	char cwd[PATH_MAX], *dir, *slash, *probe;
+
+	if ((slash = strrchr(argv0, '/')) == NULL)
+		return "";
+	if (argv0[0] == '/')
+		dir = xstrdup(argv0);
+	else {
+		if (getcwd(cwd, sizeof(cwd)) == NULL)
+			return "";
+		dir = join_path(cwd, argv0);
+	}
+	*strrchr(dir, '/') = '\0';
+	probe = join_path(dir, "mrmap");
+	if (access(probe, X_OK) < 0) {
+		free(dir);
+		dir = xstrdup("");
+	}
+	free(probe);
+	return dir;
+}
+
+/*
+ * Reads the options into r; exits for --help and --version, and with
+ * status 2 on a bad option.  The tools' directory is settled here, from
+ * argv[0], before cli_start() names the tool there for getopt's messages.
  */
 void
 options_parse(struct mrrun *r, int argc, char **argv)
 {
+	const char *argv0 = argc > 0 ? argv[0] : "mrrun";
 	int c;
 
-	while ((c = getopt_long(argc, argv, "c:j:m:n:o:r:t:z", longopts,
-	    NULL)) != -1) {
-		if (job_option(r, c, optarg) || hosts_option(r, c, optarg) ||
-		    run_option(r, c, optarg))
-			continue;
-		if (c == OPT_HELP) {
-			fputs(mrrun_usage, stdout);
-			exit(0);
+	cli_start(&tool, argc, argv);
+	while ((c = cli_getopt(argc, argv, NULL)) != -1)
+		if (!job_option(r, c, optarg) && !hosts_option(r, c, optarg) &&
+		    !run_option(r, c, optarg)) {
+			/* an option of the table that nothing takes */
+			fputs(mrrun_usage, stderr);
+			exit(2);
 		}
-		if (c == OPT_VERSION)
-			cli_version();
-		fputs(mrrun_usage, stderr);
-		exit(2);
-	}
+	r->job.bindir = tool_dir(argv0);
 }
 
 /* Checks the mapper, reducer and combiner, and what they allow. */
@@ -292,6 +351,7 @@ check_ops(struct mrrun *r)
 {
 	struct job *j = &r->job;
 	struct mr_op op, rop;
+	int rbuiltin, cbuiltin;
 
 	if (j->mapper == NULL)
 		usage_error(mrrun_usage, "no --mapper given");
@@ -301,6 +361,11 @@ check_ops(struct mrrun *r)
 	if (r->show_progress && r->quiet)
 		usage_error(mrrun_usage, "--progress and --quiet exclude each "
 		    "other");
+	/* a misspelt op is a usage error before any task runs */
+	rbuiltin = strcmp(j->reducer, "NONE") != 0 &&
+	    opt_reducer(mrrun_usage, "--reducer", j->reducer, &rop);
+	cbuiltin = j->combiner != NULL &&
+	    opt_reducer(mrrun_usage, "--combiner", j->combiner, &op);
 	if (strcmp(j->reducer, "NONE") == 0) {
 		if (j->combiner != NULL || j->total_order || r->reducers > 0)
 			usage_error(mrrun_usage, "a map-only job (--reducer "
@@ -309,15 +374,13 @@ check_ops(struct mrrun *r)
 		j->reducers = 0;
 	} else
 		j->reducers = r->reducers > 0 ? r->reducers : 1;
-	r->count_output = j->reducers > 0 && !j->framed &&
-	    mr_op_parse(&rop, j->reducer) < 0;
-	if (j->combiner != NULL && mr_op_parse(&op, j->combiner) == 0) {
+	r->count_output = j->reducers > 0 && !j->framed && !rbuiltin;
+	if (cbuiltin) {
 		if (!mr_op_combinable(&op) || op.code == MR_OP_COLLECT)
 			usage_error(mrrun_usage, "--combiner %s: its state "
 			    "grows with the data; use it as the reducer "
 			    "alone", j->combiner);
-		if (mr_op_parse(&rop, j->reducer) < 0 ||
-		    rop.code != op.code)
+		if (!rbuiltin || rop.code != op.code)
 			usage_error(mrrun_usage, "--combiner %s needs "
 			    "--reducer %s: a built-in combiner writes partial "
 			    "states that only the same op reads", j->combiner,
@@ -331,6 +394,41 @@ check_ops(struct mrrun *r)
 		j->total_order = 0;
 }
 
+/* The base name of a --file path, under which the tasks find it. */
+static const char *
+base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash != NULL ? slash + 1 : path;
+}
+
+/*
+ * Checks that each --file is a readable file, and that no two share a
+ * base name: the tasks would find only one of them.
+ */
+static void
+check_files(struct mrrun *r)
+{
+	struct stat st;
+	int i, k;
+
+	for (i = 0; i < r->nfiles; i++)
+		for (k = 0; k < i; k++)
+			if (strcmp(base_name(r->files[i]),
+			    base_name(r->files[k])) == 0)
+				usage_error(mrrun_usage, "--file %s: the tasks "
+				    "would find it and --file %s under one "
+				    "name, %s", r->files[i], r->files[k],
+				    base_name(r->files[i]));
+	for (i = 0; i < r->nfiles; i++)
+		if (stat(r->files[i], &st) < 0 || !S_ISREG(st.st_mode) ||
+		    access(r->files[i], R_OK) < 0)
+			die("--file %s: %s", r->files[i], errno != 0 &&
+			    !S_ISREG(st.st_mode) ? strerror(errno) :
+			    "not a readable file");
+}
+
 /* Checks --tmpdir, --hosts and the options that need it, and --file. */
 static void
 check_places(struct mrrun *r)
@@ -338,7 +436,6 @@ check_places(struct mrrun *r)
 	const struct reach *re = &r->reach;
 	struct stat st;
 	char err[1024];
-	int i;
 
 	if (r->job.tmpdir != NULL && (stat(r->job.tmpdir, &st) < 0 ||
 	    !S_ISDIR(st.st_mode)))
@@ -359,40 +456,7 @@ check_places(struct mrrun *r)
 	if (re->ship && re->remote_path != NULL)
 		usage_error(mrrun_usage, "--ship and --remote-path exclude "
 		    "each other");
-	for (i = 0; i < r->nfiles; i++)
-		if (stat(r->files[i], &st) < 0 || !S_ISREG(st.st_mode) ||
-		    access(r->files[i], R_OK) < 0)
-			die("--file %s: %s", r->files[i], errno != 0 &&
-			    !S_ISREG(st.st_mode) ? strerror(errno) :
-			    "not a readable file");
-}
-
-/*
- * Where the mr tools are: beside mrrun when it was run by a path and they
- * are there; otherwise "", for the PATH.
- */
-static const char *
-tool_dir(const char *argv0)
-{
-	char cwd[PATH_MAX], *dir, *slash, *probe;
-
-	if ((slash = strrchr(argv0, '/')) == NULL)
-		return "";
-	if (argv0[0] == '/')
-		dir = xstrdup(argv0);
-	else {
-		if (getcwd(cwd, sizeof(cwd)) == NULL)
-			return "";
-		dir = path_join(cwd, argv0);
-	}
-	*strrchr(dir, '/') = '\0';
-	probe = path_join(dir, "mrmap");
-	if (access(probe, X_OK) < 0) {
-		free(dir);
-		dir = xstrdup("");
-	}
-	free(probe);
-	return dir;
+	check_files(r);
 }
 
 /*
@@ -403,17 +467,14 @@ tool_dir(const char *argv0)
 static char *
 work_path(struct mrrun *r)
 {
-	char cwd[PATH_MAX], *p, *slash, *w;
+	char cwd[PATH_MAX], name[64], *p, *slash, *w;
 	const char *tmp, *outdir = r->outdir;
 
 	if (getcwd(cwd, sizeof(cwd)) == NULL)
 		die("cannot name the current directory: %s", strerror(errno));
 	if (outdir != NULL) {
-		p = xmalloc(strlen(cwd) + strlen(outdir) + 2);
-		if (outdir[0] == '/')
-			strcpy(p, outdir);
-		else
-			sprintf(p, "%s/%s", cwd, outdir);
+		p = outdir[0] == '/' ? xstrdup(outdir) : join_path(cwd,
+		    outdir);
 		while (strlen(p) > 1 && p[strlen(p) - 1] == '/')
 			p[strlen(p) - 1] = '\0';
 		if (strcmp(p, "/") == 0)
@@ -428,11 +489,76 @@ work_path(struct mrrun *r)
 	if ((tmp = r->job.tmpdir) == NULL && ((tmp = getenv("TMPDIR")) ==
 	    NULL || *tmp == '\0'))
 		tmp = "/tmp";
-	w = xmalloc(strlen(tmp) + 64);
-	sprintf(w, "%s/mrrun-%ld-%016llx", tmp, (long)geteuid(),
+	snprintf(name, sizeof(name), "mrrun-%ld-%016llx", (long)geteuid(),
 	    (unsigned long long)plan_name(&r->job, r->inputs, r->ninputs,
 	    cwd));
-	return w;
+	return join_path(tmp, name);
+}
+
+/*
+ * Whether the input op is the directory out (its lstat() in *out) or lies
+ * under it, so that replacing out would remove it.  The walk goes up by
+ * "..", which the kernel takes physically, past symbolic links.
+ */
+static int
+inside(const char *op, const struct stat *out)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	dev_t dev;
+	ino_t ino;
+	const char *slash;
+	size_t len;
+
+	/* an operand that is no file here is not ours to protect */
+	if (strcmp(op, "-") == 0 || stat(op, &st) < 0)
+		return 0;
+	if (st.st_dev == out->st_dev && st.st_ino == out->st_ino)
+		return 1;
+	if (S_ISDIR(st.st_mode))
+		snprintf(path, sizeof(path), "%s", op);
+	else if ((slash = strrchr(op, '/')) != NULL)
+		snprintf(path, sizeof(path), "%.*s/", (int)(slash - op), op);
+	else
+		snprintf(path, sizeof(path), ".");
+	if (stat(path, &st) < 0)
+		return 0;
+	for (;;) {
+		if (st.st_dev == out->st_dev && st.st_ino == out->st_ino)
+			return 1;
+		dev = st.st_dev;
+		ino = st.st_ino;
+		if ((len = strlen(path)) + 4 >= sizeof(path))
+			return 0;
+		snprintf(path + len, sizeof(path) - len, "/..");
+		/* the root is its own parent */
+		if (stat(path, &st) < 0 || (st.st_dev == dev &&
+		    st.st_ino == ino))
+			return 0;
+	}
+}
+
+/*
+ * Checks -o before anything runs: no input may be the output or lie under
+ * it, which --force would remove (a usage error); and what is there
+ * already must be a directory, the only thing --force replaces (exit 1,
+ * as for an output that exists without --force).
+ */
+static void
+check_output(struct mrrun *r)
+{
+	struct stat st;
+	int i;
+
+	if (r->outdir == NULL || lstat(r->outdir, &st) < 0)
+		return;
+	for (i = 0; i < r->ninputs; i++)
+		if (inside(r->inputs[i], &st))
+			usage_error(mrrun_usage, "-o %s: the output would "
+			    "replace the input %s", r->outdir, r->inputs[i]);
+	if (!r->dry_run && !S_ISDIR(st.st_mode))
+		die("%s: exists and is not a directory (--force replaces only "
+		    "an output directory)", r->outdir);
 }
 
 /*
@@ -455,13 +581,13 @@ options_check(struct mrrun *r, int argc, char **argv)
 	if (r->uses_stdin && (r->dry_run || r->resume))
 		usage_error(mrrun_usage, "%s cannot read standard input; name "
 		    "the input files", r->dry_run ? "--dry-run" : "--resume");
+	check_output(r);
 	if (r->job.framed && r->outdir == NULL && !r->dry_run &&
 	    isatty(STDOUT_FILENO))
 		die("will not write framed records to a terminal; use "
 		    "--output DIR or a pipe");
 	if (!r->quiet && !r->show_progress)
 		r->show_progress = isatty(STDERR_FILENO);
-	r->job.bindir = tool_dir(argv[0]);
 	r->outpath = r->outdir;
 	r->work = work_path(r);
 	r->job.work = r->work;

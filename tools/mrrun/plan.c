@@ -245,7 +245,7 @@ tool(struct task *t, const struct job *j, const char *name)
 		task_arg(t, name);
 }
 
-/* The text format options, -z and -t, that every tool takes. */
+/* The text options, -z, -t and --allow-magic, that every tool takes. */
 static void
 fmt_args(struct task *t, const struct job *j)
 {
@@ -255,6 +255,8 @@ fmt_args(struct task *t, const struct job *j)
 		task_arg(t, "-t");
 		task_arg(t, j->sep);
 	}
+	if (j->magic_ok)
+		task_arg(t, "--allow-magic");
 }
 
 /* The order options of mrsort, mrmerge and mrreduce. */
@@ -402,17 +404,56 @@ file_arg(struct task *t, const char *opt, const struct job *j,
 	free(p);
 }
 
+/*
+ * Writes name to buf, of size bytes, for a task's "what", which is the
+ * comment line of the task in --dry-run and names it in messages: with C
+ * escapes for "\\" and for the bytes that are not printable ASCII, so
+ * that no name ends the comment or the line and the text tells which
+ * bytes the name holds.  A name too long for buf is cut at a whole
+ * escape, with "..." after it.
+ */
+static void
+what_name(char *buf, size_t size, const char *name)
+{
+	const unsigned char *p;
+	char one[8];
+	size_t len = 0, n;
+
+	buf[0] = '\0';
+	for (p = (const unsigned char *)name; *p != '\0'; p++) {
+		if (*p == '\\')
+			snprintf(one, sizeof(one), "\\\\");
+		else if (*p == '\n')
+			snprintf(one, sizeof(one), "\\n");
+		else if (*p == '\t')
+			snprintf(one, sizeof(one), "\\t");
+		else if (*p < 0x20 || *p >= 0x7f)
+			snprintf(one, sizeof(one), "\\x%02x", *p);
+		else
+			snprintf(one, sizeof(one), "%c", *p);
+		n = strlen(one);
+		/* room for this, and for "..." if more follows */
+		if (len + n + (p[1] != '\0' ? 3 : 0) >= size) {
+			snprintf(buf + len, size - len, "...");
+			return;
+		}
+		memcpy(buf + len, one, n + 1);
+		len += n;
+	}
+}
+
 struct task *
 plan_sample(const struct job *j, int i, int attempt)
 {
 	const struct split *s = &j->splits[i];
 	uint64_t len = s->end - s->start, a;
-	char id[24], what[160], *dir;
+	char id[24], what[160], name[84], *dir;
 	struct task *t;
 	int k, pieces;
 
 	snprintf(id, sizeof(id), "s-%05d", i);
-	snprintf(what, sizeof(what), "sample task %d (%.100s)", i, s->name);
+	what_name(name, sizeof(name), s->name);
+	snprintf(what, sizeof(what), "sample task %d (%s)", i, name);
 	t = task_new(id, what);
 	ids(t, j, 'm', i, attempt);
 	input_env(t, s);
@@ -503,17 +544,17 @@ struct task *
 plan_map(const struct job *j, int i, int attempt)
 {
 	const struct split *s = &j->splits[i];
-	char id[24], what[160], *dir, *tmpl;
+	char id[24], what[160], name[84], *dir, *tmpl;
 	struct task *t;
 	int sent;
 
 	snprintf(id, sizeof(id), "m-%05d", i);
+	what_name(name, sizeof(name), s->name);
 	if (s->gz)
-		snprintf(what, sizeof(what), "map task %d (%.100s)", i,
-		    s->name);
+		snprintf(what, sizeof(what), "map task %d (%s)", i, name);
 	else
-		snprintf(what, sizeof(what), "map task %d (%.100s bytes "
-		    "%llu-%llu)", i, s->name, (unsigned long long)s->start,
+		snprintf(what, sizeof(what), "map task %d (%s bytes "
+		    "%llu-%llu)", i, name, (unsigned long long)s->start,
 		    (unsigned long long)s->end);
 	t = task_new(id, what);
 	t->bytes_in = s->end - s->start;

@@ -28,6 +28,7 @@ struct job {
 	int combine_builtin;	/* the combiner is a built-in op */
 	uint64_t split_size;
 	int total_order, framed, zero, numeric, reverse, values;
+	int magic_ok;		/* --allow-magic, for the tasks' tools */
 	int keyfields;		/* --partition-fields, or 0 */
 	const char *sep;	/* --separator, or NULL */
 	const char *memory;	/* --memory, or NULL */

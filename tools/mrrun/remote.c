@@ -42,40 +42,47 @@ struct put {
 	char *err;		/* the first error, or NULL */
 };
 
+/*
+ * The worker's state, shared by its threads, which each get a pointer to
+ * it.  None of it need be global: a signal is taken by a thread of its
+ * own with sigwait(), not by a handler, and nothing runs at exit.  It
+ * lives in worker_main()'s frame, which lasts until the process exits:
+ * the worker never returns from there, it ends in quit().
+ */
+struct worker {
+	int chan_in, chan_out;	/* the channel, off descriptors 0 and 1 */
+	char *scratch;		/* the scratch directory, absolute */
+	sigset_t sigs;		/* those that end the worker */
+
+	/* Every message out, whole. */
+	pthread_mutex_t chan;
+
+	/* The threads and the running tasks, and whether the worker ends. */
+	pthread_mutex_t state;
+	pthread_cond_t idle;
+	struct job **runs;
+	size_t nruns, runcap;
+	int nthreads, quitting;
+
+	/* The ids that a KILL named: a RUN of one of them stops at once. */
+	uint32_t *killed;
+	size_t nkilled, killcap;
+
+	/* Held by whoever ends the worker, never given back. */
+	pthread_mutex_t ending;
+
+	/* The open PUTs: the main thread's alone. */
+	struct put *puts;
+	size_t nputs, putcap;
+};
+
 /* A task that runs, or a file that CAT sends, on a thread. */
 struct job {
+	struct worker *w;
 	uint32_t id;
 	struct task *t;		/* RUN */
 	char *path, *full;	/* CAT, LIST */
 };
-
-/*
- * The worker is a process of its own, one a host, that serves one
- * controller: its state is the process's, shared by its threads.
- */
-static int chan_in = -1, chan_out = -1;
-static char *scratch;
-
-/* Every message out, whole. */
-static pthread_mutex_t chan = PTHREAD_MUTEX_INITIALIZER;
-
-/* The threads and the running tasks, and whether the worker is ending. */
-static pthread_mutex_t state = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t idle = PTHREAD_COND_INITIALIZER;
-static struct job **runs;
-static size_t nruns, runcap;
-static int nthreads, quitting;
-
-/* The ids that a KILL named: a RUN of one of them stops at once. */
-static uint32_t *killed;
-static size_t nkilled, killcap;
-
-/* Held by whoever ends the worker, never given back. */
-static pthread_mutex_t ending = PTHREAD_MUTEX_INITIALIZER;
-
-/* The open PUTs: the main thread's alone. */
-static struct put *puts_;
-static size_t nputs, putcap;
 
 static char *
 strf(const char *fmt, ...)
@@ -96,9 +103,10 @@ strf(const char *fmt, ...)
 
 /* A path from the controller: relative ones are in the scratch directory. */
 static char *
-full_path(const char *path)
+full_path(const struct worker *w, const char *path)
 {
-	return path[0] == '/' ? xstrdup(path) : strf("%s/%s", scratch, path);
+	return path[0] == '/' ? xstrdup(path) : strf("%s/%s", w->scratch,
+	    path);
 }
 
 /*
@@ -109,7 +117,7 @@ full_path(const char *path)
  * ends the worker and every other thread has ended.
  */
 static void
-quit(int status, int sig, int self)
+quit(struct worker *w, int status, int sig, int self)
 {
 	struct timespec until;
 	sigset_t set;
@@ -117,37 +125,38 @@ quit(int status, int sig, int self)
 	int all;
 
 	if (self) {
-		if (pthread_mutex_trylock(&ending) != 0)
+		if (pthread_mutex_trylock(&w->ending) != 0)
 			return;
 	} else
-		pthread_mutex_lock(&ending);
-	pthread_mutex_lock(&state);
-	quitting = 1;
-	pthread_mutex_unlock(&state);
+		pthread_mutex_lock(&w->ending);
+	pthread_mutex_lock(&w->state);
+	w->quitting = 1;
+	pthread_mutex_unlock(&w->state);
 	task_stop();
 	clock_gettime(CLOCK_REALTIME, &until);
 	until.tv_sec += QUIT_WAIT;
-	pthread_mutex_lock(&state);
+	pthread_mutex_lock(&w->state);
 	/* a CAT can be stuck writing to a channel that nobody reads */
-	while (nthreads > self &&
-	    pthread_cond_timedwait(&idle, &state, &until) == 0)
+	while (w->nthreads > self &&
+	    pthread_cond_timedwait(&w->idle, &w->state, &until) == 0)
 		;
-	all = nthreads == 0;
-	pthread_mutex_unlock(&state);
-	if (chdir("/") < 0 || rm_rf(scratch) < 0)
-		warnx("%s: %s", scratch, strerror(errno));
+	all = w->nthreads == 0;
+	pthread_mutex_unlock(&w->state);
+	if (chdir("/") < 0 || rm_rf(w->scratch) < 0)
+		warnx("%s: %s", w->scratch, strerror(errno));
 	/* only the main thread, or a signal, comes here with self 0 */
 	if (all && sig == 0) {
-		for (i = 0; i < nputs; i++) {
-			if (puts_[i].fd >= 0)
-				close(puts_[i].fd);
-			free(puts_[i].path);
-			free(puts_[i].full);
-			free(puts_[i].err);
+		for (i = 0; i < w->nputs; i++) {
+			if (w->puts[i].fd >= 0)
+				close(w->puts[i].fd);
+			free(w->puts[i].path);
+			free(w->puts[i].full);
+			free(w->puts[i].err);
 		}
-		free(puts_);
-		free(runs);
-		free(scratch);
+		free(w->puts);
+		free(w->runs);
+		free(w->killed);
+		free(w->scratch);
 	}
 	if (sig != 0) {
 		signal(sig, SIG_DFL);
@@ -161,11 +170,11 @@ quit(int status, int sig, int self)
 }
 
 /* Ends the worker on a bad message from the controller. */
-static void bad_message(const char *, ...)
-    __attribute__((format(printf, 1, 2), noreturn));
+static void bad_message(struct worker *, const char *, ...)
+    __attribute__((format(printf, 2, 3), noreturn));
 
 static void
-bad_message(const char *fmt, ...)
+bad_message(struct worker *w, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -174,7 +183,7 @@ bad_message(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
-	quit(1, 0, 0);
+	quit(w, 1, 0, 0);
 	exit(1);
 }
 
@@ -184,48 +193,51 @@ bad_message(const char *fmt, ...)
  * worker.
  */
 static int
-send_msg(int type, uint32_t id, const void *data, size_t len, int self)
+send_msg(struct worker *w, int type, uint32_t id, const void *data,
+    size_t len, int self)
 {
 	int rc, e, q;
 
-	pthread_mutex_lock(&state);
-	q = quitting;
-	pthread_mutex_unlock(&state);
+	pthread_mutex_lock(&w->state);
+	q = w->quitting;
+	pthread_mutex_unlock(&w->state);
 	if (q)
 		return -1;
-	pthread_mutex_lock(&chan);
-	rc = wire_send(chan_out, type, id, data, len);
+	pthread_mutex_lock(&w->chan);
+	rc = wire_send(w->chan_out, type, id, data, len);
 	e = errno;
-	pthread_mutex_unlock(&chan);
+	pthread_mutex_unlock(&w->chan);
 	if (rc == 0)
 		return 0;
 	warnx("writing to the controller: %s", strerror(e));
-	quit(1, 0, self);
+	quit(w, 1, 0, self);
 	return -1;
 }
 
 struct later {
+	struct worker *w;
 	uint32_t id;
 	char *buf;
 	size_t len;
 };
 
-static void thread_end(void);
+static void thread_end(struct worker *);
 
 /* Sends the DONE that the main thread could not wait to send. */
 static void *
 send_later(void *arg)
 {
 	struct later *l = arg;
+	struct worker *w = l->w;
 
-	send_msg(WIRE_DONE, l->id, l->buf, l->len, 1);
+	send_msg(w, WIRE_DONE, l->id, l->buf, l->len, 1);
 	free(l->buf);
 	free(l);
-	thread_end();
+	thread_end(w);
 	return NULL;
 }
 
-static int start(void *(*)(void *), void *);
+static int start(struct worker *, void *(*)(void *), void *);
 
 /*
  * Sends DONE id.  The main thread (self 0) hands it to a thread of its
@@ -234,17 +246,18 @@ static int start(void *(*)(void *), void *);
  * and another worker the same way, neither would move.
  */
 static int
-send_done(uint32_t id, int status, const char *msg, const char *tail,
-    size_t tail_len, int self)
+send_done(struct worker *w, uint32_t id, int status, const char *msg,
+    const char *tail, size_t tail_len, int self)
 {
 	struct later *l = xmalloc(sizeof(*l));
 	int rc = 0;
 
+	l->w = w;
 	l->id = id;
 	l->buf = wire_done(status, msg, tail, tail_len, &l->len);
-	if (!self && start(send_later, l) == 0)
+	if (!self && start(w, send_later, l) == 0)
 		return 0;
-	rc = send_msg(WIRE_DONE, id, l->buf, l->len, self);
+	rc = send_msg(w, WIRE_DONE, id, l->buf, l->len, self);
 	free(l->buf);
 	free(l);
 	return rc;
@@ -252,32 +265,32 @@ send_done(uint32_t id, int status, const char *msg, const char *tail,
 
 /* Counts a thread out, so that quit() knows when none is left. */
 static void
-thread_end(void)
+thread_end(struct worker *w)
 {
-	pthread_mutex_lock(&state);
-	nthreads--;
-	pthread_cond_broadcast(&idle);
-	pthread_mutex_unlock(&state);
+	pthread_mutex_lock(&w->state);
+	w->nthreads--;
+	pthread_cond_broadcast(&w->idle);
+	pthread_mutex_unlock(&w->state);
 }
 
 /* Starts fn(j) on a detached thread.  Returns 0, or -1 with errno set. */
 static int
-start(void *(*fn)(void *), void *j)
+start(struct worker *w, void *(*fn)(void *), void *j)
 {
 	pthread_attr_t attr;
 	pthread_t tid;
 	int e;
 
-	pthread_mutex_lock(&state);
-	nthreads++;
-	pthread_mutex_unlock(&state);
+	pthread_mutex_lock(&w->state);
+	w->nthreads++;
+	pthread_mutex_unlock(&w->state);
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	e = pthread_create(&tid, &attr, fn, j);
 	pthread_attr_destroy(&attr);
 	if (e == 0)
 		return 0;
-	thread_end();
+	thread_end(w);
 	errno = e;
 	return -1;
 }
@@ -313,15 +326,16 @@ read_tail(int fd, size_t *len)
 static void
 forget_run(struct job *j)
 {
+	struct worker *w = j->w;
 	size_t i;
 
-	pthread_mutex_lock(&state);
-	for (i = 0; i < nruns; i++)
-		if (runs[i] == j) {
-			runs[i] = runs[--nruns];
+	pthread_mutex_lock(&w->state);
+	for (i = 0; i < w->nruns; i++)
+		if (w->runs[i] == j) {
+			w->runs[i] = w->runs[--w->nruns];
 			break;
 		}
-	pthread_mutex_unlock(&state);
+	pthread_mutex_unlock(&w->state);
 }
 
 /* Runs the task of a RUN with its stderr in logs/ID, and answers DONE. */
@@ -329,11 +343,12 @@ static void *
 run_task(void *arg)
 {
 	struct job *j = arg;
+	struct worker *w = j->w;
 	char msg[4096] = "", *log, *tail = NULL;
 	size_t tail_len = 0;
 	int errfd, status;
 
-	log = strf("%s/logs/%lu", scratch, (unsigned long)j->id);
+	log = strf("%s/logs/%lu", w->scratch, (unsigned long)j->id);
 	if ((errfd = open(log, O_RDWR | O_CREAT | O_TRUNC | O_APPEND |
 	    O_CLOEXEC, 0600)) < 0) {
 		snprintf(msg, sizeof(msg), "logs/%lu: %s",
@@ -349,10 +364,10 @@ run_task(void *arg)
 	/* out of the table before DONE, so that the id can be used again */
 	forget_run(j);
 	task_free(j->t);
-	send_done(j->id, status, msg, tail, tail_len, 1);
+	send_done(w, j->id, status, msg, tail, tail_len, 1);
 	free(tail);
 	free(j);
-	thread_end();
+	thread_end(w);
 	return NULL;
 }
 
@@ -360,10 +375,12 @@ run_task(void *arg)
 static void
 path_job_end(struct job *j)
 {
+	struct worker *w = j->w;
+
 	free(j->path);
 	free(j->full);
 	free(j);
-	thread_end();
+	thread_end(w);
 }
 
 /* Sends the file of a CAT as DATA, then DONE. */
@@ -395,15 +412,15 @@ cat_file(void *arg)
 		}
 		if (e != 0 || len == 0)
 			break;
-		if (send_msg(WIRE_DATA, j->id, buf, len, 1) < 0)
+		if (send_msg(j->w, WIRE_DATA, j->id, buf, len, 1) < 0)
 			goto out;
 	}
 	if (e != 0) {
 		err = strf("%s: %s", j->path, strerror(e));
-		send_done(j->id, 1, err, NULL, 0, 1);
+		send_done(j->w, j->id, 1, err, NULL, 0, 1);
 		free(err);
 	} else
-		send_done(j->id, 0, "", NULL, 0, 1);
+		send_done(j->w, j->id, 0, "", NULL, 0, 1);
 out:
 	if (fd >= 0)
 		close(fd);
@@ -422,15 +439,16 @@ list_files(void *arg)
 
 	if ((list = listing(j->full, j->path, &len, err, sizeof(err))) ==
 	    NULL)
-		send_done(j->id, 1, err, NULL, 0, 1);
+		send_done(j->w, j->id, 1, err, NULL, 0, 1);
 	else {
 		for (at = 0; at < len; at += n) {
 			n = len - at < WIRE_CHUNK ? len - at : WIRE_CHUNK;
-			if (send_msg(WIRE_DATA, j->id, list + at, n, 1) < 0)
+			if (send_msg(j->w, WIRE_DATA, j->id, list + at, n,
+			    1) < 0)
 				break;
 		}
 		if (at == len)
-			send_done(j->id, 0, "", NULL, 0, 1);
+			send_done(j->w, j->id, 0, "", NULL, 0, 1);
 	}
 	free(list);
 	path_job_end(j);
@@ -451,13 +469,13 @@ payload_str(const struct wire_msg *m)
 }
 
 static struct put *
-find_put(uint32_t id)
+find_put(struct worker *w, uint32_t id)
 {
 	size_t i;
 
-	for (i = 0; i < nputs; i++)
-		if (puts_[i].id == id)
-			return &puts_[i];
+	for (i = 0; i < w->nputs; i++)
+		if (w->puts[i].id == id)
+			return &w->puts[i];
 	return NULL;
 }
 
@@ -482,7 +500,7 @@ inside(const char *path)
 
 /* Makes the directories above the relative path in the scratch directory. */
 static int
-make_parents(const char *path)
+make_parents(const struct worker *w, const char *path)
 {
 	const char *slash;
 	char *dir;
@@ -490,7 +508,7 @@ make_parents(const char *path)
 
 	for (slash = strchr(path, '/'); slash != NULL && rc == 0;
 	    slash = strchr(slash + 1, '/')) {
-		dir = strf("%s/%.*s", scratch, (int)(slash - path), path);
+		dir = strf("%s/%.*s", w->scratch, (int)(slash - path), path);
 		if (mkdir(dir, 0700) < 0 && errno != EEXIST)
 			rc = -1;
 		free(dir);
@@ -509,7 +527,7 @@ put_error(struct put *p, int e)
 }
 
 static void
-on_put(const struct wire_msg *m)
+on_put(struct worker *w, const struct wire_msg *m)
 {
 	const char *path, *nul;
 	unsigned long mode;
@@ -519,30 +537,31 @@ on_put(const struct wire_msg *m)
 	if ((nul = memchr(m->data, '\0', m->len)) == NULL ||
 	    nul == m->data || strspn(m->data, "01234567") !=
 	    (size_t)(nul - m->data) || (size_t)(nul - m->data) > 4)
-		bad_message("PUT %lu: no mode", (unsigned long)m->id);
+		bad_message(w, "PUT %lu: no mode", (unsigned long)m->id);
 	mode = strtoul(m->data, &end, 8);
 	path = nul + 1;
 	if (path >= m->data + m->len || memchr(path, '\0',
 	    (size_t)(m->data + m->len - path)) != m->data + m->len - 1)
-		bad_message("PUT %lu: no path", (unsigned long)m->id);
-	if (find_put(m->id) != NULL)
-		bad_message("PUT %lu: the id is in use", (unsigned long)m->id);
-	if (nputs == putcap) {
-		putcap = putcap == 0 ? 8 : putcap * 2;
-		puts_ = xrealloc(puts_, putcap * sizeof(*puts_));
+		bad_message(w, "PUT %lu: no path", (unsigned long)m->id);
+	if (find_put(w, m->id) != NULL)
+		bad_message(w, "PUT %lu: the id is in use",
+		    (unsigned long)m->id);
+	if (w->nputs == w->putcap) {
+		w->putcap = w->putcap == 0 ? 8 : w->putcap * 2;
+		w->puts = xrealloc(w->puts, w->putcap * sizeof(*w->puts));
 	}
-	p = &puts_[nputs++];
+	p = &w->puts[w->nputs++];
 	memset(p, 0, sizeof(*p));
 	p->id = m->id;
 	p->fd = -1;
 	p->path = xstrdup(path);
-	p->full = full_path(path);
+	p->full = full_path(w, path);
 	if (!inside(path)) {
 		p->err = strf("%s: not a path inside the scratch directory",
 		    path);
 		return;
 	}
-	if (make_parents(path) < 0 || (p->fd = open(p->full, O_CREAT |
+	if (make_parents(w, path) < 0 || (p->fd = open(p->full, O_CREAT |
 	    O_TRUNC | O_WRONLY | O_CLOEXEC, (mode_t)mode)) < 0) {
 		put_error(p, errno);
 		return;
@@ -554,26 +573,26 @@ on_put(const struct wire_msg *m)
 }
 
 static void
-on_data(const struct wire_msg *m)
+on_data(struct worker *w, const struct wire_msg *m)
 {
 	struct put *p;
 
-	if ((p = find_put(m->id)) == NULL)
-		bad_message("DATA %lu: no such PUT", (unsigned long)m->id);
+	if ((p = find_put(w, m->id)) == NULL)
+		bad_message(w, "DATA %lu: no such PUT", (unsigned long)m->id);
 	if (p->fd >= 0 && write_all(p->fd, m->data, m->len) < 0)
 		put_error(p, errno);
 }
 
 static void
-on_end(const struct wire_msg *m)
+on_end(struct worker *w, const struct wire_msg *m)
 {
 	struct put *p;
 	int fd;
 
-	if ((p = find_put(m->id)) == NULL)
-		bad_message("END %lu: no such PUT", (unsigned long)m->id);
+	if ((p = find_put(w, m->id)) == NULL)
+		bad_message(w, "END %lu: no such PUT", (unsigned long)m->id);
 	if (m->len != 0)
-		bad_message("END %lu: a payload", (unsigned long)m->id);
+		bad_message(w, "END %lu: a payload", (unsigned long)m->id);
 	if ((fd = p->fd) >= 0) {
 		p->fd = -1;
 		if (close(fd) < 0)
@@ -582,16 +601,16 @@ on_end(const struct wire_msg *m)
 	/* no half file where the task expects a whole one */
 	if (p->err != NULL && p->made)
 		unlink(p->full);
-	send_done(p->id, p->err != NULL, p->err != NULL ? p->err : "", NULL,
-	    0, 0);
+	send_done(w, p->id, p->err != NULL, p->err != NULL ? p->err : "",
+	    NULL, 0, 0);
 	free(p->path);
 	free(p->full);
 	free(p->err);
-	*p = puts_[--nputs];
+	*p = w->puts[--w->nputs];
 }
 
 static void
-on_run(const struct wire_msg *m)
+on_run(struct worker *w, const struct wire_msg *m)
 {
 	struct job *j;
 	struct task *t;
@@ -599,109 +618,113 @@ on_run(const struct wire_msg *m)
 	size_t i;
 
 	if ((t = task_unpack(m->data, m->len)) == NULL)
-		bad_message("RUN %lu: not a task", (unsigned long)m->id);
+		bad_message(w, "RUN %lu: not a task", (unsigned long)m->id);
 	j = xmalloc(sizeof(*j));
 	memset(j, 0, sizeof(*j));
+	j->w = w;
 	j->id = m->id;
 	j->t = t;
-	pthread_mutex_lock(&state);
-	for (i = 0; i < nruns; i++)
-		if (runs[i]->id == m->id)
+	pthread_mutex_lock(&w->state);
+	for (i = 0; i < w->nruns; i++)
+		if (w->runs[i]->id == m->id)
 			break;
-	if (i < nruns) {
-		pthread_mutex_unlock(&state);
+	if (i < w->nruns) {
+		pthread_mutex_unlock(&w->state);
 		task_free(t);
 		free(j);
-		bad_message("RUN %lu: the id is in use", (unsigned long)m->id);
+		bad_message(w, "RUN %lu: the id is in use",
+		    (unsigned long)m->id);
 	}
-	if (nruns == runcap) {
-		runcap = runcap == 0 ? 16 : runcap * 2;
-		runs = xrealloc(runs, runcap * sizeof(*runs));
+	if (w->nruns == w->runcap) {
+		w->runcap = w->runcap == 0 ? 16 : w->runcap * 2;
+		w->runs = xrealloc(w->runs, w->runcap * sizeof(*w->runs));
 	}
-	runs[nruns++] = j;
+	w->runs[w->nruns++] = j;
 	/* killed while its input was still on the way */
-	for (i = 0; i < nkilled; i++)
-		if (killed[i] == m->id)
+	for (i = 0; i < w->nkilled; i++)
+		if (w->killed[i] == m->id)
 			task_kill(t);
-	pthread_mutex_unlock(&state);
-	if (start(run_task, j) == 0)
+	pthread_mutex_unlock(&w->state);
+	if (start(w, run_task, j) == 0)
 		return;
 	snprintf(err, sizeof(err), "cannot start a thread: %s",
 	    strerror(errno));
 	forget_run(j);
 	task_free(t);
 	free(j);
-	send_done(m->id, 126, err, NULL, 0, 0);
+	send_done(w, m->id, 126, err, NULL, 0, 0);
 }
 
 static void
-on_kill(const struct wire_msg *m)
+on_kill(struct worker *w, const struct wire_msg *m)
 {
 	size_t i;
 
 	if (m->len != 0)
-		bad_message("KILL %lu: a payload", (unsigned long)m->id);
+		bad_message(w, "KILL %lu: a payload", (unsigned long)m->id);
 	/*
 	 * A task that is not in the table may have ended, or not have
 	 * started: its RUN can still come, after a PUT of its input.
 	 */
-	pthread_mutex_lock(&state);
-	for (i = 0; i < nruns; i++)
-		if (runs[i]->id == m->id)
-			task_kill(runs[i]->t);
-	if (nkilled == killcap) {
-		killcap = killcap == 0 ? 16 : killcap * 2;
-		killed = xrealloc(killed, killcap * sizeof(*killed));
+	pthread_mutex_lock(&w->state);
+	for (i = 0; i < w->nruns; i++)
+		if (w->runs[i]->id == m->id)
+			task_kill(w->runs[i]->t);
+	if (w->nkilled == w->killcap) {
+		w->killcap = w->killcap == 0 ? 16 : w->killcap * 2;
+		w->killed = xrealloc(w->killed, w->killcap *
+		    sizeof(*w->killed));
 	}
-	killed[nkilled++] = m->id;
-	pthread_mutex_unlock(&state);
+	w->killed[w->nkilled++] = m->id;
+	pthread_mutex_unlock(&w->state);
 }
 
 /* Starts a thread that answers the CAT or LIST m with fn. */
 static void
-on_path(const struct wire_msg *m, void *(*fn)(void *))
+on_path(struct worker *w, const struct wire_msg *m, void *(*fn)(void *))
 {
 	const char *path;
 	struct job *j;
 	char *err;
 
 	if ((path = payload_str(m)) == NULL)
-		bad_message("%s %lu: no path", m->type == WIRE_CAT ? "CAT" :
-		    "LIST", (unsigned long)m->id);
+		bad_message(w, "%s %lu: no path", m->type == WIRE_CAT ?
+		    "CAT" : "LIST", (unsigned long)m->id);
 	j = xmalloc(sizeof(*j));
 	memset(j, 0, sizeof(*j));
+	j->w = w;
 	j->id = m->id;
 	j->path = xstrdup(path);
-	j->full = full_path(path);
-	if (start(fn, j) == 0)
+	j->full = full_path(w, path);
+	if (start(w, fn, j) == 0)
 		return;
 	err = strf("%s: cannot start a thread: %s", path, strerror(errno));
 	free(j->path);
 	free(j->full);
 	free(j);
-	send_done(m->id, 1, err, NULL, 0, 0);
+	send_done(w, m->id, 1, err, NULL, 0, 0);
 	free(err);
 }
 
 static void
-on_stat(const struct wire_msg *m)
+on_stat(struct worker *w, const struct wire_msg *m)
 {
 	const char *path;
 	struct stat st;
 	char *full, *text;
 
 	if ((path = payload_str(m)) == NULL)
-		bad_message("STAT %lu: no path", (unsigned long)m->id);
-	full = full_path(path);
+		bad_message(w, "STAT %lu: no path", (unsigned long)m->id);
+	full = full_path(w, path);
 	if (stat(full, &st) < 0) {
 		text = strf("%s: %s", path, strerror(errno));
-		send_done(m->id, 1, text, NULL, 0, 0);
+		send_done(w, m->id, 1, text, NULL, 0, 0);
 	} else if (!S_ISREG(st.st_mode)) {
 		text = strf("%s: not a regular file", path);
-		send_done(m->id, 1, text, NULL, 0, 0);
+		send_done(w, m->id, 1, text, NULL, 0, 0);
 	} else {
 		text = strf("%lld", (long long)st.st_size);
-		send_done(m->id, 0, text, NULL, 0, 0);
+		send_done(w, m->id, 0, text, NULL, 0, 0);
 	}
 	free(text);
 	free(full);
@@ -711,12 +734,12 @@ on_stat(const struct wire_msg *m)
 static void *
 on_signal(void *arg)
 {
-	sigset_t *set = arg;
+	struct worker *w = arg;
 	int sig;
 
-	if (sigwait(set, &sig) != 0)
+	if (sigwait(&w->sigs, &sig) != 0)
 		return NULL;
-	quit(0, sig, 0);
+	quit(w, 0, sig, 0);
 	return NULL;
 }
 
@@ -783,12 +806,12 @@ make_scratch(const char *parent)
  * the ssh session open.
  */
 static void
-take_channel(void)
+take_channel(struct worker *w)
 {
 	int null;
 
-	if ((chan_in = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3)) < 0 ||
-	    (chan_out = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3)) < 0)
+	if ((w->chan_in = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3)) < 0 ||
+	    (w->chan_out = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3)) < 0)
 		die("the channel: %s", strerror(errno));
 	if ((null = open("/dev/null", O_RDWR)) < 0)
 		die("/dev/null: %s", strerror(errno));
@@ -819,16 +842,102 @@ tools_first(const char *argv0)
 	free(path);
 }
 
-int
-worker_main(int argc, char *argv[])
+/*
+ * Readies the worker w, given the parent of its scratch directory: takes
+ * the channel, blocks the signals that end it for a thread to wait for,
+ * makes the scratch directory and says HELLO with it and the number of
+ * processors.
+ */
+static void
+worker_start(struct worker *w, const char *parent)
 {
-	static sigset_t sigs;
-	const char *parent = NULL, *s;
-	struct wire_msg m;
 	pthread_t sigthread;
 	char hello[PATH_MAX + 64];
 	long nproc;
-	int n, rc;
+	int n;
+
+	memset(w, 0, sizeof(*w));
+	w->chan_in = w->chan_out = -1;
+	pthread_mutex_init(&w->chan, NULL);
+	pthread_mutex_init(&w->state, NULL);
+	pthread_cond_init(&w->idle, NULL);
+	pthread_mutex_init(&w->ending, NULL);
+	take_channel(w);
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&w->sigs);
+	sigaddset(&w->sigs, SIGINT);
+	sigaddset(&w->sigs, SIGTERM);
+	sigaddset(&w->sigs, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &w->sigs, NULL);
+	w->scratch = make_scratch(parent);
+	if (pthread_create(&sigthread, NULL, on_signal, w) != 0)
+		die("cannot start a thread");
+	pthread_detach(sigthread);
+	if ((nproc = sysconf(_SC_NPROCESSORS_ONLN)) < 1)
+		nproc = 1;
+	n = snprintf(hello, sizeof(hello), "%s%c%s%c%ld%c", MR_VERSION_STRING,
+	    '\0', w->scratch, '\0', nproc, '\0');
+	if (n < 0 || (size_t)n >= sizeof(hello))
+		die("%s: too long a path", w->scratch);
+	send_msg(w, WIRE_HELLO, 0, hello, (size_t)n, 0);
+}
+
+/*
+ * Answers the controller's messages until the channel ends.  Returns the
+ * worker's exit status: 0 when the controller closed the channel, 1 when
+ * it broke.  A bad message ends the worker here.
+ */
+static int
+serve(struct worker *w)
+{
+	struct wire_msg m;
+	int rc;
+
+	while ((rc = wire_recv(w->chan_in, &m)) == 1) {
+		switch (m.type) {
+		case WIRE_PUT:
+			on_put(w, &m);
+			break;
+		case WIRE_DATA:
+			on_data(w, &m);
+			break;
+		case WIRE_END:
+			on_end(w, &m);
+			break;
+		case WIRE_RUN:
+			on_run(w, &m);
+			break;
+		case WIRE_KILL:
+			on_kill(w, &m);
+			break;
+		case WIRE_CAT:
+			on_path(w, &m, cat_file);
+			break;
+		case WIRE_LIST:
+			on_path(w, &m, list_files);
+			break;
+		case WIRE_STAT:
+			on_stat(w, &m);
+			break;
+		default:
+			bad_message(w, "type 0x%02x", (unsigned)m.type);
+		}
+		free(m.data);
+	}
+	if (rc < 0 && errno == EPROTO)
+		bad_message(w, "a bad header or a truncated message");
+	if (rc < 0) {
+		warnx("reading from the controller: %s", strerror(errno));
+		return 1;
+	}
+	return 0;
+}
+
+int
+worker_main(int argc, char *argv[])
+{
+	struct worker w;
+	const char *parent = NULL, *s;
 
 	progname = "mrrun --worker";
 	if (argc == 3 && strncmp(argv[2], "--remote-dir=", 13) == 0 &&
@@ -841,61 +950,8 @@ worker_main(int argc, char *argv[])
 		parent = (s = getenv("TMPDIR")) != NULL && *s != '\0' ? s :
 		    "/tmp";
 	tools_first(argv[0]);
-	take_channel();
-	signal(SIGPIPE, SIG_IGN);
-	sigemptyset(&sigs);
-	sigaddset(&sigs, SIGINT);
-	sigaddset(&sigs, SIGTERM);
-	sigaddset(&sigs, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-	scratch = make_scratch(parent);
-	if (pthread_create(&sigthread, NULL, on_signal, &sigs) != 0)
-		die("cannot start a thread");
-	pthread_detach(sigthread);
-	if ((nproc = sysconf(_SC_NPROCESSORS_ONLN)) < 1)
-		nproc = 1;
-	n = snprintf(hello, sizeof(hello), "%s%c%s%c%ld%c", MR_VERSION_STRING,
-	    '\0', scratch, '\0', nproc, '\0');
-	if (n < 0 || (size_t)n >= sizeof(hello))
-		die("%s: too long a path", scratch);
-	send_msg(WIRE_HELLO, 0, hello, (size_t)n, 0);
-	while ((rc = wire_recv(chan_in, &m)) == 1) {
-		switch (m.type) {
-		case WIRE_PUT:
-			on_put(&m);
-			break;
-		case WIRE_DATA:
-			on_data(&m);
-			break;
-		case WIRE_END:
-			on_end(&m);
-			break;
-		case WIRE_RUN:
-			on_run(&m);
-			break;
-		case WIRE_KILL:
-			on_kill(&m);
-			break;
-		case WIRE_CAT:
-			on_path(&m, cat_file);
-			break;
-		case WIRE_LIST:
-			on_path(&m, list_files);
-			break;
-		case WIRE_STAT:
-			on_stat(&m);
-			break;
-		default:
-			bad_message("type 0x%02x", (unsigned)m.type);
-		}
-		free(m.data);
-	}
-	if (rc < 0 && errno == EPROTO)
-		bad_message("a bad header or a truncated message");
-	if (rc < 0) {
-		warnx("reading from the controller: %s", strerror(errno));
-		quit(1, 0, 0);
-	}
-	quit(0, 0, 0);
+	worker_start(&w, parent);
+	/* quit() exits: w lives as long as the threads that point to it */
+	quit(&w, serve(&w), 0, 0);
 	return 0;
 }

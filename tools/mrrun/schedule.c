@@ -65,35 +65,52 @@ tail(const char *path, char *buf, size_t size)
 }
 
 /*
+ * Longest shell line that a failure message shows: a map task of many
+ * reducers sorts each partition by a command of its own, megabytes of
+ * them, which --dry-run prints in full.
+ */
+#define SCRIPT_SHOWN	4096
+
+/*
  * Records the job's failure, the first only, and stops every task: t
  * failed attempts times with msg, and err names its stderr (or NULL).
+ * The message is made before the lock is taken, and bounded, so that the
+ * signal thread, which takes the lock, is never held up by it.
  */
 void
 fail(struct mrrun *r, const struct task *t, const char *msg, int attempts,
     const char *err)
 {
-	char *script, *f = r->failure;
-	size_t len, size = sizeof(r->failure);
+	char *script, f[sizeof(r->failure)];
+	size_t len, slen;
 	int k, i;
 
+	if (stopping(r))
+		return;
+	if (attempts > 1)
+		snprintf(f, sizeof(f), "%s failed %d times: %s", t->what,
+		    attempts, msg);
+	else
+		snprintf(f, sizeof(f), "%s failed: %s", t->what, msg);
+	if (err != NULL)
+		tail(err, f, sizeof(f));
+	script = task_script(t);
+	len = strlen(f);
+	if ((slen = strlen(script)) <= SCRIPT_SHOWN)
+		snprintf(f + len, sizeof(f) - len, "\nmrrun: to run it again "
+		    "by hand:\n    %s", script);
+	else
+		snprintf(f + len, sizeof(f) - len, "\nmrrun: its shell line, "
+		    "%zu bytes, is too long to show; --dry-run prints it",
+		    slen);
+	free(script);
 	pthread_mutex_lock(&r->lock);
 	if (r->failed) {
 		pthread_mutex_unlock(&r->lock);
 		return;
 	}
 	r->failed = 1;
-	if (attempts > 1)
-		snprintf(f, size, "%s failed %d times: %s", t->what, attempts,
-		    msg);
-	else
-		snprintf(f, size, "%s failed: %s", t->what, msg);
-	if (err != NULL)
-		tail(err, f, size);
-	script = task_script(t);
-	len = strlen(f);
-	snprintf(f + len, size - len, "\nmrrun: to run it again by hand:\n"
-	    "    %s", script);
-	free(script);
+	memcpy(r->failure, f, sizeof(f));
 	/* the tasks on the hosts: the job ends now, not when they do */
 	for (k = 0; k < NPHASES; k++)
 		for (i = 0; r->phases[k]->ts != NULL && i < r->phases[k]->n;

@@ -32,14 +32,14 @@ static const char *const builtin_counters[] = {
 	"REDUCE_OUTPUT_RECORDS", "SPILLED_BYTES", "FAILED_ATTEMPTS",
 };
 
-/* dir/name, allocated. */
+/*
+ * dir/name, allocated, as cli.c's join_path(): never "//", however dir
+ * (--tmpdir, an input directory) ends.
+ */
 char *
 path_join(const char *dir, const char *name)
 {
-	char *p = xmalloc(strlen(dir) + strlen(name) + 2);
-
-	sprintf(p, "%s/%s", dir, name);
-	return p;
+	return join_path(dir, name);
 }
 
 static struct task *
@@ -286,6 +286,84 @@ on_signal(void *arg)
 }
 
 /*
+ * Puts in r->sigs the signals that stop the job, SIGINT, SIGTERM and
+ * SIGHUP, and blocks them for the signal thread to take; but one that was
+ * ignored when mrrun started, as nohup(1) and a shell's background job
+ * leave them, stays ignored, as in the other tools (cli_init()).  The
+ * tasks get every signal at its default all the same (child.c).  Returns
+ * how many signals it took.
+ */
+static int
+stop_signals(struct mrrun *r)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	struct sigaction old;
+	size_t i;
+	int n = 0;
+
+	sigemptyset(&r->sigs);
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		if (sigaction(sigs[i], NULL, &old) == 0 &&
+		    old.sa_handler == SIG_IGN)
+			continue;
+		sigaddset(&r->sigs, sigs[i]);
+		n++;
+	}
+	pthread_sigmask(SIG_BLOCK, &r->sigs, NULL);
+	return n;
+}
+
+/*
+ * A relative TMPDIR names a directory of mrrun's current directory, but
+ * the tasks of a local job with --file run in the work directory: they
+ * get it absolute.  setenv() must come before any thread starts.
+ */
+static void
+absolute_tmpdir(void)
+{
+	const char *tmp = getenv("TMPDIR");
+	char cwd[PATH_MAX], *abs;
+
+	if (tmp == NULL || *tmp == '\0' || *tmp == '/')
+		return;
+	if (getcwd(cwd, sizeof(cwd)) == NULL)
+		die("cannot name the current directory: %s", strerror(errno));
+	abs = path_join(cwd, tmp);
+	if (setenv("TMPDIR", abs, 1) < 0)
+		die("TMPDIR: %s", strerror(errno));
+	free(abs);
+}
+
+/*
+ * Mixes the --file files, their base names, sizes and CRC-32C, into the
+ * job's identity: a script given by --file is part of the job as much
+ * as the mapper's command line, and --resume must not reuse the map
+ * outputs of the script before an edit.
+ */
+static void
+files_identity(struct mrrun *r)
+{
+	uint64_t v[4], bytes;
+	const char *base;
+	uint32_t crc;
+	int i;
+
+	for (i = 0; i < r->nfiles; i++) {
+		base = strrchr(r->files[i], '/');
+		base = base != NULL ? base + 1 : r->files[i];
+		crc = 0;
+		bytes = 0;
+		if (file_sum(r->files[i], &crc, &bytes) < 0)
+			die("--file %s: %s", r->files[i], strerror(errno));
+		v[0] = r->job.identity;
+		v[1] = bytes;
+		v[2] = crc;
+		v[3] = mr_hash64(base, strlen(base));
+		r->job.identity = mr_hash64(v, sizeof(v));
+	}
+}
+
+/*
  * Takes the work directory, with the signal thread that keeps it for
  * --resume on an interrupt, and plans the job's inputs in it.
  */
@@ -294,6 +372,7 @@ start_work(struct mrrun *r)
 {
 	char cwd[PATH_MAX];
 	pthread_t sigthread;
+	int nsigs;
 
 	/* the tasks of a local job with --file run in the work directory */
 	if (r->nfiles > 0 && r->nhosts == 0 && r->work[0] != '/') {
@@ -303,14 +382,12 @@ start_work(struct mrrun *r)
 		r->work = path_join(cwd, r->work);
 		r->job.work = r->work;
 	}
+	if (r->nfiles > 0 && r->nhosts == 0)
+		absolute_tmpdir();
 	signal(SIGPIPE, SIG_IGN);
-	sigemptyset(&r->sigs);
-	sigaddset(&r->sigs, SIGINT);
-	sigaddset(&r->sigs, SIGTERM);
-	sigaddset(&r->sigs, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &r->sigs, NULL);
+	nsigs = stop_signals(r);
 	work_lock(r->work, r->outdir != NULL ? r->outdir : "this job");
-	if (pthread_create(&sigthread, NULL, on_signal, r) != 0)
+	if (nsigs > 0 && pthread_create(&sigthread, NULL, on_signal, r) != 0)
 		die("cannot start a thread");
 	if (!r->resume)
 		work_clean(r->work);
@@ -322,6 +399,7 @@ start_work(struct mrrun *r)
 		start_hosts(r);
 	add_inputs(r);
 	plan_identity(&r->job);
+	files_identity(r);
 	if (r->nhosts > 0)
 		host_jobs(r);
 	/* a reduce task's mrmerge names every map task's partition */

@@ -248,8 +248,12 @@ fetch_direct(struct mrrun *r, int part, struct host *h, struct host **where,
 		rc = host_run(h, t, id, msg, msgsize, errfd);
 		task_free(t);
 		/* the pull fails before this machine sees the host die */
-		if (rc != 0 && rc != HOST_LOST && !host_alive(&r->hosts[k]))
+		if (rc != 0 && rc != HOST_LOST && !host_alive(&r->hosts[k],
+		    HOST_GRACE_MS)) {
+			snprintf(msg, msgsize, "host %s was lost",
+			    r->hosts[k].name);
 			rc = HOST_LOST;
+		}
 	}
 	return rc;
 }
@@ -284,8 +288,12 @@ fetch(struct mrrun *r, int part, struct host *h, struct host **where,
 		    part);
 		rc = host_relay(where[i], src, h, on_host(h, dst), msg,
 		    msgsize);
-		if (rc != 0 && rc != HOST_LOST && !host_alive(where[i]))
+		if (rc != 0 && rc != HOST_LOST && !host_alive(where[i],
+		    HOST_GRACE_MS)) {
+			snprintf(msg, msgsize, "host %s was lost",
+			    where[i]->name);
 			rc = HOST_LOST;
+		}
 		free(src);
 		free(dst);
 	}

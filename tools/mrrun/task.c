@@ -150,70 +150,97 @@ task_argf(struct task *t, const char *fmt, ...)
 	task_arg(t, buf);
 }
 
+/*
+ * A string that grows by doubling, so that building a long one (a map
+ * task of many reducers has a sort command a partition) is linear.
+ */
+struct str {
+	char *s;
+	size_t len, cap;
+};
+
 static void
-append(char **buf, size_t *len, const char *s, size_t n)
+str_add(struct str *b, const char *s, size_t n)
 {
-	*buf = xrealloc(*buf, *len + n + 1);
-	memcpy(*buf + *len, s, n);
-	*len += n;
-	(*buf)[*len] = '\0';
+	if (b->len + n + 1 > b->cap) {
+		if (b->cap == 0)
+			b->cap = 256;
+		while (b->len + n + 1 > b->cap)
+			b->cap *= 2;
+		b->s = xrealloc(b->s, b->cap);
+	}
+	memcpy(b->s + b->len, s, n);
+	b->len += n;
+	b->s[b->len] = '\0';
+}
+
+static void
+str_quote(struct str *b, const char *s)
+{
+	size_t n;
+
+	if (*s != '\0' && strspn(s, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-+=/.,:%@") == strlen(s)) {
+		str_add(b, s, strlen(s));
+		return;
+	}
+	str_add(b, "'", 1);
+	while (*s != '\0') {
+		n = strcspn(s, "'");
+		str_add(b, s, n);
+		s += n;
+		if (*s == '\'') {
+			str_add(b, "'\\''", 4);
+			s++;
+		}
+	}
+	str_add(b, "'", 1);
 }
 
 void
 shell_quote(char **buf, size_t *len, const char *s)
 {
-	const char *p;
+	struct str b = { *buf, *len, *buf != NULL ? *len + 1 : 0 };
 
-	if (*s != '\0' && strspn(s, "abcdefghijklmnopqrstuvwxyz"
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-+=/.,:%@") == strlen(s)) {
-		append(buf, len, s, strlen(s));
-		return;
-	}
-	append(buf, len, "'", 1);
-	for (p = s; *p != '\0'; p++) {
-		if (*p == '\'')
-			append(buf, len, "'\\''", 4);
-		else
-			append(buf, len, p, 1);
-	}
-	append(buf, len, "'", 1);
+	str_quote(&b, s);
+	*buf = b.s;
+	*len = b.len;
 }
 
 char *
 task_script(const struct task *t)
 {
-	char *buf = NULL;
+	struct str b = { NULL, 0, 0 };
 	const char *eq;
-	size_t len = 0, i, j, k;
+	size_t i, j, k;
 
-	append(&buf, &len, "(", 1);
+	str_add(&b, "(", 1);
 	if (t->nenv > 0) {
-		append(&buf, &len, "export", 6);
+		str_add(&b, "export", 6);
 		for (i = 0; i < t->nenv; i++) {
 			eq = strchr(t->env[i], '=');
-			append(&buf, &len, " ", 1);
-			append(&buf, &len, t->env[i], (size_t)(eq - t->env[i]));
-			append(&buf, &len, "=", 1);
-			shell_quote(&buf, &len, eq + 1);
+			str_add(&b, " ", 1);
+			str_add(&b, t->env[i], (size_t)(eq - t->env[i]));
+			str_add(&b, "=", 1);
+			str_quote(&b, eq + 1);
 		}
-		append(&buf, &len, " && ", 4);
+		str_add(&b, " && ", 4);
 	}
 	for (i = 0; i < t->np; i++) {
 		if (i > 0)
-			append(&buf, &len, " && ", 4);
+			str_add(&b, " && ", 4);
 		for (j = 0; j < t->p[i].n; j++) {
 			if (j > 0)
-				append(&buf, &len, " | ", 3);
+				str_add(&b, " | ", 3);
 			for (k = 0; k < t->p[i].st[j].argc; k++) {
 				if (k > 0)
-					append(&buf, &len, " ", 1);
-				shell_quote(&buf, &len,
-				    t->p[i].st[j].argv[k]);
+					str_add(&b, " ", 1);
+				str_quote(&b, t->p[i].st[j].argv[k]);
 			}
 		}
 	}
-	append(&buf, &len, ")", 1);
-	return buf;
+	str_add(&b, ")", 1);
+	return b.s;
 }
 
 void
@@ -746,45 +773,45 @@ task_kill(struct task *t)
 }
 
 static void
-pack_str(char **buf, size_t *len, const char *s)
+pack_str(struct str *b, const char *s)
 {
-	append(buf, len, s, strlen(s) + 1);
+	str_add(b, s, strlen(s) + 1);
 }
 
 static void
-pack_num(char **buf, size_t *len, unsigned long long n)
+pack_num(struct str *b, unsigned long long n)
 {
 	char num[32];
 
 	snprintf(num, sizeof(num), "%llu", n);
-	pack_str(buf, len, num);
+	pack_str(b, num);
 }
 
 char *
 task_pack(const struct task *t, size_t *len)
 {
 	const struct stage *st;
-	char *buf = NULL;
+	struct str b = { NULL, 0, 0 };
 	size_t i, j, k;
 
-	*len = 0;
-	pack_str(&buf, len, t->id);
-	pack_str(&buf, len, t->what);
-	pack_num(&buf, len, t->bytes_in);
-	pack_num(&buf, len, t->nenv);
+	pack_str(&b, t->id);
+	pack_str(&b, t->what);
+	pack_num(&b, t->bytes_in);
+	pack_num(&b, t->nenv);
 	for (i = 0; i < t->nenv; i++)
-		pack_str(&buf, len, t->env[i]);
-	pack_num(&buf, len, t->np);
+		pack_str(&b, t->env[i]);
+	pack_num(&b, t->np);
 	for (i = 0; i < t->np; i++) {
-		pack_num(&buf, len, t->p[i].n);
+		pack_num(&b, t->p[i].n);
 		for (j = 0; j < t->p[i].n; j++) {
 			st = &t->p[i].st[j];
-			pack_num(&buf, len, st->argc);
+			pack_num(&b, st->argc);
 			for (k = 0; k < st->argc; k++)
-				pack_str(&buf, len, st->argv[k]);
+				pack_str(&b, st->argv[k]);
 		}
 	}
-	return buf;
+	*len = b.len;
+	return b.s;
 }
 
 /* A packing being read: the bytes from p to end are left. */
