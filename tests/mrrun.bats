@@ -1366,3 +1366,202 @@ mrrun: map task 1 (c.txt bytes 0-57224) failed: mrsplit --range=0:57224 failed
 mrrun: to run it again by hand:"* ]]
 	[ ! -e out ]
 }
+
+# started N: N mappers have said that they wait, each with a file
+# START.started.
+started() {
+	[ "$(find . -maxdepth 1 -name '*.started' | wc -l)" -eq "$1" ]
+}
+
+# no_task_left: no process names the test's directory.
+no_task_left() {
+	! pgrep -f "$BATS_TEST_TMPDIR/" > /dev/null
+}
+
+@test "after kill -9 of mrrun its tasks end on their own, a mapper that ignores SIGTERM too" {
+	seq 20000 > in.txt
+	mkfifo fifo
+	# the test's directory in the mapper names every process of the job
+	mapper="trap '' TERM; touch \"$BATS_TEST_TMPDIR/\$map_input_start.started\"; read x < '$BATS_TEST_TMPDIR/fifo'; cat"
+	mrrun -m "$mapper" -r count --split-size 16K -j 2 -o out in.txt \
+		> mr.out 2> mr.err 3>&- &
+	pid=$!
+	wait_for started 2
+	descendants "$pid" > procs
+	[ "$(grep -c ' mrmap$' procs)" -eq 2 ]
+	kill -KILL "$pid"
+	status=0
+	wait "$pid" || status=$?
+	assert_status 137
+	if ! wait_for no_task_left; then
+		pgrep -af "$BATS_TEST_TMPDIR/" >&2
+		false
+	fi
+	[ ! -s mr.out ]
+	[ ! -s mr.err ]
+	[ ! -e out ]
+	[ -d .out.mrrun ]
+}
+
+# resume_job JOBLOG: the job of killed_job, started again with --resume,
+# its joblog in JOBLOG.
+resume_job() {
+	mrrun -m "$mapper" -r count --split-size 16K -j 2 -o out \
+		--joblog "$1" --resume in.txt
+}
+
+# killed_job: starts the job of the tests below, in the background ($pid),
+# and waits until map task 0 has committed and two others wait for the
+# fifo.  Until go exists, the mapper of every map task but 0 waits for
+# the fifo; once it does, each mapper lists the processes that run, in
+# START.ps, before it maps.
+killed_job() {
+	seq 20000 > in.txt
+	awk '{ print $1 % 100 }' in.txt | sort | uniq -c |
+		awk '{ printf "%s\t%s\n", $2, $1 }' > want
+	n=$(map_tasks -m cat -r count --split-size 16K in.txt)
+	mkfifo fifo
+	mapper="if [ -e '$BATS_TEST_TMPDIR/go' ]; then ps -eo pid=,stat= > \"$BATS_TEST_TMPDIR/\$map_input_start.ps\"; elif [ \"\$map_input_start\" != 0 ]; then touch \"$BATS_TEST_TMPDIR/\$map_input_start.started\"; read x < '$BATS_TEST_TMPDIR/fifo'; fi; awk '{ print \$1 % 100 }'"
+	mrrun -m "$mapper" -r count --split-size 16K -j 2 -o out \
+		--joblog jl1 in.txt > mr.out 2> mr.err 3>&- &
+	pid=$!
+	wait_for grep -qs "^m-00000$TAB" jl1
+	wait_for started 2
+	descendants "$pid" > procs
+	[ "$(grep -c ' mrmap$' procs)" -eq 2 ]
+}
+
+# none_alive_then: no process of procs was alive, but as a zombie, when
+# a mapper of the job that resumed listed the processes; each one of its
+# n - 1 map tasks did.
+none_alive_then() {
+	[ "$(find . -maxdepth 1 -name '*.ps' | wc -l)" -eq $((n - 1)) ]
+	cut -d' ' -f1 procs | sort > old
+	cat ./*.ps | awk '$2 !~ /^Z/ { print $1 }' | sort -u > alive
+	if [ -n "$(comm -12 old alive)" ]; then
+		echo "alive: $(comm -12 old alive | paste -sd' ' -)" >&2
+		return 1
+	fi
+}
+
+@test "--resume right after kill -9 of mrrun starts once no task of the killed run is alive" {
+	killed_job
+	kill -KILL "$pid"
+	wait "$pid" || true
+	touch go
+	run -0 --separate-stderr resume_job jl2
+	# whether it had to wait is a race with the killed run's tasks
+	err=$(printf '%s\n' "$stderr" | sed 's/(pid [0-9]*/(pid N/')
+	resumed="mrrun: resuming: 1 of $n map tasks are done"
+	[ "$err" = "$resumed" ] || [ "$err" = "mrrun: out: waiting for the tasks of an earlier run to end (pid N is one)
+$resumed" ]
+	[ -z "$output" ]
+	cmp out/part-00000 want
+	[ "$(grep -c '^m-' jl2)" -eq $((n - 1)) ]
+	none_alive_then
+	[ ! -e .out.mrrun ]
+}
+
+# lifeline PID: the descriptor of mrrun PID that writes to its tasks'
+# lifeline, the one pipe of which it holds both ends.
+lifeline() {
+	local fd link
+	for fd in /proc/"$1"/fd/*; do
+		link=$(readlink "$fd") || continue
+		[[ $link == pipe:* ]] || continue
+		[ "$(ls -l /proc/"$1"/fd | grep -cF "$link")" -eq 2 ] || continue
+		if grep -q '^flags:.*1$' "/proc/$1/fdinfo/${fd##*/}"; then
+			echo "${fd##*/}"
+		fi
+	done
+}
+
+@test "--resume waits, saying so, while a task of a killed run lives, and a signal ends the wait" {
+	[ -d /proc/self/fdinfo ] || skip "no /proc/self/fdinfo to look at"
+	killed_job
+	# a task that is slow to see mrrun gone: the test holds the lifeline
+	w=$(lifeline "$pid")
+	[ -n "$w" ]
+	exec {hold}> "/proc/$pid/fd/$w"
+	kill -KILL "$pid"
+	wait "$pid" || true
+	touch go
+	mrrun -m "$mapper" -r count --split-size 16K -j 2 -o out \
+		--joblog jl2 --resume in.txt > mr2.out 2> mr2.err 3>&- {hold}>&- &
+	JOB=$!
+	wait_for grep -qs "waiting for the tasks of an earlier run to end" mr2.err
+	kill -TERM "$JOB"
+	status=0
+	wait "$JOB" || status=$?
+	assert_status 143
+	[ "$(sed 's/(pid [0-9]*/(pid N/' mr2.err)" = "mrrun: out: waiting for the tasks of an earlier run to end (pid N is one)" ]
+	[ ! -s mr2.out ]
+	[ ! -e jl2 ]
+	mrrun -m "$mapper" -r count --split-size 16K -j 2 -o out \
+		--joblog jl2 --resume in.txt > mr2.out 2> mr2.err 3>&- {hold}>&- &
+	JOB=$!
+	wait_for grep -qs "waiting for the tasks of an earlier run to end" mr2.err
+	# it starts no task while it waits
+	[ -z "$(descendants "$JOB")" ]
+	[ "$(ls .out.mrrun/map)" = "$(printf 'm-%05d\n' 0 1 2)" ]
+	exec {hold}>&-
+	status=0
+	wait "$JOB" || status=$?
+	assert_status 0
+	[ "$(sed 's/(pid [0-9]*/(pid N/' mr2.err)" = "mrrun: out: waiting for the tasks of an earlier run to end (pid N is one)
+mrrun: resuming: 1 of $n map tasks are done" ]
+	[ ! -s mr2.out ]
+	cmp out/part-00000 want
+	[ "$(grep -c '^m-' jl2)" -eq $((n - 1)) ]
+	none_alive_then
+	[ ! -e .out.mrrun ]
+}
+
+@test "an mr tool whose MR_LIFELINE names no pipe fails" {
+	seq 3 > in.txt
+	run -1 --separate-stderr env MR_LIFELINE=0 mrsort in.txt
+	[ "$stderr" = "mrsort: MR_LIFELINE=0: not the descriptor of a pipe" ]
+	[ -z "$output" ]
+	run -1 --separate-stderr env MR_LIFELINE=7 mrsort in.txt 7< in.txt
+	[ "$stderr" = "mrsort: MR_LIFELINE=7: not the descriptor of a pipe" ]
+	run -1 --separate-stderr env MR_LIFELINE=x mrsort in.txt
+	[ "$stderr" = "mrsort: MR_LIFELINE=x: not the descriptor of a pipe" ]
+	run -1 --separate-stderr env MR_WORK_LOCK=nolock mrsort in.txt
+	[ "$stderr" = "mrsort: nolock: No such file or directory" ]
+}
+
+@test "an mr tool stops, killing its command, when its lifeline ends, and its command sees no lifeline" {
+	printf 'a\n' > in.txt
+	mkfifo line wait
+	# the test writes to the lifeline (rw) while the tool runs
+	exec {rw}<> line {rd}< line
+	mapper="trap '' TERM; env > env.txt; ls /proc/\$\$/fd > fds.txt; touch started; read x < '$BATS_TEST_TMPDIR/wait'"
+	MR_LIFELINE=$rd mrmap --text "$mapper" in.txt > mr.out 2> mr.err \
+		3>&- {rw}>&- &
+	JOB=$!
+	wait_for test -e started
+	exec {rw}>&- {rd}<&-
+	wait_for ended "$JOB"
+	status=0
+	wait "$JOB" || status=$?
+	assert_status 143
+	[ ! -s mr.out ]
+	[ ! -s mr.err ]
+	wait_for no_task_left
+	! grep '^MR_' env.txt
+	grep -qx 2 fds.txt
+	! grep -x "$rd" fds.txt
+}
+
+@test "an mr tool whose lifeline has ended already stops before it starts work" {
+	printf 'a\n' > in.txt
+	mkfifo line
+	exec {rw}<> line {rd}< line
+	exec {rw}>&-
+	run -143 --separate-stderr env MR_LIFELINE=$rd mrmap --text \
+		'touch ran; cat' in.txt
+	exec {rd}<&-
+	[ -z "$output" ]
+	[ -z "$stderr" ]
+	[ ! -e ran ]
+}

@@ -1,8 +1,10 @@
 #!/usr/bin/env bats
 # Child processes and pipes (tools/child.c): a pipe made in one thread
 # never leaks into a child that another thread starts, and every child,
-# of every tool, starts with descriptors 0 to 2 only, no signal blocked,
-# and SIGHUP, SIGINT, SIGPIPE, SIGQUIT and SIGTERM at their defaults.
+# of every tool, starts with descriptors 0 to 2 only (and the one more it
+# is given, as mrrun's tasks are the read end of its lifeline), no signal
+# blocked, and SIGHUP, SIGINT, SIGPIPE, SIGQUIT and SIGTERM at their
+# defaults.
 # build/spawntest makes the races and does the checking; "spawntest bare"
 # starts a tool with the descriptors that bats holds open closed.
 
@@ -42,6 +44,18 @@ check_out() {
 	run -1 --separate-stderr "$MR_BUILD/spawntest" race -r 300
 	[[ "$output" =~ ^300\ children,\ [1-9][0-9]*\ failed\ the\ check$ ]]
 	assert_stderr_prefix "spawntest: check: descriptor "
+}
+
+@test "a child given one more descriptor has it at its number, and no other, however it is started" {
+	run -0 --separate-stderr "$MR_BUILD/spawntest" keep
+	[ "$output" = "3 children, 0 failed the check" ]
+	[ -z "$stderr" ]
+}
+
+@test "the check sees a descriptor it was told of that is not open" {
+	run -1 --separate-stderr spawntest bare spawntest check 7
+	[ "$output" = leak ]
+	[ "$stderr" = "spawntest: check: descriptor 7 is not open" ]
 }
 
 @test "mrmap's command of plain words starts clean, with ignored signals at their defaults" {

@@ -50,6 +50,7 @@ child_init(struct child *c)
 	c->fd[0] = STDIN_FILENO;
 	c->fd[1] = STDOUT_FILENO;
 	c->fd[2] = STDERR_FILENO;
+	c->keep = -1;
 	c->pgroup = 0;
 	c->pid = -1;
 }
@@ -75,9 +76,14 @@ child_pipe(int fd[2])
 	return rc;
 }
 
-/* The file actions that give the child c->fd as its 0, 1 and 2. */
+/*
+ * The file actions that give the child c->fd as its 0, 1 and 2, and keep,
+ * a close-on-exec copy of c->keep, as c->keep.  dup2() to its own number
+ * would leave c->keep close-on-exec, unless the C library follows POSIX
+ * 2024 there, so the copy is what is duplicated.
+ */
 static int
-file_actions(posix_spawn_file_actions_t *fa, const struct child *c)
+file_actions(posix_spawn_file_actions_t *fa, const struct child *c, int keep)
 {
 	int i, e = 0;
 
@@ -90,14 +96,19 @@ file_actions(posix_spawn_file_actions_t *fa, const struct child *c)
 		else if (c->fd[i] != i)
 			e = posix_spawn_file_actions_adddup2(fa, c->fd[i], i);
 	}
+	if (e == 0 && c->keep >= 0)
+		e = posix_spawn_file_actions_adddup2(fa, keep, c->keep);
 	if (e != 0)
 		posix_spawn_file_actions_destroy(fa);
 	return e;
 }
 
-/* Starts c with posix_spawn(), the lock held.  0, or an errno value. */
+/*
+ * Starts c with posix_spawn(), the lock held, keep a copy of c->keep.  0,
+ * or an errno value.
+ */
 static int
-start_spawn(struct child *c)
+start_spawn(struct child *c, int keep)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t attr;
@@ -112,7 +123,7 @@ start_spawn(struct child *c)
 	sigemptyset(&dflt);
 	for (i = 0; i < NELEM(default_sigs); i++)
 		sigaddset(&dflt, default_sigs[i]);
-	if ((e = file_actions(&fa, c)) != 0)
+	if ((e = file_actions(&fa, c, keep)) != 0)
 		return e;
 	if ((e = posix_spawnattr_init(&attr)) != 0) {
 		posix_spawn_file_actions_destroy(&fa);
@@ -173,6 +184,8 @@ child(const struct child *c, char *const shargv[],
 		if (c->fd[i] == CHILD_NULL)
 			close(fd);
 	}
+	if (c->keep >= 0 && fcntl(c->keep, F_SETFD, 0) < 0)
+		_exit(126);
 	for (p = c->paths; *p != NULL; p++) {
 		execve(*p, c->argv, env);
 		if (errno == ENOEXEC)
@@ -211,11 +224,19 @@ start_fork(struct child *c)
 int
 child_start(struct child *c)
 {
-	int e;
+	int e, keep = -1;
 
+	/* a copy made close-on-exec at once needs no lock */
+	if (c->keep >= 0 && c->paths == NULL &&
+	    (keep = fcntl(c->keep, F_DUPFD_CLOEXEC, 3)) < 0) {
+		c->pid = -1;
+		return -1;
+	}
 	pthread_mutex_lock(&fdlock);
-	e = c->paths != NULL ? start_fork(c) : start_spawn(c);
+	e = c->paths != NULL ? start_fork(c) : start_spawn(c, keep);
 	pthread_mutex_unlock(&fdlock);
+	if (keep >= 0)
+		close(keep);
 	if (e != 0) {
 		c->pid = -1;
 		errno = e;

@@ -38,6 +38,8 @@ struct child {
 	char *const *paths;
 	char *const *env;	/* "name=value", NULL-terminated; NULL: ours */
 	int fd[3];		/* its stdin, stdout, stderr, or CHILD_NULL */
+	int keep;		/* one more of ours it gets, at the same
+				   number (above 2), or -1 */
 	pid_t pgroup;		/* 0: a group of its own; a group to join;
 				   or CHILD_NOPGRP */
 	pid_t pid;		/* set by child_start() */
@@ -45,9 +47,9 @@ struct child {
 
 /*
  * child_init() sets c to run nothing yet, with this process's environment
- * and standard descriptors, in a process group of its own: every child of
- * the mr tools is stopped as a group, and a ^C at the terminal is the
- * tool's to handle, not its child's.
+ * and standard descriptors and no other, in a process group of its own:
+ * every child of the mr tools is stopped as a group, and a ^C at the
+ * terminal is the tool's to handle, not its child's.
  */
 void child_init(struct child *c);
 
@@ -56,9 +58,12 @@ void child_init(struct child *c);
  * descriptors of c->fd become its 0, 1 and 2: one that is already its own
  * number is left as it is, and must not be close-on-exec, and none may be
  * another of 0 to 2 (cli_init() keeps them open, so that pipes and files
- * come above them).  Every other descriptor is closed in it, when the
- * rest of the program made them close-on-exec as this module does, or
- * opened them with O_CLOEXEC.  Returns 0, or -1 with errno set
+ * come above them).  c->keep, when not -1, is open in it too, at the same
+ * number and not close-on-exec there, whether or not it is close-on-exec
+ * here: mrrun gives its tasks the read end of a pipe so (see task.h).
+ * Every other descriptor is closed in it, when the rest of the program
+ * made them close-on-exec as this module does, or opened them with
+ * O_CLOEXEC.  Returns 0, or -1 with errno set
  * when it could not be started; a program that is not found is such an
  * error for argv without paths, where the C library tells it (posix_spawn
  * may instead start a child that exits 127).  With paths the child is

@@ -5,6 +5,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -127,6 +130,115 @@ temp_forget(const char *path)
 	sigprocmask(SIG_SETMASK, &old, NULL);
 }
 
+/*
+ * A task of mrrun gets the read end of a pipe whose write end mrrun alone
+ * holds (MR_LIFELINE, its descriptor), and the lock file of the job's
+ * work directory (MR_WORK_LOCK); see mrrun's work.c.  Its end of file
+ * says that mrrun is gone, however it died, and the tool stops as it does
+ * on SIGTERM.  The shared lock on byte 1 of the lock file, held while the
+ * tool lives, makes the next mrrun in that directory wait for it.
+ */
+static int lifeline = -1;
+
+/* Waits for the end of the lifeline, then stops the tool. */
+static void *
+watch_lifeline(void *arg)
+{
+	ssize_t n;
+	char c;
+
+	(void)arg;
+	while ((n = read(lifeline, &c, 1)) != 0)
+		if (n < 0 && errno != EINTR)
+			break;
+	/*
+	 * kill(), not raise(): a thread that lets the signal in takes it,
+	 * not this one, which blocks all, and one that holds it off while it
+	 * changes the table of temp files takes it after.
+	 */
+	kill(getpid(), SIGTERM);
+	return NULL;
+}
+
+/*
+ * Stops the tool, before it started work, when its mrrun is gone: as
+ * SIGTERM does, or with status 1 when SIGTERM is blocked or ignored.
+ */
+static void
+controller_gone(void)
+{
+	kill(getpid(), SIGTERM);
+	die("the mrrun that started this task is gone");
+}
+
+/*
+ * Takes the shared lock of a task on byte 1 of the lock file path.  A
+ * later mrrun holds that byte only once ours is gone: then the tool
+ * stops at once.
+ */
+static void
+lock_work(const char *path)
+{
+	struct flock fl;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		die("%s: %s", path, strerror(errno));
+	memset(&fl, 0, sizeof(fl));
+	fl.l_type = F_RDLCK;
+	fl.l_whence = SEEK_SET;
+	fl.l_start = 1;
+	fl.l_len = 1;
+	/* fd stays open: closing any descriptor of the file drops the lock */
+	if (fcntl(fd, F_SETLK, &fl) == 0)
+		return;
+	if (errno == EACCES || errno == EAGAIN)
+		controller_gone();
+	die("%s: lock: %s", path, strerror(errno));
+}
+
+/*
+ * Takes MR_WORK_LOCK and MR_LIFELINE out of the environment, so that no
+ * command of the tool sees them, and when they are there locks the work
+ * directory and watches the lifeline from a thread.  The lifeline is
+ * looked at once after the lock is held: a task whose mrrun died before
+ * never starts, and one that starts holds the lock before mrrun can die.
+ */
+static void
+lifeline_take(void)
+{
+	const char *lock = getenv("MR_WORK_LOCK");
+	const char *line = getenv("MR_LIFELINE");
+	struct pollfd pfd;
+	struct stat st;
+	sigset_t all, old;
+	pthread_t tid;
+	long fd = -1;
+
+	if (line != NULL && (parse_count(line, 3, INT_MAX, &fd) < 0 ||
+	    fstat((int)fd, &st) < 0 || !S_ISFIFO(st.st_mode)))
+		die("MR_LIFELINE=%s: not the descriptor of a pipe", line);
+	if (lock != NULL)
+		lock_work(lock);
+	unsetenv("MR_WORK_LOCK");
+	unsetenv("MR_LIFELINE");
+	if (fd < 0)
+		return;
+	lifeline = (int)fd;
+	if (fcntl(lifeline, F_SETFD, FD_CLOEXEC) < 0)
+		die("MR_LIFELINE: %s", strerror(errno));
+	pfd.fd = lifeline;
+	pfd.events = POLLIN;
+	if (poll(&pfd, 1, 0) > 0)
+		controller_gone();
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	if (pthread_create(&tid, NULL, watch_lifeline, NULL) != 0)
+		die("cannot start a thread");
+	pthread_detach(tid);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
 void
 cli_init(const char *name)
 {
@@ -157,6 +269,7 @@ cli_init(const char *name)
 			continue;
 		sigaction(sigs[i], &sa, NULL);
 	}
+	lifeline_take();
 }
 
 static void

@@ -18,7 +18,16 @@ extern const char *progname;
 /*
  * cli_init() names the tool for messages and installs handlers that remove
  * registered temporary files on SIGINT, SIGTERM and SIGHUP (a signal that
- * was ignored when the tool started stays ignored) and at exit.
+ * was ignored when the tool started stays ignored) and at exit.  In a task
+ * of mrrun, whose environment holds MR_LIFELINE (the descriptor of the
+ * read end of a pipe that mrrun alone writes to) and MR_WORK_LOCK (the
+ * lock file of the job's work directory), it takes a shared lock on byte
+ * 1 of that file for the life of the process, and a thread stops the tool
+ * as SIGTERM does when the pipe ends, that is when mrrun is gone; a task
+ * whose mrrun is gone already stops at once.  Both variables are taken
+ * out of the environment, and the pipe is made close-on-exec, so that no
+ * command of the tool sees them.  Dies when MR_LIFELINE does not name a
+ * pipe or the lock file cannot be opened.  Call it before any thread.
  */
 void cli_init(const char *name);
 

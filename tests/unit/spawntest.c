@@ -3,18 +3,24 @@
  * processes and make pipes, for what tests/spawn.bats cannot see from a
  * shell: descriptors that leak into children from other threads.
  *
- *   spawntest check [group] exits 1, naming each, when a descriptor
- *                           above 2 is open, a signal is blocked, or one
- *                           of SIGHUP, SIGINT, SIGPIPE, SIGQUIT, SIGTERM
- *                           is not at its default, or with group when
- *                           this process does not lead a process group
- *                           of its own; prints "ok" or "leak" on stdout
+ *   spawntest check [group] [FD]
+ *                           exits 1, naming each, when a descriptor
+ *                           above 2 but FD is open, FD is not, a signal
+ *                           is blocked, or one of SIGHUP, SIGINT,
+ *                           SIGPIPE, SIGQUIT, SIGTERM is not at its
+ *                           default, or with group when this process
+ *                           does not lead a process group of its own;
+ *                           prints "ok" or "leak" on stdout
  *   spawntest race [-r] N   starts N children that run "spawntest
  *                           check group", from several threads, while
  *                           other threads make and close pipes with
  *                           child_pipe() (with -r as the code before it
  *                           did: pipe(), then fcntl() FD_CLOEXEC); exits
  *                           1 when a child failed the check
+ *   spawntest keep          starts a child each way with the read end
+ *                           of a pipe from child_pipe() as child.keep,
+ *                           which runs "spawntest check group FD"; exits
+ *                           1 when one failed the check
  *   spawntest bare CMD ARG...
  *                           runs CMD (found in PATH) with every
  *                           descriptor above 2 closed: a tool under test
@@ -74,15 +80,16 @@ die(const char *msg)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: spawntest check [group]\n"
+	fprintf(stderr, "usage: spawntest check [group] [FD]\n"
 	    "       spawntest race [-r] N\n"
+	    "       spawntest keep\n"
 	    "       spawntest bare CMD [ARG ...]\n");
 	exit(2);
 }
 
-/* The check that every child runs. */
+/* The check that every child runs; keep is the FD of check, or -1. */
 static int
-check(int group)
+check(int group, int keep)
 {
 	struct sigaction sa;
 	sigset_t mask;
@@ -93,11 +100,16 @@ check(int group)
 	if (max < 0 || max > FD_LIMIT)
 		max = FD_LIMIT;
 	for (fd = 3; fd < max; fd++)
-		if (fcntl(fd, F_GETFD) >= 0) {
+		if (fd != keep && fcntl(fd, F_GETFD) >= 0) {
 			fprintf(stderr, "spawntest: check: descriptor %d is "
 			    "open\n", fd);
 			bad = 1;
 		}
+	if (keep >= 0 && fcntl(keep, F_GETFD) < 0) {
+		fprintf(stderr, "spawntest: check: descriptor %d is not open\n",
+		    keep);
+		bad = 1;
+	}
 	sigprocmask(SIG_SETMASK, NULL, &mask);
 	for (i = 0; i < NELEM(std_sigs); i++)
 		if (sigismember(&mask, std_sigs[i]) == 1) {
@@ -151,16 +163,14 @@ piper(void *arg)
 }
 
 /*
- * Runs child n (its way chosen by n) and reads its stdout to the end.
- * Returns 0 when it passed the check.
+ * Runs child n (its way chosen by n), with keep as child.keep (or -1),
+ * and reads its stdout to the end.  Returns 0 when it passed the check.
  */
 static int
-run_child(long n)
+run_child(long n, int keep)
 {
-	static char *const argv_name[] = {
-		"spawntest", "check", "group", NULL
-	};
-	char *argv[4], *paths[3], env0[4096], *env[2], out[64];
+	char *argv[5], *argv_name[5], *paths[3], env0[4096], *env[2];
+	char cmd[64], num[16], out[64];
 	struct child sp;
 	size_t len = 0;
 	ssize_t r;
@@ -171,12 +181,18 @@ run_child(long n)
 	child_init(&sp);
 	sp.fd[0] = CHILD_NULL;
 	sp.fd[1] = fd[1];
+	sp.keep = keep;
+	snprintf(num, sizeof(num), "%d", keep);
+	argv[0] = argv_name[0] = (char *)self;
+	argv_name[0] = "spawntest";
+	argv[1] = argv_name[1] = "check";
+	argv[2] = argv_name[2] = "group";
+	argv[3] = argv_name[3] = keep >= 0 ? num : NULL;
+	argv[4] = argv_name[4] = NULL;
+	snprintf(cmd, sizeof(cmd), "exec \"$SPAWNTEST\" check group %s",
+	    keep >= 0 ? num : "");
 	switch (n % 3) {
 	case 0:
-		argv[0] = (char *)self;
-		argv[1] = "check";
-		argv[2] = "group";
-		argv[3] = NULL;
 		sp.argv = argv;
 		break;
 	case 1:
@@ -190,7 +206,7 @@ run_child(long n)
 		snprintf(env0, sizeof(env0), "SPAWNTEST=%s", self);
 		env[0] = env0;
 		env[1] = NULL;
-		sp.cmd = "exec \"$SPAWNTEST\" check group";
+		sp.cmd = cmd;
 		sp.env = env;
 		break;
 	}
@@ -233,7 +249,7 @@ spawner(void *arg)
 		}
 		n = left--;
 		pthread_mutex_unlock(&lock);
-		rc = run_child(n);
+		rc = run_child(n, -1);
 		pthread_mutex_lock(&lock);
 		started++;
 		failed += rc != 0;
@@ -247,19 +263,27 @@ on_signal(int sig)
 	(void)sig;
 }
 
+/* What the caller left open is not ours to check: none reaches a child. */
+static void
+cloexec_all(void)
+{
+	long max = sysconf(_SC_OPEN_MAX);
+	int fd;
+
+	if (max < 0 || max > FD_LIMIT)
+		max = FD_LIMIT;
+	for (fd = 3; fd < max; fd++)
+		(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+}
+
 static int
 race(long n)
 {
 	pthread_t p[PIPERS], s[SPAWNERS];
 	struct sigaction sa;
-	long max = sysconf(_SC_OPEN_MAX);
 	int i, e;
 
-	/* what the caller left open is not ours to check */
-	if (max < 0 || max > FD_LIMIT)
-		max = FD_LIMIT;
-	for (i = 3; i < max; i++)
-		(void)fcntl(i, F_SETFD, FD_CLOEXEC);
+	cloexec_all();
 	signal(SIGINT, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGQUIT, SIG_IGN);
@@ -286,6 +310,21 @@ race(long n)
 	return failed != 0;
 }
 
+/* spawntest keep: a child each way, given a pipe's read end. */
+static int
+keep(void)
+{
+	int fd[2], n, failed = 0;
+
+	cloexec_all();
+	if (child_pipe(fd) < 0)
+		die("pipe");
+	for (n = 0; n < 3; n++)
+		failed += run_child(n, fd[0]) != 0;
+	printf("3 children, %d failed the check\n", failed);
+	return failed != 0;
+}
+
 static int
 bare(char *argv[])
 {
@@ -306,12 +345,23 @@ main(int argc, char *argv[])
 {
 	char *end;
 	long n;
-	int c;
+	int c, group;
 
 	self = argv[0];
-	if ((argc == 2 || (argc == 3 && strcmp(argv[2], "group") == 0)) &&
-	    strcmp(argv[1], "check") == 0)
-		return check(argc == 3);
+	if (argc >= 2 && argc <= 4 && strcmp(argv[1], "check") == 0) {
+		group = argc >= 3 && strcmp(argv[2], "group") == 0;
+		if (argc == 2 + group)
+			return check(group, -1);
+		n = strtol(argv[2 + group], &end, 10);
+		if (argc == 3 + group && *end == '\0' && n > 2 && n < FD_LIMIT)
+			return check(group, (int)n);
+		usage();
+	}
+	if (argc == 2 && strcmp(argv[1], "keep") == 0) {
+		if (strchr(self, '/') == NULL)
+			usage();
+		return keep();
+	}
 	if (argc >= 3 && strcmp(argv[1], "bare") == 0)
 		return bare(argv + 2);
 	if (argc < 2 || strcmp(argv[1], "race") != 0)

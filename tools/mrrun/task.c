@@ -40,6 +40,14 @@ static pthread_cond_t ended = PTHREAD_COND_INITIALIZER;
 static pid_t running[TASK_MAX_RUNNING];
 static int nrunning, nbuiltin, stopping;
 
+/*
+ * The lifeline of this process's tasks (task_lifeline()): the read end
+ * they get, its write end, and the environment entries that name it and
+ * the lock, NULL-terminated.
+ */
+static int lifeline = -1, lifeline_w = -1;
+static char *lifeline_env[3];
+
 /* The programs that task_run() runs itself. */
 enum builtin {
 	NOT_BUILTIN,
@@ -235,7 +243,42 @@ task_script(const struct task *t)
 	return b.s;
 }
 
-/* The environment of t's programs: this process's, with t's added. */
+void
+task_lifeline(const char *lock)
+{
+	size_t len = strlen("MR_WORK_LOCK=") + strlen(lock) + 1;
+	int fd[2];
+
+	if (child_pipe(fd) < 0)
+		die("pipe: %s", strerror(errno));
+	lifeline = fd[0];
+	lifeline_w = fd[1];	/* never closed: it ends with this process */
+	lifeline_env[0] = xmalloc(32);
+	snprintf(lifeline_env[0], 32, "MR_LIFELINE=%d", lifeline);
+	lifeline_env[1] = xmalloc(len);
+	snprintf(lifeline_env[1], len, "MR_WORK_LOCK=%s", lock);
+}
+
+/* Whether the entry s of this process's environment is left out. */
+static int
+env_left_out(const char *s, const struct task *t)
+{
+	static const char *const ours[] = { "MR_LIFELINE=", "MR_WORK_LOCK=" };
+	size_t j;
+
+	for (j = 0; j < sizeof(ours) / sizeof(ours[0]); j++)
+		if (strncmp(s, ours[j], strlen(ours[j])) == 0)
+			return 1;
+	for (j = 0; j < t->nenv; j++)
+		if (strncmp(s, t->env[j], strcspn(t->env[j], "=") + 1) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * The environment of t's programs: this process's, with t's and the
+ * lifeline's added.
+ */
 static char **
 task_environ(const struct task *t)
 {
@@ -244,20 +287,15 @@ task_environ(const struct task *t)
 
 	while (environ[n] != NULL)
 		n++;
-	env = xmalloc((n + t->nenv + 1) * sizeof(char *));
+	env = xmalloc((n + t->nenv + 3) * sizeof(char *));
 	m = 0;
-	for (i = 0; i < n; i++) {
-		for (j = 0; j < t->nenv; j++) {
-			size_t eq = strcspn(t->env[j], "=") + 1;
-
-			if (strncmp(environ[i], t->env[j], eq) == 0)
-				break;
-		}
-		if (j == t->nenv)
+	for (i = 0; i < n; i++)
+		if (!env_left_out(environ[i], t))
 			env[m++] = environ[i];
-	}
 	for (j = 0; j < t->nenv; j++)
 		env[m++] = t->env[j];
+	for (j = 0; lifeline_env[j] != NULL; j++)
+		env[m++] = lifeline_env[j];
 	env[m] = NULL;
 	return env;
 }
@@ -382,6 +420,7 @@ spawn_stage(const struct stage *st, char **env, int in, int out, int errfd,
 	ch.fd[1] = out;
 	ch.fd[2] = errfd;
 	ch.pgroup = pgid;
+	ch.keep = lifeline;
 	rc = child_start(&ch);
 	*pid = ch.pid;
 	return rc;

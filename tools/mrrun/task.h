@@ -87,6 +87,20 @@ void shell_quote(char **buf, size_t *len, const char *s);
 char *task_pack(const struct task *t, size_t *len);
 struct task *task_unpack(const char *buf, size_t len);
 
+/*
+ * task_lifeline() makes every later task_run() of this process give the
+ * programs it starts the read end of a pipe whose write end this process
+ * alone holds, close-on-exec, until it ends: its descriptor in
+ * MR_LIFELINE, and lock, the lock file of the job's work directory, in
+ * MR_WORK_LOCK.  The mr tools take both from their environment; they stop
+ * when the pipe ends, that is when this process is gone however it ended,
+ * and hold a shared lock on byte 1 of lock while they live (see
+ * work_lock()).  Without it, as in a remote worker, tasks get neither
+ * variable, even from this process's environment.  Called once, before
+ * any task runs; dies when the pipe cannot be made.
+ */
+void task_lifeline(const char *lock);
+
 #define TASK_STOPPED	(-1)	/* task_run(): task_stop() stopped it */
 #define TASK_MAX_RUNNING 1024	/* task_run() calls at once, at most */
 

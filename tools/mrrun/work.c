@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,17 +13,74 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "task.h"
 #include "work.h"
 
-/* The lock of the work directory: held until the process ends. */
+/*
+ * The lock of the work directory: a write lock on byte 0 of its file
+ * "lock", held until the process ends.  Byte 1 is its tasks': each mr
+ * tool of a task holds a shared lock on it while it lives (see
+ * task_lifeline()), and a new run takes it for a moment before it starts
+ * work, so that it waits for the last task of a run that died before it.
+ * fcntl() locks go with each process, however it ends.
+ */
 static int lockfd = -1;
+
+/* Sets fl to cover byte byte of the lock file, with type. */
+static void
+lock_byte(struct flock *fl, int type, off_t byte)
+{
+	memset(fl, 0, sizeof(*fl));
+	fl->l_type = (short)type;
+	fl->l_whence = SEEK_SET;
+	fl->l_start = byte;
+	fl->l_len = 1;
+}
+
+/*
+ * Waits until no task of an earlier run in the work directory lives, with
+ * a message when one does.  SIGINT, SIGTERM and SIGHUP, which the caller
+ * blocks, end mrrun meanwhile, as nothing is done yet.
+ */
+static void
+wait_tasks(const char *path, const char *what)
+{
+	struct flock fl, who;
+	sigset_t stop, old;
+
+	lock_byte(&fl, F_WRLCK, 1);
+	if (fcntl(lockfd, F_SETLK, &fl) < 0) {
+		if (errno != EACCES && errno != EAGAIN)
+			die("%s: lock: %s", path, strerror(errno));
+		who = fl;
+		if (fcntl(lockfd, F_GETLK, &who) == 0 &&
+		    who.l_type != F_UNLCK)
+			warnx("%s: waiting for the tasks of an earlier run to "
+			    "end (pid %ld is one)", what, (long)who.l_pid);
+		else
+			warnx("%s: waiting for the tasks of an earlier run to "
+			    "end", what);
+		sigemptyset(&stop);
+		sigaddset(&stop, SIGINT);
+		sigaddset(&stop, SIGTERM);
+		sigaddset(&stop, SIGHUP);
+		pthread_sigmask(SIG_UNBLOCK, &stop, &old);
+		while (fcntl(lockfd, F_SETLKW, &fl) < 0)
+			if (errno != EINTR)
+				die("%s: lock: %s", path, strerror(errno));
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+	}
+	lock_byte(&fl, F_UNLCK, 1);
+	if (fcntl(lockfd, F_SETLK, &fl) < 0)
+		die("%s: lock: %s", path, strerror(errno));
+}
 
 void
 work_lock(const char *dir, const char *what)
 {
 	struct flock fl;
 	struct stat st;
-	char path[4096];
+	char path[4096], cwd[4096], *abs;
 
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
 		die("%s: %s", dir, strerror(errno));
@@ -40,18 +98,27 @@ work_lock(const char *dir, const char *what)
 	if ((lockfd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
 	    0600)) < 0)
 		die("%s: %s", path, strerror(errno));
-	memset(&fl, 0, sizeof(fl));
-	fl.l_type = F_WRLCK;
-	fl.l_whence = SEEK_SET;
-	if (fcntl(lockfd, F_SETLK, &fl) == 0)
-		return;
-	if (errno != EACCES && errno != EAGAIN)
-		die("%s: lock: %s", path, strerror(errno));
-	if (fcntl(lockfd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK)
-		die("%s: another mrrun (pid %ld) is running this job; its "
-		    "work directory is %s", what, (long)fl.l_pid, dir);
-	die("%s: another mrrun is running this job; its work directory is "
-	    "%s", what, dir);
+	lock_byte(&fl, F_WRLCK, 0);
+	if (fcntl(lockfd, F_SETLK, &fl) < 0) {
+		if (errno != EACCES && errno != EAGAIN)
+			die("%s: lock: %s", path, strerror(errno));
+		if (fcntl(lockfd, F_GETLK, &fl) == 0 && fl.l_type != F_UNLCK)
+			die("%s: another mrrun (pid %ld) is running this job; "
+			    "its work directory is %s", what, (long)fl.l_pid,
+			    dir);
+		die("%s: another mrrun is running this job; its work "
+		    "directory is %s", what, dir);
+	}
+	wait_tasks(path, what);
+	/* a task may run in another directory (--file) */
+	if (path[0] == '/')
+		abs = xstrdup(path);
+	else if (getcwd(cwd, sizeof(cwd)) != NULL)
+		abs = join_path(cwd, path);
+	else
+		die("cannot name the current directory: %s", strerror(errno));
+	task_lifeline(abs);
+	free(abs);
 }
 
 /* A name being removed, in the directory of up (NULL: the top). */

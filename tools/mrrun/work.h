@@ -13,8 +13,12 @@
 /*
  * work_lock() makes the directory dir (mode 0700) if it does not exist
  * and takes the lock of its file "lock", so that a second mrrun of the
- * same job fails at once.  what names the job in the message.  Dies when
- * another process holds the lock.
+ * same job fails at once.  Then it waits, saying so on stderr, until
+ * every task of an earlier run in dir has ended, and gives the tasks of
+ * this process a lifeline with task_lifeline(), so that they hold the
+ * lock's other half in their turn.  what names the job in the messages.
+ * Dies when another process holds the lock.  The caller blocks SIGINT,
+ * SIGTERM and SIGHUP; they are let in while it waits.
  */
 void work_lock(const char *dir, const char *what);
 
