@@ -532,8 +532,12 @@ run_pipeline(struct task *t, const struct pipeline *p, int relay, char **env,
 	if (rc != 0 && started > 0)
 		kill(-pgid, SIGKILL);
 	for (i = 0; i < started; i++)
-		if ((status[i] = child_wait(pids[i])) < 0)
+		if ((status[i] = child_wait(pids[i])) < 0) {
+			/* task_stop() at exit waits for what is tracked */
+			if (tracked)
+				untrack(pgid);
 			die("waitpid: %s", strerror(errno));
+		}
 	if (tracked)
 		untrack(pgid);
 	pthread_mutex_lock(&lock);
