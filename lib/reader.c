@@ -258,6 +258,8 @@ mr_reader_start(struct mr_reader *r)
 		return 0;
 	/* its first line is checked for the magic as every other is */
 	if (r->part) {
+		if (fill(r, 1) < 0)
+			return -1;
 		r->started = 1;
 		return 0;
 	}
