@@ -563,19 +563,34 @@ parse_size(const char *arg, size_t *out)
 }
 
 /*
- * The words that the shell runs itself, its reserved words and the
- * utilities that POSIX has it build in, whether or not a program of the
- * name is on PATH.
+ * The reserved words of the shell, and the utilities that dash or bash
+ * build in: a command that starts with one runs with /bin/sh, even when
+ * a program of the same name is in the PATH.
  */
 static const char *const shell_words[] = {
-	".", ":", "alias", "bg", "break", "case", "cd", "command",
-	"continue", "do", "done", "elif", "else", "esac", "eval", "exec",
-	"exit", "export", "false", "fc", "fg", "fi", "for", "getopts",
-	"hash", "if", "in", "jobs", "kill", "newgrp", "pwd", "read",
-	"readonly", "return", "set", "shift", "then", "times", "trap",
-	"true", "type", "ulimit", "umask", "unalias", "unset", "until",
-	"wait", "while",
+	".", ":", "alias", "bg", "bind", "break", "builtin", "caller",
+	"case", "cd", "chdir", "command", "compgen", "complete", "compopt",
+	"continue", "coproc", "declare", "dirs", "disown", "do", "done",
+	"echo", "elif", "else", "enable", "esac", "eval", "exec", "exit",
+	"export", "false", "fc", "fg", "fi", "for", "function", "getopts",
+	"hash", "help", "history", "if", "in", "jobs", "kill", "let",
+	"local", "logout", "mapfile", "newgrp", "popd", "printf", "pushd",
+	"pwd", "read", "readarray", "readonly", "return", "select", "set",
+	"shift", "shopt", "source", "suspend", "test", "then", "time",
+	"times", "trap", "true", "type", "typeset", "ulimit", "umask",
+	"unalias", "unset", "until", "wait", "while",
 };
+
+int
+shell_word(const char *word)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(shell_words) / sizeof(shell_words[0]); i++)
+		if (strcmp(word, shell_words[i]) == 0)
+			return 1;
+	return 0;
+}
 
 /* Is word, with no slash, an executable file in a directory of PATH? */
 static int
@@ -612,17 +627,13 @@ opt_reducer(const char *usage, const char *opt, const char *arg,
 {
 	static const char word[] = "abcdefghijklmnopqrstuvwxyz"
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-+.,:%@";
-	size_t i;
 
 	/* the comma lists of ops to come parse here, before any command */
 	if (mr_op_parse(op, arg) == 0)
 		return 1;
 	if (arg[0] == '\0' || arg[strspn(arg, word)] != '\0')
 		return 0;
-	for (i = 0; i < sizeof(shell_words) / sizeof(shell_words[0]); i++)
-		if (strcmp(arg, shell_words[i]) == 0)
-			return 0;
-	if (on_path(arg))
+	if (shell_word(arg) || on_path(arg))
 		return 0;
 	fprintf(stderr, "%s: %s%s%s: neither a built-in op nor a command on "
 	    "PATH\n", progname, opt != NULL ? opt : "", opt != NULL ? " " :

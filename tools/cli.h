@@ -173,6 +173,13 @@ char *template_name(const char *template, long i);
  */
 char **operands(const char *usage, int *argc, char **argv);
 
+/*
+ * shell_word() is 1 when word is a reserved word of the shell or a utility
+ * that dash or bash builds in, which the shell runs itself whatever the
+ * PATH holds; 0 otherwise.
+ */
+int shell_word(const char *word);
+
 /* cli_version() prints the version line for --version and exits 0. */
 void cli_version(void) __attribute__((noreturn));
 

@@ -204,29 +204,10 @@ env_value(char **env, const char *name)
 }
 
 /*
- * The reserved words of the shell, and the utilities that dash or bash
- * build in: a command that starts with one runs with /bin/sh, even when
- * a program of the same name is in the PATH.
- */
-static const char *const shell_words[] = {
-	".", ":", "alias", "bg", "bind", "break", "builtin", "caller",
-	"case", "cd", "chdir", "command", "compgen", "complete", "compopt",
-	"continue", "coproc", "declare", "dirs", "disown", "do", "done",
-	"echo", "elif", "else", "enable", "esac", "eval", "exec", "exit",
-	"export", "false", "fc", "fg", "fi", "for", "function", "getopts",
-	"hash", "help", "history", "if", "in", "jobs", "kill", "let",
-	"local", "logout", "mapfile", "newgrp", "popd", "printf", "pushd",
-	"pwd", "read", "readarray", "readonly", "return", "select", "set",
-	"shift", "shopt", "source", "suspend", "test", "then", "time",
-	"times", "trap", "true", "type", "typeset", "ulimit", "umask",
-	"unalias", "unset", "until", "wait", "while",
-};
-
-/*
  * The words of cmd as an argument vector, allocated (one block), when the
  * shell would run it as it is: words of the characters that the shell
  * never changes, split by blanks, the first neither an assignment nor one
- * of shell_words.  NULL for any other command.
+ * that shell_word() names.  NULL for any other command.
  */
 static char **
 plain_words(const char *cmd)
@@ -234,7 +215,7 @@ plain_words(const char *cmd)
 	static const char safe[] = "abcdefghijklmnopqrstuvwxyz"
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-+=/.,:%@";
 	static const char blank[] = " \t";
-	size_t len = strlen(cmd), n = 0, i;
+	size_t len = strlen(cmd), n = 0;
 	const char *p;
 	char **argv, *s;
 
@@ -255,11 +236,7 @@ plain_words(const char *cmd)
 			*s++ = '\0';
 	}
 	argv[n] = NULL;
-	for (i = 0; i < sizeof(shell_words) / sizeof(shell_words[0]); i++)
-		if (strcmp(argv[0], shell_words[i]) == 0)
-			break;
-	if (i < sizeof(shell_words) / sizeof(shell_words[0]) ||
-	    strchr(argv[0], '=') != NULL) {
+	if (shell_word(argv[0]) || strchr(argv[0], '=') != NULL) {
 		free(argv);
 		return NULL;
 	}
