@@ -1199,13 +1199,13 @@ ignored_signal() {
 FIRST_WAITS='if [ "$mapreduce_task_partition" = 0 ] && [ ! -e ok ]; then cat > first; : > started; read -r x < go; exec cat first; fi; exec cat'
 
 # first_waits CHANGE ARGS...: runs mrrun ARGS in the background with
-# FIRST_WAITS as its mapper, runs the shell text CHANGE while its first
+# FIRST_WAITS (or $MAPPER) as its mapper, runs the shell text CHANGE while its first
 # task waits, and sets status to mrrun's exit status, its stderr in mr.err.
 first_waits() {
 	local change=$1 job
 	shift
 	mkfifo go
-	mrrun -m "$FIRST_WAITS" "$@" > mr.out 2> mr.err &
+	mrrun -m "${MAPPER:-$FIRST_WAITS}" "$@" > mr.out 2> mr.err &
 	job=$!
 	JOB=$job wait_for test -e started
 	eval "$change"
@@ -1327,24 +1327,16 @@ mrrun: its stderr ended with:
 # with a first map task that waits as FIRST_WAITS's does, while the shell
 # text CHANGE runs.  Sets status to mrrun's, its stderr in mr.err.
 on_a_host() {
-	local change=$1 t=$BATS_TEST_TMPDIR job
+	local change=$1 t=$BATS_TEST_TMPDIR
 	shift
 	printf '#!/bin/sh\nshift\nexec sh -c "$1"\n' > here.sh
 	chmod +x here.sh
 	printf 'a 1\n' > hosts
 	mkdir -p remote
-	mkfifo go
-	mrrun --rsh "$PWD/here.sh" --hosts hosts \
+	MAPPER="if [ \"\$mapreduce_task_partition\" = 0 ]; then cat > '$t/first'; : > '$t/started'; read -r x < '$t/go'; exec cat '$t/first'; fi; exec cat" \
+		first_waits "$change" --rsh "$PWD/here.sh" --hosts hosts \
 		--remote-path "$MR_BUILD/bin" --remote-dir "$PWD/remote" \
-		--retries 0 --split-size 64K -r NONE -o out \
-		-m "if [ \"\$mapreduce_task_partition\" = 0 ]; then cat > '$t/first'; : > '$t/started'; read -r x < '$t/go'; exec cat '$t/first'; fi; exec cat" \
-		"$@" > mr.out 2> mr.err &
-	job=$!
-	JOB=$job wait_for test -e started
-	eval "$change"
-	echo > go
-	status=0
-	wait "$job" || status=$?
+		--retries 0 --split-size 64K -r NONE -o out "$@"
 }
 
 @test "a local input that changed fails the job on hosts as it is sent" {
