@@ -59,8 +59,9 @@ $(BIN)/%: $(BUILD)/%.o $(CLI_OBJ) $(LIBMR)
 	@mkdir -p $(BIN)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-# The tools that run a user's command.
-$(BIN)/mrmap $(BIN)/mrreduce: $(BUILD)/proc.o $(BUILD)/child.o
+# The tools that run a user's command, or write counters as they do.
+$(BIN)/mrmap $(BIN)/mrpartition $(BIN)/mrreduce: $(BUILD)/proc.o \
+	$(BUILD)/child.o
 
 # The job runner: its plan, its tasks, its hosts and its work directory.
 $(BIN)/mrrun: $(MRRUN_OBJS:%=$(BUILD)/mrrun/%) $(BUILD)/proc.o \

@@ -321,6 +321,13 @@ int mr_reader_framed(const struct mr_reader *r);
 /* mr_reader_count() is the number of records read so far. */
 uint64_t mr_reader_count(const struct mr_reader *r);
 
+/*
+ * mr_reader_offset() is the offset in the input of the first byte that
+ * the reader has not yet given as part of a record or a frame: after the
+ * end of a whole input, its size.
+ */
+uint64_t mr_reader_offset(const struct mr_reader *r);
+
 /* mr_reader_fd() is the descriptor given to mr_reader_new(). */
 int mr_reader_fd(const struct mr_reader *r);
 
@@ -359,6 +366,19 @@ struct mr_writer *mr_writer_new(int fd, const char *name, int text,
 void mr_writer_bufsize(struct mr_writer *w, size_t size);
 
 /*
+ * mr_writer_sink() makes w hand the bytes it would write to its descriptor
+ * to fn(arg, p, len) instead, for a caller that writes them with care of
+ * its own (to a child's pipe, with SIGPIPE held off).  fn writes all len
+ * bytes and returns 0, or returns an errno value, which fails the writer
+ * (see mr_writer_errno()).  A writer with a sink writes in the caller's
+ * thread, not the background thread that all writers share, since its
+ * reader may wait for another writer.  Call it before anything is
+ * written.
+ */
+void mr_writer_sink(struct mr_writer *w,
+    int (*fn)(void *, const void *, size_t), void *arg);
+
+/*
  * mr_writer_begin() writes the stream header now rather than with the
  * first block, so that a reader of a tool that fails before its first
  * block sees a truncated stream, not an empty input.  Nothing for text.
@@ -387,6 +407,12 @@ int mr_writer_finish(struct mr_writer *w);
 
 /* mr_writer_count() is the number of records written so far. */
 uint64_t mr_writer_count(const struct mr_writer *w);
+
+/*
+ * mr_writer_errno() is the errno value of the write that failed w (EPIPE
+ * when the reader of a pipe has gone), or 0 when no write failed.
+ */
+int mr_writer_errno(const struct mr_writer *w);
 
 /* mr_writer_errmsg() is the message of the last error, without newline. */
 const char *mr_writer_errmsg(const struct mr_writer *w);

@@ -633,6 +633,12 @@ mr_reader_count(const struct mr_reader *r)
 	return r->count;
 }
 
+uint64_t
+mr_reader_offset(const struct mr_reader *r)
+{
+	return r->off + r->pos;
+}
+
 int
 mr_reader_fd(const struct mr_reader *r)
 {

@@ -21,6 +21,8 @@
 struct flush_job {
 	struct pool_job job;	/* first, so a pool_job * is a flush_job * */
 	int fd, framed, busy, err;
+	int (*sink)(void *, const void *, size_t);
+	void *sink_arg;
 	unsigned char *p;
 	size_t len, cap;
 };
@@ -37,6 +39,9 @@ struct mr_writer {
 	uint64_t count;
 	unsigned char meta[MR_META_MAX];
 	size_t metalen;
+	int (*sink)(void *, const void *, size_t);	/* or NULL: fd */
+	void *sink_arg;
+	int errnum;		/* of the write that failed */
 	char err[512];
 };
 
@@ -101,13 +106,36 @@ write_full(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+void
+mr_writer_sink(struct mr_writer *w, int (*fn)(void *, const void *, size_t),
+    void *arg)
+{
+	w->sink = fn;
+	w->sink_arg = arg;
+}
+
+/* Writes len bytes at p to fd, or hands them to sink; returns 0 or errno. */
+static int
+put_bytes(int fd, int (*sink)(void *, const void *, size_t), void *arg,
+    const void *p, size_t len)
+{
+	return sink != NULL ? sink(arg, p, len) : write_full(fd, p, len);
+}
+
+static int
+write_failed(struct mr_writer *w, int err)
+{
+	w->errnum = err;
+	return fail(w, "write error: %s", strerror(err));
+}
+
 static int
 write_all(struct mr_writer *w, const unsigned char *p, size_t len)
 {
 	int err;
 
-	if ((err = write_full(w->fd, p, len)) != 0)
-		return fail(w, "write error: %s", strerror(err));
+	if ((err = put_bytes(w->fd, w->sink, w->sink_arg, p, len)) != 0)
+		return write_failed(w, err);
 	return 0;
 }
 
@@ -125,7 +153,7 @@ flush_run(struct pool_job *job)
 		put32(f->p + MR_BLOCK_HDR + plen, mr_crc32c(0, f->p +
 		    MR_BLOCK_HDR, plen));
 	}
-	f->err = write_full(f->fd, f->p, f->len);
+	f->err = put_bytes(f->fd, f->sink, f->sink_arg, f->p, f->len);
 }
 
 /* Waits for the spare buffer's write; returns 0 or -1 if it failed. */
@@ -137,13 +165,14 @@ spare_wait(struct mr_writer *w)
 	pool_wait(&w->spare.job);
 	w->spare.busy = 0;
 	if (w->spare.err != 0)
-		return fail(w, "write error: %s", strerror(w->spare.err));
+		return write_failed(w, w->spare.err);
 	return 0;
 }
 
 /*
- * Hands the current buffer, len bytes, to the pool's thread and makes the
- * spare buffer current, once its own write is done.
+ * Hands the current buffer, len bytes, to the pool's thread (or, with a
+ * sink, writes it here) and makes the spare buffer current, once its own
+ * write is done.
  */
 static int
 hand_off(struct mr_writer *w, size_t len)
@@ -157,14 +186,25 @@ hand_off(struct mr_writer *w, size_t len)
 	w->spare.cap = w->cap;
 	w->spare.len = len;
 	w->spare.fd = w->fd;
+	w->spare.sink = w->sink;
+	w->spare.sink_arg = w->sink_arg;
 	w->spare.framed = !w->text;
 	w->spare.err = 0;
 	w->spare.busy = 1;
 	w->spare.job.run = flush_run;
-	pool_submit(&w->spare.job);
 	w->buf = out.p;
 	w->cap = out.cap;
-	return 0;
+	if (w->sink == NULL) {
+		pool_submit(&w->spare.job);
+		return 0;
+	}
+	/*
+	 * A sink may block on a reader that waits for another writer: it
+	 * must not hold up the background thread that all writers share.
+	 */
+	flush_run(&w->spare.job);
+	w->spare.busy = 0;
+	return w->spare.err != 0 ? write_failed(w, w->spare.err) : 0;
 }
 
 void
@@ -390,6 +430,12 @@ uint64_t
 mr_writer_count(const struct mr_writer *w)
 {
 	return w->count;
+}
+
+int
+mr_writer_errno(const struct mr_writer *w)
+{
+	return w->errnum;
 }
 
 const char *

@@ -290,6 +290,23 @@ wc_job() {
 	cat out/part-* | cmp - <(sed 's/^/x /' in.txt)
 }
 
+@test "framed records of any bytes pass unchanged over hosts, to the local run's bytes" {
+	mrtest gen 5 4000 30 > a.mr
+	mrtest gen 2 40 12 > small.mr
+	mrtest embed 9 90 small.mr > e.mr
+	job=(-m NONE -r identity -n 3 --total-order --framed --split-size 16K)
+	[ "$(map_tasks "${job[@]}" a.mr e.mr)" -gt 3 ]
+	mrrun "${job[@]}" -o local a.mr e.mr
+	run -0 --separate-stderr hrun "${job[@]}" -o out a.mr e.mr
+	[ -z "$stderr" ]
+	same_dirs out local
+	cmp <(cat a.mr e.mr | mrtest dump | sort) <(cat out/part-* | mrtest dump | sort)
+	job=(-m cat -c cat -r cat -n 2 --framed-input --framed --split-size 16K)
+	run -0 --separate-stderr hrun "${job[@]}" -o out2 a.mr e.mr
+	[ -z "$stderr" ]
+	cmp <(cat a.mr e.mr | mrtest dump | sort) <(cat out2/part-* | mrtest dump | sort)
+}
+
 @test "the joblog names the host of every attempt, and every host has one" {
 	text 12000 2 > in.txt
 	printf 'h1 1\nh2 1\nh3 1\n' > hosts

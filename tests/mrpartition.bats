@@ -235,3 +235,19 @@ load test_helper
 	[ -s "$(printf 'p%099d' 1)" ] || [ -s "$(printf 'p%099d' 0)" ]
 	[ "$(ls | grep -vc "^separate-stderr")" -eq 3 ]
 }
+
+@test "--counters writes the records routed and the bytes read" {
+	seq 1000 > a.txt
+	seq 500 | sort | mrmerge -o b.mr
+	mrpartition -n 3 --counters c.tsv -o 'p%d' a.txt b.mr
+	[ "$(cat c.tsv)" = "$(printf 'mr\tPARTITION_INPUT_RECORDS\t1500\nmr\tPARTITION_INPUT_BYTES\t%d' $(($(wc -c < a.txt) + $(wc -c < b.mr))))" ]
+	[ "$(cat p0 p1 p2 | mrsort --text | wc -l)" -eq 1500 ]
+	run -2 --separate-stderr mrpartition -n 3 --counters c2.tsv --sample pts a.txt
+	assert_stderr_prefix "mrpartition: --sample takes no -o, -k, --counters or --split-points"
+	[ ! -e c2.tsv ]
+	# a failed run writes no counters
+	head -c 30 b.mr > bad.mr
+	run -1 --separate-stderr mrpartition -n 3 --counters c3.tsv -o 'q%d' a.txt bad.mr
+	[ ! -e c3.tsv ]
+	[ ! -e q0 ]
+}

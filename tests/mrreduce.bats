@@ -755,7 +755,7 @@ reduce_in_pieces() {
 	run -0 --separate-stderr mrreduce --help
 	[ -z "$stderr" ]
 	n=${#lines[@]}
-	[ "${lines[n - 3]}" = "The built-in ops (NONE passes the records through):" ]
+	[ "${lines[n - 3]}" = "The built-in ops (NONE, or identity, passes the records through):" ]
 	[ "${lines[n - 2]}" = "  count, sum, min, max, mean, first, last, collect, distinct" ]
 	# each of them is an op
 	for op in $(printf '%s\n' "${lines[n - 2]}" | tr -d ,); do

@@ -771,12 +771,12 @@ usage: "
 @test "an unknown option is a usage error" {
 	run -2 --separate-stderr mrrun -m cat -r count --no-such-option /dev/null
 	assert_stderr_prefix "mrrun: "
-	[[ "$stderr" == *"usage: mrrun -m CMD -r OP|CMD|NONE"* ]]
+	[[ "$stderr" == *"usage: mrrun -m CMD|NONE -r OP|CMD|identity|NONE"* ]]
 }
 
 @test "--help prints the usage on stdout" {
 	run -0 --separate-stderr mrrun --help
-	[[ "$output" == "usage: mrrun -m CMD -r OP|CMD|NONE "* ]]
+	[[ "$output" == "usage: mrrun -m CMD|NONE -r OP|CMD|identity|NONE "* ]]
 	[ -z "$stderr" ]
 }
 
@@ -1110,7 +1110,7 @@ ignored_signal() {
 	run -2 --separate-stderr mrrun -m ./m.sh -r count --file a/m.sh \
 		--file b/m.sh -o out in
 	[ "${stderr_lines[0]}" = "mrrun: --file b/m.sh: the tasks would find it and --file a/m.sh under one name, m.sh" ]
-	[ "${stderr_lines[1]}" = "usage: mrrun -m CMD -r OP|CMD|NONE [-c OP|CMD] [-j N] [-n N] [-o DIR] [-t SEP]" ]
+	[ "${stderr_lines[1]}" = "usage: mrrun -m CMD|NONE -r OP|CMD|identity|NONE [-c OP|CMD] [-j N]" ]
 	[ ! -e out ]
 	[ ! -e .out.mrrun ]
 }
@@ -1556,4 +1556,21 @@ mrrun: resuming: 1 of $n map tasks are done" ]
 	[ -z "$output" ]
 	[ -z "$stderr" ]
 	[ ! -e ran ]
+}
+
+@test "--resume --force after a run killed while it removed the output it replaced" {
+	seq 100 > in.txt
+	mkdir out
+	touch out/part-00000 fail
+	job=(-m 'test ! -e fail && cat' -r count --retries 0 -o out --force)
+	run -1 mrrun "${job[@]}" in.txt
+	[ -d .out.mrrun ]
+	rm fail
+	# what a kill in the last step leaves: the replaced output, half removed
+	mkdir -p .out.mrrun/old/sub
+	touch .out.mrrun/old/part-00000 .out.mrrun/old/sub/f
+	run -0 --separate-stderr mrrun --resume "${job[@]}" in.txt
+	[ -e out/_SUCCESS ]
+	[ ! -e .out.mrrun ]
+	[ "$(sort out/part-00000 | head -n 1)" = "$(printf '1\t1')" ]
 }

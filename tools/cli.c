@@ -444,8 +444,8 @@ cli_help(FILE *fp)
 		fprintf(fp, "%-*s  %s\n", width, form, o->help);
 	}
 	if (tool->flags & CLI_OPS) {
-		fputs("\nThe built-in ops (NONE passes the records "
-		    "through):\n", fp);
+		fputs("\nThe built-in ops (NONE, or identity, passes the "
+		    "records through):\n", fp);
 		print_ops(fp, "  ", 1, "  ");
 		fputc('\n', fp);
 	}
@@ -947,26 +947,32 @@ anon_temp(const char *dir)
 	return fd;
 }
 
+int
+copy_record(struct mr_writer *w, const struct mr_reader *r,
+    const struct mr_rec *rec)
+{
+	const unsigned char *raw;
+	size_t rawlen;
+
+	if (mr_reader_raw(r, &raw, &rawlen))
+		return mr_write_raw(w, raw, rawlen);
+	return mr_write(w, rec);
+}
+
 void
 merge_into(struct mr_reader **in, size_t n, const struct mr_order *o,
     struct mr_writer *w)
 {
-	const unsigned char *raw;
 	struct mr_merge *m;
 	struct mr_rec rec;
-	size_t src, rawlen;
+	size_t src;
 	int rc;
 
 	if ((m = mr_merge_new(in, n, o)) == NULL)
 		die("out of memory");
-	while ((rc = mr_merge_next(m, &rec, &src)) > 0) {
-		if (mr_reader_raw(in[src], &raw, &rawlen))
-			rc = mr_write_raw(w, raw, rawlen);
-		else
-			rc = mr_write(w, &rec);
-		if (rc < 0)
+	while ((rc = mr_merge_next(m, &rec, &src)) > 0)
+		if (copy_record(w, in[src], &rec) < 0)
 			die("%s", mr_writer_errmsg(w));
-	}
 	if (rc < 0)
 		die("%s", mr_merge_errmsg(m));
 	mr_merge_free(m);

@@ -256,6 +256,14 @@ struct mr_writer *open_writer(struct outfile *o, int text,
     const struct mr_textfmt *fmt, const unsigned char *meta, size_t metalen);
 
 /*
+ * copy_record() writes rec, the record last read from r, to w: as it was
+ * encoded, in one piece, when r is framed and w is too.  Returns as
+ * mr_write() does.
+ */
+int copy_record(struct mr_writer *w, const struct mr_reader *r,
+    const struct mr_rec *rec);
+
+/*
  * raise_open_files() raises the soft limit on open files toward want, as
  * far as the hard limit allows, and returns the limit it got (at most
  * want).  want_open_files() makes room for n files plus a few, or dies.

@@ -1,7 +1,9 @@
 /*
  * mrmap: run a command as the mapper.  The command gets the input as text
- * lines and prints key<TAB>value lines (or framed records), which become
- * records, optionally combined by key with a built-in op on the way.
+ * lines (or, with --framed-input, as framed records) and prints
+ * key<TAB>value lines (or framed records), which become records,
+ * optionally combined by key with a built-in op on the way.  NONE maps
+ * each record to itself, with no command.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -22,13 +24,14 @@
 #define MAX_ENV		16
 #define DEFAULT_MEMORY	(128 << 20)
 
-enum { OPT_COMBINE = 256, OPT_COUNTERS, OPT_SKIP_BAD, OPT_TEXT };
+enum { OPT_COMBINE = 256, OPT_COUNTERS, OPT_FRAMED_INPUT, OPT_SKIP_BAD,
+    OPT_TEXT };
 
 static const char usage_text[] =
     "usage: mrmap [-z] [--allow-magic] [--combine OP] [--counters FILE]\n"
-    "             [--skip-bad] [--text] [-o FILE] [-S SIZE] [-t SEP] "
-    "COMMAND\n"
-    "             [FILE ...]\n";
+    "             [--framed-input] [--skip-bad] [--text] [-o FILE] "
+    "[-S SIZE]\n"
+    "             [-t SEP] COMMAND|NONE [FILE ...]\n";
 
 static const struct cli_opt options[] = {
 	{ 'o', "output", "FILE", "write to FILE, complete or not at all" },
@@ -40,6 +43,8 @@ static const struct cli_opt options[] = {
 	{ OPT_COMBINE, "combine", "OP",
 	    "aggregate by key with the built-in OP as a combiner" },
 	{ OPT_COUNTERS, "counters", "FILE", "write the counters to FILE" },
+	{ OPT_FRAMED_INPUT, "framed-input", NULL,
+	    "give the command framed records, not text lines" },
 	CLI_OPT_HELP,
 	{ OPT_SKIP_BAD, "skip-bad", NULL,
 	    "skip values that are not numbers, count them, exit 1" },
@@ -59,6 +64,7 @@ static struct mr_textfmt fmt = MR_TEXTFMT_DEFAULT;
 static struct mr_op op;
 static struct mr_combine *table;	/* NULL unless --combine */
 static int skip_bad;
+static int framed_input;		/* --framed-input */
 static struct outfile out;
 static struct mr_writer *w;		/* made when the first output starts */
 static unsigned char meta[MR_META_MAX];
@@ -193,6 +199,35 @@ feed_records(struct feed *f, struct mr_reader *r)
 	else if (n > 0 || proc_flush(f->p) < 0)
 		write_failed(f);
 	f->records = mr_reader_count(r);
+	f->bytes = mr_reader_offset(r);
+}
+
+/*
+ * With --framed-input, the input goes to the command as one framed
+ * stream, each record as it is, whatever bytes it holds.
+ */
+static void
+feed_framed(struct feed *f, struct mr_reader *r)
+{
+	const unsigned char *m;
+	struct mr_writer *in;
+	struct mr_rec rec;
+	size_t len;
+	int n;
+
+	m = mr_reader_meta(r, &len);
+	in = proc_framed_in(f->p, &fmt, m, len);
+	while ((n = mr_read(r, &rec)) > 0)
+		if (copy_record(in, r, &rec) < 0)
+			break;
+	if (n < 0)
+		feed_fail(f, mr_reader_errmsg(r));
+	else if ((n > 0 || mr_writer_finish(in) < 0) &&
+	    mr_writer_errno(in) != EPIPE)
+		feed_fail(f, mr_writer_errmsg(in));
+	f->records = mr_reader_count(r);
+	f->bytes = mr_reader_offset(r);
+	mr_writer_free(in);
 }
 
 static void *
@@ -205,6 +240,8 @@ feed(void *arg)
 		feed_fail(f, "out of memory");
 	else if (mr_reader_start(r) < 0)
 		feed_fail(f, mr_reader_errmsg(r));
+	else if (framed_input)
+		feed_framed(f, r);
 	else if (mr_reader_framed(r))
 		feed_records(f, r);
 	else
@@ -269,7 +306,10 @@ add_combined(const struct mr_rec *rec, const struct mr_reader *r)
 		die("out of memory");
 }
 
-/* Takes the metadata of the command's output, or checks it. */
+/*
+ * Takes the metadata of the records that r gives, the command's output or
+ * (NONE) the input, or checks it.
+ */
 static void
 output_meta(struct mr_reader *r, int first)
 {
@@ -278,7 +318,7 @@ output_meta(struct mr_reader *r, int first)
 
 	m = mr_reader_meta(r, &len);
 	if (table != NULL && len > 0)
-		die("%s: framed output with metadata cannot be combined",
+		die("%s: framed records with metadata cannot be combined",
 		    mr_reader_name(r));
 	if (table != NULL)
 		return;
@@ -287,6 +327,41 @@ output_meta(struct mr_reader *r, int first)
 		metalen = len;
 	} else
 		check_meta(r, meta, metalen);
+}
+
+/* Takes a record that becomes output: combined, or written. */
+static void
+take(const struct mr_rec *rec, const struct mr_reader *r)
+{
+	if (table != NULL)
+		add_combined(rec, r);
+	else if (copy_record(w, r, rec) < 0)
+		die("%s", mr_writer_errmsg(w));
+}
+
+/*
+ * The identity mapper, NONE: the input's records are the output's, with
+ * no command and no text between, framed records as they are.
+ */
+static void
+map_identity(const char *path, int first, int text)
+{
+	struct mr_reader *r;
+	struct mr_rec rec;
+	int n;
+
+	r = open_reader(path, &fmt, 0);
+	output_meta(r, first);
+	if (w == NULL)
+		w = open_writer(&out, text, &fmt, meta, metalen);
+	while ((n = mr_read(r, &rec)) > 0)
+		take(&rec, r);
+	if (n < 0)
+		die("%s", mr_reader_errmsg(r));
+	in_records += mr_reader_count(r);
+	map_records += mr_reader_count(r);
+	in_bytes += mr_reader_offset(r);
+	close_reader(r);
 }
 
 /* Runs the command over one input and takes its output. */
@@ -318,12 +393,8 @@ map_input(const char *cmd, const char *path, int first, int text)
 	output_meta(r, first);
 	if (w == NULL)
 		w = open_writer(&out, text, &fmt, meta, metalen);
-	while ((n = mr_read(r, &rec)) > 0) {
-		if (table != NULL)
-			add_combined(&rec, r);
-		else if (mr_write(w, &rec) < 0)
-			die("%s", mr_writer_errmsg(w));
-	}
+	while ((n = mr_read(r, &rec)) > 0)
+		take(&rec, r);
 	if (n < 0) {
 		proc_kill(&p);
 		die("%s", mr_reader_errmsg(r));
@@ -395,6 +466,9 @@ parse_args(int argc, char *argv[], struct args *a, char ***files,
 		case OPT_COUNTERS:
 			a->counters = optarg;
 			break;
+		case OPT_FRAMED_INPUT:
+			framed_input = 1;
+			break;
 		case OPT_SKIP_BAD:
 			skip_bad = 1;
 			break;
@@ -406,6 +480,9 @@ parse_args(int argc, char *argv[], struct args *a, char ***files,
 	if (optind == argc)
 		usage_error(usage_text, "no command given");
 	cmd = argv[optind++];
+	if (framed_input && strcmp(cmd, "NONE") == 0)
+		usage_error(usage_text, "--framed-input needs a command: NONE "
+		    "reads records itself");
 	*nfiles = argc;
 	*files = operands(usage_text, nfiles, argv);
 	return cmd;
@@ -446,7 +523,10 @@ main(int argc, char *argv[])
 	if (a.counters != NULL)
 		out_open(&counters, a.counters);
 	for (i = 0; i < nfiles; i++)
-		map_input(cmd, files[i], i == 0, a.text);
+		if (strcmp(cmd, "NONE") == 0)
+			map_identity(files[i], i == 0, a.text);
+		else
+			map_input(cmd, files[i], i == 0, a.text);
 	if (table != NULL && mr_combine_flush(table, w) != 0)
 		die("%s", mr_writer_errmsg(w));
 	if (mr_writer_finish(w) < 0)

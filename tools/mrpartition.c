@@ -8,18 +8,19 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "proc.h"
 
 #define MAX_PARTS	65536
 #define SAMPLE_MAX	100000
 #define WRITE_BUDGET	(64 << 20)	/* bytes of block buffers in all */
 
-enum { OPT_NUMERIC = 256, OPT_REVERSE, OPT_SAMPLE, OPT_POINTS, OPT_TEXT };
+enum { OPT_COUNTERS = 256, OPT_NUMERIC, OPT_REVERSE, OPT_SAMPLE, OPT_POINTS,
+    OPT_TEXT };
 
 static const char usage_text[] =
     "usage: mrpartition -n N -o TEMPLATE [-z] [-k K] [-t SEP]\n"
-    "           [--allow-magic] [--numeric] [--reverse] "
-    "[--split-points FILE]\n"
-    "           [--text] [FILE ...]\n"
+    "           [--allow-magic] [--counters FILE] [--numeric] [--reverse]\n"
+    "           [--split-points FILE] [--text] [FILE ...]\n"
     "       mrpartition -n N --sample FILE [-z] [-t SEP] [--allow-magic]\n"
     "           [--numeric] [--reverse] [--text] [FILE ...]\n";
 
@@ -32,6 +33,7 @@ static const struct cli_opt options[] = {
 	CLI_OPT_SEP,
 	CLI_OPT_ZERO,
 	CLI_OPT_MAGIC,
+	{ OPT_COUNTERS, "counters", "FILE", "write the counters to FILE" },
 	CLI_OPT_HELP,
 	{ OPT_NUMERIC, "numeric", NULL, "keys in ranges compare as numbers" },
 	{ OPT_REVERSE, "reverse", NULL,
@@ -185,9 +187,30 @@ range_part(const struct key *pts, size_t np, const unsigned char *key,
 	return lo;
 }
 
+struct args {
+	const char *template, *sample_file, *points_file, *counters;
+	long n, fields;
+	int text;
+};
+
+/* The records routed and the bytes of input read, for --counters. */
 static void
-partition(char **files, int nfiles, long n, const char *template,
-    long fields, const char *points_file, int text)
+write_counters(const char *path, uint64_t records, uint64_t bytes)
+{
+	const struct proc_count mine[] = {
+		{ "PARTITION_INPUT_RECORDS", records },
+		{ "PARTITION_INPUT_BYTES", bytes },
+	};
+	struct outfile o;
+
+	out_open(&o, path);
+	proc_counters_save(&o, mine, sizeof(mine) / sizeof(mine[0]));
+	out_close(&o);
+	out_commit(&o);
+}
+
+static void
+partition(char **files, int nfiles, const struct args *a)
 {
 	unsigned char meta[MR_META_MAX];
 	struct outfile *outs;
@@ -196,23 +219,24 @@ partition(char **files, int nfiles, long n, const char *template,
 	struct key *pts = NULL;
 	struct mr_rec rec;
 	size_t np = 0, metalen = 0, bufsize, p;
+	long i, n = a->n, fields = a->fields;
 	uint64_t h, mask = (n & (n - 1)) == 0 ? (uint64_t)n - 1 : 0;
-	long i;
+	uint64_t records = 0, bytes = 0;
 	int f, rc;
 
 	want_open_files(n);
-	if (points_file != NULL)
-		pts = load_points(points_file, n, &np);
+	if (a->points_file != NULL)
+		pts = load_points(a->points_file, n, &np);
 	r = open_input(files[0], &fmt, 0, 1, meta, &metalen);
 	outs = xmalloc((size_t)n * sizeof(*outs));
 	ws = xmalloc((size_t)n * sizeof(*ws));
 	bufsize = WRITE_BUDGET / (size_t)n;
 	for (i = 0; i < n; i++) {
-		char *name = template_name(template, i);
+		char *name = template_name(a->template, i);
 
 		out_open(&outs[i], name);
 		free(name);
-		ws[i] = open_writer(&outs[i], text, &fmt, meta, metalen);
+		ws[i] = open_writer(&outs[i], a->text, &fmt, meta, metalen);
 		if (bufsize < 256 * 1024)
 			mr_writer_bufsize(ws[i], bufsize);
 	}
@@ -227,11 +251,13 @@ partition(char **files, int nfiles, long n, const char *template,
 				/* a division costs more than the hash */
 				p = (size_t)(mask ? h & mask : h % (uint64_t)n);
 			}
-			if (mr_write(ws[p], &rec) < 0)
+			if (copy_record(ws[p], r, &rec) < 0)
 				die("%s", mr_writer_errmsg(ws[p]));
 		}
 		if (rc < 0)
 			die("%s", mr_reader_errmsg(r));
+		records += mr_reader_count(r);
+		bytes += mr_reader_offset(r);
 		close_reader(r);
 		if (++f == nfiles)
 			break;
@@ -243,15 +269,11 @@ partition(char **files, int nfiles, long n, const char *template,
 		mr_writer_free(ws[i]);
 		out_close(&outs[i]);
 	}
+	if (a->counters != NULL)
+		write_counters(a->counters, records, bytes);
 	for (i = 0; i < n; i++)
 		out_commit(&outs[i]);
 }
-
-struct args {
-	const char *template, *sample_file, *points_file;
-	long n, fields;
-	int text;
-};
 
 /*
  * Parses the options into a and the file-scope settings and returns the
@@ -277,6 +299,9 @@ parse_args(int *argc, char *argv[], struct args *a)
 			break;
 		case 'o':
 			a->template = optarg;
+			break;
+		case OPT_COUNTERS:
+			a->counters = optarg;
 			break;
 		case OPT_NUMERIC:
 			order.numeric = 1;
@@ -306,9 +331,9 @@ check_args(const struct args *a)
 		usage_error(usage_text, "-n N is required");
 	if (a->sample_file != NULL) {
 		if (a->template != NULL || a->points_file != NULL ||
-		    a->fields != 0)
-			usage_error(usage_text, "--sample takes no -o, -k or "
-			    "--split-points");
+		    a->fields != 0 || a->counters != NULL)
+			usage_error(usage_text, "--sample takes no -o, -k, "
+			    "--counters or --split-points");
 		return;
 	}
 	if ((order.numeric || order.reverse) && a->points_file == NULL)
@@ -325,14 +350,13 @@ check_args(const struct args *a)
 int
 main(int argc, char *argv[])
 {
-	struct args a = { NULL, NULL, NULL, 0, 0, 0 };
+	struct args a = { NULL, NULL, NULL, NULL, 0, 0, 0 };
 
 	argv = parse_args(&argc, argv, &a);
 	check_args(&a);
 	if (a.sample_file != NULL)
 		sample(argv, argc, a.n, a.sample_file, a.text);
 	else
-		partition(argv, argc, a.n, a.template, a.fields, a.points_file,
-		    a.text);
+		partition(argv, argc, &a);
 	return 0;
 }

@@ -1,6 +1,7 @@
 /*
  * mrreduce: group records sorted by key and reduce each group with a
- * built-in op or a shell command.
+ * built-in op or a shell command, or pass every record on (NONE, or
+ * identity).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -16,13 +17,14 @@
 #define SHOW_MAX	40	/* bytes of a key or value in a message */
 #define SHOW_SIZE	(4 * SHOW_MAX + 8)
 
-enum { OPT_COUNTERS = 256, OPT_FRAMED, OPT_PARTIAL, OPT_SKIP_BAD };
+enum { OPT_COUNTERS = 256, OPT_FRAMED, OPT_FRAMED_INPUT, OPT_PARTIAL,
+    OPT_SKIP_BAD };
 
 static const char usage_text[] =
     "usage: mrreduce [-nrz] [--allow-magic] [--counters FILE] [--framed]\n"
-    "           [--partial] [--skip-bad] [-d STRING] [-o FILE] [-T DIR] "
-    "[-t SEP]\n"
-    "           OP|COMMAND [FILE ...]\n";
+    "           [--framed-input] [--partial] [--skip-bad] [-d STRING] "
+    "[-o FILE]\n"
+    "           [-T DIR] [-t SEP] OP|COMMAND|NONE [FILE ...]\n";
 
 static const struct cli_opt options[] = {
 	{ 'd', "delimiter", "STRING",
@@ -36,6 +38,8 @@ static const struct cli_opt options[] = {
 	CLI_OPT_MAGIC,
 	{ OPT_COUNTERS, "counters", "FILE", "write the counters to FILE" },
 	{ OPT_FRAMED, "framed", NULL, "write framed records, not text lines" },
+	{ OPT_FRAMED_INPUT, "framed-input", NULL,
+	    "give the command framed records, not text lines" },
 	CLI_OPT_HELP,
 	{ OPT_PARTIAL, "partial", NULL,
 	    "write partial states of OP for another mrreduce OP" },
@@ -237,24 +241,18 @@ reduce_builtin(struct input *in, const struct mr_op *op, int merging,
 	free(out.p);
 }
 
-/* NONE: every record as it is, checked for order. */
+/* NONE (or identity): every record as it is, checked for order. */
 static void
 reduce_none(struct input *in, struct mr_writer *w)
 {
-	const unsigned char *raw;
 	struct mr_rec rec;
-	size_t rawlen;
-	int newkey, rc;
+	int newkey;
 
 	while (input_next(in, &rec, &newkey)) {
 		if (newkey)
 			input_setkey(in, &rec);
 		out_records++;
-		if (mr_reader_raw(in->r[in->src], &raw, &rawlen))
-			rc = mr_write_raw(w, raw, rawlen);
-		else
-			rc = mr_write(w, &rec);
-		if (rc < 0)
+		if (copy_record(w, in->r[in->src], &rec) < 0)
 			die("%s", mr_writer_errmsg(w));
 	}
 }
@@ -306,15 +304,17 @@ pump(void *arg)
 /*
  * A reducer command: `/bin/sh -c cmd` gets the records, read and checked
  * for order here, as key<TAB>value lines on its standard input, as a
- * Hadoop Streaming reducer does.  Its standard output is the output: the
- * output file itself for text, read back as records with --framed.  A
- * command that exits 0 without reading all its input is not an error.
+ * Hadoop Streaming reducer does, or with framed_in as one framed stream.
+ * Its standard output is the output: the output file itself for text, read
+ * back as records with --framed.  A command that exits 0 without reading
+ * all its input is not an error.
  */
 static void
 reduce_command(const char *cmd, struct input *in, struct outfile *out,
-    int framed)
+    int framed, int framed_in)
 {
 	char *env[4] = { NULL };
+	struct mr_writer *fin = NULL;
 	struct pump pu;
 	struct proc p;
 	struct mr_rec rec;
@@ -332,15 +332,21 @@ reduce_command(const char *cmd, struct input *in, struct outfile *out,
 		proc_thread(&t, pump, &pu);
 	} else
 		proc_start(&p, cmd, env, out->fd);
+	if (framed_in)
+		fin = proc_framed_in(&p, &fmt, NULL, 0);
 	while (rc == 0 && input_next(in, &rec, &newkey)) {
 		if (newkey)
 			input_setkey(in, &rec);
-		rc = proc_write_rec(&p, &rec, &fmt);
+		rc = fin != NULL ? copy_record(fin, in->r[in->src], &rec) :
+		    proc_write_rec(&p, &rec, &fmt);
 	}
 	if (rc == 0)
-		rc = proc_flush(&p);
-	if (rc < 0 && errno != EPIPE)
+		rc = fin != NULL ? mr_writer_finish(fin) : proc_flush(&p);
+	if (rc < 0 && fin != NULL && mr_writer_errno(fin) != EPIPE)
+		die("%s", mr_writer_errmsg(fin));
+	if (rc < 0 && fin == NULL && errno != EPIPE)
 		die("writing to the command: %s", strerror(errno));
+	mr_writer_free(fin);
 	proc_close_in(&p);
 	if (framed)
 		pthread_join(t, NULL);
@@ -423,7 +429,7 @@ input_close(struct input *in)
 struct args {
 	const char *output, *delim, *counters, *reducer, *tmpdir;
 	struct mr_op op;
-	int builtin, none, framed, partial;
+	int builtin, none, framed, framed_in, partial;
 };
 
 /*
@@ -459,6 +465,9 @@ parse_args(int *argc, char *argv[], struct args *a, struct input *in)
 		case OPT_FRAMED:
 			a->framed = 1;
 			break;
+		case OPT_FRAMED_INPUT:
+			a->framed_in = 1;
+			break;
 		case OPT_PARTIAL:
 			a->partial = 1;
 			break;
@@ -477,7 +486,8 @@ parse_args(int *argc, char *argv[], struct args *a, struct input *in)
 static void
 check_reducer(struct args *a)
 {
-	a->none = strcmp(a->reducer, "NONE") == 0;
+	a->none = strcmp(a->reducer, "NONE") == 0 ||
+	    strcmp(a->reducer, "identity") == 0;
 	a->builtin = !a->none && opt_reducer(usage_text, NULL, a->reducer,
 	    &a->op);
 	if (a->builtin && a->delim != NULL) {
@@ -486,6 +496,9 @@ check_reducer(struct args *a)
 	}
 	if (a->partial && !a->builtin)
 		usage_error(usage_text, "--partial needs a built-in op");
+	if (a->framed_in && (a->builtin || a->none))
+		usage_error(usage_text, "--framed-input needs a command: %s "
+		    "reads records itself", a->reducer);
 	if (a->partial && !mr_op_combinable(&a->op))
 		usage_error(usage_text, "%s has no partial states",
 		    mr_op_name(a->op.code));
@@ -520,7 +533,7 @@ check_input(const struct input *in, const struct args *a,
 	return merging;
 }
 
-/* Reduces the input to out with a built-in op or NONE. */
+/* Reduces the input to out with a built-in op or NONE (identity). */
 static void
 reduce(struct input *in, const struct args *a, int merging,
     struct outfile *out, const unsigned char *meta, size_t metalen)
@@ -548,7 +561,7 @@ reduce(struct input *in, const struct args *a, int merging,
 int
 main(int argc, char *argv[])
 {
-	struct args a = { "-", NULL, NULL, NULL, NULL, { 0 }, 0, 0, 0, 0 };
+	struct args a = { "-", NULL, NULL, NULL, NULL, { 0 }, 0, 0, 0, 0, 0 };
 	struct input in = { 0 };
 	struct outfile out, counters;
 	unsigned char meta[MR_META_MAX];
@@ -568,7 +581,7 @@ main(int argc, char *argv[])
 	if (a.builtin || a.none)
 		reduce(&in, &a, merging, &out, meta, metalen);
 	else
-		reduce_command(a.reducer, &in, &out, a.framed);
+		reduce_command(a.reducer, &in, &out, a.framed, a.framed_in);
 	out_close(&out);
 	write_counters(a.counters != NULL ? &counters : NULL);
 	if (a.counters != NULL)

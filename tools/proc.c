@@ -452,6 +452,26 @@ proc_write_rec(struct proc *p, const struct mr_rec *rec,
 	return 0;
 }
 
+/* mr_writer_sink()'s function: proc_write() with its errno. */
+static int
+proc_sink(void *arg, const void *buf, size_t len)
+{
+	return proc_write(arg, buf, len) < 0 ? errno : 0;
+}
+
+struct mr_writer *
+proc_framed_in(struct proc *p, const struct mr_textfmt *fmt,
+    const unsigned char *meta, size_t metalen)
+{
+	struct mr_writer *w;
+
+	if ((w = mr_writer_new(p->in, "the command's input", 0, fmt, meta,
+	    metalen)) == NULL)
+		die("out of memory");
+	mr_writer_sink(w, proc_sink, p);
+	return w;
+}
+
 void
 proc_close_in(struct proc *p)
 {

@@ -67,6 +67,17 @@ int proc_write_rec(struct proc *p, const struct mr_rec *rec,
     const struct mr_textfmt *fmt);
 int proc_flush(struct proc *p);
 
+/*
+ * proc_framed_in() makes a writer of one framed stream, with the metalen
+ * bytes of metadata at meta, to the command's stdin, for a command that
+ * reads records unchanged (--framed-input).  It writes through
+ * proc_write(): when the command stops reading, the writer fails with
+ * mr_writer_errno() EPIPE and no signal.  The caller finishes and frees
+ * it, then calls proc_close_in().  Dies when out of memory.
+ */
+struct mr_writer *proc_framed_in(struct proc *p, const struct mr_textfmt *fmt,
+    const unsigned char *meta, size_t metalen);
+
 /* proc_close_in() closes the command's stdin, so it sees the end. */
 void proc_close_in(struct proc *p);
 

@@ -153,7 +153,7 @@ commit_reduce(struct mrrun *r, int i, uint64_t *bytes_out)
 	}
 	*bytes_out = (uint64_t)st.st_size;
 	c = plan_file(&r->job, PLAN_REDUCE_COUNTERS, 0, i);
-	if (read_counters(r, c, 0, NULL, 1) < 0) {
+	if (read_counters(r, c, COUNTS_TASK, NULL, 1) < 0) {
 		warnx("%s: %s", c, strerror(errno));
 		free(c);
 		free(p);
@@ -407,7 +407,7 @@ static void
 commit_output(struct mrrun *r)
 {
 	struct stat st;
-	char *p, *old;
+	char *p, *old, why[600];
 	mode_t mask;
 	FILE *fp;
 	int fd;
@@ -431,8 +431,11 @@ commit_output(struct mrrun *r)
 	if (r->force && lstat(r->outpath, &st) == 0 && !S_ISDIR(st.st_mode))
 		die("%s: exists and is not a directory (--force replaces only "
 		    "an output directory)", r->outdir);
+	/* a run killed while it removed the output it replaced left some */
+	if (r->force && rm_rf_why(old, why, sizeof(why)) < 0)
+		die("%s", why);
 	if (r->force && rename(r->outpath, old) < 0 && errno != ENOENT)
-		die("%s: cannot move it aside: %s", r->outdir,
+		die("%s: cannot move it aside to %s: %s", r->outdir, old,
 		    strerror(errno));
 	if (rename(r->staged, r->outpath) < 0)
 		die("%s: %s", r->outdir, strerror(errno));

@@ -18,12 +18,14 @@
  * Adds the counters in the --counters file path of mrmap or mrreduce,
  * times sign (-1 takes back those of a map output that was lost), and
  * returns the value of the built-in counter want (NULL for none); -1
- * when the file cannot be read.  A command combiner's mrreduce counts
- * for the combine counters.
+ * when the file cannot be read.  Of kind COUNTS_COMBINER, a command
+ * combiner's mrreduce counts for the combine counters; of kind
+ * COUNTS_PARTITION, the mrpartition of a map task without mrmap counts
+ * for the map input.
  */
 long long
-read_counters(struct mrrun *r, const char *path, int combiner,
-    const char *want, int sign)
+read_counters(struct mrrun *r, const char *path, int kind, const char *want,
+    int sign)
 {
 	char line[1024], *group, *name, *val;
 	long long found = 0;
@@ -43,7 +45,13 @@ read_counters(struct mrrun *r, const char *path, int combiner,
 			continue;
 		name[-1] = '\0';
 		*val++ = '\0';
-		if (strcmp(group, "mr") == 0 && combiner) {
+		if (strcmp(group, "mr") == 0 && kind == COUNTS_PARTITION) {
+			if (strcmp(name, "PARTITION_INPUT_RECORDS") == 0)
+				name = "MAP_INPUT_RECORDS";
+			else if (strcmp(name, "PARTITION_INPUT_BYTES") == 0)
+				name = "MAP_INPUT_BYTES";
+		}
+		if (strcmp(group, "mr") == 0 && kind == COUNTS_COMBINER) {
 			if (strcmp(name, "REDUCE_INPUT_RECORDS") == 0)
 				name = "COMBINE_INPUT_RECORDS";
 			else if (strcmp(name, "REDUCE_OUTPUT_RECORDS") == 0)
@@ -103,6 +111,27 @@ write_counters(FILE *fp)
 }
 
 /*
+ * The counters of a map task that ran no mrmap (plan_partition_only()),
+ * from its mrpartition's: what the identity mapper would have counted.
+ */
+static long long
+partition_counters(struct mrrun *r, const char *path, int sign)
+{
+	long long records;
+
+	records = read_counters(r, path, COUNTS_PARTITION,
+	    "MAP_INPUT_RECORDS", sign);
+	if (records < 0)
+		return -1;
+	pthread_mutex_lock(&r->lock);
+	proc_count_add("mr", "MAP_OUTPUT_RECORDS", sign * records);
+	proc_count_add("mr", "COMBINE_INPUT_RECORDS", 0);
+	proc_count_add("mr", "COMBINE_OUTPUT_RECORDS", 0);
+	pthread_mutex_unlock(&r->lock);
+	return records;
+}
+
+/*
  * Adds the counters of map task i, times sign, from the files it left,
  * and returns the records it wrote, or -1 when a counters file is
  * missing (before adding any).  bytes is its output's size.
@@ -122,15 +151,22 @@ map_counters(struct mrrun *r, int i, uint64_t bytes, int sign)
 		free(p);
 	}
 	p = plan_file(j, PLAN_MAP_COUNTERS, i, 0);
-	if (n < 0 || (records = read_counters(r, p, 0, j->combine_builtin ?
-	    "COMBINE_OUTPUT_RECORDS" : "MAP_OUTPUT_RECORDS", sign)) < 0) {
+	if (n < 0)
+		records = -1;
+	else if (plan_partition_only(j))
+		records = partition_counters(r, p, sign);
+	else
+		records = read_counters(r, p, COUNTS_TASK, j->combine_builtin ?
+		    "COMBINE_OUTPUT_RECORDS" : "MAP_OUTPUT_RECORDS", sign);
+	if (records < 0) {
 		free(p);
 		return -1;
 	}
 	free(p);
 	for (k = 0; cmd && k < j->reducers; k++) {
 		p = plan_file(j, PLAN_COMBINE_COUNTERS, i, k);
-		n = read_counters(r, p, 1, "REDUCE_OUTPUT_RECORDS", sign);
+		n = read_counters(r, p, COUNTS_COMBINER, "REDUCE_OUTPUT_RECORDS",
+		    sign);
 		records = k == 0 ? n : records + n;
 		free(p);
 	}

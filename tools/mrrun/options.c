@@ -14,27 +14,24 @@
 #include "mrrun.h"
 
 const char mrrun_usage[] =
-    "usage: mrrun -m CMD -r OP|CMD|NONE [-c OP|CMD] [-j N] [-n N] "
-    "[-o DIR] [-t SEP]\n"
-    "             [-z] [--allow-magic] [--dry-run] [--file PATH] [--force]\n"
-    "             [--framed] [--hosts FILE|LIST] [--joblog FILE] "
-    "[--keep-temp]\n"
-    "             [--memory SIZE] [--numeric] [--partition-fields K] "
-    "[--progress]\n"
-    "             [--quiet] [--remote-dir DIR] [--remote-path DIR] "
-    "[--resume]\n"
+    "usage: mrrun -m CMD|NONE -r OP|CMD|identity|NONE [-c OP|CMD] [-j N]\n"
+    "             [-n N] [-o DIR] [-t SEP] [-z] [--allow-magic] [--dry-run]\n"
+    "             [--file PATH] [--force] [--framed] [--framed-input]\n"
+    "             [--hosts FILE|LIST] [--joblog FILE] [--keep-temp]\n"
+    "             [--memory SIZE] [--numeric] [--partition-fields K]"
+    " [--progress]\n"
+    "             [--quiet] [--remote-dir DIR] [--remote-path DIR] [--resume]\n"
     "             [--retries N] [--reverse] [--rsh CMD] [--ship]\n"
-    "             [--shuffle relay|direct] [--speculate] "
-    "[--split-size SIZE]\n"
-    "             [--ssh-config FILE] [--ssh-option OPT] [--stats] "
-    "[--tmpdir DIR]\n"
+    "             [--shuffle relay|direct] [--speculate] [--split-size SIZE]\n"
+    "             [--ssh-config FILE] [--ssh-option OPT] [--stats] [--tmpdir"
+    " DIR]\n"
     "             [--total-order] [--values] [INPUT ...]\n";
 
 /* mrpartition's limit: a map task writes one file a partition */
 #define MAX_REDUCERS	65536
 
-enum { OPT_DRY_RUN = 256, OPT_FORCE, OPT_FRAMED, OPT_JOBLOG,
-    OPT_KEEP_TEMP, OPT_MEMORY, OPT_NUMERIC, OPT_PROGRESS, OPT_QUIET,
+enum { OPT_DRY_RUN = 256, OPT_FORCE, OPT_FRAMED, OPT_FRAMED_INPUT,
+    OPT_JOBLOG, OPT_KEEP_TEMP, OPT_MEMORY, OPT_NUMERIC, OPT_PROGRESS, OPT_QUIET,
     OPT_RESUME, OPT_RETRIES, OPT_REVERSE, OPT_SPLIT_SIZE, OPT_STATS,
     OPT_TMPDIR, OPT_TOTAL_ORDER, OPT_VALUES, OPT_FIELDS, OPT_FILE,
     OPT_HOSTS, OPT_REMOTE_DIR, OPT_REMOTE_PATH, OPT_RSH, OPT_SHIP,
@@ -51,6 +48,8 @@ static const struct cli_opt options[] = {
 	    "copy PATH to where the tasks run (repeatable)" },
 	{ OPT_FORCE, "force", NULL, "replace an existing output directory" },
 	{ OPT_FRAMED, "framed", NULL, "write framed output parts, not text" },
+	{ OPT_FRAMED_INPUT, "framed-input", NULL,
+	    "give the commands framed records, not text lines" },
 	CLI_OPT_HELP,
 	{ OPT_HOSTS, "hosts", "FILE|LIST",
 	    "run the tasks on these hosts, over ssh" },
@@ -58,7 +57,8 @@ static const struct cli_opt options[] = {
 	{ OPT_JOBLOG, "joblog", "FILE", "write a line to FILE per attempt" },
 	{ OPT_KEEP_TEMP, "keep-temp", NULL,
 	    "keep the work directory of a job that succeeded" },
-	{ 'm', "mapper", "CMD", "the mapper, a command line for /bin/sh" },
+	{ 'm', "mapper", "CMD|NONE",
+	    "the mapper: a command for /bin/sh, or NONE" },
 	{ OPT_MEMORY, "memory", "SIZE", "sort in SIZE of memory in each task" },
 	{ 'n', "reducers", "N",
 	    "run N reduce tasks, for N output parts (1)" },
@@ -71,7 +71,7 @@ static const struct cli_opt options[] = {
 	    "show the progress even when not on a terminal" },
 	{ OPT_QUIET, "quiet", NULL, "show no progress" },
 	{ 'r', "reducer", "OP|CMD|NONE",
-	    "the reducer: an op, a command, or NONE" },
+	    "the reducer: an op, identity, a command, NONE" },
 	{ OPT_REMOTE_DIR, "remote-dir", "DIR",
 	    "make the scratch directories on the hosts in DIR" },
 	{ OPT_REMOTE_PATH, "remote-path", "DIR",
@@ -159,6 +159,9 @@ job_option(struct mrrun *r, int c, char *arg)
 		break;
 	case OPT_FRAMED:
 		r->job.framed = 1;
+		break;
+	case OPT_FRAMED_INPUT:
+		r->job.framed_input = 1;
 		break;
 	case OPT_MEMORY:
 		if (parse_size(arg, &size) < 0)
@@ -363,6 +366,7 @@ check_ops(struct mrrun *r)
 		    "other");
 	/* a misspelt op is a usage error before any task runs */
 	rbuiltin = strcmp(j->reducer, "NONE") != 0 &&
+	    strcmp(j->reducer, "identity") != 0 &&
 	    opt_reducer(mrrun_usage, "--reducer", j->reducer, &rop);
 	cbuiltin = j->combiner != NULL &&
 	    opt_reducer(mrrun_usage, "--combiner", j->combiner, &op);
@@ -374,7 +378,8 @@ check_ops(struct mrrun *r)
 		j->reducers = 0;
 	} else
 		j->reducers = r->reducers > 0 ? r->reducers : 1;
-	r->count_output = j->reducers > 0 && !j->framed && !rbuiltin;
+	j->reduce_builtin = rbuiltin || strcmp(j->reducer, "identity") == 0;
+	r->count_output = j->reducers > 0 && !j->framed && !j->reduce_builtin;
 	if (cbuiltin) {
 		if (!mr_op_combinable(&op) || op.code == MR_OP_COLLECT)
 			usage_error(mrrun_usage, "--combiner %s: its state "
@@ -387,6 +392,11 @@ check_ops(struct mrrun *r)
 			    j->combiner);
 		j->combine_builtin = 1;
 	}
+	if (j->framed_input && strcmp(j->mapper, "NONE") == 0 &&
+	    (j->reducers == 0 || j->reduce_builtin) &&
+	    (j->combiner == NULL || cbuiltin))
+		usage_error(mrrun_usage, "--framed-input: the job runs no "
+		    "command to give records to");
 	if (j->total_order && j->keyfields > 0)
 		usage_error(mrrun_usage, "--total-order and --partition-fields "
 		    "exclude each other");

@@ -206,6 +206,7 @@ mix_options(uint64_t *h, const struct job *j)
 	v[6] = j->reverse;
 	v[7] = j->values;
 	v[8] = j->keyfields;
+	v[9] = j->framed_input;
 	mix(h, v, sizeof(v));
 }
 
@@ -430,6 +431,8 @@ mapper(struct task *t, const struct job *j)
 {
 	tool(t, j, "mrmap");
 	fmt_args(t, j);
+	if (j->framed_input && strcmp(j->mapper, "NONE") != 0)
+		task_arg(t, "--framed-input");
 }
 
 static void
@@ -624,10 +627,19 @@ sort_partitions(struct task *t, const struct job *j, int i)
 		tool(t, j, "mrreduce");
 		order_args(t, j, 0);
 		task_arg(t, "--framed");
+		if (j->framed_input)
+			task_arg(t, "--framed-input");
 		file_arg(t, "--counters=", j, PLAN_COMBINE_COUNTERS, i, r);
 		file_arg(t, "-o", j, PLAN_MAP_PART, i, r);
 		task_arg(t, j->combiner);
 	}
+}
+
+int
+plan_partition_only(const struct job *j)
+{
+	return strcmp(j->mapper, "NONE") == 0 && j->reducers > 0 &&
+	    !(j->combiner != NULL && j->combine_builtin);
 }
 
 struct task *
@@ -677,28 +689,35 @@ plan_map(const struct job *j, int i, int attempt)
 		} else
 			read_range(t, j, s, s->start, s->end);
 	}
-	mapper(t, j);
-	if (j->combiner != NULL && j->combine_builtin) {
-		task_argf(t, "--combine=%s", j->combiner);
-		if (j->memory != NULL)
-			task_argf(t, "-S%s", j->memory);
-	}
-	file_arg(t, "--counters=", j, PLAN_MAP_COUNTERS, i, 0);
-	if (j->reducers == 0) {
-		if (!j->framed)
-			task_arg(t, "--text");
-		task_arg(t, "-o");
-		file_arg(t, "", j, PLAN_OUT_PART, 0, i);
+	if (plan_partition_only(j)) {
+		/* the identity mapper: the split goes to mrpartition */
+		tool(t, j, "mrpartition");
+		file_arg(t, "--counters=", j, PLAN_MAP_COUNTERS, i, 0);
+		if (sent && !s->gz)
+			file_arg(t, "", j, PLAN_INPUT, i, 0);
+	} else {
+		mapper(t, j);
+		if (j->combiner != NULL && j->combine_builtin) {
+			task_argf(t, "--combine=%s", j->combiner);
+			if (j->memory != NULL)
+				task_argf(t, "-S%s", j->memory);
+		}
+		file_arg(t, "--counters=", j, PLAN_MAP_COUNTERS, i, 0);
+		if (j->reducers == 0) {
+			if (!j->framed)
+				task_arg(t, "--text");
+			task_arg(t, "-o");
+			file_arg(t, "", j, PLAN_OUT_PART, 0, i);
+		}
 		task_arg(t, j->mapper);
 		if (sent && !s->gz)
 			file_arg(t, "", j, PLAN_INPUT, i, 0);
-		free(dir);
-		return t;
+		if (j->reducers == 0) {
+			free(dir);
+			return t;
+		}
+		tool(t, j, "mrpartition");
 	}
-	task_arg(t, j->mapper);
-	if (sent && !s->gz)
-		file_arg(t, "", j, PLAN_INPUT, i, 0);
-	tool(t, j, "mrpartition");
 	task_argf(t, "-n%d", j->reducers);
 	/* the template of plan_file(PLAN_MAP_PART) */
 	task_argf(t, "-o%s/part-%%05d", tmpl = percents(dir));
@@ -718,12 +737,25 @@ plan_map(const struct job *j, int i, int attempt)
 	return t;
 }
 
+/* The operands of reduce task r: partition r of every map task. */
+static void
+map_outputs(struct task *t, const struct job *j, int r)
+{
+	int i;
+
+	if (j->nsplits == 0)
+		task_arg(t, "/dev/null");
+	for (i = 0; i < j->nsplits; i++)
+		file_arg(t, "", j, j->fetched != NULL && j->fetched[i] ?
+		    PLAN_FETCHED : PLAN_MAP_PART, i, r);
+}
+
 struct task *
 plan_reduce(const struct job *j, int r, int attempt)
 {
 	char id[24], what[64], *dir;
 	struct task *t;
-	int i;
+	int merged;
 
 	snprintf(id, sizeof(id), "r-%05d", r);
 	snprintf(what, sizeof(what), "reduce task %d", r);
@@ -736,20 +768,27 @@ plan_reduce(const struct job *j, int r, int attempt)
 	task_arg(t, dir = xasprintf("%s/%s", j->work, "out"));
 	free(dir);
 	task_pipeline(t);
-	tool(t, j, "mrmerge");
-	order_args(t, j, 1);
-	if (j->nsplits == 0)
-		task_arg(t, "/dev/null");
-	for (i = 0; i < j->nsplits; i++)
-		file_arg(t, "", j, j->fetched != NULL && j->fetched[i] ?
-		    PLAN_FETCHED : PLAN_MAP_PART, i, r);
+	/*
+	 * identity has nothing to do but merge, which mrreduce does itself,
+	 * by key alone: --values needs mrmerge's order.
+	 */
+	merged = strcmp(j->reducer, "identity") == 0 && !j->values;
+	if (!merged) {
+		tool(t, j, "mrmerge");
+		order_args(t, j, 1);
+		map_outputs(t, j, r);
+	}
 	tool(t, j, "mrreduce");
 	order_args(t, j, 0);
 	if (j->framed)
 		task_arg(t, "--framed");
+	if (j->framed_input && !j->reduce_builtin)
+		task_arg(t, "--framed-input");
 	file_arg(t, "--counters=", j, PLAN_REDUCE_COUNTERS, 0, r);
 	task_arg(t, "-o");
 	file_arg(t, "", j, PLAN_OUT_PART, 0, r);
 	task_arg(t, j->reducer);
+	if (merged)
+		map_outputs(t, j, r);
 	return t;
 }

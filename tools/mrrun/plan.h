@@ -40,6 +40,8 @@ struct job {
 	const char *mapper, *reducer, *combiner;
 	int reducers;		/* 0 for a map-only job (--reducer NONE) */
 	int combine_builtin;	/* the combiner is a built-in op */
+	int reduce_builtin;	/* the reducer is an op or identity */
+	int framed_input;	/* the commands read framed records */
 	uint64_t split_size;
 	int total_order, framed, zero, numeric, reverse, values;
 	int magic_ok;		/* --allow-magic, for the tasks' tools */
@@ -134,6 +136,14 @@ struct task *plan_sample(const struct job *j, int i, int attempt);
 struct task *plan_points(const struct job *j);
 struct task *plan_map(const struct job *j, int i, int attempt);
 struct task *plan_reduce(const struct job *j, int r, int attempt);
+
+/*
+ * plan_partition_only() is 1 when the map tasks of j run no mrmap: the
+ * identity mapper (NONE) of a job that reduces, without a built-in
+ * combiner, whose splits go to mrpartition as they are.  Its --counters
+ * file then holds mrpartition's counters, not mrmap's.
+ */
+int plan_partition_only(const struct job *j);
 
 /* The files of the work directory that tasks write and mrrun reads. */
 enum plan_file {
