@@ -455,6 +455,21 @@ long() {
 	done
 }
 
+@test "a --hosts directory, or a hosts file that cannot be read whole, is an error" {
+	seq 10 > in.txt
+	mkdir d
+	run -2 --separate-stderr mrrun --hosts ./d -m cat -r count in.txt
+	assert_stderr_prefix "mrrun: --hosts: ./d: Is a directory"
+	# a line too long for memory fails, not the hosts after it
+	{ echo h1; head -c 300000000 /dev/zero | tr '\0' a; printf '\nh2\nh2\n'; } > hosts
+	if [ -z "${ASAN_OPTIONS-}" ]; then
+		run -2 --separate-stderr bash -c 'ulimit -v 400000; mrrun --dry-run --hosts ./hosts -m cat -r count in.txt'
+		assert_stderr_prefix "mrrun: --hosts: ./hosts, line 2: Cannot allocate memory"
+	fi
+	run -2 --separate-stderr mrrun --dry-run --hosts ./hosts -m cat -r count in.txt
+	assert_stderr_prefix "mrrun: --hosts: ./hosts, line 2: "
+}
+
 # bad_config: ssh_config with hosts h8 and h9 that no one answers.
 bad_config() {
 	cp "$CFG" cfg

@@ -1192,6 +1192,20 @@ ignored_signal() {
 	[ -e d/_SUCCESS ]
 }
 
+@test "-o that is empty, or ends in . or .., is a usage error before any work" {
+	seq 10 > in
+	mkdir o2
+	run -2 --separate-stderr mrrun -o '' -m cat -r count in
+	[ "${stderr_lines[0]}" = "mrrun: -o '': an empty name" ]
+	for o in . .. o2/. o2/.. ./ o2/./; do
+		run -2 --separate-stderr mrrun -o "$o" --force -m cat -r count in
+		[ "${stderr_lines[0]}" = "mrrun: -o $o: name the output directory itself, not . or .." ]
+	done
+	[ -z "$(ls -A o2)" ]
+	[ "$(ls -A | grep -v '^separate-stderr')" = "$(printf 'in\no2')" ]
+	[ -z "$(ls -A .. | grep '\.mrrun$')" ]
+}
+
 # FIRST_WAITS: a mapper whose first map task (map task 0, when there is no
 # file ok here) reads all its split, says so in ./started and waits
 # for a line on ./go before it writes the split out; the other tasks are

@@ -729,6 +729,18 @@ stamp() {
 	mrsplit --range 0:"$size" --expect="$(stamp gen.mr)" gen.mr | cmp - gen.mr
 }
 
+@test "--expect and mrrun write a time before 1970 as stat does" {
+	seq 3 > f
+	for t in -1.5 -0.25 -3; do
+		touch -d "@$t" f
+		run -0 mrsplit --range 0:6 --expect "$(stamp f)" f
+		[ "$output" = "$(seq 3)" ]
+		mrrun -m cat -r NONE --dry-run f | grep -q -- "--expect=$(stamp f) "
+	done
+	run -1 --separate-stderr mrsplit --range 0:6 --expect "6:-3.500000000:$(stat -c %d:%i f)" f
+	[ "$stderr" = "mrsplit: f: changed while the job ran (modified at -3.000000000, was -3.500000000)" ]
+}
+
 @test "--expect fails a file of another size, time or inode, and writes nothing" {
 	seq 100 > f
 	touch -d @1000000000.25 f

@@ -947,6 +947,18 @@ anon_temp(const char *dir)
 	return fd;
 }
 
+void
+time_text(char *buf, size_t size, long long sec, long nsec)
+{
+	if (sec < 0 && nsec > 0)
+		snprintf(buf, size, "-%lld.%09ld", -(sec + 1),
+		    1000000000L - nsec);
+	else if (sec < 0)
+		snprintf(buf, size, "-%lld.%09ld", -sec, nsec);
+	else
+		snprintf(buf, size, "%lld.%09ld", sec, nsec);
+}
+
 int
 copy_record(struct mr_writer *w, const struct mr_reader *r,
     const struct mr_rec *rec)

@@ -256,6 +256,14 @@ struct mr_writer *open_writer(struct outfile *o, int text,
     const struct mr_textfmt *fmt, const unsigned char *meta, size_t metalen);
 
 /*
+ * time_text() writes to buf (of size bytes, 32 are enough) the time sec
+ * seconds and nsec nanoseconds after the epoch as stat -c %.9Y prints it:
+ * SECONDS.NANOSECONDS, nine digits of them, with a minus sign before the
+ * epoch ("-1.500000000" for sec -2, nsec 500000000).
+ */
+void time_text(char *buf, size_t size, long long sec, long nsec);
+
+/*
  * copy_record() writes rec, the record last read from r, to w: as it was
  * encoded, in one piece, when r is framed and w is too.  Returns as
  * mr_write() does.

@@ -128,8 +128,9 @@ parse_time(const char *p, const char *end, long long *sec, long *nsec)
 	    parse_dec(p + neg, dot, LLONG_MAX, &s) < 0 ||
 	    parse_dec(dot + 1, end, 999999999, &ns) < 0)
 		return -1;
-	*sec = neg ? -(long long)s : (long long)s;
-	*nsec = (long)ns;
+	/* -1.5 is a second and a half before the epoch: -2 and 0.5 */
+	*sec = neg ? -(long long)s - (ns > 0) : (long long)s;
+	*nsec = neg && ns > 0 ? 1000000000L - (long)ns : (long)ns;
 	return 0;
 }
 
@@ -298,6 +299,7 @@ check_stamp(int fd, const char *path, const struct stamp *want,
 {
 	const char *name = display_name(path);
 	struct stamp now;
+	char at[32], was[32];
 
 	stamp_of(fd, path, &now);
 	if (want->full && (now.dev != want->dev || now.ino != want->ino))
@@ -308,9 +310,12 @@ check_stamp(int fd, const char *path, const struct stamp *want,
 		die("%s: changed %s (size %llu, was %llu)", name, when,
 		    (unsigned long long)now.size,
 		    (unsigned long long)want->size);
-	if (want->full && (now.sec != want->sec || now.nsec != want->nsec))
-		die("%s: changed %s (modified at %lld.%09ld, was %lld.%09ld)",
-		    name, when, now.sec, now.nsec, want->sec, want->nsec);
+	if (want->full && (now.sec != want->sec || now.nsec != want->nsec)) {
+		time_text(at, sizeof(at), now.sec, now.nsec);
+		time_text(was, sizeof(was), want->sec, want->nsec);
+		die("%s: changed %s (modified at %s, was %s)", name, when, at,
+		    was);
+	}
 }
 
 static void

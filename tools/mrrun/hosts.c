@@ -225,8 +225,10 @@ parse_file(struct host **hs, int *n, const char *path, FILE *fp,
 			snprintf(err, errsize, "%s, line %ld: %s", path,
 			    lineno, why);
 	}
-	if (rc == 0 && ferror(fp)) {
-		snprintf(err, errsize, "%s: %s", path, strerror(errno));
+	/* getline() fails short of the end without an error flag too */
+	if (rc == 0 && (ferror(fp) || !feof(fp))) {
+		snprintf(err, errsize, "%s, line %ld: %s", path, lineno + 1,
+		    strerror(errno));
 		rc = -1;
 	}
 	free(line);
@@ -284,7 +286,8 @@ hosts_parse(const char *arg, int *n, char *err, size_t errsize)
 		rc = parse_file(&hs, n, arg, fp, err, errsize);
 		fclose(fp);
 	} else if (strchr(arg, '/') != NULL) {
-		snprintf(err, errsize, "%s: %s", arg, strerror(ENOENT));
+		snprintf(err, errsize, "%s: %s", arg,
+		    strerror(stat(arg, &st) == 0 ? EISDIR : errno));
 		return NULL;
 	} else
 		rc = parse_list(&hs, n, arg, err, errsize);

@@ -557,10 +557,25 @@ inside(const char *op, const struct stat *out)
 static void
 check_output(struct mrrun *r)
 {
+	const char *o = r->outdir, *last;
 	struct stat st;
+	size_t len;
 	int i;
 
-	if (r->outdir == NULL || lstat(r->outdir, &st) < 0)
+	if (o == NULL)
+		return;
+	/* the last name of the path, as rename(2) will see it */
+	for (len = strlen(o); len > 1 && o[len - 1] == '/'; len--)
+		;
+	for (last = o + len; last > o && last[-1] != '/'; last--)
+		;
+	if (len == 0)
+		usage_error(mrrun_usage, "-o '': an empty name");
+	if ((o + len - last == 1 && last[0] == '.') ||
+	    (o + len - last == 2 && last[0] == '.' && last[1] == '.'))
+		usage_error(mrrun_usage, "-o %s: name the output directory "
+		    "itself, not . or ..", o);
+	if (lstat(o, &st) < 0)
 		return;
 	for (i = 0; i < r->ninputs; i++)
 		if (inside(r->inputs[i], &st))

@@ -258,11 +258,12 @@ void
 plan_expect(const struct split *s, char *buf, size_t size)
 {
 	const struct file_stamp *st = &s->stamp;
+	char t[32];
 
+	time_text(t, sizeof(t), st->sec, st->nsec);
 	if (st->full)
-		snprintf(buf, size, "--expect=%llu:%lld.%09ld:%llu:%llu",
-		    (unsigned long long)st->size, st->sec, st->nsec, st->dev,
-		    st->ino);
+		snprintf(buf, size, "--expect=%llu:%s:%llu:%llu",
+		    (unsigned long long)st->size, t, st->dev, st->ino);
 	else
 		snprintf(buf, size, "--expect=%llu",
 		    (unsigned long long)st->size);
@@ -274,6 +275,7 @@ plan_check(const struct split *s, int fd, char *msg, size_t msgsize)
 	const struct file_stamp *want = &s->stamp;
 	struct file_stamp now;
 	struct stat sb;
+	char at[32], was[32];
 
 	if (fstat(fd, &sb) < 0) {
 		snprintf(msg, msgsize, "%s: %s", s->name, strerror(errno));
@@ -290,11 +292,12 @@ plan_check(const struct split *s, int fd, char *msg, size_t msgsize)
 		    "%llu, was %llu)", s->name, (unsigned long long)now.size,
 		    (unsigned long long)want->size);
 	else if (want->full && (now.sec != want->sec ||
-	    now.nsec != want->nsec))
+	    now.nsec != want->nsec)) {
+		time_text(at, sizeof(at), now.sec, now.nsec);
+		time_text(was, sizeof(was), want->sec, want->nsec);
 		snprintf(msg, msgsize, "%s: changed while the job ran "
-		    "(modified at %lld.%09ld, was %lld.%09ld)", s->name,
-		    now.sec, now.nsec, want->sec, want->nsec);
-	else
+		    "(modified at %s, was %s)", s->name, at, was);
+	} else
 		return 0;
 	return -1;
 }
