@@ -14,7 +14,7 @@ BUILD ?= build
 SANFLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 	-fno-sanitize-recover=all -Werror
 
-TOOLS = mrmap mrmerge mrpartition mrreduce mrrun mrsort mrsplit
+TOOLS = mrjoin mrmap mrmerge mrpartition mrreduce mrrun mrsort mrsplit
 LIB_OBJS = checksum.o combine.o decimal.o fields.o hash.o merge.o ops.o \
 	order.o pool.o reader.o sortbuf.o split.o sync.o writer.o
 MRRUN_OBJS = attempt.o cluster.o commit.o counters.o hosts.o listing.o \
@@ -23,8 +23,8 @@ MRRUN_OBJS = attempt.o cluster.o commit.o counters.o hosts.o listing.o \
 MRRUN_HDRS = tools/mrrun/hosts.h tools/mrrun/listing.h tools/mrrun/mrrun.h \
 	tools/mrrun/plan.h tools/mrrun/remote.h tools/mrrun/task.h \
 	tools/mrrun/wire.h tools/mrrun/work.h
-MAN1 = man/mrmap.1 man/mrmerge.1 man/mrpartition.1 man/mrreduce.1 \
-	man/mrrun.1 man/mrsort.1 man/mrsplit.1
+MAN1 = man/mrjoin.1 man/mrmap.1 man/mrmerge.1 man/mrpartition.1 \
+	man/mrreduce.1 man/mrrun.1 man/mrsort.1 man/mrsplit.1
 MAN5 = man/mr-format.5
 MAN7 = man/mr.7
 
@@ -60,8 +60,8 @@ $(BIN)/%: $(BUILD)/%.o $(CLI_OBJ) $(LIBMR)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # The tools that run a user's command, or write counters as they do.
-$(BIN)/mrmap $(BIN)/mrpartition $(BIN)/mrreduce: $(BUILD)/proc.o \
-	$(BUILD)/child.o
+$(BIN)/mrjoin $(BIN)/mrmap $(BIN)/mrpartition $(BIN)/mrreduce: \
+	$(BUILD)/proc.o $(BUILD)/child.o
 
 # The job runner: its plan, its tasks, its hosts and its work directory.
 $(BIN)/mrrun: $(MRRUN_OBJS:%=$(BUILD)/mrrun/%) $(BUILD)/proc.o \

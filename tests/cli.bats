@@ -4,7 +4,7 @@
 
 load test_helper
 
-TOOLS="mrmap mrmerge mrpartition mrreduce mrrun mrsort mrsplit"
+TOOLS="mrjoin mrmap mrmerge mrpartition mrreduce mrrun mrsort mrsplit"
 MAN=$BATS_TEST_DIRNAME/../man
 
 @test "--help prints the usage that the man page's SYNOPSIS shows" {
@@ -77,7 +77,7 @@ WRITERS=(
 
 # The tools whose options come from one table in cli.c: the filters and
 # mrrun.
-FILTERS="mrmap mrmerge mrpartition mrreduce mrrun mrsort mrsplit"
+FILTERS="mrjoin mrmap mrmerge mrpartition mrreduce mrrun mrsort mrsplit"
 
 # synopsis TOOL: the SYNOPSIS of TOOL's man page, as one line.
 synopsis() {

@@ -1,0 +1,544 @@
+/*
+ * mrjoin: join two or more inputs sorted by key: for each key, the rows
+ * of every combination of its records in the inputs (inner, or outer with
+ * -a), or the records of one input that have no match (-v) or that have
+ * one in every other input (--semi).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "proc.h"
+
+#define DEFAULT_MEMORY	(128 << 20)
+#define SPILL_BUFSIZE	(256 << 10)
+
+enum { OPT_FRAMED = 256, OPT_SEMI };
+
+static const char usage_text[] =
+    "usage: mrjoin [-nz] [--allow-magic] [--framed] [--semi] [-a N] "
+    "[-e STRING]\n"
+    "           [-o FILE] [-S SIZE] [-T DIR] [-t SEP] [-v N] FILE1 FILE2\n"
+    "           [FILE ...]\n";
+
+static const struct cli_opt options[] = {
+	{ 'a', "all", "N", "also write the rows of keys that input N has" },
+	{ 'e', "fill", "STRING",
+	    "stand for the value of an input that lacks the key" },
+	{ 'n', "numeric", NULL, "the keys are sorted as decimal numbers" },
+	{ 'o', "output", "FILE", "write to FILE, complete or not at all" },
+	{ 'S', "memory", "SIZE",
+	    "hold a key's records in SIZE of memory (128M)" },
+	{ 'T', "tmpdir", "DIR", "put temporary files in DIR, not $TMPDIR" },
+	CLI_OPT_SEP,
+	{ 'v', "only-unmatched", "N",
+	    "write only the records of input N without a match" },
+	CLI_OPT_ZERO,
+	CLI_OPT_MAGIC,
+	{ OPT_FRAMED, "framed", NULL, "write framed records, not text lines" },
+	CLI_OPT_HELP,
+	{ OPT_SEMI, "semi", NULL,
+	    "write input 1's records that match in all inputs" },
+	CLI_OPT_VERSION,
+	{ 0, NULL, NULL, NULL }
+};
+
+static const struct cli_tool tool = {
+	"mrjoin", "Join inputs sorted by key.", usage_text, options, 0
+};
+
+/* A byte buffer that grows. */
+struct buf {
+	unsigned char *p;
+	size_t len, cap;
+};
+
+/* Makes b empty, with room: its bytes are never a NULL pointer. */
+static void
+buf_init(struct buf *b)
+{
+	b->cap = 256;
+	b->p = xmalloc(b->cap);
+	b->len = 0;
+}
+
+static void
+buf_put(struct buf *b, const void *p, size_t len)
+{
+	if (len == 0)
+		return;
+	if (b->len + len > b->cap) {
+		b->cap = b->cap == 0 ? 256 : b->cap;
+		while (b->len + len > b->cap)
+			b->cap *= 2;
+		b->p = xrealloc(b->p, b->cap);
+	}
+	memcpy(b->p + b->len, p, len);
+	b->len += len;
+}
+
+/*
+ * The values of one key in one input, for replaying: each as 4 bytes of
+ * length, least significant first, then its bytes; in memory while they
+ * fit in the group's share of -S, then all in a temp file.
+ */
+struct group {
+	struct buf mem;
+	int fd;			/* the temp file, or -1 */
+	size_t at;		/* replay: offset in mem, or in rbuf */
+	struct buf rbuf;	/* replay from the file: bytes read */
+};
+
+/*
+ * One input: its reader, the record read ahead (its bytes the reader's,
+ * until the next read) and a copy of its key, which stays to check the
+ * order of the next; and its group.
+ */
+struct input {
+	struct mr_reader *r;
+	int has;		/* rec is the next record */
+	int same;		/* its key equals the key of the one before */
+	struct mr_rec rec;
+	struct buf key;
+	struct group g;
+};
+
+static struct mr_textfmt fmt = MR_TEXTFMT_DEFAULT;
+static struct mr_order order;
+static const char *tmpdir;
+static size_t share;		/* bytes of memory for each group */
+
+/*
+ * Reads the next record of in, checking that its key is in order, and
+ * tells whether it has the key of the record before.
+ */
+static void
+advance(struct input *in)
+{
+	struct mr_rec *rec = &in->rec;
+	int rc, c = 1;
+
+	if ((rc = mr_read(in->r, rec)) < 0)
+		die("%s", mr_reader_errmsg(in->r));
+	in->has = rc > 0;
+	in->same = 0;
+	if (!in->has)
+		return;
+	if (mr_reader_count(in->r) > 1 && (c = mr_keycmp(&order, in->key.p,
+	    in->key.len, rec->key, rec->klen)) > 0)
+		die("%s: record %llu is out of order (sort it with mrsort)",
+		    mr_reader_name(in->r),
+		    (unsigned long long)mr_reader_count(in->r));
+	in->same = c == 0;
+	if (!in->same) {
+		in->key.len = 0;
+		buf_put(&in->key, rec->key, rec->klen);
+	}
+}
+
+static void
+write_all_or_die(int fd, const void *p, size_t len)
+{
+	if (write_all(fd, p, len) < 0)
+		die("%s: temporary file: %s", tmpdir, strerror(errno));
+}
+
+static void
+group_add(struct group *g, const unsigned char *v, size_t len)
+{
+	unsigned char h[4];
+
+	h[0] = (unsigned char)len;
+	h[1] = (unsigned char)(len >> 8);
+	h[2] = (unsigned char)(len >> 16);
+	h[3] = (unsigned char)(len >> 24);
+	if (g->fd < 0 && g->mem.len + 4 + len > share) {
+		g->fd = anon_temp(tmpdir);
+		write_all_or_die(g->fd, g->mem.p, g->mem.len);
+		g->mem.len = 0;
+	}
+	if (g->fd >= 0 && g->mem.len + 4 + len > SPILL_BUFSIZE &&
+	    g->mem.len > 0) {
+		write_all_or_die(g->fd, g->mem.p, g->mem.len);
+		g->mem.len = 0;
+	}
+	buf_put(&g->mem, h, 4);
+	buf_put(&g->mem, v, len);
+}
+
+/* Ends a group being added to, and makes it ready to replay. */
+static void
+group_rewind(struct group *g)
+{
+	if (g->fd >= 0 && g->mem.len > 0) {
+		write_all_or_die(g->fd, g->mem.p, g->mem.len);
+		g->mem.len = 0;
+	}
+	if (g->fd >= 0 && lseek(g->fd, 0, SEEK_SET) < 0)
+		die("%s: temporary file: %s", tmpdir, strerror(errno));
+	g->at = 0;
+	g->rbuf.len = 0;
+}
+
+/* Reads more of a spilled group into rbuf, to hold need bytes from at. */
+static int
+group_fill(struct group *g, size_t need)
+{
+	ssize_t got;
+
+	if (g->at > 0) {
+		memmove(g->rbuf.p, g->rbuf.p + g->at, g->rbuf.len - g->at);
+		g->rbuf.len -= g->at;
+		g->at = 0;
+	}
+	while (g->rbuf.len < need) {
+		if (g->rbuf.cap < need || g->rbuf.cap - g->rbuf.len <
+		    SPILL_BUFSIZE / 2) {
+			g->rbuf.cap = need > g->rbuf.cap + SPILL_BUFSIZE ?
+			    need : g->rbuf.cap + SPILL_BUFSIZE;
+			g->rbuf.p = xrealloc(g->rbuf.p, g->rbuf.cap);
+		}
+		got = read(g->fd, g->rbuf.p + g->rbuf.len,
+		    g->rbuf.cap - g->rbuf.len);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			die("%s: temporary file: %s", tmpdir, strerror(errno));
+		if (got == 0)
+			return -1;
+		g->rbuf.len += (size_t)got;
+	}
+	return 0;
+}
+
+/* The next value of a group being replayed; 0 at its end. */
+static int
+group_next(struct group *g, const unsigned char **v, size_t *len)
+{
+	struct buf *b = g->fd >= 0 ? &g->rbuf : &g->mem;
+	const unsigned char *h;
+
+	if (g->fd >= 0 && g->rbuf.len - g->at < 4 && group_fill(g, 4) < 0)
+		return 0;
+	if (b->len - g->at < 4)
+		return 0;
+	h = b->p + g->at;
+	*len = (size_t)h[0] | (size_t)h[1] << 8 | (size_t)h[2] << 16 |
+	    (size_t)h[3] << 24;
+	if (b->len - g->at - 4 < *len && (g->fd < 0 ||
+	    group_fill(g, 4 + *len) < 0))
+		die("%s: temporary file: truncated", tmpdir);
+	*v = b->p + g->at + 4;
+	g->at += 4 + *len;
+	return 1;
+}
+
+static void
+group_clear(struct group *g)
+{
+	if (g->fd >= 0)
+		close(g->fd);
+	g->fd = -1;
+	g->mem.len = 0;
+}
+
+/* What the command line asked for. */
+struct args {
+	const char *output, *fill;
+	size_t memory;
+	int *all, *only;	/* -a and -v, by input */
+	int semi, framed, unmatched;	/* unmatched: a -v was given */
+};
+
+/* The join of one key: the inputs that have it, and the rows so far. */
+struct key {
+	struct input *in;
+	int n;
+	const struct args *a;
+	const unsigned char *k;
+	size_t klen;
+	int *present;
+	struct buf row;
+	struct mr_writer *w;
+};
+
+static void
+put_row(struct key *k)
+{
+	struct mr_rec rec;
+
+	rec.key = k->k;
+	rec.klen = k->klen;
+	rec.val = k->row.p;
+	rec.vlen = k->row.len;
+	if (mr_write(k->w, &rec) < 0)
+		die("%s", mr_writer_errmsg(k->w));
+}
+
+/* Writes the rows of inputs from i on, after the values in k->row. */
+static void
+rows(struct key *k, int i)
+{
+	const unsigned char *v;
+	size_t len, at = k->row.len;
+	const char *fill = k->a->fill;
+
+	if (i == k->n) {
+		put_row(k);
+		return;
+	}
+	if (i > 0)
+		buf_put(&k->row, &fmt.sep, 1);
+	if (!k->present[i]) {
+		buf_put(&k->row, fill, strlen(fill));
+		rows(k, i + 1);
+	} else {
+		group_rewind(&k->in[i].g);
+		while (group_next(&k->in[i].g, &v, &len)) {
+			k->row.len = at + (i > 0);
+			buf_put(&k->row, v, len);
+			rows(k, i + 1);
+		}
+	}
+	k->row.len = at;
+}
+
+/* Writes the record of the key and value v, as it is. */
+static void
+put_record(struct key *k, const unsigned char *v, size_t len)
+{
+	k->row.len = 0;
+	buf_put(&k->row, v, len);
+	put_row(k);
+}
+
+/*
+ * Joins the records of one key.  The groups of inputs 2 and on are read
+ * whole; input 1's records stream past, each joined with their replay.
+ */
+static void
+join_key(struct key *k)
+{
+	const struct args *a = k->a;
+	struct input *first = &k->in[0];
+	const unsigned char *v;
+	size_t len;
+	int i, all = 1, kept = 0, join;
+
+	for (i = 0; i < k->n; i++) {
+		all &= k->present[i];
+		kept |= k->present[i] && a->all[i];
+	}
+	join = !a->semi && !a->unmatched && (all || kept);
+	if (!k->present[0] && join) {
+		k->row.len = 0;
+		rows(k, 0);
+	}
+	while (k->present[0]) {
+		if ((a->semi && all) || (a->only[0] && !all))
+			put_record(k, first->rec.val, first->rec.vlen);
+		else if (join) {
+			k->row.len = 0;
+			buf_put(&k->row, first->rec.val, first->rec.vlen);
+			rows(k, 1);
+		}
+		advance(first);
+		if (!first->has || !first->same)
+			break;
+	}
+	for (i = 1; i < k->n && !all; i++)
+		if (k->present[i] && a->only[i]) {
+			group_rewind(&k->in[i].g);
+			while (group_next(&k->in[i].g, &v, &len))
+				put_record(k, v, len);
+		}
+}
+
+/* Joins the n inputs in into w, key by key. */
+static void
+join(struct input *in, int n, const struct args *a, struct mr_writer *w)
+{
+	struct buf cur;
+	struct key k;
+	int i, lo;
+
+	memset(&k, 0, sizeof(k));
+	k.in = in;
+	k.n = n;
+	k.a = a;
+	k.w = w;
+	k.present = xmalloc((size_t)n * sizeof(*k.present));
+	buf_init(&k.row);
+	buf_init(&cur);
+	for (;;) {
+		for (lo = -1, i = 0; i < n; i++)
+			if (in[i].has && (lo < 0 || mr_keycmp(&order,
+			    in[i].key.p, in[i].key.len, in[lo].key.p,
+			    in[lo].key.len) < 0))
+				lo = i;
+		if (lo < 0)
+			break;
+		cur.len = 0;
+		buf_put(&cur, in[lo].key.p, in[lo].key.len);
+		for (i = 0; i < n; i++) {
+			k.present[i] = in[i].has && mr_keycmp(&order,
+			    in[i].key.p, in[i].key.len, cur.p, cur.len) == 0;
+			if (i == 0 || !k.present[i])
+				continue;
+			group_clear(&in[i].g);
+			do {
+				group_add(&in[i].g, in[i].rec.val,
+				    in[i].rec.vlen);
+				advance(&in[i]);
+			} while (in[i].has && in[i].same);
+		}
+		k.k = cur.p;
+		k.klen = cur.len;
+		join_key(&k);
+	}
+	free(k.present);
+	free(k.row.p);
+	free(cur.p);
+}
+
+/* Parses an input number of -a or -v; checked against the inputs later. */
+static int
+input_number(const char *opt, const char *arg)
+{
+	long v;
+
+	if (parse_count(arg, 1, 1000000, &v) < 0)
+		usage_error(usage_text, "%s %s: not an input number", opt,
+		    arg);
+	return (int)v;
+}
+
+/*
+ * Parses the options into a and the file-scope settings, and returns the
+ * inputs, *argc of them.  The numbers of -a and -v go to *nums, each
+ * negative for -v, *nnums of them.
+ */
+static char **
+parse_args(int *argc, char *argv[], struct args *a, int **nums, int *nnums)
+{
+	int c;
+
+	cli_start(&tool, *argc, argv);
+	*nums = xmalloc((size_t)*argc * sizeof(**nums));
+	*nnums = 0;
+	while ((c = cli_getopt(*argc, argv, &fmt)) != -1) {
+		switch (c) {
+		case 'a':
+			(*nums)[(*nnums)++] = input_number("-a", optarg);
+			break;
+		case 'e':
+			a->fill = optarg;
+			break;
+		case 'n':
+			order.numeric = 1;
+			break;
+		case 'o':
+			a->output = optarg;
+			break;
+		case 'S':
+			if (parse_size(optarg, &a->memory) < 0)
+				usage_error(usage_text, "bad memory size: %s",
+				    optarg);
+			break;
+		case 'T':
+			tmpdir = optarg;
+			break;
+		case 'v':
+			(*nums)[(*nnums)++] = -input_number("-v", optarg);
+			a->unmatched = 1;
+			break;
+		case OPT_FRAMED:
+			a->framed = 1;
+			break;
+		case OPT_SEMI:
+			a->semi = 1;
+			break;
+		}
+	}
+	return operands(usage_text, argc, argv);
+}
+
+/* Sets a->all and a->only from the numbers, checked against n inputs. */
+static void
+check_args(struct args *a, const int *nums, int nnums, int n)
+{
+	int i, k, kinds = a->semi;
+
+	if (n < 2)
+		usage_error(usage_text, "two inputs or more are needed");
+	for (i = 0; i < nnums && nums[i] < 0; i++)
+		;
+	kinds += i < nnums;
+	kinds += a->unmatched;
+	if (kinds > 1)
+		usage_error(usage_text, "-a, -v and --semi exclude each "
+		    "other");
+	a->all = xmalloc((size_t)n * sizeof(*a->all));
+	a->only = xmalloc((size_t)n * sizeof(*a->only));
+	memset(a->all, 0, (size_t)n * sizeof(*a->all));
+	memset(a->only, 0, (size_t)n * sizeof(*a->only));
+	for (i = 0; i < nnums; i++) {
+		k = nums[i] < 0 ? -nums[i] : nums[i];
+		if (k > n)
+			usage_error(usage_text, "%s %d: there are %d inputs",
+			    nums[i] < 0 ? "-v" : "-a", k, n);
+		if (nums[i] < 0)
+			a->only[k - 1] = 1;
+		else
+			a->all[k - 1] = 1;
+	}
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct args a;
+	struct input *in;
+	struct outfile out;
+	struct mr_writer *w;
+	size_t metalen;
+	char **files;
+	int *nums, nnums, i;
+
+	memset(&a, 0, sizeof(a));
+	a.output = "-";
+	a.fill = "";
+	a.memory = DEFAULT_MEMORY;
+	files = parse_args(&argc, argv, &a, &nums, &nnums);
+	check_args(&a, nums, nnums, argc);
+	tmpdir = temp_dir(tmpdir);
+	share = a.memory / (size_t)(argc - 1);
+	want_open_files(argc);
+	in = xmalloc((size_t)argc * sizeof(*in));
+	memset(in, 0, (size_t)argc * sizeof(*in));
+	for (i = 0; i < argc; i++) {
+		in[i].r = open_reader(files[i], &fmt, 0);
+		in[i].g.fd = -1;
+		buf_init(&in[i].key);
+		if (mr_reader_meta(in[i].r, &metalen) != NULL && metalen > 0)
+			die("%s: holds partial states of an op, not values to "
+			    "join", mr_reader_name(in[i].r));
+		advance(&in[i]);
+	}
+	out_open(&out, a.output);
+	w = open_writer(&out, !a.framed, &fmt, NULL, 0);
+	join(in, argc, &a, w);
+	if (mr_writer_finish(w) < 0)
+		die("%s", mr_writer_errmsg(w));
+	mr_writer_free(w);
+	out_close(&out);
+	out_commit(&out);
+	for (i = 0; i < argc; i++) {
+		close_reader(in[i].r);
+		group_clear(&in[i].g);
+	}
+	return 0;
+}
