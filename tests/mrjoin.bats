@@ -552,3 +552,24 @@ b${TAB}.${TAB}.${TAB}3" ]
 	[ -z "$stderr" ]
 	[ -n "$output" ]
 }
+
+@test "-n orders keys as numbers, and keys join by their bytes: 7 and 07 are two keys" {
+	printf '07\tb\n7\tc\n' > a
+	printf '7\tX\n' > b
+	run -0 --separate-stderr mrjoin -n a b
+	[ "$output" = "$(printf '7\tc\tX')" ]
+	run -0 --separate-stderr mrjoin -n -a 1 -a 2 -e - a b
+	[ "$output" = "$(printf '07\tb\t-\n7\tc\tX')" ]
+	# 7 before 07 is out of the order of mrsort -n
+	printf '7\tc\n07\tb\n' > c
+	run -1 --separate-stderr mrjoin -n c b
+	[ "$stderr" = "mrjoin: c: record 2 is out of order (sort it with mrsort)" ]
+}
+
+@test "many inputs whose groups all spill get the open files they need" {
+	for i in $(seq 1 60); do printf 'k\t%d\n' "$i" > "in$i"; done
+	mkdir tmp
+	run -0 --separate-stderr bash -c 'ulimit -Sn 70; mrjoin -S 1b -T tmp in$(seq -s " in" 1 60)'
+	[ "$output" = "k$TAB$(seq -s "$TAB" 1 60)" ]
+	[ -z "$(ls -A tmp)" ]
+}

@@ -516,6 +516,8 @@ main(int argc, char *argv[])
 	check_args(&a, nums, nnums, argc);
 	tmpdir = temp_dir(tmpdir);
 	share = a.memory / (size_t)(argc - 1);
+	/* an input each, and as far as may be a temp file for its group */
+	raise_open_files(2 * (long)argc + 16);
 	want_open_files(argc);
 	in = xmalloc((size_t)argc * sizeof(*in));
 	memset(in, 0, (size_t)argc * sizeof(*in));
