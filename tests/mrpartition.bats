@@ -220,13 +220,7 @@ load test_helper
 
 @test "-o refuses a field width over 99, and shows a long template cut" {
 	printf 'a\t1\n' > in
-	for t in 'p%2147483648d' 'p%99999999d' 'p%100d' 'p%-0100x'; do
-		run -2 --separate-stderr mrpartition -n 3 -o "$t" in
-		[ "${stderr%%$'\n'*}" = "mrpartition: bad template: $t (it needs one integer conversion such as %d or %05d, of width at most 99)" ]
-	done
-	long=$(printf 'p%%d%05000d' 0)
-	run -2 --separate-stderr mrpartition -n 3 -o "$long%s" in
-	[ "${stderr%%$'\n'*}" = "mrpartition: bad template: ${long:0:40}... (it needs one integer conversion such as %d or %05d, of width at most 99)" ]
+	bad_templates mrpartition p
 	run -2 --separate-stderr mrpartition -n 3 -o "$(printf 'p\001\n%%s')" in
 	assert_stderr_prefix 'mrpartition: bad template: p\x01\n%s ('
 	[ "$(ls | grep -v "^separate-stderr")" = in ]

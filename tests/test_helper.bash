@@ -41,6 +41,21 @@ words() {
 	}'
 }
 
+# bad_templates TOOL PREFIX: TOOL -n 3 -o TEMPLATE in refuses, as a usage
+# error, templates with a field width over 99 (each starting with
+# PREFIX), and shows a long template cut to 40 bytes.
+bad_templates() {
+	local t long why
+	why="(it needs one integer conversion such as %d or %05d, of width at most 99)"
+	for t in "$2%2147483648d" "$2%99999999d" "$2%100d" "$2%-0100x"; do
+		run -2 --separate-stderr "$1" -n 3 -o "$t" in
+		[ "${stderr%%$'\n'*}" = "$1: bad template: $t $why" ]
+	done
+	long=$(printf '%s%%d%05000d' "$2" 0)
+	run -2 --separate-stderr "$1" -n 3 -o "$long%s" in
+	[ "${stderr%%$'\n'*}" = "$1: bad template: ${long:0:40}... $why" ]
+}
+
 # assert_status WANT: the status of the last `run`.
 assert_status() {
 	if [ "$status" -ne "$1" ]; then

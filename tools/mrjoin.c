@@ -11,10 +11,9 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "proc.h"
 
 #define DEFAULT_MEMORY	(128 << 20)
-#define SPILL_BUFSIZE	(256 << 10)
+#define SPILL_BUFSIZE	(256 << 10)	/* a spilled group's read buffer */
 
 enum { OPT_FRAMED = 256, OPT_SEMI };
 
@@ -81,15 +80,18 @@ buf_put(struct buf *b, const void *p, size_t len)
 }
 
 /*
- * The values of one key in one input, for replaying: each as 4 bytes of
- * length, least significant first, then its bytes; in memory while they
- * fit in the group's share of -S, then all in a temp file.
+ * The values of one key in one input, for replaying: in memory, each as
+ * 4 bytes of length, least significant first, then its bytes, while they
+ * fit in the group's share of -S; past that, all of them as framed
+ * records in a temp file, as mrsort spills its runs, read back by a
+ * reader for each replay.
  */
 struct group {
 	struct buf mem;
+	size_t at;		/* replay: offset in mem */
 	int fd;			/* the temp file, or -1 */
-	size_t at;		/* replay: offset in mem, or in rbuf */
-	struct buf rbuf;	/* replay from the file: bytes read */
+	struct mr_writer *w;	/* writing it, until the first replay */
+	struct mr_reader *r;	/* replaying it */
 };
 
 /*
@@ -139,99 +141,89 @@ advance(struct input *in)
 	}
 }
 
+/* Appends value v to the temp file of g, as a record with no key. */
 static void
-write_all_or_die(int fd, const void *p, size_t len)
+spill(struct group *g, const unsigned char *v, size_t len)
 {
-	if (write_all(fd, p, len) < 0)
-		die("%s: temporary file: %s", tmpdir, strerror(errno));
+	struct mr_rec rec = { v, 0, v, len };
+
+	if (mr_write(g->w, &rec) < 0)
+		die("%s", mr_writer_errmsg(g->w));
 }
 
 static void
 group_add(struct group *g, const unsigned char *v, size_t len)
 {
 	unsigned char h[4];
+	size_t at, n;
 
+	if (g->w == NULL && g->mem.len + 4 + len > share) {
+		g->fd = anon_temp(tmpdir);
+		if ((g->w = mr_writer_new(g->fd, "temporary file", 0, &fmt,
+		    NULL, 0)) == NULL)
+			die("out of memory");
+		for (at = 0; at < g->mem.len; at += 4 + n) {
+			n = (size_t)g->mem.p[at] | (size_t)g->mem.p[at + 1] <<
+			    8 | (size_t)g->mem.p[at + 2] << 16 |
+			    (size_t)g->mem.p[at + 3] << 24;
+			spill(g, g->mem.p + at + 4, n);
+		}
+		g->mem.len = 0;
+	}
+	if (g->w != NULL) {
+		spill(g, v, len);
+		return;
+	}
 	h[0] = (unsigned char)len;
 	h[1] = (unsigned char)(len >> 8);
 	h[2] = (unsigned char)(len >> 16);
 	h[3] = (unsigned char)(len >> 24);
-	if (g->fd < 0 && g->mem.len + 4 + len > share) {
-		g->fd = anon_temp(tmpdir);
-		write_all_or_die(g->fd, g->mem.p, g->mem.len);
-		g->mem.len = 0;
-	}
-	if (g->fd >= 0 && g->mem.len + 4 + len > SPILL_BUFSIZE &&
-	    g->mem.len > 0) {
-		write_all_or_die(g->fd, g->mem.p, g->mem.len);
-		g->mem.len = 0;
-	}
 	buf_put(&g->mem, h, 4);
 	buf_put(&g->mem, v, len);
 }
 
-/* Ends a group being added to, and makes it ready to replay. */
+/* Makes g ready to replay from its first value. */
 static void
 group_rewind(struct group *g)
 {
-	if (g->fd >= 0 && g->mem.len > 0) {
-		write_all_or_die(g->fd, g->mem.p, g->mem.len);
-		g->mem.len = 0;
-	}
-	if (g->fd >= 0 && lseek(g->fd, 0, SEEK_SET) < 0)
-		die("%s: temporary file: %s", tmpdir, strerror(errno));
 	g->at = 0;
-	g->rbuf.len = 0;
-}
-
-/* Reads more of a spilled group into rbuf, to hold need bytes from at. */
-static int
-group_fill(struct group *g, size_t need)
-{
-	ssize_t got;
-
-	if (g->at > 0) {
-		memmove(g->rbuf.p, g->rbuf.p + g->at, g->rbuf.len - g->at);
-		g->rbuf.len -= g->at;
-		g->at = 0;
+	if (g->fd < 0)
+		return;
+	if (g->w != NULL) {
+		if (mr_writer_finish(g->w) < 0)
+			die("%s", mr_writer_errmsg(g->w));
+		mr_writer_free(g->w);
+		g->w = NULL;
 	}
-	while (g->rbuf.len < need) {
-		if (g->rbuf.cap < need || g->rbuf.cap - g->rbuf.len <
-		    SPILL_BUFSIZE / 2) {
-			g->rbuf.cap = need > g->rbuf.cap + SPILL_BUFSIZE ?
-			    need : g->rbuf.cap + SPILL_BUFSIZE;
-			g->rbuf.p = xrealloc(g->rbuf.p, g->rbuf.cap);
-		}
-		got = read(g->fd, g->rbuf.p + g->rbuf.len,
-		    g->rbuf.cap - g->rbuf.len);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0)
-			die("%s: temporary file: %s", tmpdir, strerror(errno));
-		if (got == 0)
-			return -1;
-		g->rbuf.len += (size_t)got;
-	}
-	return 0;
+	mr_reader_free(g->r);
+	if (lseek(g->fd, 0, SEEK_SET) < 0)
+		die("%s: temporary file: %s", tmpdir, strerror(errno));
+	if ((g->r = mr_reader_new(g->fd, "temporary file", &fmt)) == NULL)
+		die("out of memory");
+	mr_reader_bufsize(g->r, SPILL_BUFSIZE);
 }
 
 /* The next value of a group being replayed; 0 at its end. */
 static int
 group_next(struct group *g, const unsigned char **v, size_t *len)
 {
-	struct buf *b = g->fd >= 0 ? &g->rbuf : &g->mem;
 	const unsigned char *h;
+	struct mr_rec rec;
+	int rc;
 
-	if (g->fd >= 0 && g->rbuf.len - g->at < 4 && group_fill(g, 4) < 0)
+	if (g->r != NULL) {
+		if ((rc = mr_read(g->r, &rec)) < 0)
+			die("%s", mr_reader_errmsg(g->r));
+		*v = rec.val;
+		*len = rec.vlen;
+		return rc;
+	}
+	if (g->mem.len - g->at < 4)
 		return 0;
-	if (b->len - g->at < 4)
-		return 0;
-	h = b->p + g->at;
+	h = g->mem.p + g->at;
 	*len = (size_t)h[0] | (size_t)h[1] << 8 | (size_t)h[2] << 16 |
 	    (size_t)h[3] << 24;
-	if (b->len - g->at - 4 < *len && (g->fd < 0 ||
-	    group_fill(g, 4 + *len) < 0))
-		die("%s: temporary file: truncated", tmpdir);
-	*v = b->p + g->at + 4;
+	*v = h + 4;
 	g->at += 4 + *len;
 	return 1;
 }
@@ -239,8 +231,12 @@ group_next(struct group *g, const unsigned char **v, size_t *len)
 static void
 group_clear(struct group *g)
 {
+	mr_writer_free(g->w);
+	mr_reader_free(g->r);
 	if (g->fd >= 0)
 		close(g->fd);
+	g->w = NULL;
+	g->r = NULL;
 	g->fd = -1;
 	g->mem.len = 0;
 }
@@ -250,7 +246,8 @@ struct args {
 	const char *output, *fill;
 	size_t memory;
 	int *all, *only;	/* -a and -v, by input */
-	int semi, framed, unmatched;	/* unmatched: a -v was given */
+	int semi, framed;
+	int outer, unmatched;	/* an -a, a -v was given */
 };
 
 /* The join of one key: the inputs that have it, and the rows so far. */
@@ -433,6 +430,7 @@ parse_args(int *argc, char *argv[], struct args *a, int **nums, int *nnums)
 		switch (c) {
 		case 'a':
 			(*nums)[(*nnums)++] = input_number("-a", optarg);
+			a->outer = 1;
 			break;
 		case 'e':
 			a->fill = optarg;
@@ -470,15 +468,11 @@ parse_args(int *argc, char *argv[], struct args *a, int **nums, int *nnums)
 static void
 check_args(struct args *a, const int *nums, int nnums, int n)
 {
-	int i, k, kinds = a->semi;
+	int i, k;
 
 	if (n < 2)
 		usage_error(usage_text, "two inputs or more are needed");
-	for (i = 0; i < nnums && nums[i] < 0; i++)
-		;
-	kinds += i < nnums;
-	kinds += a->unmatched;
-	if (kinds > 1)
+	if (a->semi + a->outer + a->unmatched > 1)
 		usage_error(usage_text, "-a, -v and --semi exclude each "
 		    "other");
 	a->all = xmalloc((size_t)n * sizeof(*a->all));
