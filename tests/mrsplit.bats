@@ -733,6 +733,11 @@ stamp() {
 	done
 	run -1 --separate-stderr mrsplit --range 0:6 --expect "6:-3.500000000:$(stat -c %d:%i f)" f
 	[ "$stderr" = "mrsplit: f: changed while the job ran (modified at -3.000000000, was -3.500000000)" ]
+	# the least time there is, which tmpfs keeps
+	run -1 --separate-stderr mrsplit --range 0:6 --expect "6:-9223372036854775808.000000000:$(stat -c %d:%i f)" f
+	[ "$stderr" = "mrsplit: f: changed while the job ran (modified at -3.000000000, was -9223372036854775808.000000000)" ]
+	run -2 --separate-stderr mrsplit --range 0:6 --expect "6:-9223372036854775808.000000001:$(stat -c %d:%i f)" f
+	run -2 --separate-stderr mrsplit --range 0:6 --expect "6:9223372036854775808.000000000:$(stat -c %d:%i f)" f
 }
 
 @test "--expect fails a file of another size, time or inode, and writes nothing" {

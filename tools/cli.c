@@ -953,8 +953,9 @@ time_text(char *buf, size_t size, long long sec, long nsec)
 	if (sec < 0 && nsec > 0)
 		snprintf(buf, size, "-%lld.%09ld", -(sec + 1),
 		    1000000000L - nsec);
-	else if (sec < 0)
-		snprintf(buf, size, "-%lld.%09ld", -sec, nsec);
+	else if (sec < 0)	/* unsigned: -2^63 has no positive twin */
+		snprintf(buf, size, "-%llu.%09ld", 0ULL -
+		    (unsigned long long)sec, nsec);
 	else
 		snprintf(buf, size, "%lld.%09ld", sec, nsec);
 }

@@ -124,12 +124,15 @@ parse_time(const char *p, const char *end, long long *sec, long *nsec)
 	int neg = p < end && *p == '-';
 	uintmax_t s, ns;
 
+	/* the least time is -2^63 seconds, with no fraction */
 	if (dot == NULL || end - dot != 10 ||
-	    parse_dec(p + neg, dot, LLONG_MAX, &s) < 0 ||
-	    parse_dec(dot + 1, end, 999999999, &ns) < 0)
+	    parse_dec(p + neg, dot, (uintmax_t)LLONG_MAX + neg, &s) < 0 ||
+	    parse_dec(dot + 1, end, 999999999, &ns) < 0 ||
+	    (s > LLONG_MAX && ns > 0))
 		return -1;
 	/* -1.5 is a second and a half before the epoch: -2 and 0.5 */
-	*sec = neg ? -(long long)s - (ns > 0) : (long long)s;
+	*sec = !neg ? (long long)s : s > LLONG_MAX ? LLONG_MIN :
+	    -(long long)s - (ns > 0);
 	*nsec = neg && ns > 0 ? 1000000000L - (long)ns : (long)ns;
 	return 0;
 }
