@@ -60,8 +60,8 @@ $(BIN)/%: $(BUILD)/%.o $(CLI_OBJ) $(LIBMR)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # The tools that run a user's command, or write counters as they do.
-$(BIN)/mrmap $(BIN)/mrpartition $(BIN)/mrreduce: $(BUILD)/proc.o \
-	$(BUILD)/child.o
+$(BIN)/mrjoin $(BIN)/mrmap $(BIN)/mrpartition $(BIN)/mrreduce: \
+	$(BUILD)/proc.o $(BUILD)/child.o
 
 # The job runner: its plan, its tasks, its hosts and its work directory.
 $(BIN)/mrrun: $(MRRUN_OBJS:%=$(BUILD)/mrrun/%) $(BUILD)/proc.o \

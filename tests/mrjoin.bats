@@ -573,3 +573,158 @@ b${TAB}.${TAB}.${TAB}3" ]
 	[ "$output" = "k$TAB$(seq -s "$TAB" 1 60)" ]
 	[ -z "$(ls -A tmp)" ]
 }
+
+# groups: sorted files a1 a2 a3 (input 1) and b1 b2 (input 2) with keys
+# in several files of a group and in both groups, and a and b, the stable
+# sorts of each group's concatenation: the records of a key in file order.
+groups() {
+	pairs 200 11 150 a1_ > a1
+	pairs 150 12 150 a2_ > a2
+	pairs 100 13 150 a3_ > a3
+	pairs 200 14 150 b1_ > b1
+	pairs 150 15 150 b2_ > b2
+	cat a1 a2 a3 | sort -s -t "$TAB" -k1,1 > a
+	cat b1 b2 | sort -s -t "$TAB" -k1,1 > b
+}
+
+@test "--inputs joins groups of sorted files as join(1) joins their sorted concatenations" {
+	groups
+	[ "$(join -t "$TAB" a b | wc -l)" -gt 300 ]
+	run -0 --separate-stderr mrjoin --inputs=3,2 a1 a2 a3 b1 b2
+	[ -z "$stderr" ]
+	[ "$output" = "$(join -t "$TAB" a b)" ]
+	mrjoin --inputs 3,2 -a 1 -a 2 -e X a1 a2 a3 b1 b2 > got
+	join -t "$TAB" -a 1 -a 2 -e X -o auto a b | cmp - got
+	mrjoin --inputs=3,2 -v 2 a1 a2 a3 b1 b2 > got
+	join -t "$TAB" -v 2 a b | cmp - got
+	[ -s got ]
+	mrjoin --inputs=2,3 --semi b1 b2 a1 a2 a3 > got
+	semi_oracle b a | cmp - got
+	[ -s got ]
+	# three inputs, one of them a single file
+	pairs 300 16 150 c > c
+	mrjoin --inputs=1,3,2 c a1 a2 a3 b1 b2 > got
+	oracle '' '' c a b | cmp - got
+	[ -s got ]
+}
+
+@test "--inputs: framed and text files mix in a group, and binary keys merge" {
+	groups
+	frame a2 a2.mr
+	frame b1 b1.mr
+	mrjoin --inputs=3,2 a1 a2.mr a3 b1.mr b2 | cmp - <(join -t "$TAB" a b)
+	mrtest gen 21 300 40 | mrsort -o r1.mr
+	mrtest gen 22 300 40 | mrsort -o r2.mr
+	mrtest gen 23 300 40 | mrsort -o s.mr
+	mrsort r1.mr r2.mr -o r.mr
+	mrjoin --framed --inputs=2,1 r1.mr r2.mr s.mr | mrtest dump > got
+	mrjoin --framed r.mr s.mr | mrtest dump | cmp - got
+	[ "$(wc -l < got)" -gt 100 ]
+	# r1 and r2 joined with themselves, pair by pair in file order
+	mrtest dump < r.mr > r.dump
+	mrjoin --framed --inputs=2,2 r1.mr r2.mr r1.mr r2.mr | mrtest dump |
+		cmp - <(self_oracle < r.dump)
+}
+
+@test "--inputs: an input whose files are all empty has no records" {
+	printf 'a\t1\nb\t2\n' > b
+	: > e1
+	: > e2
+	run -0 --separate-stderr mrjoin --inputs=2,1 e1 e2 b
+	[ -z "$output" ]
+	[ -z "$stderr" ]
+	run -0 mrjoin --inputs=2,1 -a 2 -e X e1 e2 b
+	[ "$output" = "a${TAB}X${TAB}1
+b${TAB}X${TAB}2" ]
+	# an empty file beside others is no records of its own
+	run -0 mrjoin --inputs=1,3 b e1 b e2
+	[ "$output" = "a${TAB}1${TAB}1
+b${TAB}2${TAB}2" ]
+}
+
+@test "--inputs: a file out of order in a group is an error naming it and the record" {
+	groups
+	{ head -n 50 a2; printf 'a\tlate\n'; tail -n +51 a2; } > bad
+	run -1 --separate-stderr mrjoin --inputs=3,2 -o out a1 bad a3 b1 b2
+	[ "$stderr" = "mrjoin: bad: record 51 is out of order (inputs must be sorted)" ]
+	[ ! -e out ]
+	run -1 --separate-stderr mrjoin --inputs=2,3 -a 2 -o out b1 b2 a1 a3 bad
+	[ "$stderr" = "mrjoin: bad: record 51 is out of order (inputs must be sorted)" ]
+	[ ! -e out ]
+	no_temps .
+}
+
+@test "--inputs numbers that are not two or more counts adding up to the files are usage errors" {
+	printf 'a\t1\n' > a
+	for v in 2,1 1,1,1 1,1,1,1,1 3 4 0,4 4,0 2,0,2 1,-3 x 2,x '' , 2, ,2 2,,2 +2,2 ' 2,2' '2, 2' 2.0,2; do
+		run -2 --separate-stderr mrjoin --inputs="$v" -o out a a a a
+		[[ "${stderr_lines[0]}" == "mrjoin: --inputs $v: "* ]] ||
+			{ echo "$v: $stderr"; return 1; }
+		[[ "${stderr_lines[1]}" == "usage: mrjoin "* ]]
+		[ -z "$output" ]
+		[ ! -e out ]
+	done
+	run -2 --separate-stderr mrjoin --inputs=2,1 a a a a
+	[ "${stderr_lines[0]}" = "mrjoin: --inputs 2,1: 3 files, but 4 are given" ]
+	run -2 --separate-stderr mrjoin --inputs=0,4 a a a a
+	[ "${stderr_lines[0]}" = "mrjoin: --inputs 0,4: an input of no files (an empty input is an empty file)" ]
+	run -2 --separate-stderr mrjoin --inputs=4 a a a a
+	[ "${stderr_lines[0]}" = "mrjoin: --inputs 4: two inputs or more are needed" ]
+	# -a and -v count inputs, not files
+	run -2 --separate-stderr mrjoin --inputs=2,2 -a 3 a a a a
+	[ "${stderr_lines[0]}" = "mrjoin: -a 3: there are 2 inputs" ]
+	run -0 mrjoin --inputs=2,2 -v 2 a a a a
+	[ -z "$output" ]
+	run -0 mrjoin --inputs=3,1 a a a a
+	[ "${#lines[@]}" -eq 3 ]
+}
+
+@test "--inputs: many files get the open files they need, or a clear error" {
+	for i in $(seq 1 60); do printf 'k\t%d\n' "$i" > "in$i"; done
+	run -0 --separate-stderr bash -c 'ulimit -Sn 40; mrjoin --inputs=30,30 in$(seq -s " in" 1 60)'
+	[ "${#lines[@]}" -eq 900 ]
+	[ "${lines[0]}" = "k${TAB}1${TAB}31" ]
+	[ "${lines[899]}" = "k${TAB}30${TAB}60" ]
+	run -1 --separate-stderr bash -c 'ulimit -n 40; mrjoin --inputs=30,30 -o out in$(seq -s " in" 1 60)'
+	[ "$stderr" = "mrjoin: 60 files need 76 open, over the limit on open files (ulimit -n)" ]
+	[ ! -e out ]
+}
+
+# counters FILE: the counters of FILE as "NAME=TOTAL" words, in the group
+# mr, in the order of the file.
+counters() {
+	awk -F "$TAB" '$1 == "mr" { printf "%s%s=%s", sep, $2, $3; sep = " " }
+		END { print "" }' "$1"
+}
+
+@test "--counters counts the records read, the keys and the rows written" {
+	groups
+	mrjoin --inputs=3,2 --counters=c -o out a1 a2 a3 b1 b2
+	[ "$(wc -l < c)" -eq 3 ]
+	[ "$(awk -F "$TAB" 'NF != 3 || $1 != "mr"' c)" = "" ]
+	recs=$(cat a1 a2 a3 b1 b2 | wc -l)
+	keys=$(cut -f 1 a b | sort -u | wc -l)
+	[ "$(counters c)" = "REDUCE_INPUT_RECORDS=$recs REDUCE_INPUT_GROUPS=$keys REDUCE_OUTPUT_RECORDS=$(wc -l < out)" ]
+	[ "$(wc -l < out)" -gt 300 ]
+	# framed rows, --semi records
+	mrjoin --framed --counters=c -o out.mr a b
+	[ "$(counters c)" = "REDUCE_INPUT_RECORDS=$recs REDUCE_INPUT_GROUPS=$keys REDUCE_OUTPUT_RECORDS=$(mrtest dump < out.mr | wc -l)" ]
+	mrjoin --semi --counters=c a b > out
+	[ "$(counters c)" = "REDUCE_INPUT_RECORDS=$recs REDUCE_INPUT_GROUPS=$keys REDUCE_OUTPUT_RECORDS=$(wc -l < out)" ]
+	# empty inputs
+	: > e
+	mrjoin --counters c e e
+	[ "$(counters c)" = "REDUCE_INPUT_RECORDS=0 REDUCE_INPUT_GROUPS=0 REDUCE_OUTPUT_RECORDS=0" ]
+}
+
+@test "--counters is written only when the join succeeds" {
+	groups
+	{ cat b; printf 'k0\tlate\n'; } > bad
+	run -1 --separate-stderr mrjoin --counters=c -o out a bad
+	[ ! -e c ]
+	[ ! -e out ]
+	run -1 --separate-stderr mrjoin --counters=nodir/c -o out a b
+	assert_stderr_prefix "mrjoin: nodir/c: "
+	[ ! -e out ]
+	no_temps .
+}

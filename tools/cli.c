@@ -1064,8 +1064,7 @@ source_open(const struct passes *p, const struct source *src,
 	return r;
 }
 
-/* The read buffer of each of n inputs merged at once. */
-static size_t
+size_t
 merge_bufsize(size_t n)
 {
 	size_t size = MERGE_READ_BUDGET / n;

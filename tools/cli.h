@@ -312,6 +312,12 @@ void merge_into(struct mr_reader **in, size_t n, const struct mr_order *o,
 const char *shown(const unsigned char *p, size_t len, int slot);
 
 /*
+ * merge_bufsize() is the read buffer of each of n inputs read at once, so
+ * that their buffers share a fixed budget however many they are.
+ */
+size_t merge_bufsize(size_t n);
+
+/*
  * open_sorted() opens the n files of a merge in order o as open_input()
  * does, the first one's metadata going to meta and *metalen, and returns
  * readers for the merge, *nin of them; their read buffers share a fixed

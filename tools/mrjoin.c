@@ -11,17 +11,19 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "proc.h"
 
 #define DEFAULT_MEMORY	(128 << 20)
 #define SPILL_BUFSIZE	(256 << 10)	/* a spilled group's read buffer */
 
-enum { OPT_FRAMED = 256, OPT_SEMI };
+enum { OPT_COUNTERS = 256, OPT_FRAMED, OPT_INPUTS, OPT_SEMI };
 
 static const char usage_text[] =
-    "usage: mrjoin [-nz] [--allow-magic] [--framed] [--semi] [-a N] "
-    "[-e STRING]\n"
-    "           [-o FILE] [-S SIZE] [-T DIR] [-t SEP] [-v N] FILE1 FILE2\n"
-    "           [FILE ...]\n";
+    "usage: mrjoin [-nz] [--allow-magic] [--counters FILE] [--framed]\n"
+    "           [--inputs N1,N2,...] [--semi] [-a N] [-e STRING] "
+    "[-o FILE]\n"
+    "           [-S SIZE] [-T DIR] [-t SEP] [-v N] FILE1 FILE2 "
+    "[FILE ...]\n";
 
 static const struct cli_opt options[] = {
 	{ 'a', "all", "N", "also write the rows of keys that input N has" },
@@ -37,8 +39,11 @@ static const struct cli_opt options[] = {
 	    "write only the records of input N without a match" },
 	CLI_OPT_ZERO,
 	CLI_OPT_MAGIC,
+	{ OPT_COUNTERS, "counters", "FILE", "write the counters to FILE" },
 	{ OPT_FRAMED, "framed", NULL, "write framed records, not text lines" },
 	CLI_OPT_HELP,
+	{ OPT_INPUTS, "inputs", "N1,N2,...",
+	    "the first N1 files are input 1, the next N2 input 2" },
 	{ OPT_SEMI, "semi", NULL,
 	    "write input 1's records that match in all inputs" },
 	CLI_OPT_VERSION,
@@ -95,14 +100,18 @@ struct group {
 };
 
 /*
- * One input: its reader, the record read ahead (its bytes the reader's,
- * until the next read) and a copy of its key, which stays to check the
- * order of the next; and its group.
+ * One input: its files, merged when there are several, the record read
+ * ahead (its bytes the reader's, until the next read) and a copy of its
+ * key, which stays to check the order of the next; and its group.
  */
 struct input {
-	struct mr_reader *r;
+	struct mr_reader **r;
+	size_t nr;
+	struct mr_merge *m;	/* merging r, or NULL for one file */
+	size_t src;		/* the file of rec */
 	int has;		/* rec is the next record */
 	int same;		/* its key equals the key of the one before */
+	int started;		/* a record was read */
 	struct mr_rec rec;
 	struct buf key;
 	struct group g;
@@ -112,28 +121,39 @@ static struct mr_textfmt fmt = MR_TEXTFMT_DEFAULT;
 static struct mr_order order;
 static const char *tmpdir;
 static size_t share;		/* bytes of memory for each group */
+/* For --counters: the records read, and the keys. */
+static unsigned long long in_records, in_groups;
 
 /*
  * Reads the next record of in, checking that its key is in order, and
- * tells whether it has the key of the record before.
+ * tells whether it has the key of the record before.  The merge of an
+ * input's files checks the order of each file itself.
  */
 static void
 advance(struct input *in)
 {
 	struct mr_rec *rec = &in->rec;
+	struct mr_reader *r;
 	int rc, c = 1;
 
-	if ((rc = mr_read(in->r, rec)) < 0)
-		die("%s", mr_reader_errmsg(in->r));
+	if (in->m != NULL)
+		rc = mr_merge_next(in->m, rec, &in->src);
+	else
+		rc = mr_read(in->r[0], rec);
+	if (rc < 0)
+		die("%s", in->m != NULL ? mr_merge_errmsg(in->m) :
+		    mr_reader_errmsg(in->r[0]));
 	in->has = rc > 0;
 	in->same = 0;
 	if (!in->has)
 		return;
-	if (mr_reader_count(in->r) > 1 && (c = mr_keycmp(&order, in->key.p,
-	    in->key.len, rec->key, rec->klen)) > 0)
+	in_records++;
+	r = in->r[in->src];
+	if (in->started && (c = mr_keycmp(&order, in->key.p, in->key.len,
+	    rec->key, rec->klen)) > 0)
 		die("%s: record %llu is out of order (sort it with mrsort)",
-		    mr_reader_name(in->r),
-		    (unsigned long long)mr_reader_count(in->r));
+		    mr_reader_name(r), (unsigned long long)mr_reader_count(r));
+	in->started = 1;
 	in->same = c == 0;
 	if (!in->same) {
 		in->key.len = 0;
@@ -243,8 +263,10 @@ group_clear(struct group *g)
 
 /* What the command line asked for. */
 struct args {
-	const char *output, *fill;
+	const char *output, *fill, *counters, *inputs;
 	size_t memory;
+	int *files;		/* the number of files of each input */
+	int n;			/* of inputs */
 	int *all, *only;	/* -a and -v, by input */
 	int semi, framed;
 	int outer, unmatched;	/* an -a, a -v was given */
@@ -394,6 +416,7 @@ join(struct input *in, int n, const struct args *a, struct mr_writer *w)
 		}
 		k.k = cur.p;
 		k.klen = cur.len;
+		in_groups++;
 		join_key(&k);
 	}
 	free(k.present);
@@ -414,8 +437,43 @@ input_number(const char *opt, const char *arg)
 }
 
 /*
+ * Parses the argument of --inputs, numbers of files separated by commas,
+ * into a->files and a->n, and checks that they add up to nfiles.
+ */
+static void
+parse_inputs(struct args *a, const char *arg, int nfiles)
+{
+	char *list = xstrdup(arg), *num, *comma;
+	long v, sum = 0;
+
+	a->files = xmalloc((strlen(arg) + 1) * sizeof(*a->files));
+	a->n = 0;
+	for (num = list;; num = comma + 1) {
+		if ((comma = strchr(num, ',')) != NULL)
+			*comma = '\0';
+		if (parse_count(num, 0, 1000000, &v) < 0)
+			usage_error(usage_text, "--inputs %s: not numbers of "
+			    "files separated by commas", arg);
+		if (v == 0)
+			usage_error(usage_text, "--inputs %s: an input of no "
+			    "files (an empty input is an empty file)", arg);
+		a->files[a->n++] = (int)v;
+		sum += v;
+		if (comma == NULL)
+			break;
+	}
+	free(list);
+	if (a->n < 2)
+		usage_error(usage_text, "--inputs %s: two inputs or more are "
+		    "needed", arg);
+	if (sum != nfiles)
+		usage_error(usage_text, "--inputs %s: %ld files, but %d %s "
+		    "given", arg, sum, nfiles, nfiles == 1 ? "is" : "are");
+}
+
+/*
  * Parses the options into a and the file-scope settings, and returns the
- * inputs, *argc of them.  The numbers of -a and -v go to *nums, each
+ * files, *argc of them.  The numbers of -a and -v go to *nums, each
  * negative for -v, *nnums of them.
  */
 static char **
@@ -453,8 +511,14 @@ parse_args(int *argc, char *argv[], struct args *a, int **nums, int *nnums)
 			(*nums)[(*nnums)++] = -input_number("-v", optarg);
 			a->unmatched = 1;
 			break;
+		case OPT_COUNTERS:
+			a->counters = optarg;
+			break;
 		case OPT_FRAMED:
 			a->framed = 1;
+			break;
+		case OPT_INPUTS:
+			a->inputs = optarg;
 			break;
 		case OPT_SEMI:
 			a->semi = 1;
@@ -464,26 +528,37 @@ parse_args(int *argc, char *argv[], struct args *a, int **nums, int *nnums)
 	return operands(usage_text, argc, argv);
 }
 
-/* Sets a->all and a->only from the numbers, checked against n inputs. */
+/*
+ * Sets the inputs' files from --inputs (one file each without it), and
+ * a->all and a->only from the numbers, checked against the inputs.
+ */
 static void
-check_args(struct args *a, const int *nums, int nnums, int n)
+check_args(struct args *a, const int *nums, int nnums, int nfiles)
 {
 	int i, k;
 
-	if (n < 2)
+	if (a->inputs != NULL)
+		parse_inputs(a, a->inputs, nfiles);
+	else {
+		a->n = nfiles;
+		a->files = xmalloc((size_t)nfiles * sizeof(*a->files));
+		for (i = 0; i < nfiles; i++)
+			a->files[i] = 1;
+	}
+	if (a->n < 2)
 		usage_error(usage_text, "two inputs or more are needed");
 	if (a->semi + a->outer + a->unmatched > 1)
 		usage_error(usage_text, "-a, -v and --semi exclude each "
 		    "other");
-	a->all = xmalloc((size_t)n * sizeof(*a->all));
-	a->only = xmalloc((size_t)n * sizeof(*a->only));
-	memset(a->all, 0, (size_t)n * sizeof(*a->all));
-	memset(a->only, 0, (size_t)n * sizeof(*a->only));
+	a->all = xmalloc((size_t)a->n * sizeof(*a->all));
+	a->only = xmalloc((size_t)a->n * sizeof(*a->only));
+	memset(a->all, 0, (size_t)a->n * sizeof(*a->all));
+	memset(a->only, 0, (size_t)a->n * sizeof(*a->only));
 	for (i = 0; i < nnums; i++) {
 		k = nums[i] < 0 ? -nums[i] : nums[i];
-		if (k > n)
+		if (k > a->n)
 			usage_error(usage_text, "%s %d: there are %d inputs",
-			    nums[i] < 0 ? "-v" : "-a", k, n);
+			    nums[i] < 0 ? "-v" : "-a", k, a->n);
 		if (nums[i] < 0)
 			a->only[k - 1] = 1;
 		else
@@ -491,16 +566,70 @@ check_args(struct args *a, const int *nums, int nnums, int n)
 	}
 }
 
+/*
+ * Opens the nr files at files as one input, whose records are the merge
+ * of theirs, and reads its first record.  Inputs that hold partial states
+ * of an op are refused.
+ */
+static void
+input_open(struct input *in, char **files, size_t nr, size_t bufsize)
+{
+	size_t i, metalen;
+
+	memset(in, 0, sizeof(*in));
+	in->r = xmalloc(nr * sizeof(*in->r));
+	in->nr = nr;
+	for (i = 0; i < nr; i++) {
+		in->r[i] = open_reader(files[i], &fmt, bufsize);
+		if (mr_reader_meta(in->r[i], &metalen) != NULL && metalen > 0)
+			die("%s: holds partial states of an op, not values to "
+			    "join", mr_reader_name(in->r[i]));
+	}
+	if (nr > 1 && (in->m = mr_merge_new(in->r, nr, &order)) == NULL)
+		die("out of memory");
+	in->g.fd = -1;
+	buf_init(&in->key);
+	advance(in);
+}
+
+static void
+input_close(struct input *in)
+{
+	size_t i;
+
+	mr_merge_free(in->m);
+	for (i = 0; i < in->nr; i++)
+		close_reader(in->r[i]);
+	free(in->r);
+	free(in->key.p);
+	group_clear(&in->g);
+	free(in->g.mem.p);
+}
+
+/* Writes the counters to o, an output opened before the join. */
+static void
+write_counters(struct outfile *o, const struct mr_writer *w)
+{
+	const struct proc_count mine[] = {
+		{ "REDUCE_INPUT_RECORDS", in_records },
+		{ "REDUCE_INPUT_GROUPS", in_groups },
+		{ "REDUCE_OUTPUT_RECORDS", mr_writer_count(w) },
+	};
+
+	proc_counters_save(o, mine, sizeof(mine) / sizeof(mine[0]));
+	out_close(o);
+}
+
 int
 main(int argc, char *argv[])
 {
 	struct args a;
 	struct input *in;
-	struct outfile out;
+	struct outfile out, counters;
 	struct mr_writer *w;
-	size_t metalen;
 	char **files;
-	int *nums, nnums, i;
+	size_t bufsize;
+	int *nums, nnums, i, at;
 
 	memset(&a, 0, sizeof(a));
 	a.output = "-";
@@ -509,32 +638,30 @@ main(int argc, char *argv[])
 	files = parse_args(&argc, argv, &a, &nums, &nnums);
 	check_args(&a, nums, nnums, argc);
 	tmpdir = temp_dir(tmpdir);
-	share = a.memory / (size_t)(argc - 1);
-	/* an input each, and as far as may be a temp file for its group */
-	raise_open_files(2 * (long)argc + 16);
+	share = a.memory / (size_t)(a.n - 1);
+	/* the files, and as far as may be a temp file for each group */
+	raise_open_files((long)argc + a.n + 16);
 	want_open_files(argc);
-	in = xmalloc((size_t)argc * sizeof(*in));
-	memset(in, 0, (size_t)argc * sizeof(*in));
-	for (i = 0; i < argc; i++) {
-		in[i].r = open_reader(files[i], &fmt, 0);
-		in[i].g.fd = -1;
-		buf_init(&in[i].key);
-		if (mr_reader_meta(in[i].r, &metalen) != NULL && metalen > 0)
-			die("%s: holds partial states of an op, not values to "
-			    "join", mr_reader_name(in[i].r));
-		advance(&in[i]);
-	}
+	bufsize = merge_bufsize((size_t)argc);
+	in = xmalloc((size_t)a.n * sizeof(*in));
+	for (i = at = 0; i < a.n; at += a.files[i++])
+		input_open(&in[i], files + at, (size_t)a.files[i], bufsize);
+	/* a bad name for either output fails before any work */
 	out_open(&out, a.output);
+	if (a.counters != NULL)
+		out_open(&counters, a.counters);
 	w = open_writer(&out, !a.framed, &fmt, NULL, 0);
-	join(in, argc, &a, w);
+	join(in, a.n, &a, w);
 	if (mr_writer_finish(w) < 0)
 		die("%s", mr_writer_errmsg(w));
-	mr_writer_free(w);
 	out_close(&out);
-	out_commit(&out);
-	for (i = 0; i < argc; i++) {
-		close_reader(in[i].r);
-		group_clear(&in[i].g);
+	if (a.counters != NULL) {
+		write_counters(&counters, w);
+		out_commit(&counters);
 	}
+	mr_writer_free(w);
+	out_commit(&out);
+	for (i = 0; i < a.n; i++)
+		input_close(&in[i]);
 	return 0;
 }
