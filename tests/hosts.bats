@@ -307,6 +307,21 @@ wc_job() {
 	cmp <(cat a.mr e.mr | mrtest dump | sort) <(cat out2/part-* | mrtest dump | sort)
 }
 
+@test "a --join of two groups, each with its mapper, over hosts: the local run's parts, join(1)'s rows" {
+	awk 'BEGIN { for (i = 0; i < 3000; i++) printf "u%d\t%d\n", i * 3, 1940 + i % 70 }' > users.tsv
+	awk 'BEGIN { for (i = 0; i < 20000; i++) printf "%d\tu%d\n", 1700000000 + i, (i * 7919) % 9000 }' > byts.tsv
+	script swap.sh 'awk -F "\t" -v OFS="\t" "{ print \$2, \$1 }"'
+	job=(-n 3 --split-size 32K --file swap.sh -m NONE users.tsv -m ./swap.sh byts.tsv --join left)
+	[ "$(map_tasks "${job[@]}")" -gt 4 ]
+	mrrun "${job[@]}" -o local
+	run -0 --separate-stderr hrun "${job[@]}" -o out
+	[ -z "$stderr" ]
+	same_dirs out local
+	join -t "$TAB" -a 1 -e '' -o auto <(sort -t "$TAB" -k1,1 users.tsv) \
+		<(awk -F '\t' -v OFS='\t' '{ print $2, $1 }' byts.tsv | sort -t "$TAB" -k1,1) |
+		sort | cmp - <(sort out/part-*)
+}
+
 @test "the joblog names the host of every attempt, and every host has one" {
 	text 12000 2 > in.txt
 	printf 'h1 1\nh2 1\nh3 1\n' > hosts

@@ -352,6 +352,8 @@ cli_start(const struct cli_tool *t, int argc, char *argv[])
 	s = optstring = xmalloc(2 * n + 2);
 	if (t->flags & CLI_IN_ORDER)
 		*s++ = '+';
+	else if (t->flags & CLI_OPERANDS)
+		*s++ = '-';
 	for (o = t->opts; o->code != 0; o++) {
 		if (o->code < 256) {
 			*s++ = (char)o->code;

@@ -78,6 +78,7 @@ struct cli_opt {
 /* cli_tool.flags */
 #define CLI_IN_ORDER	0x1	/* options end at the first operand */
 #define CLI_OPS		0x2	/* --help lists the built-in ops */
+#define CLI_OPERANDS	0x4	/* cli_getopt() returns each operand, as 1 */
 
 /* A tool's command line: what cli_start() and --help need. */
 struct cli_tool {
@@ -103,7 +104,9 @@ void cli_start(const struct cli_tool *t, int argc, char *argv[]);
  * --allow-magic set fmt (which may be NULL when the tool has none of
  * them), --help prints the help and --version the version, both exiting
  * 0; an unknown option or a missing argument prints the usage and exits
- * 2.
+ * 2.  For a tool with CLI_OPERANDS it returns each operand among the
+ * options as 1, in its place, with optarg the operand; those after "--"
+ * are left in argv from optind on.
  */
 int cli_getopt(int argc, char *argv[], struct mr_textfmt *fmt);
 

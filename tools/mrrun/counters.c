@@ -153,7 +153,7 @@ map_counters(struct mrrun *r, int i, uint64_t bytes, int sign)
 	p = plan_file(j, PLAN_MAP_COUNTERS, i, 0);
 	if (n < 0)
 		records = -1;
-	else if (plan_partition_only(j))
+	else if (plan_partition_only(j, i))
 		records = partition_counters(r, p, sign);
 	else
 		records = read_counters(r, p, COUNTS_TASK, j->combine_builtin ?

@@ -60,7 +60,7 @@ static void (*on_lost)(struct host *, void *);
 static void *on_lost_arg;
 
 static const char *const tool_names[] = { "mrrun", "mrsplit", "mrmap",
-    "mrpartition", "mrsort", "mrmerge", "mrreduce" };
+    "mrpartition", "mrsort", "mrmerge", "mrreduce", "mrjoin" };
 
 /* Whether c may be in the host part of a name: [user@]host[:port]. */
 static int

@@ -22,7 +22,7 @@ main(int argc, char *argv[])
 	}
 	r = mrrun_new();
 	options_parse(r, argc, argv);
-	options_check(r, argc, argv);
+	options_check(r);
 	if (r->dry_run) {
 		dry_run(r);
 		return 0;

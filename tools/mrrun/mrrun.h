@@ -76,6 +76,7 @@ struct mrrun {
 	const char **files;	/* --file */
 	int nfiles;
 	char **inputs;		/* the operands */
+	int *input_group;	/* the group of each */
 	int ninputs, uses_stdin;
 
 	/* The work directory (setup.c). */
@@ -113,7 +114,7 @@ struct mrrun {
 /* options.c: the usage text, and reading and checking the command line. */
 extern const char mrrun_usage[];
 void options_parse(struct mrrun *r, int argc, char **argv);
-void options_check(struct mrrun *r, int argc, char **argv);
+void options_check(struct mrrun *r);
 
 /* setup.c: the inputs and the work directory, made ready to run. */
 struct mrrun *mrrun_new(void);

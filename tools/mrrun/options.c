@@ -17,7 +17,8 @@ const char mrrun_usage[] =
     "usage: mrrun -m CMD|NONE -r OP|CMD|identity|NONE [-c OP|CMD] [-j N]\n"
     "             [-n N] [-o DIR] [-t SEP] [-z] [--allow-magic] [--dry-run]\n"
     "             [--file PATH] [--force] [--framed] [--framed-input]\n"
-    "             [--hosts FILE|LIST] [--joblog FILE] [--keep-temp]\n"
+    "             [--hosts FILE|LIST] [--join TYPE] [--joblog FILE]"
+    " [--keep-temp]\n"
     "             [--memory SIZE] [--numeric] [--partition-fields K]"
     " [--progress]\n"
     "             [--quiet] [--remote-dir DIR] [--remote-path DIR] [--resume]\n"
@@ -25,12 +26,14 @@ const char mrrun_usage[] =
     "             [--shuffle relay|direct] [--speculate] [--split-size SIZE]\n"
     "             [--ssh-config FILE] [--ssh-option OPT] [--stats] [--tmpdir"
     " DIR]\n"
-    "             [--total-order] [--values] [INPUT ...]\n";
+    "             [--total-order] [--values] [INPUT ...]\n"
+    "       mrrun -m CMD|NONE INPUT ... -m CMD|NONE INPUT ... [-m ...]\n"
+    "             -r ...|--join TYPE [option ...]\n";
 
 /* mrpartition's limit: a map task writes one file a partition */
 #define MAX_REDUCERS	65536
 
-enum { OPT_DRY_RUN = 256, OPT_FORCE, OPT_FRAMED, OPT_FRAMED_INPUT,
+enum { OPT_DRY_RUN = 256, OPT_FORCE, OPT_JOIN, OPT_FRAMED, OPT_FRAMED_INPUT,
     OPT_JOBLOG, OPT_KEEP_TEMP, OPT_MEMORY, OPT_NUMERIC, OPT_PROGRESS, OPT_QUIET,
     OPT_RESUME, OPT_RETRIES, OPT_REVERSE, OPT_SPLIT_SIZE, OPT_STATS,
     OPT_TMPDIR, OPT_TOTAL_ORDER, OPT_VALUES, OPT_FIELDS, OPT_FILE,
@@ -54,11 +57,13 @@ static const struct cli_opt options[] = {
 	{ OPT_HOSTS, "hosts", "FILE|LIST",
 	    "run the tasks on these hosts, over ssh" },
 	{ 'j', "jobs", "N", "run at most N tasks at once (on each host)" },
+	{ OPT_JOIN, "join", "TYPE",
+	    "join the input groups by key, as TYPE says" },
 	{ OPT_JOBLOG, "joblog", "FILE", "write a line to FILE per attempt" },
 	{ OPT_KEEP_TEMP, "keep-temp", NULL,
 	    "keep the work directory of a job that succeeded" },
 	{ 'm', "mapper", "CMD|NONE",
-	    "the mapper: a command for /bin/sh, or NONE" },
+	    "map the inputs after it with a command, or NONE" },
 	{ OPT_MEMORY, "memory", "SIZE", "sort in SIZE of memory in each task" },
 	{ 'n', "reducers", "N",
 	    "run N reduce tasks, for N output parts (1)" },
@@ -107,8 +112,37 @@ static const struct cli_opt options[] = {
 
 static const struct cli_tool tool = {
 	"mrrun", "Run a whole MapReduce job, here or over ssh on hosts.",
-	mrrun_usage, options, 0
+	mrrun_usage, options, CLI_OPERANDS
 };
+
+/* The names of --join's types, by JOIN_*. */
+static const char *const join_names[] = {
+	"", "inner", "left", "right", "full", "semi", "anti", NULL
+};
+
+/* Starts the input group of mapper cmd, which the inputs after it are in. */
+static void
+add_group(struct job *j, const char *cmd)
+{
+	j->groups = xrealloc(j->groups, (size_t)(j->ngroups + 1) *
+	    sizeof(*j->groups));
+	j->groups[j->ngroups].mapper = cmd;
+	j->groups[j->ngroups].first = 0;
+	j->groups[j->ngroups++].n = 0;
+}
+
+/* Adds the operand op, in the group of the last -m (the first before one). */
+static void
+add_input(struct mrrun *r, char *op)
+{
+	r->inputs = xrealloc(r->inputs, (size_t)(r->ninputs + 1) *
+	    sizeof(*r->inputs));
+	r->input_group = xrealloc(r->input_group, (size_t)(r->ninputs + 1) *
+	    sizeof(*r->input_group));
+	r->inputs[r->ninputs] = op;
+	r->input_group[r->ninputs++] = r->job.ngroups > 0 ?
+	    r->job.ngroups - 1 : 0;
+}
 
 /*
  * Takes option c, with its argument arg, when it shapes the job's output
@@ -126,7 +160,7 @@ job_option(struct mrrun *r, int c, char *arg)
 		r->job.combiner = arg;
 		break;
 	case 'm':
-		r->job.mapper = arg;
+		add_group(&r->job, arg);
 		break;
 	case 'n':
 		if (parse_count(arg, 1, LONG_MAX, &v) < 0)
@@ -162,6 +196,15 @@ job_option(struct mrrun *r, int c, char *arg)
 		break;
 	case OPT_FRAMED_INPUT:
 		r->job.framed_input = 1;
+		break;
+	case OPT_JOIN:
+		for (v = 1; join_names[v] != NULL; v++)
+			if (strcmp(arg, join_names[v]) == 0)
+				break;
+		if (join_names[v] == NULL)
+			usage_error(mrrun_usage, "--join %s: inner, left, "
+			    "right, full, semi or anti", arg);
+		r->job.join = (int)v;
 		break;
 	case OPT_MEMORY:
 		if (parse_size(arg, &size) < 0)
@@ -327,8 +370,9 @@ tool_dir(const char *argv0)
 }
 
 /*
- * Reads the options into r; exits for --help and --version, and with
- * status 2 on a bad option.  The tools' directory is settled here, from
+ * Reads the options into r, and the operands, each in the input group of
+ * the -m before it; exits for --help and --version, and with status 2 on
+ * a bad option.  The tools' directory is settled here, from
  * argv[0], before cli_start() names the tool there for getopt's messages.
  */
 void
@@ -339,13 +383,45 @@ options_parse(struct mrrun *r, int argc, char **argv)
 
 	cli_start(&tool, argc, argv);
 	while ((c = cli_getopt(argc, argv, NULL)) != -1)
-		if (!job_option(r, c, optarg) && !hosts_option(r, c, optarg) &&
-		    !run_option(r, c, optarg)) {
+		if (c == 1)
+			add_input(r, optarg);
+		else if (!job_option(r, c, optarg) &&
+		    !hosts_option(r, c, optarg) && !run_option(r, c, optarg)) {
 			/* an option of the table that nothing takes */
 			fputs(mrrun_usage, stderr);
 			exit(2);
 		}
+	/* and those after "--" */
+	for (; optind < argc; optind++)
+		add_input(r, argv[optind]);
 	r->job.bindir = tool_dir(argv0);
+}
+
+/*
+ * Checks what --join allows: two groups or more to join, and none of the
+ * options of a reduce, since the join is the reduce.  Its reducer is the
+ * built-in "identity", for the checks that follow.
+ */
+static void
+check_join(struct mrrun *r)
+{
+	struct job *j = &r->job;
+
+	if (j->ngroups < 2)
+		usage_error(mrrun_usage, "--join needs two input groups or "
+		    "more: -m CMD INPUT... -m CMD INPUT...");
+	if (j->reducer != NULL || j->combiner != NULL)
+		usage_error(mrrun_usage, "--join is the reduce: it takes no "
+		    "--reducer or --combiner (aggregate its output in a "
+		    "second job)");
+	if (j->values || j->reverse)
+		usage_error(mrrun_usage, "--join takes no --%s: it joins "
+		    "keys in ascending order, values in input order",
+		    j->values ? "values" : "reverse");
+	if (j->join == JOIN_RIGHT && j->ngroups > 2)
+		usage_error(mrrun_usage, "--join right joins two groups; "
+		    "with %d, left keeps group 1's rows", j->ngroups);
+	j->reducer = "identity";
 }
 
 /* Checks the mapper, reducer and combiner, and what they allow. */
@@ -354,11 +430,13 @@ check_ops(struct mrrun *r)
 {
 	struct job *j = &r->job;
 	struct mr_op op, rop;
-	int rbuiltin, cbuiltin;
+	int rbuiltin, cbuiltin, g, commands = 0;
 
-	if (j->mapper == NULL)
+	if (j->ngroups == 0)
 		usage_error(mrrun_usage, "no --mapper given");
-	if (j->reducer == NULL)
+	if (j->join != JOIN_NONE)
+		check_join(r);
+	else if (j->reducer == NULL)
 		usage_error(mrrun_usage, "no --reducer given (NONE for a "
 		    "map-only job)");
 	if (r->show_progress && r->quiet)
@@ -392,7 +470,9 @@ check_ops(struct mrrun *r)
 			    j->combiner);
 		j->combine_builtin = 1;
 	}
-	if (j->framed_input && strcmp(j->mapper, "NONE") == 0 &&
+	for (g = 0; g < j->ngroups; g++)
+		commands |= strcmp(j->groups[g].mapper, "NONE") != 0;
+	if (j->framed_input && !commands &&
 	    (j->reducers == 0 || j->reduce_builtin) &&
 	    (j->combiner == NULL || cbuiltin))
 		usage_error(mrrun_usage, "--framed-input: the job runs no "
@@ -587,22 +667,27 @@ check_output(struct mrrun *r)
 }
 
 /*
- * Checks that the options make a job, takes the operands, and settles
- * what the options leave open: the tools' directory (from argv[0]), the
+ * Checks that the options make a job, and the operands (standard input
+ * when there are none), and settles what the options leave open: the
  * work directory, whether to show progress.  Exits with status 2 on a
  * usage error, 1 on a --file that cannot be read.
  */
 void
-options_check(struct mrrun *r, int argc, char **argv)
+options_check(struct mrrun *r)
 {
+	static char stdin_name[] = "-";
 	int i;
 
 	check_ops(r);
 	check_places(r);
-	r->ninputs = argc;
-	r->inputs = operands(mrrun_usage, &r->ninputs, argv);
+	if (r->ninputs == 0)
+		add_input(r, stdin_name);
 	for (i = 0; i < r->ninputs; i++)
-		r->uses_stdin |= strcmp(r->inputs[i], "-") == 0;
+		if (strcmp(r->inputs[i], "-") == 0 && r->uses_stdin++ > 0)
+			usage_error(mrrun_usage, "standard input named twice");
+	if (r->uses_stdin && r->job.ngroups > 1)
+		usage_error(mrrun_usage, "standard input is for a job of one "
+		    "mapper: name the inputs of each group");
 	if (r->uses_stdin && (r->dry_run || r->resume))
 		usage_error(mrrun_usage, "%s cannot read standard input; name "
 		    "the input files", r->dry_run ? "--dry-run" : "--resume");

@@ -97,6 +97,18 @@ add_file(struct job *j, int host, const char *path, const char *name,
 }
 
 void
+plan_group(struct job *j, int from, int g)
+{
+	int i;
+
+	for (i = from; i < j->nsplits; i++)
+		j->splits[i].group = g;
+	if (j->groups[g].n == 0)
+		j->groups[g].first = from;
+	j->groups[g].n += j->nsplits - from;
+}
+
+void
 plan_remote_file(struct job *j, int host, const char *path, const char *name,
     uint64_t size)
 {
@@ -190,9 +202,11 @@ static void
 mix_options(uint64_t *h, const struct job *j)
 {
 	long long v[12];
+	int g;
 
 	mix_str(h, "mrrun 1");
-	mix_str(h, j->mapper);
+	for (g = 0; g < j->ngroups; g++)
+		mix_str(h, j->groups[g].mapper);
 	mix_str(h, j->reducer);
 	mix_str(h, j->combiner);
 	mix_str(h, j->sep);
@@ -207,6 +221,8 @@ mix_options(uint64_t *h, const struct job *j)
 	v[7] = j->values;
 	v[8] = j->keyfields;
 	v[9] = j->framed_input;
+	v[10] = j->join;
+	v[11] = j->ngroups;
 	mix(h, v, sizeof(v));
 }
 
@@ -239,6 +255,7 @@ plan_identity(struct job *j)
 
 		memset(v, 0, sizeof(v));
 		v[7] = s->host;
+		v[8] = s->group;
 		v[0] = (long long)s->stamp.size;
 		v[1] = s->stamp.sec;
 		v[2] = s->stamp.nsec;
@@ -429,12 +446,19 @@ read_range(struct task *t, const struct job *j, const struct split *s,
 	task_arg(t, s->path);
 }
 
+const char *
+plan_mapper(const struct job *j, int i)
+{
+	return j->groups[j->splits[i].group].mapper;
+}
+
+/* mrmap, with the options of the mapper of split i. */
 static void
-mapper(struct task *t, const struct job *j)
+mapper(struct task *t, const struct job *j, int i)
 {
 	tool(t, j, "mrmap");
 	fmt_args(t, j);
-	if (j->framed_input && strcmp(j->mapper, "NONE") != 0)
+	if (j->framed_input && strcmp(plan_mapper(j, i), "NONE") != 0)
 		task_arg(t, "--framed-input");
 }
 
@@ -566,10 +590,10 @@ plan_sample(const struct job *j, int i, int attempt)
 			a = s->start + len / pieces * (uint64_t)k;
 			read_range(t, j, s, a, a + PLAN_SAMPLE_BYTES);
 		}
-		mapper(t, j);
+		mapper(t, j, i);
 		task_arg(t, "-o");
 		file_arg(t, "", j, PLAN_SAMPLE, i, k);
-		task_arg(t, j->mapper);
+		task_arg(t, plan_mapper(j, i));
 	}
 	t->bytes_in = pieces == 1 ? len : (uint64_t)pieces * PLAN_SAMPLE_BYTES;
 	return t;
@@ -639,9 +663,9 @@ sort_partitions(struct task *t, const struct job *j, int i)
 }
 
 int
-plan_partition_only(const struct job *j)
+plan_partition_only(const struct job *j, int i)
 {
-	return strcmp(j->mapper, "NONE") == 0 && j->reducers > 0 &&
+	return strcmp(plan_mapper(j, i), "NONE") == 0 && j->reducers > 0 &&
 	    !(j->combiner != NULL && j->combine_builtin);
 }
 
@@ -692,14 +716,14 @@ plan_map(const struct job *j, int i, int attempt)
 		} else
 			read_range(t, j, s, s->start, s->end);
 	}
-	if (plan_partition_only(j)) {
+	if (plan_partition_only(j, i)) {
 		/* the identity mapper: the split goes to mrpartition */
 		tool(t, j, "mrpartition");
 		file_arg(t, "--counters=", j, PLAN_MAP_COUNTERS, i, 0);
 		if (sent && !s->gz)
 			file_arg(t, "", j, PLAN_INPUT, i, 0);
 	} else {
-		mapper(t, j);
+		mapper(t, j, i);
 		if (j->combiner != NULL && j->combine_builtin) {
 			task_argf(t, "--combine=%s", j->combiner);
 			if (j->memory != NULL)
@@ -712,7 +736,7 @@ plan_map(const struct job *j, int i, int attempt)
 			task_arg(t, "-o");
 			file_arg(t, "", j, PLAN_OUT_PART, 0, i);
 		}
-		task_arg(t, j->mapper);
+		task_arg(t, plan_mapper(j, i));
 		if (sent && !s->gz)
 			file_arg(t, "", j, PLAN_INPUT, i, 0);
 		if (j->reducers == 0) {
@@ -740,6 +764,14 @@ plan_map(const struct job *j, int i, int attempt)
 	return t;
 }
 
+/* Adds partition r of map task i, where the reduce task reads it. */
+static void
+map_part(struct task *t, const struct job *j, int i, int r)
+{
+	file_arg(t, "", j, j->fetched != NULL && j->fetched[i] ?
+	    PLAN_FETCHED : PLAN_MAP_PART, i, r);
+}
+
 /* The operands of reduce task r: partition r of every map task. */
 static void
 map_outputs(struct task *t, const struct job *j, int r)
@@ -749,8 +781,73 @@ map_outputs(struct task *t, const struct job *j, int r)
 	if (j->nsplits == 0)
 		task_arg(t, "/dev/null");
 	for (i = 0; i < j->nsplits; i++)
-		file_arg(t, "", j, j->fetched != NULL && j->fetched[i] ?
-		    PLAN_FETCHED : PLAN_MAP_PART, i, r);
+		map_part(t, j, i, r);
+}
+
+/* The options of mrjoin that give the rows of the job's --join. */
+static void
+join_type(struct task *t, const struct job *j)
+{
+	int g;
+
+	switch (j->join) {
+	case JOIN_LEFT:
+		task_arg(t, "-a1");
+		break;
+	case JOIN_RIGHT:
+		task_argf(t, "-a%d", j->ngroups);
+		break;
+	case JOIN_FULL:
+		for (g = 1; g <= j->ngroups; g++)
+			task_argf(t, "-a%d", g);
+		break;
+	case JOIN_SEMI:
+		task_arg(t, "--semi");
+		break;
+	case JOIN_ANTI:
+		task_arg(t, "-v1");
+		break;
+	}
+}
+
+/*
+ * Reduce task r of a --join: mrjoin of partition r of the map outputs,
+ * those of each group one input of the join (/dev/null for a group that
+ * had no split).
+ */
+static void
+join_outputs(struct task *t, const struct job *j, int r)
+{
+	char *counts = xmalloc((size_t)j->ngroups * 12 + 16), *p;
+	const struct group *gr;
+	int g, i;
+
+	tool(t, j, "mrjoin");
+	join_type(t, j);
+	if (j->numeric)
+		task_arg(t, "-n");
+	fmt_args(t, j);
+	if (j->framed)
+		task_arg(t, "--framed");
+	if (j->memory != NULL)
+		task_argf(t, "-S%s", j->memory);
+	task_argf(t, "-T%s", j->tmpdir != NULL ? j->tmpdir : j->work);
+	file_arg(t, "--counters=", j, PLAN_REDUCE_COUNTERS, 0, r);
+	task_arg(t, "-o");
+	file_arg(t, "", j, PLAN_OUT_PART, 0, r);
+	p = counts + sprintf(counts, "--inputs=");
+	for (g = 0; g < j->ngroups; g++)
+		p += sprintf(p, "%s%d", g > 0 ? "," : "",
+		    j->groups[g].n > 0 ? j->groups[g].n : 1);
+	task_arg(t, counts);
+	free(counts);
+	for (g = 0; g < j->ngroups; g++) {
+		gr = &j->groups[g];
+		if (gr->n == 0)
+			task_arg(t, "/dev/null");
+		for (i = gr->first; i < gr->first + gr->n; i++)
+			map_part(t, j, i, r);
+	}
 }
 
 struct task *
@@ -771,6 +868,10 @@ plan_reduce(const struct job *j, int r, int attempt)
 	task_arg(t, dir = xasprintf("%s/%s", j->work, "out"));
 	free(dir);
 	task_pipeline(t);
+	if (j->join != JOIN_NONE) {
+		join_outputs(t, j, r);
+		return t;
+	}
 	/*
 	 * identity has nothing to do but merge, which mrreduce does itself,
 	 * by key alone: --values needs mrmerge's order.

@@ -32,12 +32,30 @@ struct split {
 	uint64_t start, end;
 	int gz;
 	int host;		/* the host that holds it (HOST:PATH), or -1 */
+	int group;		/* the input group it belongs to, from 0 */
 	struct file_stamp stamp;	/* of the whole file */
 };
 
+/*
+ * An input group: the inputs that follow one -m on the command line, and
+ * its mapper.  Its splits are splits[first] on, n of them: the plan adds
+ * the operands in order, and their groups never go back.
+ */
+struct group {
+	const char *mapper;
+	int first, n;
+};
+
+/* How --join joins the groups: what mrjoin's rows keep. */
+enum { JOIN_NONE, JOIN_INNER, JOIN_LEFT, JOIN_RIGHT, JOIN_FULL,
+    JOIN_SEMI, JOIN_ANTI };
+
 struct job {
 	/* What the user asked for. */
-	const char *mapper, *reducer, *combiner;
+	struct group *groups;	/* one for each -m, in order */
+	int ngroups;
+	int join;		/* JOIN_*: the reduce is a join of the groups */
+	const char *reducer, *combiner;
 	int reducers;		/* 0 for a map-only job (--reducer NONE) */
 	int combine_builtin;	/* the combiner is a built-in op */
 	int reduce_builtin;	/* the reducer is an op or identity */
@@ -78,6 +96,12 @@ struct job {
  */
 void plan_inputs(struct job *j, char **operands, int n,
     const char *stdin_copy);
+
+/*
+ * plan_group() puts the splits from split from on, the last ones added,
+ * in group g, and counts them there.
+ */
+void plan_group(struct job *j, int from, int g);
 
 /*
  * plan_remote_file() adds the splits of a file of size bytes that host
@@ -138,12 +162,14 @@ struct task *plan_map(const struct job *j, int i, int attempt);
 struct task *plan_reduce(const struct job *j, int r, int attempt);
 
 /*
- * plan_partition_only() is 1 when the map tasks of j run no mrmap: the
- * identity mapper (NONE) of a job that reduces, without a built-in
- * combiner, whose splits go to mrpartition as they are.  Its --counters
- * file then holds mrpartition's counters, not mrmap's.
+ * plan_mapper() is the mapper of split i.  plan_partition_only() is 1
+ * when map task i of j runs no mrmap: the identity mapper (NONE) of a job
+ * that reduces, without a built-in combiner, whose split goes to
+ * mrpartition as it is.  Its --counters file then holds mrpartition's
+ * counters, not mrmap's.
  */
-int plan_partition_only(const struct job *j);
+const char *plan_mapper(const struct job *j, int i);
+int plan_partition_only(const struct job *j, int i);
 
 /* The files of the work directory that tasks write and mrrun reads. */
 enum plan_file {

@@ -136,11 +136,14 @@ static void
 plan_local_inputs(const struct mrrun *r, struct job *j)
 {
 	const char *path;
-	int i;
+	int i, from;
 
 	for (i = 0; i < r->ninputs; i++)
-		if (input_host(r, r->inputs[i], &path) < 0)
+		if (input_host(r, r->inputs[i], &path) < 0) {
+			from = j->nsplits;
 			plan_inputs(j, &r->inputs[i], 1, NULL);
+			plan_group(j, from, r->input_group[i]);
+		}
 }
 
 /*
@@ -182,12 +185,14 @@ add_inputs(struct mrrun *r)
 	const char *path;
 	char *list, *op;
 	size_t len;
-	int i, k;
+	int i, k, from;
 
 	for (i = 0; i < r->ninputs; i++) {
 		op = r->inputs[i];
+		from = r->job.nsplits;
 		if ((k = input_host(r, op, &path)) < 0) {
 			plan_inputs(&r->job, &r->inputs[i], 1, r->stdin_copy);
+			plan_group(&r->job, from, r->input_group[i]);
 			continue;
 		}
 		if (!r->hosts[k].up)
@@ -197,6 +202,7 @@ add_inputs(struct mrrun *r)
 			die("%s: a path on a host must be absolute", op);
 		list = host_listing(r, k, path, op, &len);
 		plan_listed(&r->job, k, list, len, path, op);
+		plan_group(&r->job, from, r->input_group[i]);
 		free(list);
 	}
 }
@@ -249,12 +255,17 @@ inputs_check(struct mrrun *r)
 		die("%s: the output directory exists (--force replaces it)",
 		    r->outdir);
 	check = r->job;
+	/* the counts of the groups are the job's, not the check's */
+	check.groups = xmalloc((size_t)check.ngroups * sizeof(*check.groups));
+	memcpy(check.groups, r->job.groups, (size_t)check.ngroups *
+	    sizeof(*check.groups));
 	plan_local_inputs(r, &check);
 	for (i = 0; i < check.nsplits; i++) {
 		free((char *)check.splits[i].path);
 		free((char *)check.splits[i].name);
 	}
 	free(check.splits);
+	free(check.groups);
 }
 
 /* Stops the job on SIGINT, SIGTERM or SIGHUP, keeping its work. */
