@@ -154,7 +154,7 @@ data() {
 	sort out/part-* | cmp - want
 }
 
-@test "--join usage errors: one group, -r, -c, --values, --reverse, a bad type, right of 3, stdin" {
+@test "--join usage errors: one group, a group without inputs, -r, -c, --values, --reverse, a bad type, right of 3, stdin" {
 	data
 	printf 'a\t1\n' > x
 	for args in "-m NONE x --join inner" \
@@ -171,8 +171,26 @@ data() {
 		[[ "$stderr" == mrrun:* ]] || { echo "$args: $stderr"; return 1; }
 		[ ! -e out ]
 	done
+	for args in "-m NONE x -m NONE --join inner" "-m NONE -m NONE x --join inner" \
+	    "-m NONE x -m NONE -m NONE users.tsv -r count"; do
+		run -2 --separate-stderr mrrun -o out $args
+		[[ "${stderr%%$'\n'*}" == "mrrun: -m NONE (group "[12]") has no input after it" ]] ||
+			{ echo "$args: $stderr"; return 1; }
+	done
 	run -2 --separate-stderr mrrun -m NONE - -m NONE x --join inner
 	[ "${stderr%%$'\n'*}" = "mrrun: standard input is for a job of one mapper: name the inputs of each group" ]
 	run -2 --separate-stderr mrrun -m NONE x --join inner
 	[ "${stderr%%$'\n'*}" = "mrrun: --join needs two input groups or more: -m CMD INPUT... -m CMD INPUT..." ]
+}
+
+@test "the work directory of a job on stdout tells apart jobs whose inputs are in other groups" {
+	data
+	work() {
+		mrrun --dry-run "$@" | grep -o 'mrrun-[0-9]*-[0-9a-f]*' | head -n 1
+	}
+	a=$(work -m NONE users.tsv events.tsv -m cat users.tsv --join inner)
+	b=$(work -m NONE users.tsv -m cat events.tsv users.tsv --join inner)
+	[ -n "$a" ] && [ -n "$b" ]
+	[ "$a" != "$b" ]
+	[ "$a" = "$(work -m NONE users.tsv events.tsv -m cat users.tsv --join inner)" ]
 }

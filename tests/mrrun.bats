@@ -1192,6 +1192,19 @@ ignored_signal() {
 	[ -e d/_SUCCESS ]
 }
 
+@test "-o in an input directory is a usage error: the job would read the old output, then remove it" {
+	mkdir data
+	seq 10 > data/in
+	run -0 mrrun --quiet -o data/out -m cat -r count data
+	cp data/out/part-00000 want
+	for force in "" --force; do
+		run -2 --separate-stderr mrrun --quiet -o data/out $force -m cat -r count data
+		[ "${stderr_lines[0]}" = "mrrun: -o data/out: the input directory data holds the output, which the job would read and replace" ]
+	done
+	cmp want data/out/part-00000
+	[ "$(cat data/in)" = "$(seq 10)" ]
+}
+
 @test "-o that is empty, or ends in . or .., is a usage error before any work" {
 	seq 10 > in
 	mkdir o2

@@ -580,8 +580,8 @@ work_path(struct mrrun *r)
 	    NULL || *tmp == '\0'))
 		tmp = "/tmp";
 	snprintf(name, sizeof(name), "mrrun-%ld-%016llx", (long)geteuid(),
-	    (unsigned long long)plan_name(&r->job, r->inputs, r->ninputs,
-	    cwd));
+	    (unsigned long long)plan_name(&r->job, r->inputs, r->input_group,
+	    r->ninputs, cwd));
 	return join_path(tmp, name);
 }
 
@@ -638,7 +638,7 @@ static void
 check_output(struct mrrun *r)
 {
 	const char *o = r->outdir, *last;
-	struct stat st;
+	struct stat st, in;
 	size_t len;
 	int i;
 
@@ -657,13 +657,38 @@ check_output(struct mrrun *r)
 		    "itself, not . or ..", o);
 	if (lstat(o, &st) < 0)
 		return;
-	for (i = 0; i < r->ninputs; i++)
+	for (i = 0; i < r->ninputs; i++) {
 		if (inside(r->inputs[i], &st))
 			usage_error(mrrun_usage, "-o %s: the output would "
 			    "replace the input %s", r->outdir, r->inputs[i]);
+		/* a directory input would read the old output, then lose it */
+		if (stat(r->inputs[i], &in) == 0 && S_ISDIR(in.st_mode) &&
+		    inside(o, &in))
+			usage_error(mrrun_usage, "-o %s: the input directory %s "
+			    "holds the output, which the job would read and "
+			    "replace", r->outdir, r->inputs[i]);
+	}
 	if (!r->dry_run && !S_ISDIR(st.st_mode))
 		die("%s: exists and is not a directory (--force replaces only "
 		    "an output directory)", r->outdir);
+}
+
+/*
+ * Checks that every input group of a job of several has an input: a -m
+ * with none after it is a file name forgotten, not an empty input.
+ */
+static void
+check_groups(const struct mrrun *r)
+{
+	int g, i, n;
+
+	for (g = 0; g < r->job.ngroups && r->job.ngroups > 1; g++) {
+		for (n = 0, i = 0; i < r->ninputs; i++)
+			n += r->input_group[i] == g;
+		if (n == 0)
+			usage_error(mrrun_usage, "-m %s (group %d) has no "
+			    "input after it", r->job.groups[g].mapper, g + 1);
+	}
 }
 
 /*
@@ -688,6 +713,7 @@ options_check(struct mrrun *r)
 	if (r->uses_stdin && r->job.ngroups > 1)
 		usage_error(mrrun_usage, "standard input is for a job of one "
 		    "mapper: name the inputs of each group");
+	check_groups(r);
 	if (r->uses_stdin && (r->dry_run || r->resume))
 		usage_error(mrrun_usage, "%s cannot read standard input; name "
 		    "the input files", r->dry_run ? "--dry-run" : "--resume");

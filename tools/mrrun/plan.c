@@ -227,15 +227,18 @@ mix_options(uint64_t *h, const struct job *j)
 }
 
 uint64_t
-plan_name(const struct job *j, char **operands, int n, const char *cwd)
+plan_name(const struct job *j, char **operands, const int *groups, int n,
+    const char *cwd)
 {
 	uint64_t h = 0;
 	int i;
 
 	mix_options(&h, j);
 	mix_str(&h, cwd);
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
+		mix(&h, &groups[i], sizeof(groups[i]));
 		mix_str(&h, operands[i]);
+	}
 	return h;
 }
 

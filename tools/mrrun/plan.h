@@ -122,10 +122,11 @@ void plan_listed(struct job *j, int host, const char *list, size_t len,
 
 /*
  * plan_name() is a hash of the options that shape the job, the directory
- * cwd and the operands as given: the same command gives the same hash.
+ * cwd and the n operands as given, each with the number of its input
+ * group: the same command gives the same hash.
  */
-uint64_t plan_name(const struct job *j, char **operands, int n,
-    const char *cwd);
+uint64_t plan_name(const struct job *j, char **operands, const int *groups,
+    int n, const char *cwd);
 
 /*
  * plan_identity() sets j->identity and j->jobid from the options that
