@@ -460,6 +460,53 @@ uint64_t mr_combine_outputs(const struct mr_combine *c);
 /* mr_combine_free() frees c and every state in it. */
 void mr_combine_free(struct mr_combine *c);
 
+/* table.c */
+
+struct mr_table;
+
+/*
+ * mr_table_new() makes an empty table of records, for the small input of
+ * a hash join, that holds them in at most budget bytes of memory: the
+ * bytes of each key once and of every value, and the table's own arrays,
+ * counted at the size they were given.  Returns NULL when out of memory.
+ */
+struct mr_table *mr_table_new(size_t budget);
+
+/*
+ * mr_table_add() copies rec into t: its value goes after the values of
+ * its key added before.  Keys are equal when their bytes are.  Returns
+ * 0, 1 when rec would take t over its budget (rec is not added, and t is
+ * as it was), or -1 when out of memory.
+ */
+int mr_table_add(struct mr_table *t, const struct mr_rec *rec);
+
+/* A walk over the values of one key, in the order they were added. */
+struct mr_table_iter {
+	const struct mr_table *t;
+	uint32_t next;		/* the next value's index + 1, or 0 */
+};
+
+/*
+ * mr_table_find() readies it to walk the values of key (klen bytes) in
+ * t, and returns 1 when t has the key, 0 when not (it then walks none).
+ * mr_table_next() points *v and *len at the next value and returns 1, or
+ * returns 0 after the last.  The values stay valid until t changes.
+ */
+int mr_table_find(const struct mr_table *t, const unsigned char *key,
+    size_t klen, struct mr_table_iter *it);
+int mr_table_next(struct mr_table_iter *it, const unsigned char **v,
+    size_t *len);
+
+/*
+ * mr_table_keys() is the number of keys in t; mr_table_used() the bytes
+ * of memory that t holds, which mr_table_add() keeps within the budget.
+ */
+size_t mr_table_keys(const struct mr_table *t);
+size_t mr_table_used(const struct mr_table *t);
+
+/* mr_table_free() frees t and its records. */
+void mr_table_free(struct mr_table *t);
+
 /* merge.c */
 
 struct mr_merge;

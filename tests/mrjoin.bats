@@ -728,3 +728,230 @@ counters() {
 	[ ! -e out ]
 	no_temps .
 }
+
+# shuffled N SEED KEYS NAME: pairs in a random order.
+shuffled() {
+	pairs "$1" "$2" "$3" "$4" |
+		awk -v seed="$2" 'BEGIN { srand(seed) } { print rand() "\t" $0 }' |
+		sort -k1,1 | cut -f 2-
+}
+
+# hash_oracle FILL ALL SMALL FILE...: an awk hash join: each record of the
+# FILEs in turn, with a row for each value of its key in SMALL, in
+# SMALL's order, or with ALL set a row with FILL when SMALL lacks the key.
+hash_oracle() {
+	awk -F "$TAB" -v fill="$1" -v all="$2" '
+	{ k = $1; v = index($0, "\t") ? substr($0, length(k) + 2) : "" }
+	FILENAME == ARGV[1] { val[k, ++n[k]] = v; next }
+	k in n { for (i = 1; i <= n[k]; i++) print k "\t" v "\t" val[k, i]; next }
+	all { print k "\t" v "\t" fill }' "${@:3}"
+}
+
+# hash_pair: small and big, unsorted, keys repeated on both sides, keys
+# in one side only.
+hash_pair() {
+	shuffled 300 31 200 s > small
+	shuffled 1000 32 300 b > big
+}
+
+@test "--hash joins unsorted inputs as an awk hash join, and as join(1) after sorting" {
+	hash_pair
+	# repeated keys on both sides, and not sorted
+	[ "$(cut -f 1 small | sort | uniq -d | wc -l)" -gt 50 ]
+	! sort -c -t "$TAB" -k1,1 small 2>/dev/null
+	! sort -c -t "$TAB" -k1,1 big 2>/dev/null
+	run -0 --separate-stderr mrjoin --hash small big
+	[ -z "$stderr" ]
+	[ "$output" = "$(hash_oracle '' '' small big)" ]
+	[ "${#lines[@]}" -gt 500 ]
+	sort -s -t "$TAB" -k1,1 small > small.s
+	sort -s -t "$TAB" -k1,1 big > big.s
+	[ "$(printf '%s\n' "$output" | sort)" = "$(join -t "$TAB" big.s small.s | sort)" ]
+}
+
+@test "--hash: each streamed record meets SMALL's values of its key in SMALL's order" {
+	printf 'k\t2\nj\t0\nk\t1\nk\t3\n' > small
+	printf 'k\ty\nm\tz\nk\tx\nj\tw\n' > big
+	run -0 mrjoin --hash small big
+	[ "$output" = "k${TAB}y${TAB}2
+k${TAB}y${TAB}1
+k${TAB}y${TAB}3
+k${TAB}x${TAB}2
+k${TAB}x${TAB}1
+k${TAB}x${TAB}3
+j${TAB}w${TAB}0" ]
+}
+
+@test "--hash -a 1, -v 1 and --semi are the streamed side's, as awk and join(1) have them" {
+	hash_pair
+	sort -s -t "$TAB" -k1,1 small > small.s
+	sort -s -t "$TAB" -k1,1 big > big.s
+	mrjoin --hash -a 1 -e NONE small big > got
+	hash_oracle NONE 1 small big | cmp - got
+	[ "$(grep -c "${TAB}NONE\$" got)" -gt 50 ]
+	sort got | cmp - <(join -t "$TAB" -a 1 -e NONE -o auto big.s small.s | sort)
+	mrjoin --hash -v 1 small big > got
+	awk -F "$TAB" 'FILENAME == ARGV[1] { s[$1]; next } !($1 in s)' small big | cmp - got
+	[ -s got ]
+	sort got | cmp - <(join -t "$TAB" -v 1 big.s small.s | sort)
+	mrjoin --hash --semi small big > got
+	awk -F "$TAB" 'FILENAME == ARGV[1] { s[$1]; next } $1 in s' small big | cmp - got
+	[ "$(wc -l < got)" -gt 200 ]
+}
+
+@test "--hash streams several FILEs in turn, or standard input; SMALL may be standard input" {
+	hash_pair
+	split -l 300 big part.
+	hash_oracle '' '' small big > want
+	mrjoin --hash small part.* | cmp - want
+	mrjoin --hash small < big | cmp - want
+	mrjoin --hash small - < big | cmp - want
+	mrjoin --hash - big < small | cmp - want
+}
+
+@test "--hash --inputs=K,M: SMALL in K parts, in order, and M files to stream" {
+	hash_pair
+	split -l 100 small small.
+	split -l 300 big part.
+	hash_oracle '' '' small big > want
+	mrjoin --hash --inputs=3,4 small.aa small.ab small.ac part.* | cmp - want
+	cat part.ad | mrjoin --hash --inputs=3,4 small.aa small.ab small.ac part.aa part.ab part.ac - | cmp - want
+	mrjoin --hash --inputs=1,1 small big | cmp - want
+}
+
+@test "--hash of framed binary records equals an awk hash join of their dumps" {
+	mrtest gen 41 400 3 > small.mr
+	mrtest gen 42 1000 3 > big.mr
+	mrtest dump < small.mr > small.dump
+	mrtest dump < big.mr > big.dump
+	# TAB, LF and NUL in keys; repeated keys on both sides
+	keys=$(cut -d ' ' -f 1 small.dump big.dump | fold -w 2 | sort -u | tr '\n' ' ')
+	for b in 00 09 0a; do
+		[[ " $keys" == *" $b "* ]]
+	done
+	[ "$(cut -d ' ' -f 1 small.dump | sort | uniq -d | wc -l)" -gt 10 ]
+	mrjoin --hash --framed -o out.mr small.mr big.mr
+	mrtest dump < out.mr > got
+	awk -F '[ ]' 'FILENAME == ARGV[1] { val[$1 "", ++n[$1 ""]] = $2 ""; next }
+		($1 "") in n { for (i = 1; i <= n[$1 ""]; i++) print $1 " " $2 "09" val[$1 "", i] }' \
+		small.dump big.dump | cmp - got
+	[ "$(wc -l < got)" -gt 100 ]
+	# the same rows as the sort-merge join of the sorted inputs
+	mrsort small.mr -o small.s.mr
+	mrsort big.mr -o big.s.mr
+	mrjoin --framed big.s.mr small.s.mr | mrtest dump | sort | cmp - <(sort got)
+	# -v 1 writes the streamed records as they are
+	mrjoin --hash --framed -v 1 small.mr big.mr | mrtest dump > got
+	awk -F '[ ]' 'FILENAME == ARGV[1] { s[$1 ""]; next } !(($1 "") in s)' \
+		small.dump big.dump | cmp - got
+	[ -s got ]
+}
+
+@test "--hash with an empty SMALL: no rows, or every streamed record with -a 1 and -v 1" {
+	printf 'b\t1\na\t2\n' > big
+	: > empty
+	run -0 --separate-stderr mrjoin --hash empty big
+	[ -z "$output" ]
+	[ -z "$stderr" ]
+	run -0 mrjoin --hash -a 1 -e X empty big
+	[ "$output" = "b${TAB}1${TAB}X
+a${TAB}2${TAB}X" ]
+	run -0 mrjoin --hash -v 1 empty big
+	[ "$output" = "$(cat big)" ]
+	run -0 mrjoin --hash --semi empty big
+	[ -z "$output" ]
+	# the streamed input is read to its end all the same
+	mrtest gen 5 3000 30 > g.mr
+	head -c 20000 g.mr > t.mr
+	run -1 --separate-stderr mrjoin --hash -o out empty t.mr
+	assert_stderr_prefix "mrjoin: t.mr: "
+	[ ! -e out ]
+}
+
+@test "--hash: a SMALL larger than -S is an error saying so, with no output" {
+	awk 'BEGIN { for (i = 0; i < 2000; i++) printf "k%d\t%0100d\n", i, i }' > small
+	printf 'k1\tx\n' > big
+	run -0 mrjoin --hash -S 1M small big
+	[ "$output" = "k1${TAB}x${TAB}$(printf '%0100d' 1)" ]
+	# 200 KB of records do not fit in 128 KiB, nor with the table in 256
+	for s in 128K 256K; do
+		run -1 --separate-stderr mrjoin --hash -S $s -o out small big
+		[ "$stderr" = "mrjoin: small: SMALL does not fit in -S $s of memory; give it more, or join the inputs sorted, without --hash" ]
+		[ -z "$output" ]
+		[ ! -e out ]
+	done
+	run -1 --separate-stderr mrjoin --hash -S 128K small big
+	[ -z "$output" ]
+	# in the second part of SMALL
+	head -n 100 small > s1
+	run -1 --separate-stderr mrjoin --hash --inputs=2,1 -S 128K s1 small big
+	assert_stderr_prefix "mrjoin: small: SMALL does not fit"
+	no_temps .
+}
+
+@test "--hash -S bounds the memory that SMALL takes" {
+	awk 'BEGIN { for (i = 0; i < 100000; i++) printf "k%d\t%d\n", i, i }' > small
+	awk 'BEGIN { for (i = 0; i < 100000; i += 1000) printf "k%d\tb\n", i }' > big
+	/usr/bin/time -f %M -o rss mrjoin --hash -S 10M small big > got
+	[ "$(wc -l < got)" -eq 100 ]
+	# max resident set in KiB (but for AddressSanitizer's own memory)
+	[ -n "${ASAN_OPTIONS-}" ] || [ "$(tail -n 1 rss)" -lt 16000 ]
+	run -1 --separate-stderr mrjoin --hash -S 4M small big
+	assert_stderr_prefix "mrjoin: small: SMALL does not fit in -S 4M"
+}
+
+@test "--hash -n joins keys by their bytes, as without -n" {
+	printf '07\tb\n7\tc\n1.0\td\n' > small
+	printf '7\tX\n1\tY\n07\tZ\n' > big
+	run -0 mrjoin --hash -n small big
+	[ "$output" = "7${TAB}X${TAB}c
+07${TAB}Z${TAB}b" ]
+	hash_pair
+	mrjoin --hash small big > want
+	mrjoin --hash -n small big | cmp - want
+}
+
+@test "--hash: -a 2, -v 2, --inputs of other than two, and no SMALL are usage errors" {
+	printf 'a\t1\n' > a
+	for opts in '-a 2' '-v 2' '-a 1 -a 2' '-a 3' '-v 3' '--inputs=1,1,1' '--inputs=3' '--inputs=1,3' '-a 1 -v 1' '--semi -a 1'; do
+		run -2 --separate-stderr mrjoin --hash $opts -o out a a a
+		[[ "${stderr_lines[0]}" == "mrjoin: "* ]]
+		[[ "${stderr_lines[1]}" == "usage: mrjoin "* ]]
+		[ -z "$output" ]
+		[ ! -e out ]
+	done
+	run -2 --separate-stderr mrjoin --hash -a 2 a a
+	[ "${stderr_lines[0]}" = "mrjoin: -a 2: --hash writes the unmatched records of input 1, the streamed one, alone; for SMALL's, join sorted inputs without --hash" ]
+	run -2 --separate-stderr mrjoin --hash -v 2 a a
+	[ "${stderr_lines[0]}" = "mrjoin: -v 2: --hash writes the unmatched records of input 1, the streamed one, alone; for SMALL's, join sorted inputs without --hash" ]
+	run -2 --separate-stderr mrjoin --hash --inputs=1,1,1 a a a
+	[ "${stderr_lines[0]}" = "mrjoin: --inputs 1,1,1: --hash joins two inputs, SMALL and the streamed one" ]
+	run -2 --separate-stderr mrjoin --hash
+	[ "${stderr_lines[0]}" = "mrjoin: --hash needs SMALL" ]
+	run -2 --separate-stderr mrjoin --hash - < a
+	[ "${stderr_lines[0]}" = "mrjoin: --hash: SMALL is standard input, so the FILEs to stream must be named" ]
+}
+
+@test "--hash: --counters counts the records of both inputs and the rows, not keys" {
+	hash_pair
+	mrjoin --hash --counters=c small big > got
+	[ "$(counters c)" = "REDUCE_INPUT_RECORDS=1300 REDUCE_OUTPUT_RECORDS=$(wc -l < got)" ]
+	mrjoin --hash --semi --framed --counters=c small big > got.mr
+	[ "$(counters c)" = "REDUCE_INPUT_RECORDS=1300 REDUCE_OUTPUT_RECORDS=$(mrtest dump < got.mr | wc -l)" ]
+}
+
+@test "--hash: an input of partial states, or missing, is an error naming it" {
+	printf 'a\na\n' | mrmap --combine count cat > p.mr
+	printf 'a\tx\n' > a
+	run -1 --separate-stderr mrjoin --hash -o out p.mr a
+	assert_stderr_prefix "mrjoin: p.mr: "
+	[ ! -e out ]
+	run -1 --separate-stderr mrjoin --hash -o out a p.mr
+	assert_stderr_prefix "mrjoin: p.mr: "
+	[ ! -e out ]
+	run -1 --separate-stderr mrjoin --hash -o out nosuch a
+	assert_stderr_prefix "mrjoin: nosuch: "
+	run -1 --separate-stderr mrjoin --hash -o out a nosuch
+	assert_stderr_prefix "mrjoin: nosuch: "
+	[ ! -e out ]
+}

@@ -2,7 +2,8 @@
  * mrjoin: join two or more inputs sorted by key: for each key, the rows
  * of every combination of its records in the inputs (inner, or outer with
  * -a), or the records of one input that have no match (-v) or that have
- * one in every other input (--semi).
+ * one in every other input (--semi).  With --hash, join a small input of
+ * any order, held in memory, with a stream of records of any order.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -16,14 +17,19 @@
 #define DEFAULT_MEMORY	(128 << 20)
 #define SPILL_BUFSIZE	(256 << 10)	/* a spilled group's read buffer */
 
-enum { OPT_COUNTERS = 256, OPT_FRAMED, OPT_INPUTS, OPT_SEMI };
+enum { OPT_COUNTERS = 256, OPT_FRAMED, OPT_HASH, OPT_INPUTS, OPT_SEMI };
 
 static const char usage_text[] =
     "usage: mrjoin [-nz] [--allow-magic] [--counters FILE] [--framed]\n"
     "           [--inputs N1,N2,...] [--semi] [-a N] [-e STRING] "
     "[-o FILE]\n"
     "           [-S SIZE] [-T DIR] [-t SEP] [-v N] FILE1 FILE2 "
-    "[FILE ...]\n";
+    "[FILE ...]\n"
+    "       mrjoin --hash [-nz] [--allow-magic] [--counters FILE] "
+    "[--framed]\n"
+    "           [--inputs K,M] [--semi] [-a 1] [-e STRING] [-o FILE] "
+    "[-S SIZE]\n"
+    "           [-t SEP] [-v 1] SMALL [FILE ...]\n";
 
 static const struct cli_opt options[] = {
 	{ 'a', "all", "N", "also write the rows of keys that input N has" },
@@ -32,7 +38,7 @@ static const struct cli_opt options[] = {
 	{ 'n', "numeric", NULL, "the keys are sorted as decimal numbers" },
 	{ 'o', "output", "FILE", "write to FILE, complete or not at all" },
 	{ 'S', "memory", "SIZE",
-	    "hold a key's records in SIZE of memory (128M)" },
+	    "hold a key's records, or SMALL, in SIZE (128M)" },
 	{ 'T', "tmpdir", "DIR", "put temporary files in DIR, not $TMPDIR" },
 	CLI_OPT_SEP,
 	{ 'v', "only-unmatched", "N",
@@ -41,6 +47,8 @@ static const struct cli_opt options[] = {
 	CLI_OPT_MAGIC,
 	{ OPT_COUNTERS, "counters", "FILE", "write the counters to FILE" },
 	{ OPT_FRAMED, "framed", NULL, "write framed records, not text lines" },
+	{ OPT_HASH, "hash", NULL,
+	    "join SMALL, held in memory, to FILEs of any order" },
 	CLI_OPT_HELP,
 	{ OPT_INPUTS, "inputs", "N1,N2,...",
 	    "the first N1 files are input 1, the next N2 input 2" },
@@ -265,10 +273,11 @@ group_clear(struct group *g)
 struct args {
 	const char *output, *fill, *counters, *inputs;
 	size_t memory;
+	const char *memory_arg;	/* as -S gave it */
 	int *files;		/* the number of files of each input */
 	int n;			/* of inputs */
 	int *all, *only;	/* -a and -v, by input */
-	int semi, framed;
+	int semi, framed, hash;
 	int outer, unmatched;	/* an -a, a -v was given */
 };
 
@@ -285,6 +294,13 @@ struct key {
 };
 
 static void
+write_rec(struct mr_writer *w, const struct mr_rec *rec)
+{
+	if (mr_write(w, rec) < 0)
+		die("%s", mr_writer_errmsg(w));
+}
+
+static void
 put_row(struct key *k)
 {
 	struct mr_rec rec;
@@ -293,8 +309,7 @@ put_row(struct key *k)
 	rec.klen = k->klen;
 	rec.val = k->row.p;
 	rec.vlen = k->row.len;
-	if (mr_write(k->w, &rec) < 0)
-		die("%s", mr_writer_errmsg(k->w));
+	write_rec(k->w, &rec);
 }
 
 /* Writes the rows of inputs from i on, after the values in k->row. */
@@ -424,6 +439,125 @@ join(struct input *in, int n, const struct args *a, struct mr_writer *w)
 	free(cur.p);
 }
 
+/*
+ * Opens one file of an input and starts its reader with bufsize bytes
+ * of buffer (0 for the default).  Inputs that hold partial states of an
+ * op are refused.
+ */
+static struct mr_reader *
+open_file(const char *path, size_t bufsize)
+{
+	struct mr_reader *r = open_reader(path, &fmt, bufsize);
+	size_t metalen;
+
+	if (mr_reader_meta(r, &metalen) != NULL && metalen > 0)
+		die("%s: holds partial states of an op, not values to join",
+		    mr_reader_name(r));
+	return r;
+}
+
+/* Reads the n files of SMALL into a table of at most a->memory bytes. */
+static struct mr_table *
+load_small(char **files, int n, const struct args *a)
+{
+	struct mr_table *t;
+	struct mr_reader *r;
+	struct mr_rec rec;
+	int i, rc, added;
+
+	if ((t = mr_table_new(a->memory)) == NULL)
+		die("out of memory");
+	for (i = 0; i < n; i++) {
+		r = open_file(files[i], 0);
+		while ((rc = mr_read(r, &rec)) > 0) {
+			in_records++;
+			if ((added = mr_table_add(t, &rec)) < 0)
+				die("out of memory");
+			if (added > 0)
+				die("%s: SMALL does not fit in -S %s of "
+				    "memory; give it more, or join the inputs "
+				    "sorted, without --hash", mr_reader_name(r),
+				    a->memory_arg);
+		}
+		if (rc < 0)
+			die("%s", mr_reader_errmsg(r));
+		close_reader(r);
+	}
+	return t;
+}
+
+/*
+ * Joins the record rec of the streamed input, read from r, with the
+ * values of its key in t: a row for each, the value of rec first, into
+ * row, which it uses as it needs.
+ */
+static void
+hash_record(const struct mr_table *t, const struct mr_reader *r,
+    const struct mr_rec *rec, const struct args *a, struct buf *row,
+    struct mr_writer *w)
+{
+	struct mr_table_iter it;
+	struct mr_rec out = *rec;
+	const unsigned char *v;
+	size_t len, at;
+	int found;
+
+	found = mr_table_find(t, rec->key, rec->klen, &it);
+	if (a->semi || a->only[0]) {
+		if (found == a->semi && copy_record(w, r, rec) < 0)
+			die("%s", mr_writer_errmsg(w));
+		return;
+	}
+	if (!found && !a->all[0])
+		return;
+	row->len = 0;
+	buf_put(row, rec->val, rec->vlen);
+	buf_put(row, &fmt.sep, 1);
+	at = row->len;
+	if (!found) {
+		buf_put(row, a->fill, strlen(a->fill));
+		out.val = row->p;
+		out.vlen = row->len;
+		write_rec(w, &out);
+		return;
+	}
+	while (mr_table_next(&it, &v, &len)) {
+		row->len = at;
+		buf_put(row, v, len);
+		out.val = row->p;
+		out.vlen = row->len;
+		write_rec(w, &out);
+	}
+}
+
+/*
+ * The hash join: SMALL, the first a->files[0] files, is read into memory
+ * whole; the records of the next a->files[1] files stream past it.
+ */
+static void
+hash_join(char **files, const struct args *a, struct mr_writer *w)
+{
+	struct mr_table *t = load_small(files, a->files[0], a);
+	struct mr_reader *r;
+	struct mr_rec rec;
+	struct buf row;
+	int i, rc;
+
+	buf_init(&row);
+	for (i = a->files[0]; i < a->files[0] + a->files[1]; i++) {
+		r = open_file(files[i], 0);
+		while ((rc = mr_read(r, &rec)) > 0) {
+			in_records++;
+			hash_record(t, r, &rec, a, &row, w);
+		}
+		if (rc < 0)
+			die("%s", mr_reader_errmsg(r));
+		close_reader(r);
+	}
+	free(row.p);
+	mr_table_free(t);
+}
+
 /* Parses an input number of -a or -v; checked against the inputs later. */
 static int
 input_number(const char *opt, const char *arg)
@@ -503,6 +637,7 @@ parse_args(int *argc, char *argv[], struct args *a, int **nums, int *nnums)
 			if (parse_size(optarg, &a->memory) < 0)
 				usage_error(usage_text, "bad memory size: %s",
 				    optarg);
+			a->memory_arg = optarg;
 			break;
 		case 'T':
 			tmpdir = optarg;
@@ -517,6 +652,9 @@ parse_args(int *argc, char *argv[], struct args *a, int **nums, int *nnums)
 		case OPT_FRAMED:
 			a->framed = 1;
 			break;
+		case OPT_HASH:
+			a->hash = 1;
+			break;
 		case OPT_INPUTS:
 			a->inputs = optarg;
 			break;
@@ -525,21 +663,58 @@ parse_args(int *argc, char *argv[], struct args *a, int **nums, int *nnums)
 			break;
 		}
 	}
+	if (a->hash && optind == *argc)
+		usage_error(usage_text, "--hash needs SMALL");
 	return operands(usage_text, argc, argv);
 }
 
 /*
- * Sets the inputs' files from --inputs (one file each without it), and
- * a->all and a->only from the numbers, checked against the inputs.
+ * Sets the files of the inputs of the hash join: SMALL is the first file
+ * and the others are streamed, or without any standard input is.  Returns
+ * the files, *nfiles of them.
+ */
+static char **
+hash_files(struct args *a, char **files, int *nfiles)
+{
+	char **all;
+
+	if (a->inputs != NULL) {
+		parse_inputs(a, a->inputs, *nfiles);
+		if (a->n != 2)
+			usage_error(usage_text, "--inputs %s: --hash joins two "
+			    "inputs, SMALL and the streamed one", a->inputs);
+		return files;
+	}
+	a->n = 2;
+	a->files = xmalloc(2 * sizeof(*a->files));
+	a->files[0] = 1;
+	a->files[1] = *nfiles - 1;
+	if (*nfiles > 1)
+		return files;
+	if (strcmp(files[0], "-") == 0)
+		usage_error(usage_text, "--hash: SMALL is standard input, so "
+		    "the FILEs to stream must be named");
+	all = xmalloc(2 * sizeof(*all));
+	all[0] = files[0];
+	all[1] = (char *)"-";
+	a->files[1] = 1;
+	*nfiles = 2;
+	return all;
+}
+
+/*
+ * Sets the inputs' files from --inputs (one file each without it) unless
+ * hash_files() did, and a->all and a->only from the numbers, checked
+ * against the inputs.
  */
 static void
 check_args(struct args *a, const int *nums, int nnums, int nfiles)
 {
 	int i, k;
 
-	if (a->inputs != NULL)
+	if (a->files == NULL && a->inputs != NULL)
 		parse_inputs(a, a->inputs, nfiles);
-	else {
+	else if (a->files == NULL) {
 		a->n = nfiles;
 		a->files = xmalloc((size_t)nfiles * sizeof(*a->files));
 		for (i = 0; i < nfiles; i++)
@@ -559,6 +734,11 @@ check_args(struct args *a, const int *nums, int nnums, int nfiles)
 		if (k > a->n)
 			usage_error(usage_text, "%s %d: there are %d inputs",
 			    nums[i] < 0 ? "-v" : "-a", k, a->n);
+		if (a->hash && k > 1)
+			usage_error(usage_text, "%s %d: --hash writes the "
+			    "unmatched records of input 1, the streamed one, "
+			    "alone; for SMALL's, join sorted inputs without "
+			    "--hash", nums[i] < 0 ? "-v" : "-a", k);
 		if (nums[i] < 0)
 			a->only[k - 1] = 1;
 		else
@@ -568,23 +748,18 @@ check_args(struct args *a, const int *nums, int nnums, int nfiles)
 
 /*
  * Opens the nr files at files as one input, whose records are the merge
- * of theirs, and reads its first record.  Inputs that hold partial states
- * of an op are refused.
+ * of theirs, and reads its first record.
  */
 static void
 input_open(struct input *in, char **files, size_t nr, size_t bufsize)
 {
-	size_t i, metalen;
+	size_t i;
 
 	memset(in, 0, sizeof(*in));
 	in->r = xmalloc(nr * sizeof(*in->r));
 	in->nr = nr;
-	for (i = 0; i < nr; i++) {
-		in->r[i] = open_reader(files[i], &fmt, bufsize);
-		if (mr_reader_meta(in->r[i], &metalen) != NULL && metalen > 0)
-			die("%s: holds partial states of an op, not values to "
-			    "join", mr_reader_name(in->r[i]));
-	}
+	for (i = 0; i < nr; i++)
+		in->r[i] = open_file(files[i], bufsize);
 	if (nr > 1 && (in->m = mr_merge_new(in->r, nr, &order)) == NULL)
 		die("out of memory");
 	in->g.fd = -1;
@@ -606,17 +781,46 @@ input_close(struct input *in)
 	free(in->g.mem.p);
 }
 
-/* Writes the counters to o, an output opened before the join. */
+/*
+ * Opens the inputs of the sort-merge join, the nfiles files at files,
+ * a->files[i] of them for input i, and sets the share of -S of each
+ * group.
+ */
+static struct input *
+open_inputs(char **files, int nfiles, const struct args *a)
+{
+	struct input *in;
+	size_t bufsize = merge_bufsize((size_t)nfiles);
+	int i, at;
+
+	share = a->memory / (size_t)(a->n - 1);
+	/* the files, and as far as may be a temp file for each group */
+	raise_open_files((long)nfiles + a->n + 16);
+	want_open_files(nfiles);
+	in = xmalloc((size_t)a->n * sizeof(*in));
+	for (i = at = 0; i < a->n; at += a->files[i++])
+		input_open(&in[i], files + at, (size_t)a->files[i], bufsize);
+	return in;
+}
+
+/*
+ * Writes the counters to o, an output opened before the join.  The hash
+ * join holds the keys of SMALL alone, so it does not count keys.
+ */
 static void
-write_counters(struct outfile *o, const struct mr_writer *w)
+write_counters(struct outfile *o, const struct mr_writer *w, int hash)
 {
 	const struct proc_count mine[] = {
 		{ "REDUCE_INPUT_RECORDS", in_records },
 		{ "REDUCE_INPUT_GROUPS", in_groups },
 		{ "REDUCE_OUTPUT_RECORDS", mr_writer_count(w) },
 	};
+	const struct proc_count hashed[] = { mine[0], mine[2] };
 
-	proc_counters_save(o, mine, sizeof(mine) / sizeof(mine[0]));
+	if (hash)
+		proc_counters_save(o, hashed, 2);
+	else
+		proc_counters_save(o, mine, 3);
 	out_close(o);
 }
 
@@ -624,44 +828,43 @@ int
 main(int argc, char *argv[])
 {
 	struct args a;
-	struct input *in;
+	struct input *in = NULL;
 	struct outfile out, counters;
 	struct mr_writer *w;
 	char **files;
-	size_t bufsize;
-	int *nums, nnums, i, at;
+	int *nums, nnums, i;
 
 	memset(&a, 0, sizeof(a));
 	a.output = "-";
 	a.fill = "";
 	a.memory = DEFAULT_MEMORY;
+	a.memory_arg = "128M";
 	files = parse_args(&argc, argv, &a, &nums, &nnums);
+	if (a.hash)
+		files = hash_files(&a, files, &argc);
 	check_args(&a, nums, nnums, argc);
 	tmpdir = temp_dir(tmpdir);
-	share = a.memory / (size_t)(a.n - 1);
-	/* the files, and as far as may be a temp file for each group */
-	raise_open_files((long)argc + a.n + 16);
-	want_open_files(argc);
-	bufsize = merge_bufsize((size_t)argc);
-	in = xmalloc((size_t)a.n * sizeof(*in));
-	for (i = at = 0; i < a.n; at += a.files[i++])
-		input_open(&in[i], files + at, (size_t)a.files[i], bufsize);
+	if (!a.hash)
+		in = open_inputs(files, argc, &a);
 	/* a bad name for either output fails before any work */
 	out_open(&out, a.output);
 	if (a.counters != NULL)
 		out_open(&counters, a.counters);
 	w = open_writer(&out, !a.framed, &fmt, NULL, 0);
-	join(in, a.n, &a, w);
+	if (a.hash)
+		hash_join(files, &a, w);
+	else
+		join(in, a.n, &a, w);
 	if (mr_writer_finish(w) < 0)
 		die("%s", mr_writer_errmsg(w));
 	out_close(&out);
 	if (a.counters != NULL) {
-		write_counters(&counters, w);
+		write_counters(&counters, w, a.hash);
 		out_commit(&counters);
 	}
 	mr_writer_free(w);
 	out_commit(&out);
-	for (i = 0; i < a.n; i++)
+	for (i = 0; in != NULL && i < a.n; i++)
 		input_close(&in[i]);
 	return 0;
 }
