@@ -322,6 +322,25 @@ wc_job() {
 		sort | cmp - <(sort out/part-*)
 }
 
+@test "--broadcast over hosts: the local run's parts, also with the broadcast group on a host (HOST:PATH)" {
+	awk 'BEGIN { for (i = 0; i < 3000; i++) printf "u%d\t%d\n", i * 3, 1940 + i % 70 }' > users.tsv
+	awk 'BEGIN { for (i = 0; i < 20000; i++) printf "%d\tu%d\n", 1700000000 + i, (i * 7919) % 9000 }' > byts.tsv
+	script swap.sh 'awk -F "\t" -v OFS="\t" "{ print \$2, \$1 }"'
+	job=(--split-size 32K --file swap.sh -m ./swap.sh byts.tsv --join left --broadcast 2)
+	[ "$(map_tasks "${job[@]}" -m NONE users.tsv)" -gt 4 ]
+	mrrun "${job[@]}" -m NONE users.tsv -o local
+	run -0 --separate-stderr hrun --joblog jl "${job[@]}" -m NONE users.tsv -o out
+	[ -z "$stderr" ]
+	same_dirs out local
+	# the broadcast group read in place on h2, where its tasks run
+	ssh -F "$CFG" h2 "cat > /tmp/users-h2.tsv" < users.tsv
+	run -0 --separate-stderr hrun --joblog jl2 "${job[@]}" -m NONE h2:/tmp/users-h2.tsv -o out2
+	[ -z "$stderr" ]
+	[ "$(jl_hosts jl2 b-)" = h2 ]
+	same_dirs out2 local
+	on h2 'rm /tmp/users-h2.tsv'
+}
+
 @test "the joblog names the host of every attempt, and every host has one" {
 	text 12000 2 > in.txt
 	printf 'h1 1\nh2 1\nh3 1\n' > hosts

@@ -194,3 +194,96 @@ data() {
 	[ "$a" != "$b" ]
 	[ "$a" = "$(work -m NONE users.tsv events.tsv -m cat users.tsv --join inner)" ]
 }
+
+# reduce_side TYPE ARGS...: the rows of the reduce-side --join TYPE of the
+# groups ARGS, sorted.
+reduce_side() {
+	local type=$1
+	shift
+	mrrun -o "rs-$type" "$@" --join "$type" && sort rs-$type/part-*
+}
+
+@test "--broadcast 2 gives the reduce-side join's rows for inner, left, semi and anti, a part a map task" {
+	data
+	groups=(-m NONE events.tsv -m cat users.tsv)
+	n=$(map_tasks --split-size 8K "${groups[@]}" --join inner --broadcast 2)
+	[ "$n" -gt 3 ]
+	for type in inner left semi anti; do
+		reduce_side "$type" "${groups[@]}" > want
+		[ -s want ]
+		run -0 --separate-stderr mrrun --split-size 8K -o "bc-$type" \
+			"${groups[@]}" --join "$type" --broadcast 2
+		[ -z "$stderr" ]
+		[ "$(ls bc-$type | grep -c '^part-')" -eq "$n" ]
+		sort bc-$type/part-* | cmp - want || { echo "$type differs"; return 1; }
+	done
+	# the rows of a map task come in the order of its records
+	[ "$(cut -f 2 bc-inner/part-00000 | sort -c -n && echo sorted)" = sorted ]
+}
+
+@test "--broadcast 1: group 1's values come first, for inner and right" {
+	data
+	groups=(-m NONE users.tsv -m cat events.tsv)
+	for type in inner right; do
+		reduce_side "$type" "${groups[@]}" > want
+		run -0 --separate-stderr mrrun --split-size 8K -o "bc-$type" \
+			"${groups[@]}" --join "$type" --broadcast 1
+		[ -z "$stderr" ]
+		sort bc-$type/part-* | cmp - want || { echo "$type differs"; return 1; }
+	done
+}
+
+@test "--broadcast of framed records of any bytes gives the reduce-side join's, --framed" {
+	mrtest gen 4 600 3 > a.mr
+	mrtest gen 9 300 3 > b.mr
+	mrrun --framed -o want -m NONE a.mr -m NONE b.mr --join left
+	run -0 --separate-stderr mrrun --framed --split-size 4K -o out \
+		-m NONE a.mr -m NONE b.mr --join left --broadcast 2
+	[ -z "$stderr" ]
+	cmp <(cat want/part-* | mrtest dump | sort) <(cat out/part-* | mrtest dump | sort)
+}
+
+@test "--broadcast counts the rows it writes" {
+	data
+	run -0 mrrun --split-size 8K -o out -m NONE events.tsv -m NONE users.tsv \
+		--join inner --broadcast 2
+	awk -F '\t' -v rows="$(cat out/part-* | wc -l)" '
+		$2 == "REDUCE_OUTPUT_RECORDS" { o = $3 }
+		$2 == "MAP_INPUT_RECORDS" { m = $3 }
+		END { exit !(o == rows && m == 3000) }' out/_counters
+}
+
+@test "a broadcast group larger than --memory fails the job with mrjoin's message and no output" {
+	data
+	run -1 --separate-stderr mrrun --retries 0 --memory 2K -o out \
+		-m NONE events.tsv -m NONE users.tsv --join inner --broadcast 2
+	[[ "$stderr" == *"mrjoin: "*"does not fit"* ]] || { echo "$stderr"; return 1; }
+	[ ! -e out ]
+}
+
+@test "--dry-run of a join with a group under 10 MiB says that --broadcast would do" {
+	data
+	run -0 --separate-stderr mrrun --dry-run -m NONE events.tsv -m NONE users.tsv --join left
+	[ "${stderr_lines[0]}" = "mrrun: group 2's inputs hold $(wc -c < users.tsv) bytes, under 10 MiB: --broadcast 2 would join them in the map tasks, with no shuffle" ]
+	run -0 --separate-stderr mrrun --dry-run -m NONE events.tsv -m NONE users.tsv --join full
+	[ -z "$stderr" ]
+	run -0 --separate-stderr mrrun --dry-run -m NONE events.tsv -m NONE users.tsv --join left --broadcast 2
+	[ -z "$stderr" ]
+	[ "$(printf '%s\n' "$output" | grep -c '^# broadcast task ')" -eq 1 ]
+}
+
+@test "--broadcast usage errors: no --join, three groups, a bad group, a type that keeps its unmatched rows, -n, --total-order" {
+	data
+	g=(-m NONE events.tsv -m NONE users.tsv)
+	for args in "--broadcast 2 -r count" "--join inner --broadcast 3" \
+	    "--join inner --broadcast 0" "--join inner --broadcast x" \
+	    "--join full --broadcast 2" "--join right --broadcast 2" \
+	    "--join left --broadcast 1" "--join semi --broadcast 1" \
+	    "--join anti --broadcast 1" "--join inner --broadcast 2 -n 2" \
+	    "--join inner --broadcast 2 --total-order" \
+	    "--join inner --broadcast 2 -m NONE events.tsv"; do
+		run -2 --separate-stderr mrrun -o out "${g[@]}" $args
+		[[ "$stderr" == mrrun:* ]] || { echo "$args: $stderr"; return 1; }
+		[ ! -e out ]
+	done
+}

@@ -955,3 +955,22 @@ a${TAB}2${TAB}X" ]
 	assert_stderr_prefix "mrjoin: nosuch: "
 	[ ! -e out ]
 }
+
+@test "--hash --small-first: SMALL's values come first, as in the sorted join with SMALL as input 1" {
+	printf 'b\tB1\na\tA1\nc\tC1\na\tA2\n' > small
+	printf 'a\tx\nd\ty\nc\tz\na\tw\n' > big
+	sort -t "$TAB" -k1,1 -s small > s1
+	sort -t "$TAB" -k1,1 -s big > s2
+	run -0 --separate-stderr mrjoin --hash --small-first small big
+	[ "$(printf '%s\n' "$output" | sort)" = "$(join -t "$TAB" s1 s2 | sort)" ]
+	run -0 --separate-stderr mrjoin --hash --small-first -a 2 -e E small big
+	[ "$(printf '%s\n' "$output" | sort)" = "$(join -t "$TAB" -a 2 -e E -o auto s1 s2 | sort)" ]
+	run -0 --separate-stderr mrjoin --hash --small-first -v 2 small big
+	[ "$output" = "d${TAB}y" ]
+	for bad in "-a 1" "-v 1" "--semi"; do
+		run -2 --separate-stderr mrjoin --hash --small-first $bad small big
+		[[ "$stderr" == "mrjoin: "* ]]
+	done
+	run -2 --separate-stderr mrjoin --small-first s1 s2
+	[ "${stderr%%$'\n'*}" = "mrjoin: --small-first needs --hash" ]
+}

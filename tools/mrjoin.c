@@ -17,7 +17,8 @@
 #define DEFAULT_MEMORY	(128 << 20)
 #define SPILL_BUFSIZE	(256 << 10)	/* a spilled group's read buffer */
 
-enum { OPT_COUNTERS = 256, OPT_FRAMED, OPT_HASH, OPT_INPUTS, OPT_SEMI };
+enum { OPT_COUNTERS = 256, OPT_FRAMED, OPT_HASH, OPT_INPUTS, OPT_SEMI,
+    OPT_SMALL_FIRST };
 
 static const char usage_text[] =
     "usage: mrjoin [-nz] [--allow-magic] [--counters FILE] [--framed]\n"
@@ -27,9 +28,9 @@ static const char usage_text[] =
     "[FILE ...]\n"
     "       mrjoin --hash [-nz] [--allow-magic] [--counters FILE] "
     "[--framed]\n"
-    "           [--inputs K,M] [--semi] [-a 1] [-e STRING] [-o FILE] "
-    "[-S SIZE]\n"
-    "           [-t SEP] [-v 1] SMALL [FILE ...]\n";
+    "           [--inputs K,M] [--semi] [--small-first] [-a N] [-e STRING]"
+    "\n"
+    "           [-o FILE] [-S SIZE] [-t SEP] [-v N] SMALL [FILE ...]\n";
 
 static const struct cli_opt options[] = {
 	{ 'a', "all", "N", "also write the rows of keys that input N has" },
@@ -54,6 +55,8 @@ static const struct cli_opt options[] = {
 	    "the first N1 files are input 1, the next N2 input 2" },
 	{ OPT_SEMI, "semi", NULL,
 	    "write input 1's records that match in all inputs" },
+	{ OPT_SMALL_FIRST, "small-first", NULL,
+	    "with --hash, SMALL is input 1, its values first" },
 	CLI_OPT_VERSION,
 	{ 0, NULL, NULL, NULL }
 };
@@ -278,6 +281,7 @@ struct args {
 	int n;			/* of inputs */
 	int *all, *only;	/* -a and -v, by input */
 	int semi, framed, hash;
+	int small_first;	/* --small-first: SMALL is input 1 */
 	int outer, unmatched;	/* an -a, a -v was given */
 };
 
@@ -487,9 +491,24 @@ load_small(char **files, int n, const struct args *a)
 }
 
 /*
+ * Makes in row the value of a row of the hash join: the value of the
+ * streamed record rec and v, a value of SMALL, in the order of the inputs.
+ */
+static void
+hash_row(struct buf *row, const struct args *a, const struct mr_rec *rec,
+    const unsigned char *v, size_t len)
+{
+	row->len = 0;
+	buf_put(row, a->small_first ? v : rec->val, a->small_first ? len :
+	    rec->vlen);
+	buf_put(row, &fmt.sep, 1);
+	buf_put(row, a->small_first ? rec->val : v, a->small_first ?
+	    rec->vlen : len);
+}
+
+/*
  * Joins the record rec of the streamed input, read from r, with the
- * values of its key in t: a row for each, the value of rec first, into
- * row, which it uses as it needs.
+ * values of its key in t: a row for each, made in row (see hash_row()).
  */
 static void
 hash_record(const struct mr_table *t, const struct mr_reader *r,
@@ -499,7 +518,7 @@ hash_record(const struct mr_table *t, const struct mr_reader *r,
 	struct mr_table_iter it;
 	struct mr_rec out = *rec;
 	const unsigned char *v;
-	size_t len, at;
+	size_t len;
 	int found;
 
 	found = mr_table_find(t, rec->key, rec->klen, &it);
@@ -510,20 +529,16 @@ hash_record(const struct mr_table *t, const struct mr_reader *r,
 	}
 	if (!found && !a->all[0])
 		return;
-	row->len = 0;
-	buf_put(row, rec->val, rec->vlen);
-	buf_put(row, &fmt.sep, 1);
-	at = row->len;
 	if (!found) {
-		buf_put(row, a->fill, strlen(a->fill));
+		hash_row(row, a, rec, (const unsigned char *)a->fill,
+		    strlen(a->fill));
 		out.val = row->p;
 		out.vlen = row->len;
 		write_rec(w, &out);
 		return;
 	}
 	while (mr_table_next(&it, &v, &len)) {
-		row->len = at;
-		buf_put(row, v, len);
+		hash_row(row, a, rec, v, len);
 		out.val = row->p;
 		out.vlen = row->len;
 		write_rec(w, &out);
@@ -661,8 +676,15 @@ parse_args(int *argc, char *argv[], struct args *a, int **nums, int *nnums)
 		case OPT_SEMI:
 			a->semi = 1;
 			break;
+		case OPT_SMALL_FIRST:
+			a->small_first = 1;
+			break;
 		}
 	}
+	if (a->small_first && (!a->hash || a->semi))
+		usage_error(usage_text, "--small-first %s", !a->hash ?
+		    "needs --hash" : "and --semi: --semi writes records of "
+		    "input 1, which is SMALL");
 	if (a->hash && optind == *argc)
 		usage_error(usage_text, "--hash needs SMALL");
 	return operands(usage_text, argc, argv);
@@ -734,11 +756,15 @@ check_args(struct args *a, const int *nums, int nnums, int nfiles)
 		if (k > a->n)
 			usage_error(usage_text, "%s %d: there are %d inputs",
 			    nums[i] < 0 ? "-v" : "-a", k, a->n);
-		if (a->hash && k > 1)
+		if (a->hash && k != 1 + a->small_first)
 			usage_error(usage_text, "%s %d: --hash writes the "
-			    "unmatched records of input 1, the streamed one, "
+			    "unmatched records of input %d, the streamed one, "
 			    "alone; for SMALL's, join sorted inputs without "
-			    "--hash", nums[i] < 0 ? "-v" : "-a", k);
+			    "--hash", nums[i] < 0 ? "-v" : "-a", k,
+			    1 + a->small_first);
+		/* the hash join keeps the streamed input's at 0 */
+		if (a->hash)
+			k = 1;
 		if (nums[i] < 0)
 			a->only[k - 1] = 1;
 		else

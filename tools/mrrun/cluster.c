@@ -49,7 +49,7 @@ host_lost(struct host *h, void *arg)
 	    "; its tasks run again on the other hosts" : "");
 	for (i = 0; i < r->map.n; i++)
 		remake_map(r, i);
-	for (i = 0; i < r->job.nsplits; i++)
+	for (i = 0; i < r->map.n; i++)
 		if (s[i].host == h->index && (r->map.ts[i].state != DONE ||
 		    r->map.ts[i].where == NULL)) {
 			pthread_mutex_lock(&r->lock);

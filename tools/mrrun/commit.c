@@ -99,17 +99,22 @@ commit_map(struct mrrun *r, int i, uint64_t *bytes_out)
 	return 0;
 }
 
-/* The split points: in the manifest, and copied to every host up. */
+/*
+ * The split points, or the broadcast group's records: in the manifest,
+ * and copied to every host up.
+ */
 int
 commit_points(struct mrrun *r, int i, uint64_t *bytes_out)
 {
+	enum plan_file f;
 	uint32_t crc = 0;
 	char *p;
 	int k;
 
 	(void)i;
 	*bytes_out = 0;
-	p = plan_file(&r->job, PLAN_POINTS, 0, 0);
+	f = r->job.broadcast > 0 ? PLAN_BROADCAST : PLAN_POINTS;
+	p = plan_file(&r->job, f, 0, 0);
 	if (file_sum(p, &crc, bytes_out) < 0) {
 		warnx("%s: %s", p, strerror(errno));
 		free(p);
@@ -118,7 +123,7 @@ commit_points(struct mrrun *r, int i, uint64_t *bytes_out)
 	manifest_add("points", 0, crc, *bytes_out);
 	for (k = 0; k < r->nhosts; k++) {
 		struct host *h = &r->hosts[k];
-		char *dest = plan_file(&r->host_job[k], PLAN_POINTS, 0, 0);
+		char *dest = plan_file(&r->host_job[k], f, 0, 0);
 
 		if (h->up)
 			copy_to_host(h, p, on_host(h, dest));
@@ -310,7 +315,7 @@ framed_end(struct mrrun *r)
 	}
 	/* the splitter of the last part, whose stream the trailer ends */
 	p = plan_file(&r->job, PLAN_OUT_PART, 0, r->job.reducers > 0 ?
-	    r->job.reducers - 1 : r->job.nsplits - 1);
+	    r->job.reducers - 1 : r->map.n - 1);
 	if ((fd = open(p, O_RDONLY | O_CLOEXEC)) < 0)
 		die("%s: %s", p, strerror(errno));
 	if ((s = mr_split_new(fd, p, &fmt)) == NULL)

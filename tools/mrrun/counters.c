@@ -150,6 +150,10 @@ map_counters(struct mrrun *r, int i, uint64_t bytes, int sign)
 			n = -1;
 		free(p);
 	}
+	p = plan_file(j, PLAN_JOIN_COUNTERS, i, 0);
+	if (j->broadcast > 0 && access(p, R_OK) < 0)
+		n = -1;
+	free(p);
 	p = plan_file(j, PLAN_MAP_COUNTERS, i, 0);
 	if (n < 0)
 		records = -1;
@@ -170,6 +174,10 @@ map_counters(struct mrrun *r, int i, uint64_t bytes, int sign)
 		records = k == 0 ? n : records + n;
 		free(p);
 	}
+	p = plan_file(j, PLAN_JOIN_COUNTERS, i, 0);
+	if (j->broadcast > 0)
+		read_counters(r, p, COUNTS_TASK, NULL, sign);
+	free(p);
 	if (j->reducers > 0) {
 		pthread_mutex_lock(&r->lock);
 		proc_count_add("mr", "SPILLED_BYTES", sign * (long long)bytes);

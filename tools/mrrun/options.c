@@ -15,8 +15,9 @@
 
 const char mrrun_usage[] =
     "usage: mrrun -m CMD|NONE -r OP|CMD|identity|NONE [-c OP|CMD] [-j N]\n"
-    "             [-n N] [-o DIR] [-t SEP] [-z] [--allow-magic] [--dry-run]\n"
-    "             [--file PATH] [--force] [--framed] [--framed-input]\n"
+    "             [-n N] [-o DIR] [-t SEP] [-z] [--allow-magic] [--broadcast N]\n"
+    "             [--dry-run] [--file PATH] [--force] [--framed]"
+    " [--framed-input]\n"
     "             [--hosts FILE|LIST] [--join TYPE] [--joblog FILE]"
     " [--keep-temp]\n"
     "             [--memory SIZE] [--numeric] [--partition-fields K]"
@@ -33,7 +34,7 @@ const char mrrun_usage[] =
 /* mrpartition's limit: a map task writes one file a partition */
 #define MAX_REDUCERS	65536
 
-enum { OPT_DRY_RUN = 256, OPT_FORCE, OPT_JOIN, OPT_FRAMED, OPT_FRAMED_INPUT,
+enum { OPT_DRY_RUN = 256, OPT_FORCE, OPT_JOIN, OPT_BROADCAST, OPT_FRAMED, OPT_FRAMED_INPUT,
     OPT_JOBLOG, OPT_KEEP_TEMP, OPT_MEMORY, OPT_NUMERIC, OPT_PROGRESS, OPT_QUIET,
     OPT_RESUME, OPT_RETRIES, OPT_REVERSE, OPT_SPLIT_SIZE, OPT_STATS,
     OPT_TMPDIR, OPT_TOTAL_ORDER, OPT_VALUES, OPT_FIELDS, OPT_FILE,
@@ -43,6 +44,8 @@ enum { OPT_DRY_RUN = 256, OPT_FORCE, OPT_JOIN, OPT_FRAMED, OPT_FRAMED_INPUT,
 /* In the order of mrrun(1). */
 static const struct cli_opt options[] = {
 	CLI_OPT_MAGIC,
+	{ OPT_BROADCAST, "broadcast", "N",
+	    "join group N in every map task of the other group" },
 	{ 'c', "combiner", "OP|CMD",
 	    "combine each map task's output with OP or CMD" },
 	{ OPT_DRY_RUN, "dry-run", NULL,
@@ -196,6 +199,11 @@ job_option(struct mrrun *r, int c, char *arg)
 		break;
 	case OPT_FRAMED_INPUT:
 		r->job.framed_input = 1;
+		break;
+	case OPT_BROADCAST:
+		if (parse_count(arg, 1, 1000000, &v) < 0)
+			usage_error(mrrun_usage, "bad group number: %s", arg);
+		r->job.broadcast = (int)v;
 		break;
 	case OPT_JOIN:
 		for (v = 1; join_names[v] != NULL; v++)
@@ -398,6 +406,35 @@ options_parse(struct mrrun *r, int argc, char **argv)
 }
 
 /*
+ * Checks what --broadcast allows: two groups, a join that keeps no
+ * unmatched rows of the group sent to every map task, and no option of a
+ * reduce.  The job is then map-only.
+ */
+static void
+check_broadcast(struct mrrun *r)
+{
+	struct job *j = &r->job;
+	int n = j->broadcast, t = j->join;
+
+	if (j->ngroups != 2)
+		usage_error(mrrun_usage, "--broadcast joins two groups, not %d",
+		    j->ngroups);
+	if (n > 2)
+		usage_error(mrrun_usage, "--broadcast %d: there are 2 groups",
+		    n);
+	if (!plan_broadcast_allowed(t, n))
+		usage_error(mrrun_usage, "--broadcast %d with --join %s: a "
+		    "map task cannot know which rows of group %d no other "
+		    "map task matched; join without --broadcast", n,
+		    join_names[t], n);
+	if (r->reducers > 0 || j->total_order || j->keyfields > 0)
+		usage_error(mrrun_usage, "--broadcast makes no partitions: it "
+		    "takes no --reducers, --total-order or "
+		    "--partition-fields");
+	j->reducer = "NONE";
+}
+
+/*
  * Checks what --join allows: two groups or more to join, and none of the
  * options of a reduce, since the join is the reduce.  Its reducer is the
  * built-in "identity", for the checks that follow.
@@ -422,6 +459,8 @@ check_join(struct mrrun *r)
 		usage_error(mrrun_usage, "--join right joins two groups; "
 		    "with %d, left keeps group 1's rows", j->ngroups);
 	j->reducer = "identity";
+	if (j->broadcast > 0)
+		check_broadcast(r);
 }
 
 /* Checks the mapper, reducer and combiner, and what they allow. */
@@ -434,6 +473,8 @@ check_ops(struct mrrun *r)
 
 	if (j->ngroups == 0)
 		usage_error(mrrun_usage, "no --mapper given");
+	if (j->broadcast > 0 && j->join == JOIN_NONE)
+		usage_error(mrrun_usage, "--broadcast needs --join");
 	if (j->join != JOIN_NONE)
 		check_join(r);
 	else if (j->reducer == NULL)

@@ -108,6 +108,44 @@ plan_group(struct job *j, int from, int g)
 	j->groups[g].n += j->nsplits - from;
 }
 
+const struct group *
+plan_broadcast_group(const struct job *j)
+{
+	return j->broadcast > 0 ? &j->groups[j->broadcast - 1] : NULL;
+}
+
+int
+plan_broadcast_allowed(int type, int n)
+{
+	return type == JOIN_INNER || (n == 1 && type == JOIN_RIGHT) ||
+	    (n == 2 && (type == JOIN_LEFT || type == JOIN_SEMI ||
+	    type == JOIN_ANTI));
+}
+
+int
+plan_maps(const struct job *j)
+{
+	return j->broadcast > 0 ? j->nsplits - plan_broadcast_group(j)->n :
+	    j->nsplits;
+}
+
+void
+plan_streamed_first(struct job *j)
+{
+	struct group *b = &j->groups[0], *st = &j->groups[1];
+	struct split *s;
+
+	if (j->broadcast != 1 || b->n == 0 || st->n == 0)
+		return;
+	s = xmalloc((size_t)j->nsplits * sizeof(*s));
+	memcpy(s, &j->splits[st->first], (size_t)st->n * sizeof(*s));
+	memcpy(s + st->n, &j->splits[b->first], (size_t)b->n * sizeof(*s));
+	free(j->splits);
+	j->splits = s;
+	st->first = 0;
+	b->first = st->n;
+}
+
 void
 plan_remote_file(struct job *j, int host, const char *path, const char *name,
     uint64_t size)
@@ -201,7 +239,7 @@ mix_str(uint64_t *h, const char *s)
 static void
 mix_options(uint64_t *h, const struct job *j)
 {
-	long long v[12];
+	long long v[16];
 	int g;
 
 	mix_str(h, "mrrun 1");
@@ -223,6 +261,7 @@ mix_options(uint64_t *h, const struct job *j)
 	v[9] = j->framed_input;
 	v[10] = j->join;
 	v[11] = j->ngroups;
+	v[12] = j->broadcast;
 	mix(h, v, sizeof(v));
 }
 
@@ -512,6 +551,15 @@ plan_file(const struct job *j, enum plan_file f, int i, int r)
 		sprintf(s, "%s/fetch/r-%05d/m-%05d/part-%05d", j->work, r, i,
 		    r);
 		break;
+	case PLAN_BROADCAST_PART:
+		sprintf(s, "%s/sample/b-%05d", j->work, i);
+		break;
+	case PLAN_BROADCAST:
+		sprintf(s, "%s/sample/broadcast", j->work);
+		break;
+	case PLAN_JOIN_COUNTERS:
+		sprintf(s, "%s/map/m-%05d/join", j->work, i);
+		break;
 	}
 	return s;
 }
@@ -565,6 +613,57 @@ what_name(char *buf, size_t size, const char *name)
 	}
 }
 
+/*
+ * Broadcast task i of a --broadcast join: the mapper over split i of the
+ * broadcast group, whole, into a framed file.
+ */
+static struct task *
+broadcast_task(const struct job *j, int i, int attempt)
+{
+	int k = plan_broadcast_group(j)->first + i;
+	const struct split *s = &j->splits[k];
+	char id[24], what[160], name[84], *dir;
+	struct task *t;
+
+	snprintf(id, sizeof(id), "b-%05d", i);
+	what_name(name, sizeof(name), s->name);
+	snprintf(what, sizeof(what), "broadcast task %d (%s)", i, name);
+	t = task_new(id, what);
+	t->bytes_in = s->end - s->start;
+	ids(t, j, 'm', k, attempt);
+	input_env(t, s);
+	dir = xasprintf("%s/%s", j->work, "sample");
+	mkdir_p(t, dir);
+	free(dir);
+	task_pipeline(t);
+	read_range(t, j, s, s->start, s->end);
+	mapper(t, j, k);
+	task_arg(t, "-o");
+	file_arg(t, "", j, PLAN_BROADCAST_PART, i, 0);
+	task_arg(t, plan_mapper(j, k));
+	return t;
+}
+
+/* The file of every broadcast task's output, which the map tasks read. */
+static struct task *
+broadcast_gather(const struct job *j)
+{
+	struct task *t = task_new("broadcast", "the broadcast group");
+	int i, n = plan_broadcast_group(j)->n;
+
+	task_pipeline(t);
+	tool(t, j, "mrmap");
+	fmt_args(t, j);
+	task_arg(t, "-o");
+	file_arg(t, "", j, PLAN_BROADCAST, 0, 0);
+	task_arg(t, "NONE");
+	if (n == 0)
+		task_arg(t, "/dev/null");
+	for (i = 0; i < n; i++)
+		file_arg(t, "", j, PLAN_BROADCAST_PART, i, 0);
+	return t;
+}
+
 struct task *
 plan_sample(const struct job *j, int i, int attempt)
 {
@@ -574,6 +673,8 @@ plan_sample(const struct job *j, int i, int attempt)
 	struct task *t;
 	int k, pieces;
 
+	if (j->broadcast > 0)
+		return broadcast_task(j, i, attempt);
 	snprintf(id, sizeof(id), "s-%05d", i);
 	what_name(name, sizeof(name), s->name);
 	snprintf(what, sizeof(what), "sample task %d (%s)", i, name);
@@ -605,9 +706,12 @@ plan_sample(const struct job *j, int i, int attempt)
 struct task *
 plan_points(const struct job *j)
 {
-	struct task *t = task_new("points", "the split points");
+	struct task *t;
 	int i, k, pieces;
 
+	if (j->broadcast > 0)
+		return broadcast_gather(j);
+	t = task_new("points", "the split points");
 	task_pipeline(t);
 	tool(t, j, "mrpartition");
 	task_argf(t, "-n%d", j->reducers);
@@ -663,6 +767,40 @@ sort_partitions(struct task *t, const struct job *j, int i)
 		file_arg(t, "-o", j, PLAN_MAP_PART, i, r);
 		task_arg(t, j->combiner);
 	}
+}
+
+/*
+ * The hash join of map task i of a --broadcast join: its mapper's
+ * records streamed past the broadcast group's, into its output part.  The
+ * streamed group is input 1 of mrjoin --hash; with --broadcast 1 the
+ * broadcast group's values come first in the rows (--small-first) and
+ * the streamed group is input 2.
+ */
+static void
+broadcast_join(struct task *t, const struct job *j, int i)
+{
+	tool(t, j, "mrjoin");
+	task_arg(t, "--hash");
+	if (j->broadcast == 1)
+		task_arg(t, "--small-first");
+	if (j->join == JOIN_LEFT)
+		task_arg(t, "-a1");
+	else if (j->join == JOIN_RIGHT)
+		task_arg(t, "-a2");
+	else if (j->join == JOIN_SEMI)
+		task_arg(t, "--semi");
+	else if (j->join == JOIN_ANTI)
+		task_arg(t, "-v1");
+	fmt_args(t, j);
+	if (j->framed)
+		task_arg(t, "--framed");
+	if (j->memory != NULL)
+		task_argf(t, "-S%s", j->memory);
+	file_arg(t, "--counters=", j, PLAN_JOIN_COUNTERS, i, 0);
+	task_arg(t, "-o");
+	file_arg(t, "", j, PLAN_OUT_PART, 0, i);
+	file_arg(t, "", j, PLAN_BROADCAST, 0, 0);
+	task_arg(t, "-");
 }
 
 int
@@ -733,7 +871,7 @@ plan_map(const struct job *j, int i, int attempt)
 				task_argf(t, "-S%s", j->memory);
 		}
 		file_arg(t, "--counters=", j, PLAN_MAP_COUNTERS, i, 0);
-		if (j->reducers == 0) {
+		if (j->reducers == 0 && j->broadcast == 0) {
 			if (!j->framed)
 				task_arg(t, "--text");
 			task_arg(t, "-o");
@@ -742,6 +880,8 @@ plan_map(const struct job *j, int i, int attempt)
 		task_arg(t, plan_mapper(j, i));
 		if (sent && !s->gz)
 			file_arg(t, "", j, PLAN_INPUT, i, 0);
+		if (j->broadcast > 0)
+			broadcast_join(t, j, i);
 		if (j->reducers == 0) {
 			free(dir);
 			return t;

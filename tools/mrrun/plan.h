@@ -55,6 +55,8 @@ struct job {
 	struct group *groups;	/* one for each -m, in order */
 	int ngroups;
 	int join;		/* JOIN_*: the reduce is a join of the groups */
+	int broadcast;		/* --broadcast: the group, from 1, that every
+				 * map task of the other joins; or 0 */
 	const char *reducer, *combiner;
 	int reducers;		/* 0 for a map-only job (--reducer NONE) */
 	int combine_builtin;	/* the combiner is a built-in op */
@@ -102,6 +104,27 @@ void plan_inputs(struct job *j, char **operands, int n,
  * in group g, and counts them there.
  */
 void plan_group(struct job *j, int from, int g);
+
+/*
+ * plan_streamed_first() puts the splits of the group that a --broadcast
+ * join streams before those of the group it broadcasts, so that map task
+ * i reads split i; the broadcast group's splits are then the sample
+ * phase's tasks (plan_sample()).  Nothing for another job.
+ */
+void plan_streamed_first(struct job *j);
+
+/*
+ * plan_broadcast_group() is the group that a --broadcast join sends to
+ * every map task; plan_maps() the number of map tasks of j.
+ */
+const struct group *plan_broadcast_group(const struct job *j);
+int plan_maps(const struct job *j);
+
+/*
+ * plan_broadcast_allowed() is 1 when --join type of two groups keeps no
+ * unmatched row of group n, which may then be --broadcast.
+ */
+int plan_broadcast_allowed(int type, int n);
 
 /*
  * plan_remote_file() adds the splits of a file of size bytes that host
@@ -155,7 +178,10 @@ int plan_check(const struct split *s, int fd, char *msg, size_t msgsize);
  * the attempt number, from 0, that the Hadoop variables carry.
  * plan_sample() runs the mapper over a few pieces of split i for the
  * split points; plan_points() draws the split points from all samples;
- * plan_map() is map task i; plan_reduce() reduce task r.
+ * plan_map() is map task i; plan_reduce() reduce task r.  Of a
+ * --broadcast join, plan_sample() maps split i of the broadcast group
+ * whole, plan_points() gathers those outputs into one file, and each map
+ * task joins its mapper's records with that file (mrjoin --hash).
  */
 struct task *plan_sample(const struct job *j, int i, int attempt);
 struct task *plan_points(const struct job *j);
@@ -184,6 +210,9 @@ enum plan_file {
 	PLAN_SAMPLE,		/* sample piece r of split i */
 	PLAN_INPUT,		/* split i, as sent to the host of its task */
 	PLAN_FETCHED,		/* map task i's partition r, fetched */
+	PLAN_BROADCAST_PART,	/* broadcast task i's output */
+	PLAN_BROADCAST,		/* all of them, which every map task reads */
+	PLAN_JOIN_COUNTERS,	/* map task i's mrjoin --counters */
 };
 
 /*

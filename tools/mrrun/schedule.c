@@ -164,6 +164,9 @@ all_done(const struct mrrun *r)
 int
 pinned(const struct mrrun *r, const struct phase *ph, int i)
 {
+	if (ph == &r->sample && r->job.broadcast > 0)
+		return r->job.splits[plan_broadcast_group(&r->job)->first +
+		    i].host;
 	if ((ph == &r->sample || ph == &r->map) && i < r->job.nsplits)
 		return r->job.splits[i].host;
 	return -1;
@@ -446,7 +449,7 @@ run_job(struct mrrun *r)
 				die("cannot start a thread");
 		}
 	}
-	parts = r->job.reducers > 0 ? r->job.reducers : r->job.nsplits;
+	parts = r->job.reducers > 0 ? r->job.reducers : r->map.n;
 	for (i = 0; i < parts && r->outdir == NULL; i++)
 		if ((rc = emit_part(r, i)) == -2)
 			reader_gone(r, t, n);

@@ -218,25 +218,60 @@ print_task(struct task *t)
 	task_free(t);
 }
 
+/* Spark's threshold for a broadcast join: 10 MiB. */
+#define BROADCAST_HINT	(10 << 20)
+
+/*
+ * Says on stderr, for --dry-run of a --join of two groups without
+ * --broadcast, when --broadcast would do: the smaller group that the
+ * join type lets go to every map task holds under BROADCAST_HINT bytes.
+ */
+static void
+broadcast_hint(const struct job *j)
+{
+	uint64_t bytes[2] = { 0, 0 };
+	int i, g, best = -1;
+
+	if (j->join == JOIN_NONE || j->broadcast > 0 || j->ngroups != 2)
+		return;
+	for (i = 0; i < j->nsplits; i++)
+		bytes[j->splits[i].group] += j->splits[i].end -
+		    j->splits[i].start;
+	for (g = 0; g < 2; g++)
+		if (plan_broadcast_allowed(j->join, g + 1) &&
+		    bytes[g] < BROADCAST_HINT &&
+		    (best < 0 || bytes[g] < bytes[best]))
+			best = g;
+	if (best >= 0)
+		warnx("group %d's inputs hold %llu bytes, under 10 MiB: "
+		    "--broadcast %d would join them in the map tasks, with no "
+		    "shuffle", best + 1, (unsigned long long)bytes[best],
+		    best + 1);
+}
+
 /* Prints every task of the job, as shell lines, for --dry-run. */
 void
 dry_run(struct mrrun *r)
 {
 	struct job *j = &r->job;
-	int i;
+	int i, n;
 
 	plan_local_inputs(r, j);
+	plan_streamed_first(j);
 	plan_identity(j);
-	for (i = 0; j->total_order && i < j->nsplits; i++)
+	n = j->total_order ? j->nsplits : j->broadcast > 0 ?
+	    plan_broadcast_group(j)->n : 0;
+	for (i = 0; i < n; i++)
 		print_task(plan_sample(j, i, 0));
-	if (j->total_order)
+	if (j->total_order || j->broadcast > 0)
 		print_task(plan_points(j));
-	for (i = 0; i < j->nsplits; i++)
+	for (i = 0; i < plan_maps(j); i++)
 		print_task(plan_map(j, i, 0));
 	for (i = 0; i < j->reducers; i++)
 		print_task(plan_reduce(j, i, 0));
 	if (fflush(stdout) != 0 || ferror(stdout))
 		die("stdout: %s", strerror(errno));
+	broadcast_hint(j);
 }
 
 /*
@@ -409,6 +444,7 @@ start_work(struct mrrun *r)
 	if (r->nhosts > 0)
 		start_hosts(r);
 	add_inputs(r);
+	plan_streamed_first(&r->job);
 	plan_identity(&r->job);
 	files_identity(r);
 	if (r->nhosts > 0)
@@ -513,7 +549,7 @@ reuse_maps(struct mrrun *r)
 	char id[24];
 	int i, n = 0;
 
-	for (i = 0; i < r->job.nsplits; i++) {
+	for (i = 0; i < r->map.n; i++) {
 		snprintf(id, sizeof(id), "m-%05d", i);
 		if (!manifest_find(id, &mrec, &mcrc, &mbytes) ||
 		    map_output(r, i, &crc, &bytes) < 0 ||
@@ -535,7 +571,8 @@ points_kept(const struct mrrun *r)
 {
 	uint64_t n, b, bytes = 0;
 	uint32_t c, crc = 0;
-	char *p = plan_file(&r->job, PLAN_POINTS, 0, 0);
+	char *p = plan_file(&r->job, r->job.broadcast > 0 ? PLAN_BROADCAST :
+	    PLAN_POINTS, 0, 0);
 	int ok;
 
 	ok = manifest_find("points", &n, &c, &b) &&
@@ -551,11 +588,11 @@ make_phases(struct mrrun *r)
 	struct job *j = &r->job;
 	int i, n;
 
-	n = j->reducers > 0 ? j->reducers : j->nsplits;
+	r->map.n = plan_maps(j);
+	n = j->reducers > 0 ? j->reducers : r->map.n;
 	r->committed = xmalloc((size_t)n + 1);
 	memset(r->committed, 0, (size_t)n + 1);
-	r->map.n = j->nsplits;
-	for (i = 0; i < j->nsplits; i++)
+	for (i = 0; i < r->map.n; i++)
 		r->map.bytes += j->splits[i].end - j->splits[i].start;
 	if (j->reducers > 0)
 		r->reduce.n = j->reducers;
@@ -565,8 +602,10 @@ make_phases(struct mrrun *r)
 		progress_start(r, &r->progthread);
 
 	/* new split points would make every map output stale */
-	if (j->total_order && !(r->resume && points_kept(r))) {
-		r->sample.n = j->nsplits;
+	if ((j->total_order || j->broadcast > 0) &&
+	    !(r->resume && points_kept(r))) {
+		r->sample.n = j->broadcast > 0 ? plan_broadcast_group(j)->n :
+		    j->nsplits;
 		r->points.n = 1;
 	}
 	for (i = 0; i < NPHASES; i++) {

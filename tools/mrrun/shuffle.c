@@ -398,6 +398,8 @@ collect_map(struct mrrun *r, int i, struct host *h, char *msg,
 			r->part_bytes[(size_t)i * (size_t)j->reducers +
 			    (size_t)k] = size;
 	}
+	if (rc == 0 && j->broadcast > 0)
+		rc = bring(r, h, PLAN_JOIN_COUNTERS, i, 0, msg, msgsize);
 	if (rc == 0 && j->reducers == 0)
 		rc = bring(r, h, PLAN_OUT_PART, 0, i, msg, msgsize);
 	return rc;
@@ -422,7 +424,9 @@ collect(struct mrrun *r, struct phase *ph, int i, struct host *h,
 		rc = bring(r, h, PLAN_REDUCE_COUNTERS, 0, i, msg, msgsize);
 		if (rc == 0)
 			rc = bring(r, h, PLAN_OUT_PART, 0, i, msg, msgsize);
-	} else if (ph == &r->sample) {
+	} else if (ph == &r->sample && r->job.broadcast > 0)
+		rc = bring(r, h, PLAN_BROADCAST_PART, i, 0, msg, msgsize);
+	else if (ph == &r->sample) {
 		s = &r->job.splits[i];
 		pieces = s->gz || s->end - s->start <= PLAN_SAMPLE_PIECES *
 		    PLAN_SAMPLE_BYTES ? 1 : PLAN_SAMPLE_PIECES;
