@@ -41,19 +41,22 @@ readme_blocks() {
 @test "the README's examples run from the checkout's root and write nothing into it" {
 	export TMPDIR=$BATS_TEST_TMPDIR MR_BUILD
 	readme_blocks > examples.sh
-	# the PATH line, the job, the pipeline
+	# the PATH line, the job, the pipeline, the join
 	grep -q '^export PATH=' examples.sh
 	grep -q '^mrrun ' examples.sh
 	grep -q '^mrmap ' examples.sh
+	grep -q -- '--join inner' examples.sh
 	touch before
 	run -0 --separate-stderr bash -c 'cd "$1" && . "$2"' sh "$TOP" \
 		"$BATS_TEST_TMPDIR/examples.sh"
 	[ -z "$stderr" ]
 	# the job's 5 most frequent words, then the pipeline's counts of the
-	# README, which has no empty word
-	[ "${#lines[@]}" -gt 5 ]
+	# README, which has no empty word, then the join's views
+	[ "${#lines[@]}" -gt 8 ]
 	[[ "${lines[0]}" =~ ^the$TAB[0-9]+$ ]]
-	printf '%s\n' "${lines[@]:5}" > pipeline.out
+	printf '%s\n' "${lines[@]: -3}" > views.out
+	printf '/a\t1980\t1\n/b\t1980\t1\n/b\t1990\t1\n' | cmp - views.out
+	printf '%s\n' "${lines[@]:5:${#lines[@]}-8}" > pipeline.out
 	tr -cs 'A-Za-z0-9' '\n' < "$TOP/README.md" | grep . | sort | uniq -c |
 		awk '{ printf "%s\t%s\n", $2, $1 }' | cmp - pipeline.out
 	new=$(find "$TOP" \( -path "$TOP/.git" -o -path "$TOP/build" \) -prune \
