@@ -249,6 +249,16 @@ struct mr_reader *mr_reader_new(int fd, const char *name,
 void mr_reader_bufsize(struct mr_reader *r, size_t size);
 
 /*
+ * mr_reader_key_fields() makes the key of a text line its first k fields
+ * (k >= 1), split by fmt->sep, and the value what follows the k-th
+ * separator, as Hadoop Streaming's stream.num.map.output.key.fields does:
+ * a line with k fields or fewer is all key, with an empty value.  The
+ * default, k = 1, splits at the first separator.  Framed input keeps its
+ * keys.  Call it before the first mr_read().
+ */
+void mr_reader_key_fields(struct mr_reader *r, long k);
+
+/*
  * mr_reader_part() says that the descriptor is at byte start of the input
  * (so messages give true offsets) and makes the input end len bytes on,
  * as if the file ended there; for reading part of a text file, which a

@@ -31,6 +31,8 @@ struct mr_reader {
 	uint64_t off;		/* input offset of buf[0] */
 	int eof, started, framed, failed;
 	int part;		/* a part of a text input: never framed */
+	long key_fields;	/* fields of a text line's key */
+	size_t short_min;	/* unread bytes that read_short_line() needs */
 	int state;
 	int version;		/* of the current stream */
 	unsigned char meta[MR_META_MAX];
@@ -73,6 +75,8 @@ mr_reader_new(int fd, const char *name, const struct mr_textfmt *fmt)
 		return NULL;
 	r->cap = DEFAULT_BUFSIZE;
 	r->left = UINT64_MAX;
+	r->key_fields = 1;
+	r->short_min = 16;
 	r->fd = fd;
 	r->name = name;
 	r->fmt = *fmt;
@@ -89,6 +93,19 @@ mr_reader_part(struct mr_reader *r, uint64_t start, uint64_t len)
 	r->off = start;
 	r->left = len;
 	r->part = 1;
+}
+
+void
+mr_reader_key_fields(struct mr_reader *r, long k)
+{
+	r->key_fields = k;
+	/*
+	 * Lines then take the longer way of read_text(), which moves the
+	 * split, so that the short-line path costs not one instruction more
+	 * for the common key of one field.
+	 */
+	if (k > 1)
+		r->short_min = SIZE_MAX;
 }
 
 void
@@ -311,7 +328,7 @@ read_short_line(struct mr_reader *r, struct mr_rec *rec)
 	unsigned int ends, seps, len;
 	__m128i v;
 
-	if (r->end - r->pos < 16 || *line == mr_sync[0])
+	if (r->end - r->pos < r->short_min || *line == mr_sync[0])
 		return 0;
 	v = _mm_loadu_si128((const __m128i *)(const void *)line);
 	ends = (unsigned int)_mm_movemask_epi8(_mm_cmpeq_epi8(v, r->eolv));
@@ -382,6 +399,31 @@ magic_line(struct mr_reader *r)
 	    "(a damaged framed file? --allow-magic reads it as text)", at(r));
 }
 
+/*
+ * Moves the end of the key of a text line, split at its first separator,
+ * to its key_fields-th separator, or to the end of the line when it has
+ * fewer: the value is what follows that separator.
+ */
+static void
+widen_key(const struct mr_reader *r, struct mr_rec *rec)
+{
+	size_t rest;
+
+	if (rec->key + rec->klen == rec->val)
+		return;		/* no separator: all of the line is the key */
+	rest = mr_key_fields(rec->val, rec->vlen, r->fmt.sep,
+	    r->key_fields - 1);
+	if (rest == rec->vlen) {
+		rec->klen = (size_t)(rec->val + rec->vlen - rec->key);
+		rec->val += rec->vlen;
+		rec->vlen = 0;
+	} else {
+		rec->klen += 1 + rest;
+		rec->val += rest + 1;
+		rec->vlen -= rest + 1;
+	}
+}
+
 static int
 read_text(struct mr_reader *r, struct mr_rec *rec)
 {
@@ -422,6 +464,8 @@ read_text(struct mr_reader *r, struct mr_rec *rec)
 	}
 	r->pos += len + (eol < r->buf + r->end);
 	split_line(r, line, len, rec);
+	if (r->key_fields > 1)
+		widen_key(r, rec);
 	r->count++;
 	return 1;
 }

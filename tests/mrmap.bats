@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
-# mrmap: the command gets the input as text, its output becomes records,
-# its failures are errors, and --combine aggregates by key.
+# mrmap: the command gets the input as text, its output becomes records
+# (keyed by their first fields with --key-fields), its failures are
+# errors, and --combine aggregates by key.
 
 load test_helper
 
@@ -255,4 +256,155 @@ G\tN\t7')" ]
 	done > in.txt
 	run -0 mrmap --combine count --text cat in.txt
 	[ "$output" = "$(printf '0123456789abcdefX\t2\n0123456789abcdefY\t1\n0123456789abcdef\t1')" ]
+}
+
+# shown FILE: the records of FILE as text lines key|value, or the key
+# alone when the value is empty, in the order they are, so that a key
+# that holds a TAB shows.
+shown() {
+	mrmap -t '|' --text NONE "$1"
+}
+
+# split_oracle K SEP: the lines of standard input as records whose key is
+# the first K fields split by SEP, as shown() shows them.
+split_oracle() {
+	awk -F "$2" -v k="$1" '{
+		if (NF <= k) { print; next }
+		key = $1
+		for (i = 2; i <= k; i++)
+			key = key FS $i
+		val = substr($0, length(key) + 2)
+		print (val == "" ? key : key "|" val)
+	}'
+}
+
+# fields_input: lines of 0, 1, 2, 3 and many TAB-separated fields, some
+# of them empty.
+fields_input() {
+	printf 'one\n'
+	printf 'a\tb\n'
+	printf 'a\tb\tc\n'
+	printf 'x\ty\tz\tw\tv\n'
+	printf '\n'
+	printf '\t\n'
+	printf '\t\t\n'
+	printf 'a\t\tc\n'
+	printf '\tb\tc\td\n'
+	printf 'a\tb\t\n'
+	printf 'a\tb\tc\t\n'
+	seq 100 | paste -s -
+}
+
+@test "--key-fields 1 splits the lines as mrmap does without it" {
+	fields_input > in.txt
+	mrmap cat in.txt > want.mr
+	mrmap --key-fields 1 cat in.txt > got.mr
+	cmp want.mr got.mr
+	mrmap --key-fields=1 NONE in.txt > got.mr
+	cmp want.mr got.mr
+}
+
+@test "--key-fields K keys a line by its first K fields, the rest the value" {
+	fields_input > in.txt
+	for k in 2 3 4 50 100 101 1000000; do
+		mrmap --key-fields "$k" 'cat' in.txt > out.mr
+		shown out.mr > got
+		split_oracle "$k" "$TAB" < in.txt > want
+		diff want got || { echo "K=$k"; return 1; }
+	done
+	# the oracle is no copy of the input, nor of K = 1
+	[ "$(split_oracle 2 "$TAB" < in.txt | sed -n 3p)" = "a${TAB}b|c" ]
+	[ "$(split_oracle 2 "$TAB" < in.txt | sed -n 10p)" = "a${TAB}b" ]
+}
+
+@test "--key-fields counts fields as Hadoop does, empty ones too" {
+	printf 'a\tb\tc\td\n\t\tc\na\t\na\tb\t\n' > in.txt
+	run -0 shown <(mrmap --key-fields 2 cat in.txt)
+	[ "$output" = "$(printf 'a\tb|c\td\n\t|c\na\t\na\tb')" ]
+}
+
+@test "--key-fields splits by the separator of -t" {
+	printf 'a,b,c\nd,e\nf\ng,h,i,j\n,,x\n' > in.csv
+	mrmap -t , --key-fields 2 cat in.csv > out.mr
+	shown out.mr > got
+	split_oracle 2 , < in.csv | diff - got
+	# the TAB is no separator then
+	printf 'a\tb,c,d\n' > tab.csv
+	run -0 shown <(mrmap -t , --key-fields 2 cat tab.csv)
+	[ "$output" = "a${TAB}b,c|d" ]
+}
+
+@test "--key-fields splits NUL-terminated lines with -z" {
+	fields_input | tr '\n' '\0' > in.bin
+	mrmap -z --key-fields 2 cat in.bin > out.mr
+	shown out.mr > got
+	tr '\0' '\n' < in.bin | split_oracle 2 "$TAB" | diff - got
+}
+
+@test "--key-fields with NONE splits the input's lines, not framed records" {
+	fields_input > in.txt
+	mrmap --key-fields 3 NONE in.txt > out.mr
+	shown out.mr > got
+	split_oracle 3 "$TAB" < in.txt | diff - got
+	# framed records keep their keys, split at the first TAB
+	mrmap NONE in.txt > framed.mr
+	mrmap --key-fields 3 NONE framed.mr > again.mr
+	cmp framed.mr again.mr
+}
+
+@test "--key-fields leaves the keys of a command's framed output alone" {
+	printf 'k\tv\tw\n' > in.txt
+	mrmap cat in.txt > in.mr
+	run -0 shown <(mrmap --key-fields 2 'cat > /dev/null; cat in.mr' in.txt)
+	[ "$output" = "k|v${TAB}w" ]
+}
+
+@test "--key-fields leaves the input of the command as it is" {
+	printf 'a\tb\tc\n' > in.txt
+	mrmap --key-fields 2 'cat > seen' in.txt > /dev/null
+	cmp seen in.txt
+	# --framed-input cuts text at the first separator for the command
+	mrmap --key-fields 2 --framed-input 'cat > seen.mr' in.txt > /dev/null
+	run -0 shown seen.mr
+	[ "$output" = "a|b${TAB}c" ]
+}
+
+@test "--combine aggregates by the key of --key-fields" {
+	printf 'u1\t10\t3\nu1\t10\t4\nu1\t11\t5\nu2\t10\t6\n' > in.txt
+	run -0 mrmap --key-fields 2 --combine sum --text cat in.txt
+	[ "$output" = "$(printf 'u1\t10\t7\nu1\t11\t5\nu2\t10\t6')" ]
+}
+
+@test "--key-fields 2 and mrpartition -k 1 give a secondary sort by user, then time" {
+	# user<TAB>time<TAB>url, times of one width, each (user, time) once
+	awk 'BEGIN {
+		for (i = 0; i < 3000; i++)
+			printf "u%d\t%d\t/p%d\n", (i * 37) % 53,
+			    1600000000 + (i * 7919) % 100003, i % 11
+	}' > events.tsv
+	mrmap --key-fields 2 'cat' events.tsv | mrpartition -k 1 -n 4 -o part-%d
+	for i in 0 1 2 3; do
+		mrsort --text "part-$i" > "sorted-$i"
+		# what sort(1) makes of the same users' lines
+		cut -f1 "sorted-$i" | sort -u > "users-$i"
+		awk -F '\t' 'NR == FNR { u[$1]; next } $1 in u' "users-$i" \
+			events.tsv | sort -t "$TAB" -k1,1 -k2,2 > "want-$i"
+		cmp "want-$i" "sorted-$i"
+	done
+	# each user in one partition, no event lost, some in each partition
+	[ -z "$(cat users-? | sort | uniq -d)" ]
+	cat sorted-? | sort | cmp - <(sort events.tsv)
+	for i in 0 1 2 3; do [ -s "sorted-$i" ]; done
+}
+
+@test "a bad --key-fields is a usage error" {
+	for k in 0 -1 abc 1000001 99999999999999999999 '' 2x ' 2' 1.5; do
+		run -2 --separate-stderr mrmap --key-fields "$k" -o out.mr cat /dev/null
+		[ "${stderr%%$'\n'*}" = "mrmap: bad number of key fields: $k (1 to 1000000)" ] ||
+			{ echo "K '$k': $stderr"; return 1; }
+		[[ "$stderr" == *$'\n'"usage: mrmap "* ]]
+		[ ! -e out.mr ]
+	done
+	run -2 --separate-stderr mrmap --key-fields
+	assert_stderr_prefix "mrmap: "
 }

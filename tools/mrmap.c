@@ -23,15 +23,15 @@
 #define FEED_BUFSIZE	(1 << 20)	/* text read for the command */
 #define MAX_ENV		16
 #define DEFAULT_MEMORY	(128 << 20)
+#define MAX_KEY_FIELDS	1000000	/* as mrpartition's -k */
 
-enum { OPT_COMBINE = 256, OPT_COUNTERS, OPT_FRAMED_INPUT, OPT_SKIP_BAD,
-    OPT_TEXT };
+enum { OPT_COMBINE = 256, OPT_COUNTERS, OPT_FRAMED_INPUT, OPT_KEY_FIELDS,
+    OPT_SKIP_BAD, OPT_TEXT };
 
 static const char usage_text[] =
     "usage: mrmap [-z] [--allow-magic] [--combine OP] [--counters FILE]\n"
-    "             [--framed-input] [--skip-bad] [--text] [-o FILE] "
-    "[-S SIZE]\n"
-    "             [-t SEP] COMMAND|NONE [FILE ...]\n";
+    "             [--framed-input] [--key-fields K] [--skip-bad] [--text]\n"
+    "             [-o FILE] [-S SIZE] [-t SEP] COMMAND|NONE [FILE ...]\n";
 
 static const struct cli_opt options[] = {
 	{ 'o', "output", "FILE", "write to FILE, complete or not at all" },
@@ -46,6 +46,8 @@ static const struct cli_opt options[] = {
 	{ OPT_FRAMED_INPUT, "framed-input", NULL,
 	    "give the command framed records, not text lines" },
 	CLI_OPT_HELP,
+	{ OPT_KEY_FIELDS, "key-fields", "K",
+	    "make the first K fields of an output line its key" },
 	{ OPT_SKIP_BAD, "skip-bad", NULL,
 	    "skip values that are not numbers, count them, exit 1" },
 	{ OPT_TEXT, "text", NULL, "write text lines, not framed records" },
@@ -65,6 +67,7 @@ static struct mr_op op;
 static struct mr_combine *table;	/* NULL unless --combine */
 static int skip_bad;
 static int framed_input;		/* --framed-input */
+static long key_fields = 1;		/* --key-fields */
 static struct outfile out;
 static struct mr_writer *w;		/* made when the first output starts */
 static unsigned char meta[MR_META_MAX];
@@ -351,6 +354,7 @@ map_identity(const char *path, int first, int text)
 	int n;
 
 	r = open_reader(path, &fmt, 0);
+	mr_reader_key_fields(r, key_fields);
 	output_meta(r, first);
 	if (w == NULL)
 		w = open_writer(&out, text, &fmt, meta, metalen);
@@ -386,6 +390,7 @@ map_input(const char *cmd, const char *path, int first, int text)
 	proc_thread(&feeder, feed, &f);
 	if ((r = mr_reader_new(p.out, "the command's output", &fmt)) == NULL)
 		die("out of memory");
+	mr_reader_key_fields(r, key_fields);
 	if (mr_reader_start(r) < 0) {
 		proc_kill(&p);
 		die("%s", mr_reader_errmsg(r));
@@ -468,6 +473,13 @@ parse_args(int argc, char *argv[], struct args *a, char ***files,
 			break;
 		case OPT_FRAMED_INPUT:
 			framed_input = 1;
+			break;
+		case OPT_KEY_FIELDS:
+			if (parse_count(optarg, 1, MAX_KEY_FIELDS,
+			    &key_fields) < 0)
+				usage_error(usage_text, "bad number of key "
+				    "fields: %s (1 to %d)", optarg,
+				    MAX_KEY_FIELDS);
 			break;
 		case OPT_SKIP_BAD:
 			skip_bad = 1;
