@@ -816,3 +816,18 @@ low_limit() {
 	run -1 --separate-stderr low_limit mrreduce -n -r sum in*
 	[ "$stderr" = "mrreduce: in7: record 2 is out of order (inputs must be sorted)" ]
 }
+
+@test "--key-fields K with --framed: the key of the command's line is its first K fields" {
+	printf 'a\t1\nb\t2\n' > in
+	prog='awk -F "\t" -v OFS="\t" "{ print \$1, \$2, \"v\" NR; print \$1 }"'
+	run -0 --separate-stderr bash -c "mrreduce --framed --key-fields 2 '$prog' in | mrtest dump"
+	[ "$output" = "$(printf '%s\n' "610931 7631" "61 " "620932 7632" "62 ")" ]
+	run -0 --separate-stderr bash -c "mrreduce --framed '$prog' in | mrtest dump"
+	[ "${lines[0]}" = "61 31097631" ]
+	for bad in "--key-fields 0 --framed cat" "--key-fields x --framed cat" \
+	    "--key-fields 2 cat" "--key-fields 2 --framed count" \
+	    "--key-fields 2 --framed NONE"; do
+		run -2 --separate-stderr mrreduce $bad in
+		[[ "$stderr" == "mrreduce: "* ]] || { echo "$bad: $stderr"; return 1; }
+	done
+}

@@ -1601,3 +1601,28 @@ mrrun: resuming: 1 of $n map tasks are done" ]
 	[ ! -e .out.mrrun ]
 	[ "$(sort out/part-00000 | head -n 1)" = "$(printf '1\t1')" ]
 }
+
+@test "--key-fields 2 with --partition-fields 1: a Streaming secondary sort, each user's times in order, in one part" {
+	awk 'BEGIN { srand(3); for (i = 0; i < 3000; i++)
+		printf "u%d\t%d\tx%d\n", int(rand() * 50), int(rand() * 100000), i }' > in.tsv
+	for m in cat NONE; do
+		run -0 --separate-stderr mrrun -o "out-$m" -n 3 --split-size 16K \
+			--key-fields 2 --partition-fields 1 -m "$m" -r cat in.tsv
+		[ -z "$stderr" ]
+		for p in out-$m/part-*; do
+			# within a part, by user then by time as bytes
+			sort -c -t "$TAB" -k1,1 -k2,2 "$p"
+		done
+		[ "$(cut -f 1 out-$m/part-* | sort -u | wc -l)" -eq "$(cut -f 1 in.tsv | sort -u | wc -l)" ]
+		for u in $(cut -f 1 in.tsv | sort -u); do
+			[ "$(grep -l "^$u$TAB" out-$m/part-* | wc -l)" -eq 1 ]
+		done
+		sort out-$m/part-* | cmp - <(sort in.tsv)
+	done
+	# a command combiner's lines are cut the same way
+	run -0 --separate-stderr mrrun -o comb --key-fields 2 -m cat -c cat -r count in.tsv
+	cut -f 1,2 in.tsv | sort | uniq -c | awk -v OFS='\t' '{ print $2, $3, $1 }' |
+		cmp - comb/part-00000
+	run -2 --separate-stderr mrrun --key-fields 0 -m cat -r count in.tsv
+	[ "${stderr_lines[0]}" = "mrrun: bad number of key fields: 0 (1 to 1000000)" ]
+}

@@ -488,6 +488,17 @@ parse_sep(const char *arg, unsigned char *sep)
 	return 0;
 }
 
+long
+opt_key_fields(const char *usage, const char *arg)
+{
+	long k;
+
+	if (parse_count(arg, 1, MAX_KEY_FIELDS, &k) < 0)
+		usage_error(usage, "bad number of key fields: %s (1 to %d)",
+		    arg, MAX_KEY_FIELDS);
+	return k;
+}
+
 void
 opt_separator(const char *usage, const char *arg, struct mr_textfmt *fmt)
 {

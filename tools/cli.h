@@ -124,6 +124,14 @@ void cli_help(FILE *fp);
 void usage_error(const char *usage, const char *fmt, ...)
     __attribute__((format(printf, 2, 3), noreturn));
 
+/*
+ * opt_key_fields() is the argument of --key-fields, the fields of a
+ * command's text line that make its key, from 1 to MAX_KEY_FIELDS (as
+ * mrpartition's -k); a bad one exits 2.
+ */
+#define MAX_KEY_FIELDS	1000000
+long opt_key_fields(const char *usage, const char *arg);
+
 /* opt_separator() sets fmt->sep from the argument of -t, or exits 2. */
 void opt_separator(const char *usage, const char *arg, struct mr_textfmt *fmt);
 

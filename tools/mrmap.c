@@ -23,7 +23,6 @@
 #define FEED_BUFSIZE	(1 << 20)	/* text read for the command */
 #define MAX_ENV		16
 #define DEFAULT_MEMORY	(128 << 20)
-#define MAX_KEY_FIELDS	1000000	/* as mrpartition's -k */
 
 enum { OPT_COMBINE = 256, OPT_COUNTERS, OPT_FRAMED_INPUT, OPT_KEY_FIELDS,
     OPT_SKIP_BAD, OPT_TEXT };
@@ -475,11 +474,7 @@ parse_args(int argc, char *argv[], struct args *a, char ***files,
 			framed_input = 1;
 			break;
 		case OPT_KEY_FIELDS:
-			if (parse_count(optarg, 1, MAX_KEY_FIELDS,
-			    &key_fields) < 0)
-				usage_error(usage_text, "bad number of key "
-				    "fields: %s (1 to %d)", optarg,
-				    MAX_KEY_FIELDS);
+			key_fields = opt_key_fields(usage_text, optarg);
 			break;
 		case OPT_SKIP_BAD:
 			skip_bad = 1;

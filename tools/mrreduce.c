@@ -17,14 +17,14 @@
 #define SHOW_MAX	40	/* bytes of a key or value in a message */
 #define SHOW_SIZE	(4 * SHOW_MAX + 8)
 
-enum { OPT_COUNTERS = 256, OPT_FRAMED, OPT_FRAMED_INPUT, OPT_PARTIAL,
-    OPT_SKIP_BAD };
+enum { OPT_COUNTERS = 256, OPT_FRAMED, OPT_FRAMED_INPUT, OPT_KEY_FIELDS,
+    OPT_PARTIAL, OPT_SKIP_BAD };
 
 static const char usage_text[] =
     "usage: mrreduce [-nrz] [--allow-magic] [--counters FILE] [--framed]\n"
-    "           [--framed-input] [--partial] [--skip-bad] [-d STRING] "
-    "[-o FILE]\n"
-    "           [-T DIR] [-t SEP] OP|COMMAND|NONE [FILE ...]\n";
+    "           [--framed-input] [--key-fields K] [--partial] [--skip-bad]\n"
+    "           [-d STRING] [-o FILE] [-T DIR] [-t SEP] OP|COMMAND|NONE "
+    "[FILE ...]\n";
 
 static const struct cli_opt options[] = {
 	{ 'd', "delimiter", "STRING",
@@ -41,6 +41,8 @@ static const struct cli_opt options[] = {
 	{ OPT_FRAMED_INPUT, "framed-input", NULL,
 	    "give the command framed records, not text lines" },
 	CLI_OPT_HELP,
+	{ OPT_KEY_FIELDS, "key-fields", "K",
+	    "with --framed, a command's key is its first K fields" },
 	{ OPT_PARTIAL, "partial", NULL,
 	    "write partial states of OP for another mrreduce OP" },
 	{ OPT_SKIP_BAD, "skip-bad", NULL,
@@ -73,6 +75,7 @@ struct input {
 
 static struct mr_textfmt fmt = MR_TEXTFMT_DEFAULT;
 static int skip_bad;
+static long key_fields = 1;	/* --key-fields: of a command's lines */
 static unsigned long long skipped;
 /* For --counters: records and groups read, records written. */
 static unsigned long long in_records, groups, out_records;
@@ -279,6 +282,7 @@ pump(void *arg)
 	if ((r = mr_reader_new(pu->p->out, "the command's output",
 	    &fmt)) == NULL)
 		die("out of memory");
+	mr_reader_key_fields(r, key_fields);
 	if (mr_reader_start(r) == 0) {
 		meta = mr_reader_meta(r, &metalen);
 		pu->w = open_writer(pu->out, 0, &fmt, meta, metalen);
@@ -468,6 +472,9 @@ parse_args(int *argc, char *argv[], struct args *a, struct input *in)
 		case OPT_FRAMED_INPUT:
 			a->framed_in = 1;
 			break;
+		case OPT_KEY_FIELDS:
+			key_fields = opt_key_fields(usage_text, optarg);
+			break;
 		case OPT_PARTIAL:
 			a->partial = 1;
 			break;
@@ -496,6 +503,9 @@ check_reducer(struct args *a)
 	}
 	if (a->partial && !a->builtin)
 		usage_error(usage_text, "--partial needs a built-in op");
+	if (key_fields > 1 && (a->builtin || a->none || !a->framed))
+		usage_error(usage_text, "--key-fields needs a command and "
+		    "--framed: it cuts the keys of the command's lines");
 	if (a->framed_in && (a->builtin || a->none))
 		usage_error(usage_text, "--framed-input needs a command: %s "
 		    "reads records itself", a->reducer);

@@ -15,26 +15,29 @@
 
 const char mrrun_usage[] =
     "usage: mrrun -m CMD|NONE -r OP|CMD|identity|NONE [-c OP|CMD] [-j N]\n"
-    "             [-n N] [-o DIR] [-t SEP] [-z] [--allow-magic] [--broadcast N]\n"
+    "             [-n N] [-o DIR] [-t SEP] [-z] [--allow-magic]"
+    " [--broadcast N]\n"
     "             [--dry-run] [--file PATH] [--force] [--framed]"
     " [--framed-input]\n"
     "             [--hosts FILE|LIST] [--join TYPE] [--joblog FILE]"
     " [--keep-temp]\n"
-    "             [--memory SIZE] [--numeric] [--partition-fields K]"
-    " [--progress]\n"
-    "             [--quiet] [--remote-dir DIR] [--remote-path DIR] [--resume]\n"
-    "             [--retries N] [--reverse] [--rsh CMD] [--ship]\n"
-    "             [--shuffle relay|direct] [--speculate] [--split-size SIZE]\n"
-    "             [--ssh-config FILE] [--ssh-option OPT] [--stats] [--tmpdir"
-    " DIR]\n"
-    "             [--total-order] [--values] [INPUT ...]\n"
+    "             [--key-fields K] [--memory SIZE] [--numeric]\n"
+    "             [--partition-fields K] [--progress] [--quiet]"
+    " [--remote-dir DIR]\n"
+    "             [--remote-path DIR] [--resume] [--retries N] [--reverse]\n"
+    "             [--rsh CMD] [--ship] [--shuffle relay|direct]"
+    " [--speculate]\n"
+    "             [--split-size SIZE] [--ssh-config FILE]"
+    " [--ssh-option OPT]\n"
+    "             [--stats] [--tmpdir DIR] [--total-order] [--values]"
+    " [INPUT ...]\n"
     "       mrrun -m CMD|NONE INPUT ... -m CMD|NONE INPUT ... [-m ...]\n"
     "             -r ...|--join TYPE [option ...]\n";
 
 /* mrpartition's limit: a map task writes one file a partition */
 #define MAX_REDUCERS	65536
 
-enum { OPT_DRY_RUN = 256, OPT_FORCE, OPT_JOIN, OPT_BROADCAST, OPT_FRAMED, OPT_FRAMED_INPUT,
+enum { OPT_DRY_RUN = 256, OPT_FORCE, OPT_JOIN, OPT_BROADCAST, OPT_KEY_FIELDS, OPT_FRAMED, OPT_FRAMED_INPUT,
     OPT_JOBLOG, OPT_KEEP_TEMP, OPT_MEMORY, OPT_NUMERIC, OPT_PROGRESS, OPT_QUIET,
     OPT_RESUME, OPT_RETRIES, OPT_REVERSE, OPT_SPLIT_SIZE, OPT_STATS,
     OPT_TMPDIR, OPT_TOTAL_ORDER, OPT_VALUES, OPT_FIELDS, OPT_FILE,
@@ -63,6 +66,8 @@ static const struct cli_opt options[] = {
 	{ OPT_JOIN, "join", "TYPE",
 	    "join the input groups by key, as TYPE says" },
 	{ OPT_JOBLOG, "joblog", "FILE", "write a line to FILE per attempt" },
+	{ OPT_KEY_FIELDS, "key-fields", "K",
+	    "a mapper's key is its line's first K fields (1)" },
 	{ OPT_KEEP_TEMP, "keep-temp", NULL,
 	    "keep the work directory of a job that succeeded" },
 	{ 'm', "mapper", "CMD|NONE",
@@ -199,6 +204,9 @@ job_option(struct mrrun *r, int c, char *arg)
 		break;
 	case OPT_FRAMED_INPUT:
 		r->job.framed_input = 1;
+		break;
+	case OPT_KEY_FIELDS:
+		r->job.key_fields = opt_key_fields(mrrun_usage, arg);
 		break;
 	case OPT_BROADCAST:
 		if (parse_count(arg, 1, 1000000, &v) < 0)

@@ -262,6 +262,7 @@ mix_options(uint64_t *h, const struct job *j)
 	v[10] = j->join;
 	v[11] = j->ngroups;
 	v[12] = j->broadcast;
+	v[13] = j->key_fields;
 	mix(h, v, sizeof(v));
 }
 
@@ -502,6 +503,8 @@ mapper(struct task *t, const struct job *j, int i)
 	fmt_args(t, j);
 	if (j->framed_input && strcmp(plan_mapper(j, i), "NONE") != 0)
 		task_arg(t, "--framed-input");
+	if (j->key_fields > 1)
+		task_argf(t, "--key-fields=%ld", j->key_fields);
 }
 
 static void
@@ -763,6 +766,8 @@ sort_partitions(struct task *t, const struct job *j, int i)
 		task_arg(t, "--framed");
 		if (j->framed_input)
 			task_arg(t, "--framed-input");
+		if (j->key_fields > 1)
+			task_argf(t, "--key-fields=%ld", j->key_fields);
 		file_arg(t, "--counters=", j, PLAN_COMBINE_COUNTERS, i, r);
 		file_arg(t, "-o", j, PLAN_MAP_PART, i, r);
 		task_arg(t, j->combiner);
@@ -807,6 +812,7 @@ int
 plan_partition_only(const struct job *j, int i)
 {
 	return strcmp(plan_mapper(j, i), "NONE") == 0 && j->reducers > 0 &&
+	    j->key_fields <= 1 &&
 	    !(j->combiner != NULL && j->combine_builtin);
 }
 

@@ -66,6 +66,7 @@ struct job {
 	int total_order, framed, zero, numeric, reverse, values;
 	int magic_ok;		/* --allow-magic, for the tasks' tools */
 	int keyfields;		/* --partition-fields, or 0 */
+	long key_fields;	/* --key-fields: of a mapper's line (1) */
 	const char *sep;	/* --separator, or NULL */
 	const char *memory;	/* --memory, or NULL */
 	const char *tmpdir;	/* --tmpdir, or NULL */

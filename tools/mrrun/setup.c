@@ -62,6 +62,7 @@ mrrun_new(void)
 
 	memset(r, 0, sizeof(*r));
 	r->job.split_size = DEFAULT_SPLIT;
+	r->job.key_fields = 1;
 	r->reducers = -1;
 	r->retries = 3;
 	if ((r->jobs = (int)sysconf(_SC_NPROCESSORS_ONLN)) < 1)
