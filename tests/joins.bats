@@ -99,13 +99,21 @@ data() {
 	sort out/part-* | cmp - want
 }
 
-@test "a framed join of records of any bytes equals mrjoin of the sorted inputs" {
-	mrtest gen 4 600 3 > a.mr
-	mrtest gen 9 600 3 > b.mr
+@test "a framed join of records of any bytes, the framed magic too, equals mrjoin of the sorted inputs" {
+	# every third record of b.mr holds a whole framed stream as its
+	# value, under the keys k0 to k89, which a.mr has too
+	mrtest gen 4 600 3 > g1.mr
+	awk 'BEGIN { for (i = 0; i < 90; i++) printf "k%d\tL%d\n", i, i }' > k.txt
+	mrmap -o a.mr NONE g1.mr k.txt
+	mrtest gen 2 40 12 > small.mr
+	mrtest gen 9 600 3 > g2.mr
+	mrtest embed 9 90 small.mr > e.mr
+	mrmap -o b.mr NONE g2.mr e.mr
 	mrsort a.mr -o sa.mr
 	mrsort b.mr -o sb.mr
 	mrjoin --framed -a 1 -o want.mr sa.mr sb.mr
 	[ "$(mrtest dump < want.mr | wc -l)" -gt 600 ]
+	[ "$(mrtest dump < want.mr | grep -c 894d52460d0a1a0a)" -ge 30 ]
 	run -0 --separate-stderr mrrun -n 3 --split-size 4K --framed -o out \
 		-m NONE a.mr -m NONE b.mr --join left
 	[ -z "$stderr" ]
