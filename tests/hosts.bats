@@ -326,11 +326,14 @@ wc_job() {
 	awk 'BEGIN { for (i = 0; i < 3000; i++) printf "u%d\t%d\n", i * 3, 1940 + i % 70 }' > users.tsv
 	awk 'BEGIN { for (i = 0; i < 20000; i++) printf "%d\tu%d\n", 1700000000 + i, (i * 7919) % 9000 }' > byts.tsv
 	script swap.sh 'awk -F "\t" -v OFS="\t" "{ print \$2, \$1 }"'
-	job=(--split-size 32K --file swap.sh -m ./swap.sh byts.tsv --join left --broadcast 2)
+	script id.sh 'cat'
+	job=(--split-size 32K --file swap.sh --file id.sh -m ./swap.sh byts.tsv --join left --broadcast 2)
 	[ "$(map_tasks "${job[@]}" -m NONE users.tsv)" -gt 4 ]
 	mrrun "${job[@]}" -m NONE users.tsv -o local
-	run -0 --separate-stderr hrun --joblog jl "${job[@]}" -m NONE users.tsv -o out
+	# the broadcast group's mapper, a --file, runs on the hosts
+	run -0 --separate-stderr hrun --joblog jl "${job[@]}" -m ./id.sh users.tsv -o out
 	[ -z "$stderr" ]
+	[ "$(jl_hosts jl b-)" != ":" ]
 	same_dirs out local
 	# the broadcast group read in place on h2, where its tasks run
 	ssh -F "$CFG" h2 "cat > /tmp/users-h2.tsv" < users.tsv

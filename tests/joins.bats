@@ -251,14 +251,18 @@ reduce_side() {
 	cmp <(cat want/part-* | mrtest dump | sort) <(cat out/part-* | mrtest dump | sort)
 }
 
-@test "--broadcast counts the rows it writes" {
+@test "--broadcast counts the rows it writes, and the broadcast group's records and counters once" {
 	data
-	run -0 mrrun --split-size 8K -o out -m NONE events.tsv -m NONE users.tsv \
+	run -0 --separate-stderr mrrun --split-size 8K -o out -m NONE events.tsv \
+		-m 'cat; echo reporter:counter:g,bc,1 >&2' users.tsv \
 		--join inner --broadcast 2
+	[ -z "$stderr" ]
 	awk -F '\t' -v rows="$(cat out/part-* | wc -l)" '
 		$2 == "REDUCE_OUTPUT_RECORDS" { o = $3 }
+		$2 == "REDUCE_INPUT_RECORDS" { i = $3 }
 		$2 == "MAP_INPUT_RECORDS" { m = $3 }
-		END { exit !(o == rows && m == 3000) }' out/_counters
+		$1 == "g" && $2 == "bc" { c = $3 }
+		END { exit !(o == rows && m == 3300 && i == 0 && c == 1) }' out/_counters
 }
 
 @test "a broadcast group larger than --memory fails the job with mrjoin's message and no output" {
@@ -273,8 +277,11 @@ reduce_side() {
 	data
 	run -0 --separate-stderr mrrun --dry-run -m NONE events.tsv -m NONE users.tsv --join left
 	[ "${stderr_lines[0]}" = "mrrun: group 2's inputs hold $(wc -c < users.tsv) bytes, under 10 MiB: --broadcast 2 would join them in the map tasks, with no shuffle" ]
-	run -0 --separate-stderr mrrun --dry-run -m NONE events.tsv -m NONE users.tsv --join full
-	[ -z "$stderr" ]
+	for no in "--join full" "--join inner -n 2" "--join inner -n 2 --total-order" \
+	    "--join inner --memory 4K"; do
+		run -0 --separate-stderr mrrun --dry-run -m NONE events.tsv -m NONE users.tsv $no
+		[ -z "$stderr" ] || { echo "$no: $stderr"; return 1; }
+	done
 	run -0 --separate-stderr mrrun --dry-run -m NONE events.tsv -m NONE users.tsv --join left --broadcast 2
 	[ -z "$stderr" ]
 	[ "$(printf '%s\n' "$output" | grep -c '^# broadcast task ')" -eq 1 ]

@@ -173,7 +173,9 @@ run_attempt(struct mrrun *r, struct phase *ph, int i, struct host *h,
 	double start, secs;
 	int fd, rc, claimed = 0, fatal;
 
-	if (ph->here || (ph == &r->sample && pinned(r, ph, i) < 0))
+	/* the sample tasks of a total order run here, but for HOST:PATH */
+	if (ph->here || (ph == &r->sample && r->job.broadcast == 0 &&
+	    pinned(r, ph, i) < 0))
 		h = NULL;
 	t = build(r, ph, i, h, attempt, &where);
 	in = ph->input != NULL ? ph->input(r, i) : t->bytes_in;

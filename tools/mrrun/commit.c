@@ -133,14 +133,26 @@ commit_points(struct mrrun *r, int i, uint64_t *bytes_out)
 	return 0;
 }
 
-/* A sample task: its pieces are read by the points task. */
+/*
+ * A sample task: its pieces are read by the points task.  A broadcast
+ * task's counters are those of a map task.
+ */
 int
 commit_sample(struct mrrun *r, int i, uint64_t *bytes_out)
 {
-	(void)r;
-	(void)i;
+	char *p;
+	int rc = 0;
+
 	*bytes_out = 0;
-	return 0;
+	if (r->job.broadcast == 0)
+		return 0;
+	p = plan_file(&r->job, PLAN_BROADCAST_COUNTERS, i, 0);
+	if (read_counters(r, p, COUNTS_TASK, NULL, 1) < 0) {
+		warnx("%s: %s", p, strerror(errno));
+		rc = -1;
+	}
+	free(p);
+	return rc;
 }
 
 /* Reduce task i: its counters, and its output part, which stdout may have. */

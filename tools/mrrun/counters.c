@@ -21,7 +21,9 @@
  * when the file cannot be read.  Of kind COUNTS_COMBINER, a command
  * combiner's mrreduce counts for the combine counters; of kind
  * COUNTS_PARTITION, the mrpartition of a map task without mrmap counts
- * for the map input.
+ * for the map input; of kind COUNTS_JOIN, the mrjoin --hash of a map
+ * task counts its rows alone, since every map task reads the broadcast
+ * group again.
  */
 long long
 read_counters(struct mrrun *r, const char *path, int kind, const char *want,
@@ -60,7 +62,9 @@ read_counters(struct mrrun *r, const char *path, int kind, const char *want,
 				continue;
 		}
 		if (strcmp(group, "mr") == 0 &&
-		    strcmp(name, "SKIPPED_VALUES") == 0)
+		    (strcmp(name, "SKIPPED_VALUES") == 0 ||
+		    (kind == COUNTS_JOIN &&
+		    strcmp(name, "REDUCE_OUTPUT_RECORDS") != 0)))
 			continue;
 		if (want != NULL && strcmp(group, "mr") == 0 &&
 		    strcmp(name, want) == 0)
@@ -176,7 +180,7 @@ map_counters(struct mrrun *r, int i, uint64_t bytes, int sign)
 	}
 	p = plan_file(j, PLAN_JOIN_COUNTERS, i, 0);
 	if (j->broadcast > 0)
-		read_counters(r, p, COUNTS_TASK, NULL, sign);
+		read_counters(r, p, COUNTS_JOIN, NULL, sign);
 	free(p);
 	if (j->reducers > 0) {
 		pthread_mutex_lock(&r->lock);

@@ -148,7 +148,7 @@ uint64_t reduce_input(struct mrrun *r, int i);
 int map_output(struct mrrun *r, int i, uint32_t *crc, uint64_t *bytes);
 int emit_part(struct mrrun *r, int i);
 int job_finish(struct mrrun *r);
-enum { COUNTS_TASK, COUNTS_COMBINER, COUNTS_PARTITION };
+enum { COUNTS_TASK, COUNTS_COMBINER, COUNTS_PARTITION, COUNTS_JOIN };
 long long read_counters(struct mrrun *r, const char *path, int kind,
     const char *want, int sign);
 long long map_counters(struct mrrun *r, int i, uint64_t bytes, int sign);

@@ -560,6 +560,9 @@ plan_file(const struct job *j, enum plan_file f, int i, int r)
 	case PLAN_BROADCAST:
 		sprintf(s, "%s/sample/broadcast", j->work);
 		break;
+	case PLAN_BROADCAST_COUNTERS:
+		sprintf(s, "%s/sample/b-%05d.counters", j->work, i);
+		break;
 	case PLAN_JOIN_COUNTERS:
 		sprintf(s, "%s/map/m-%05d/join", j->work, i);
 		break;
@@ -617,13 +620,38 @@ what_name(char *buf, size_t size, const char *name)
 }
 
 /*
+ * Starts a pipeline of t with the stage that reads split i whole: from
+ * its file, or on a host from the copy that mrrun sent there
+ * (PLAN_INPUT), which gzip reads for a .gz file.  Returns 1 when no stage
+ * reads it, and the mapper must name that copy.
+ */
+static int
+split_source(struct task *t, const struct job *j, int i)
+{
+	const struct split *s = &j->splits[i];
+	int sent = j->streamed && s->host < 0;
+
+	task_pipeline(t);
+	if (!sent)
+		t->counted = t->np;	/* for progress within the split */
+	if (sent && s->gz) {
+		task_stage(t);
+		task_arg(t, "gzip");
+		task_arg(t, "-dc");
+		file_arg(t, "", j, PLAN_INPUT, i, 0);
+	} else if (!sent)
+		read_range(t, j, s, s->start, s->end);
+	return sent && !s->gz;
+}
+
+/*
  * Broadcast task i of a --broadcast join: the mapper over split i of the
  * broadcast group, whole, into a framed file.
  */
 static struct task *
 broadcast_task(const struct job *j, int i, int attempt)
 {
-	int k = plan_broadcast_group(j)->first + i;
+	int k = plan_broadcast_group(j)->first + i, named;
 	const struct split *s = &j->splits[k];
 	char id[24], what[160], name[84], *dir;
 	struct task *t;
@@ -638,12 +666,14 @@ broadcast_task(const struct job *j, int i, int attempt)
 	dir = xasprintf("%s/%s", j->work, "sample");
 	mkdir_p(t, dir);
 	free(dir);
-	task_pipeline(t);
-	read_range(t, j, s, s->start, s->end);
+	named = split_source(t, j, k);
 	mapper(t, j, k);
+	file_arg(t, "--counters=", j, PLAN_BROADCAST_COUNTERS, i, 0);
 	task_arg(t, "-o");
 	file_arg(t, "", j, PLAN_BROADCAST_PART, i, 0);
 	task_arg(t, plan_mapper(j, k));
+	if (named)
+		file_arg(t, "", j, PLAN_INPUT, k, 0);
 	return t;
 }
 
@@ -664,6 +694,15 @@ broadcast_gather(const struct job *j)
 		task_arg(t, "/dev/null");
 	for (i = 0; i < n; i++)
 		file_arg(t, "", j, PLAN_BROADCAST_PART, i, 0);
+	/* that it fits in memory, once, before every map task needs it */
+	task_pipeline(t);
+	tool(t, j, "mrjoin");
+	task_arg(t, "--hash");
+	task_arg(t, "--semi");
+	if (j->memory != NULL)
+		task_argf(t, "-S%s", j->memory);
+	file_arg(t, "", j, PLAN_BROADCAST, 0, 0);
+	task_arg(t, "/dev/null");
 	return t;
 }
 
@@ -822,7 +861,7 @@ plan_map(const struct job *j, int i, int attempt)
 	const struct split *s = &j->splits[i];
 	char id[24], what[160], name[84], *dir, *tmpl;
 	struct task *t;
-	int sent;
+	int named;
 
 	snprintf(id, sizeof(id), "m-%05d", i);
 	what_name(name, sizeof(name), s->name);
@@ -850,24 +889,12 @@ plan_map(const struct job *j, int i, int attempt)
 		task_arg(t, tmpl);
 		free(tmpl);
 	}
-	task_pipeline(t);
-	sent = j->streamed && s->host < 0;
-	if (!sent)
-		t->counted = t->np;	/* for progress within the split */
-	if (!sent || s->gz) {
-		if (sent) {
-			task_stage(t);
-			task_arg(t, "gzip");
-			task_arg(t, "-dc");
-			file_arg(t, "", j, PLAN_INPUT, i, 0);
-		} else
-			read_range(t, j, s, s->start, s->end);
-	}
+	named = split_source(t, j, i);
 	if (plan_partition_only(j, i)) {
 		/* the identity mapper: the split goes to mrpartition */
 		tool(t, j, "mrpartition");
 		file_arg(t, "--counters=", j, PLAN_MAP_COUNTERS, i, 0);
-		if (sent && !s->gz)
+		if (named)
 			file_arg(t, "", j, PLAN_INPUT, i, 0);
 	} else {
 		mapper(t, j, i);
@@ -884,7 +911,7 @@ plan_map(const struct job *j, int i, int attempt)
 			file_arg(t, "", j, PLAN_OUT_PART, 0, i);
 		}
 		task_arg(t, plan_mapper(j, i));
-		if (sent && !s->gz)
+		if (named)
 			file_arg(t, "", j, PLAN_INPUT, i, 0);
 		if (j->broadcast > 0)
 			broadcast_join(t, j, i);

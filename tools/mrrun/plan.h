@@ -213,6 +213,7 @@ enum plan_file {
 	PLAN_FETCHED,		/* map task i's partition r, fetched */
 	PLAN_BROADCAST_PART,	/* broadcast task i's output */
 	PLAN_BROADCAST,		/* all of them, which every map task reads */
+	PLAN_BROADCAST_COUNTERS,	/* broadcast task i's mrmap --counters */
 	PLAN_JOIN_COUNTERS,	/* map task i's mrjoin --counters */
 };
 

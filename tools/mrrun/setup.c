@@ -225,22 +225,28 @@ print_task(struct task *t)
 /*
  * Says on stderr, for --dry-run of a --join of two groups without
  * --broadcast, when --broadcast would do: the smaller group that the
- * join type lets go to every map task holds under BROADCAST_HINT bytes.
+ * join type lets go to every map task holds under BROADCAST_HINT bytes,
+ * and under half of --memory, and no option rules it out.
  */
 static void
-broadcast_hint(const struct job *j)
+broadcast_hint(const struct mrrun *r)
 {
-	uint64_t bytes[2] = { 0, 0 };
+	const struct job *j = &r->job;
+	uint64_t bytes[2] = { 0, 0 }, most = BROADCAST_HINT;
+	size_t mem;
 	int i, g, best = -1;
 
-	if (j->join == JOIN_NONE || j->broadcast > 0 || j->ngroups != 2)
+	if (j->join == JOIN_NONE || j->broadcast > 0 || j->ngroups != 2 ||
+	    r->reducers > 0 || j->total_order || j->keyfields > 0)
 		return;
+	if (j->memory != NULL && parse_size(j->memory, &mem) == 0 &&
+	    mem / 2 < most)
+		most = mem / 2;
 	for (i = 0; i < j->nsplits; i++)
 		bytes[j->splits[i].group] += j->splits[i].end -
 		    j->splits[i].start;
 	for (g = 0; g < 2; g++)
-		if (plan_broadcast_allowed(j->join, g + 1) &&
-		    bytes[g] < BROADCAST_HINT &&
+		if (plan_broadcast_allowed(j->join, g + 1) && bytes[g] < most &&
 		    (best < 0 || bytes[g] < bytes[best]))
 			best = g;
 	if (best >= 0)
@@ -272,7 +278,7 @@ dry_run(struct mrrun *r)
 		print_task(plan_reduce(j, i, 0));
 	if (fflush(stdout) != 0 || ferror(stdout))
 		die("stdout: %s", strerror(errno));
-	broadcast_hint(j);
+	broadcast_hint(r);
 }
 
 /*

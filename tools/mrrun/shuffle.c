@@ -319,11 +319,15 @@ remote_attempt(struct mrrun *r, struct phase *ph, int i, struct task *t,
     struct host *h, struct host **where, uint32_t id, int errfd, char *msg,
     size_t msgsize)
 {
-	int rc = 0;
+	int rc = 0, k;
 
 	msg[0] = '\0';
-	if (ph == &r->map && r->job.splits[i].host < 0)
-		rc = send_input(r, i, h, msg, msgsize);
+	/* a broadcast task maps a split of the broadcast group */
+	k = ph == &r->sample && r->job.broadcast > 0 ?
+	    plan_broadcast_group(&r->job)->first + i : i;
+	if ((ph == &r->map || (ph == &r->sample && r->job.broadcast > 0)) &&
+	    r->job.splits[k].host < 0)
+		rc = send_input(r, k, h, msg, msgsize);
 	else if (ph == &r->reduce)
 		rc = fetch(r, i, h, where, id, errfd, msg, msgsize);
 	/*
@@ -424,9 +428,12 @@ collect(struct mrrun *r, struct phase *ph, int i, struct host *h,
 		rc = bring(r, h, PLAN_REDUCE_COUNTERS, 0, i, msg, msgsize);
 		if (rc == 0)
 			rc = bring(r, h, PLAN_OUT_PART, 0, i, msg, msgsize);
-	} else if (ph == &r->sample && r->job.broadcast > 0)
+	} else if (ph == &r->sample && r->job.broadcast > 0) {
 		rc = bring(r, h, PLAN_BROADCAST_PART, i, 0, msg, msgsize);
-	else if (ph == &r->sample) {
+		if (rc == 0)
+			rc = bring(r, h, PLAN_BROADCAST_COUNTERS, i, 0, msg,
+			    msgsize);
+	} else if (ph == &r->sample) {
 		s = &r->job.splits[i];
 		pieces = s->gz || s->end - s->start <= PLAN_SAMPLE_PIECES *
 		    PLAN_SAMPLE_BYTES ? 1 : PLAN_SAMPLE_PIECES;
