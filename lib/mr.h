@@ -45,11 +45,28 @@ struct mr_textfmt {
 
 #define MR_TEXTFMT_DEFAULT { '\t', '\n', 0 }
 
+/*
+ * A key within values, as sort(1)'s -k takes it (--values=KEYDEF): from
+ * byte schar of field sfield to byte echar of field efield, all counted
+ * from 0.  echar 0 is the end of field efield, efield SIZE_MAX the end of
+ * the value.  A byte position runs on past the end of its field, as in
+ * sort(1), but never past the end of the value.
+ */
+struct mr_valkey {
+	size_t sfield, schar;	/* the first byte of the key */
+	size_t efield, echar;	/* the byte after its last */
+	int numeric;		/* n: its first field as a decimal number */
+	int reverse;		/* r: this key reversed */
+};
+
 /* Record order (mrmerge, mrsort): bytewise keys by default. */
 struct mr_order {
 	int numeric;	/* -n: keys compare as decimal numbers */
 	int reverse;	/* -r: the whole comparison reversed */
 	int values;	/* --values: equal keys ordered by value */
+	unsigned char sep;	/* separates the fields of a value */
+	struct mr_valkey *vkeys; /* --values=KEYDEF, in order; on the heap */
+	size_t nvkeys;
 };
 
 /* checksum.c */
@@ -212,10 +229,11 @@ void mr_agg_free(struct mr_agg *a);
 
 /*
  * mr_compare() orders two records as o says: keys bytewise (as LC_ALL=C
- * sort) or as numbers, then, with o->values, values bytewise; o->reverse
- * reverses the result.  Returns <0, 0 or >0.  Equal keys that are not the
- * same bytes (numerically "1" and "1.0") are ordered bytewise, so equal
- * results mean equal bytes and groups of equal keys stay together.
+ * sort) or as numbers, then, with o->values, values (mr_valcmp());
+ * o->reverse reverses the result.  Returns <0, 0 or >0.  Equal keys that
+ * are not the same bytes (numerically "1" and "1.0") are ordered
+ * bytewise, so equal results mean equal bytes and groups of equal keys
+ * stay together.
  */
 int mr_compare(const struct mr_order *o, const struct mr_rec *a,
     const struct mr_rec *b);
@@ -226,6 +244,37 @@ int mr_compare(const struct mr_order *o, const struct mr_rec *a,
  */
 int mr_keycmp(const struct mr_order *o, const unsigned char *a, size_t alen,
     const unsigned char *b, size_t blen);
+
+/*
+ * mr_valcmp() compares the values of two records with equal keys, as
+ * mr_compare() does when o->values is set: by each of o's value keys in
+ * turn, then bytewise; o->reverse reverses the result.
+ */
+int mr_valcmp(const struct mr_order *o, const unsigned char *a, size_t alen,
+    const unsigned char *b, size_t blen);
+
+/*
+ * mr_order_parse_values() adds to o the key of the values that keydef
+ * describes in the syntax of sort(1)'s -k, POS1[,POS2], where POS is
+ * F[.C][MODS]: field F (from 1) of the value, fields separated by o->sep;
+ * byte C (from 1) of that field, the first by default for POS1 and the
+ * last (0) for POS2; POS2 the end of the value when left out; MODS any of
+ * n (numeric: the key up to its first separator, as -n compares keys,
+ * but numbers equal in value tie) and r (this key reversed), for the
+ * whole key.  It sets o->values.  Keys added earlier compare first.  The
+ * caller sets o->sep, which may come later on a command line.  Returns
+ * 0, or -1 with a message of why (without newline or keydef) in err,
+ * errsize bytes, when keydef does not parse or memory runs out.  The keys
+ * live on the heap: copies of o share them until mr_order_free().
+ */
+int mr_order_parse_values(struct mr_order *o, const char *keydef, char *err,
+    size_t errsize);
+
+/*
+ * mr_order_free() frees the value keys of o and makes it compare values,
+ * if at all, bytewise.
+ */
+void mr_order_free(struct mr_order *o);
 
 /* reader.c */
 

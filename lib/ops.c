@@ -36,7 +36,7 @@ static const char *const names[] = {
 #define NOPS	((int)(sizeof(names) / sizeof(names[0])))
 
 static const char partial_prefix[] = "values=partial:";
-static const struct mr_order bytewise = { 0, 0, 0 };
+static const struct mr_order bytewise = { 0 };
 
 int
 mr_op_parse(struct mr_op *op, const char *name)

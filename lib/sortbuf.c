@@ -350,9 +350,7 @@ entry_cmp(const struct cmp *k, const struct entry *x, const struct entry *y)
 	if (c == 0 && k->b->order.values) {
 		entry_rec(arena, x, &rx);
 		entry_rec(arena, y, &ry);
-		c = bytecmp(rx.val, rx.vlen, ry.val, ry.vlen);
-		if (k->b->order.reverse)
-			c = -c;
+		c = mr_valcmp(&k->b->order, rx.val, rx.vlen, ry.val, ry.vlen);
 	}
 	if (c != 0)
 		return c;

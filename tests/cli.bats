@@ -169,3 +169,16 @@ man_options() {
 		grep -qx '\.It Fl -allow-magic' "$MAN/$t.1"
 	done
 }
+
+@test "an optional argument is --NAME[=ARG] in --help and in the page" {
+	for t in $FILTERS; do
+		run -0 --separate-stderr "$t" --help
+		help=$(printf '%s\n' "$output" | grep -E '^  (-[a-zA-Z], |    )--' |
+			grep -oE -- '--[a-z-]+\[=[A-Z]+\]' | sort)
+		page=$(sed -nE 's/^\.It Fl -([a-z-]+) Ns Op = Ns Ar ([A-Z]+)$/--\1[=\2]/p' "$MAN/$t.1" | sort)
+		[ "$help" = "$page" ] || { echo "$t: '$help' is not '$page'"; return 1; }
+	done
+	run -0 mrsort --help
+	[[ "$output" == *"[--values[=KEYDEF]]"* ]]
+	printf '%s\n' "$output" | grep -q '^      --values\[=KEYDEF\]  '
+}

@@ -158,11 +158,6 @@ runs() {
 	[[ "$stderr" == *"usage: mrmerge"* ]]
 }
 
-# low_limit CMD...: runs CMD under a soft and hard open-file limit of 32.
-low_limit() {
-	bash -c 'ulimit -n 32 && exec "$@"' low_limit "$@"
-}
-
 @test "200 inputs over a limit of 32 open files merge in passes, as sort -m" {
 	runs 200 30 50
 	mkdir tmp

@@ -763,11 +763,6 @@ reduce_in_pieces() {
 	done
 }
 
-# low_limit CMD...: runs CMD under a soft and hard open-file limit of 32.
-low_limit() {
-	bash -c 'ulimit -n 32 && exec "$@"' low_limit "$@"
-}
-
 @test "200 inputs over a limit of 32 open files are merged in passes, then reduced" {
 	for i in $(seq 0 199); do
 		pairs 40 "$i" 60 int > "in$i"

@@ -56,6 +56,11 @@ bad_templates() {
 	[ "${stderr%%$'\n'*}" = "$1: bad template: ${long:0:40}... $why" ]
 }
 
+# low_limit CMD...: runs CMD under a soft and hard open-file limit of 32.
+low_limit() {
+	bash -c 'ulimit -n 32 && exec "$@"' low_limit "$@"
+}
+
 # assert_status WANT: the status of the last `run`.
 assert_status() {
 	if [ "$status" -ne "$1" ]; then

@@ -334,6 +334,15 @@ static const struct cli_tool *tool;
 static struct option *longopts;
 static char *optstring;
 
+/* Does option o take an argument: no_argument, or which kind? */
+static int
+opt_has_arg(const struct cli_opt *o)
+{
+	if (o->arg == NULL)
+		return no_argument;
+	return o->arg[0] == '[' ? optional_argument : required_argument;
+}
+
 void
 cli_start(const struct cli_tool *t, int argc, char *argv[])
 {
@@ -349,7 +358,7 @@ cli_start(const struct cli_tool *t, int argc, char *argv[])
 	for (o = t->opts; o->code != 0; o++)
 		n++;
 	longopts = xmalloc((n + 1) * sizeof(*longopts));
-	s = optstring = xmalloc(2 * n + 2);
+	s = optstring = xmalloc(3 * n + 2);
 	if (t->flags & CLI_IN_ORDER)
 		*s++ = '+';
 	else if (t->flags & CLI_OPERANDS)
@@ -357,14 +366,15 @@ cli_start(const struct cli_tool *t, int argc, char *argv[])
 	for (o = t->opts; o->code != 0; o++) {
 		if (o->code < 256) {
 			*s++ = (char)o->code;
-			if (o->arg != NULL)
+			if (opt_has_arg(o) != no_argument)
+				*s++ = ':';
+			if (opt_has_arg(o) == optional_argument)
 				*s++ = ':';
 		}
 		if (o->name == NULL)
 			continue;
 		longopts[i].name = o->name;
-		longopts[i].has_arg = o->arg != NULL ? required_argument :
-		    no_argument;
+		longopts[i].has_arg = opt_has_arg(o);
 		longopts[i].flag = NULL;
 		longopts[i++].val = o->code;
 	}
@@ -413,20 +423,31 @@ cli_getopt(int argc, char *argv[], struct mr_textfmt *fmt)
 	}
 }
 
-/* Writes the left column of o's help line, "-o, --output=FILE", to buf. */
+/*
+ * Writes the left column of o's help line, "-o, --output=FILE", to buf:
+ * "--values[=KEYDEF]" or "-X[KEYDEF]" for an optional argument.
+ */
 static int
 opt_form(char *buf, size_t size, const struct cli_opt *o)
 {
-	const char *arg = o->arg != NULL ? o->arg : "";
+	const char *arg = o->arg != NULL ? o->arg : "", *open = "";
+	const char *eq = o->arg != NULL ? "=" : "";
+	const char *sp = o->arg != NULL ? " " : "";
 
+	if (opt_has_arg(o) == optional_argument) {
+		/* "[KEYDEF]" is "[=KEYDEF]" after a long name */
+		open = "[";
+		arg++;
+		sp = "";
+	}
 	if (o->code < 256 && o->name != NULL)
-		return snprintf(buf, size, "  -%c, --%s%s%s", o->code, o->name,
-		    o->arg != NULL ? "=" : "", arg);
+		return snprintf(buf, size, "  -%c, --%s%s%s%s", o->code,
+		    o->name, open, eq, arg);
 	if (o->code < 256)
-		return snprintf(buf, size, "  -%c%s%s", o->code,
-		    o->arg != NULL ? " " : "", arg);
-	return snprintf(buf, size, "      --%s%s%s", o->name,
-	    o->arg != NULL ? "=" : "", arg);
+		return snprintf(buf, size, "  -%c%s%s%s", o->code, sp, open,
+		    arg);
+	return snprintf(buf, size, "      --%s%s%s%s", o->name, open, eq,
+	    arg);
 }
 
 void
@@ -505,6 +526,17 @@ opt_separator(const char *usage, const char *arg, struct mr_textfmt *fmt)
 	if (parse_sep(arg, &fmt->sep) < 0)
 		usage_error(usage, "bad separator: %s (one byte, \\t, \\0 or "
 		    "\\\\)", arg);
+}
+
+void
+opt_values(const char *usage, const char *arg, struct mr_order *o)
+{
+	char err[128];
+
+	o->values = 1;
+	if (arg != NULL && mr_order_parse_values(o, arg, err,
+	    sizeof(err)) < 0)
+		usage_error(usage, "bad KEYDEF in --values=%s: %s", arg, err);
 }
 
 int

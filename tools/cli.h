@@ -49,7 +49,10 @@ void warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * An option of a tool.  One table of them, in the order of the man page,
  * makes the options that getopt_long() takes and the lines of --help.
  * code is the option's letter (-X), or for an option with a long name
- * alone a number above 255 of the tool's choosing.
+ * alone a number above 255 of the tool's choosing.  An argument whose
+ * name is in brackets ("[KEYDEF]") is optional: it is given in the same
+ * word as the option (--values=KEYDEF, -XKEYDEF), optarg is NULL without
+ * it, and --help shows it as "--values[=KEYDEF]".
  */
 struct cli_opt {
 	int code;
@@ -134,6 +137,14 @@ long opt_key_fields(const char *usage, const char *arg);
 
 /* opt_separator() sets fmt->sep from the argument of -t, or exits 2. */
 void opt_separator(const char *usage, const char *arg, struct mr_textfmt *fmt);
+
+/*
+ * opt_values() sets o from --values (arg NULL), which orders equal keys
+ * by value, or --values=KEYDEF (mr_order_parse_values()), which adds a
+ * key within values; a KEYDEF that does not parse is a usage error.  The
+ * caller sets o->sep, from -t, once all options are read.
+ */
+void opt_values(const char *usage, const char *arg, struct mr_order *o);
 
 /*
  * parse_count() parses a decimal count in [min, max] into *out.  Returns

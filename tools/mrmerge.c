@@ -9,8 +9,8 @@
 enum { OPT_TEXT = 256, OPT_VALUES };
 
 static const char usage_text[] =
-    "usage: mrmerge [-nrz] [--allow-magic] [--text] [--values] [-o FILE]\n"
-    "           [-T DIR] [-t SEP] [FILE ...]\n";
+    "usage: mrmerge [-nrz] [--allow-magic] [--text] [--values[=KEYDEF]]\n"
+    "           [-o FILE] [-T DIR] [-t SEP] [FILE ...]\n";
 
 static const struct cli_opt options[] = {
 	{ 'n', "numeric", NULL, "the inputs are sorted by numeric keys" },
@@ -22,7 +22,8 @@ static const struct cli_opt options[] = {
 	CLI_OPT_MAGIC,
 	CLI_OPT_HELP,
 	{ OPT_TEXT, "text", NULL, "write text lines, not framed records" },
-	{ OPT_VALUES, "values", NULL, "equal keys are sorted by value" },
+	{ OPT_VALUES, "values", "[KEYDEF]",
+	    "equal keys are sorted by value (by sort -k KEYDEF)" },
 	CLI_OPT_VERSION,
 	{ 0, NULL, NULL, NULL }
 };
@@ -64,17 +65,18 @@ parse_args(int *argc, char *argv[], struct args *a)
 			a->text = 1;
 			break;
 		case OPT_VALUES:
-			a->order.values = 1;
+			opt_values(usage_text, optarg, &a->order);
 			break;
 		}
 	}
+	a->order.sep = a->fmt.sep;
 	return operands(usage_text, argc, argv);
 }
 
 int
 main(int argc, char *argv[])
 {
-	struct args a = { MR_TEXTFMT_DEFAULT, { 0, 0, 0 }, "-", NULL, 0 };
+	struct args a = { MR_TEXTFMT_DEFAULT, { 0 }, "-", NULL, 0 };
 	struct mr_reader **in;
 	struct mr_writer *w;
 	struct outfile out;

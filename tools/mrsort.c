@@ -25,8 +25,9 @@
 enum { OPT_PARALLEL = 256, OPT_TEXT, OPT_VALUES };
 
 static const char usage_text[] =
-    "usage: mrsort [-cnrz] [--allow-magic] [--text] [--values] [-o FILE]\n"
-    "           [-S SIZE] [-T DIR] [-t SEP] [--parallel N] [FILE ...]\n";
+    "usage: mrsort [-cnrz] [--allow-magic] [--text] [--values[=KEYDEF]]\n"
+    "           [-o FILE] [-S SIZE] [-T DIR] [-t SEP] [--parallel N] "
+    "[FILE ...]\n";
 
 static const struct cli_opt options[] = {
 	{ 'c', "check", NULL, "exit 0 if the input is sorted, 1 if not" },
@@ -42,7 +43,8 @@ static const struct cli_opt options[] = {
 	{ OPT_PARALLEL, "parallel", "N",
 	    "sort on N threads (the cores, at most 8)" },
 	{ OPT_TEXT, "text", NULL, "write text lines, not framed records" },
-	{ OPT_VALUES, "values", NULL, "sort equal keys by value" },
+	{ OPT_VALUES, "values", "[KEYDEF]",
+	    "sort equal keys by value (by sort -k KEYDEF)" },
 	CLI_OPT_VERSION,
 	{ 0, NULL, NULL, NULL }
 };
@@ -505,10 +507,11 @@ parse_args(int *argc, char *argv[], struct args *a)
 			a->text = 1;
 			break;
 		case OPT_VALUES:
-			order.values = 1;
+			opt_values(usage_text, optarg, &order);
 			break;
 		}
 	}
+	order.sep = fmt.sep;
 	return operands(usage_text, argc, argv);
 }
 
