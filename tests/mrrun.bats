@@ -1626,3 +1626,19 @@ mrrun: resuming: 1 of $n map tasks are done" ]
 	run -2 --separate-stderr mrrun --key-fields 0 -m cat -r count in.tsv
 	[ "${stderr_lines[0]}" = "mrrun: bad number of key fields: 0 (1 to 1000000)" ]
 }
+
+@test "--values=KEYDEF: each key's values in the order of sort -k over the value's fields, unpadded times too" {
+	awk 'BEGIN { srand(5); for (i = 0; i < 4000; i++)
+		printf "u%d\t%d\tp%d\n", int(rand() * 40), int(rand() * 2) ? 999999000 + int(rand() * 2000) : int(rand() * 100), i }' > in.tsv
+	run -0 --separate-stderr mrrun -o out -n 3 --split-size 16K --values=1n -m cat -r cat in.tsv
+	[ -z "$stderr" ]
+	for p in out/part-*; do
+		sort -c -s -t "$TAB" -k1,1 -k2,2n "$p"
+	done
+	sort out/part-* | cmp - <(sort in.tsv)
+	# bytewise --values puts 999999999 after 1000000000; two keys, the second reversed
+	run -0 mrrun -o two --values=1n --values=2r -m cat -r cat in.tsv
+	sort -c -s -t "$TAB" -k1,1 -k2,2n -k3,3r two/part-00000
+	run -2 --separate-stderr mrrun --values=0 -m cat -r cat in.tsv
+	[[ "${stderr_lines[0]}" == "mrrun: bad KEYDEF in --values=0"* ]]
+}

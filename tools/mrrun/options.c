@@ -29,8 +29,9 @@ const char mrrun_usage[] =
     " [--speculate]\n"
     "             [--split-size SIZE] [--ssh-config FILE]"
     " [--ssh-option OPT]\n"
-    "             [--stats] [--tmpdir DIR] [--total-order] [--values]"
-    " [INPUT ...]\n"
+    "             [--stats] [--tmpdir DIR] [--total-order]"
+    " [--values[=KEYDEF]]\n"
+    "             [INPUT ...]\n"
     "       mrrun -m CMD|NONE INPUT ... -m CMD|NONE INPUT ... [-m ...]\n"
     "             -r ...|--join TYPE [option ...]\n";
 
@@ -112,7 +113,8 @@ static const struct cli_opt options[] = {
 	    "put the sorts' temporary files in DIR" },
 	{ OPT_TOTAL_ORDER, "total-order", NULL,
 	    "sample keys so that the parts sort as a whole" },
-	{ OPT_VALUES, "values", NULL, "sort the values of each key too" },
+	{ OPT_VALUES, "values", "[KEYDEF]",
+	    "sort equal keys by value (by sort -k KEYDEF)" },
 	CLI_OPT_VERSION,
 	CLI_OPT_ZERO,
 	{ 0, NULL, NULL, NULL }
@@ -160,9 +162,11 @@ static int
 job_option(struct mrrun *r, int c, char *arg)
 {
 	struct mr_textfmt fmt = MR_TEXTFMT_DEFAULT;
+	struct mr_order check;
 	size_t size;
 	long v;
 
+	memset(&check, 0, sizeof(check));
 	switch (c) {
 	case 'c':
 		r->job.combiner = arg;
@@ -245,7 +249,16 @@ job_option(struct mrrun *r, int c, char *arg)
 		r->job.total_order = 1;
 		break;
 	case OPT_VALUES:
+		/* a KEYDEF that does not parse is a usage error now */
+		opt_values(mrrun_usage, arg, &check);
+		mr_order_free(&check);
 		r->job.values = 1;
+		if (arg == NULL)
+			break;
+		r->job.value_keys = xrealloc(r->job.value_keys,
+		    (size_t)(r->job.nvalue_keys + 1) *
+		    sizeof(*r->job.value_keys));
+		r->job.value_keys[r->job.nvalue_keys++] = arg;
 		break;
 	default:
 		return 0;

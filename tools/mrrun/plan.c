@@ -248,6 +248,8 @@ mix_options(uint64_t *h, const struct job *j)
 	mix_str(h, j->reducer);
 	mix_str(h, j->combiner);
 	mix_str(h, j->sep);
+	for (g = 0; g < j->nvalue_keys; g++)
+		mix_str(h, j->value_keys[g]);
 	memset(v, 0, sizeof(v));
 	v[0] = j->reducers;
 	v[1] = (long long)j->split_size;
@@ -404,12 +406,16 @@ fmt_args(struct task *t, const struct job *j)
 static void
 order_args(struct task *t, const struct job *j, int values)
 {
+	int k;
+
 	if (j->numeric)
 		task_arg(t, "-n");
 	if (j->reverse)
 		task_arg(t, "-r");
-	if (values && j->values)
+	if (values && j->values && j->nvalue_keys == 0)
 		task_arg(t, "--values");
+	for (k = 0; values && k < j->nvalue_keys; k++)
+		task_argf(t, "--values=%s", j->value_keys[k]);
 	fmt_args(t, j);
 }
 

@@ -64,6 +64,8 @@ struct job {
 	int framed_input;	/* the commands read framed records */
 	uint64_t split_size;
 	int total_order, framed, zero, numeric, reverse, values;
+	const char **value_keys;	/* the KEYDEFs of --values=, in order */
+	int nvalue_keys;
 	int magic_ok;		/* --allow-magic, for the tasks' tools */
 	int keyfields;		/* --partition-fields, or 0 */
 	long key_fields;	/* --key-fields: of a mapper's line (1) */
