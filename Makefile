@@ -15,8 +15,8 @@ SANFLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 	-fno-sanitize-recover=all -Werror
 
 TOOLS = mrjoin mrmap mrmerge mrpartition mrreduce mrrun mrsort mrsplit
-LIB_OBJS = checksum.o combine.o decimal.o fields.o hash.o merge.o ops.o \
-	order.o pool.o reader.o sortbuf.o split.o sync.o table.o writer.o
+LIB_OBJS = ahead.o checksum.o combine.o decimal.o fields.o hash.o merge.o \
+	ops.o order.o pool.o reader.o sortbuf.o split.o sync.o table.o writer.o
 MRRUN_OBJS = attempt.o cluster.o commit.o counters.o hosts.o listing.o \
 	main.o options.o plan.o progress.o remote.o schedule.o setup.o \
 	shuffle.o task.o wire.o work.o

@@ -451,6 +451,21 @@ int mr_writer_begin(struct mr_writer *w);
  */
 int mr_write(struct mr_writer *w, const struct mr_rec *rec);
 
+/* A field of a value: len bytes at p. */
+struct mr_field {
+	const void *p;
+	size_t len;
+};
+
+/*
+ * mr_write_fields() appends one record of the key (klen bytes) whose
+ * value is the n fields at field joined by the separator of the writer's
+ * text format (fmt->sep), framed or text, as mr_write() appends it,
+ * without the caller joining them first.  Returns as mr_write() does.
+ */
+int mr_write_fields(struct mr_writer *w, const unsigned char *key,
+    size_t klen, const struct mr_field *field, size_t n);
+
 /*
  * mr_write_raw() appends one record given in its encoded form, as
  * mr_reader_raw() returns it.  Returns 0 or -1.
@@ -519,6 +534,34 @@ uint64_t mr_combine_outputs(const struct mr_combine *c);
 /* mr_combine_free() frees c and every state in it. */
 void mr_combine_free(struct mr_combine *c);
 
+/* ahead.c */
+
+struct mr_ahead;
+
+/*
+ * mr_ahead_new() reads records ahead on libmr's background thread, so
+ * that parsing them takes the time of another core: there it calls
+ * next(arg, &rec), which gives 1 and a record, 0 at the end or -1 on an
+ * error, as mr_read() and mr_merge_next() do, and copies the records
+ * into batches of some 256 KiB, up to 4 ahead of the caller.  Nothing but
+ * the ahead may call on the source from now until mr_ahead_read() has
+ * returned 0 or less, or mr_ahead_free() has returned.  Returns NULL
+ * when out of memory.
+ */
+struct mr_ahead *mr_ahead_new(int (*next)(void *, struct mr_rec *),
+    void *arg);
+
+/*
+ * mr_ahead_read() gives the next record of the source in *rec, valid
+ * until the next call.  Returns 1; 0 at the end; after the records that
+ * came before it, -1 when next failed (the source's own message says
+ * why) or -2 when out of memory.
+ */
+int mr_ahead_read(struct mr_ahead *a, struct mr_rec *rec);
+
+/* mr_ahead_free() waits for the batches being filled and frees a. */
+void mr_ahead_free(struct mr_ahead *a);
+
 /* table.c */
 
 struct mr_table;
@@ -542,7 +585,10 @@ int mr_table_add(struct mr_table *t, const struct mr_rec *rec);
 /* A walk over the values of one key, in the order they were added. */
 struct mr_table_iter {
 	const struct mr_table *t;
-	uint32_t next;		/* the next value's index + 1, or 0 */
+	int first;		/* the first value, v, is next */
+	const unsigned char *v;
+	size_t vlen;
+	uint32_t next;		/* then the value of this index + 1, or 0 */
 };
 
 /*

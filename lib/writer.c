@@ -306,6 +306,7 @@ put_varint(unsigned char *p, size_t v)
 int
 mr_write(struct mr_writer *w, const struct mr_rec *rec)
 {
+	struct mr_field val;
 	unsigned char *p;
 	size_t need;
 
@@ -324,39 +325,53 @@ mr_write(struct mr_writer *w, const struct mr_rec *rec)
 		w->count++;
 		return 0;
 	}
+	val.p = rec->val;
+	val.len = rec->vlen;
+	return mr_write_fields(w, rec->key, rec->klen, &val, 1);
+}
+
+int
+mr_write_fields(struct mr_writer *w, const unsigned char *key, size_t klen,
+    const struct mr_field *field, size_t n)
+{
+	unsigned char *p;
+	size_t vlen = n > 0 ? n - 1 : 0, need, i;
+
 	if (w->failed)
 		return -1;
-	if (rec->klen > MR_REC_MAX || rec->vlen > MR_REC_MAX - rec->klen)
+	for (i = 0; i < n && vlen <= MR_REC_MAX; i++)
+		vlen += field[i].len;
+	if (klen > MR_REC_MAX || vlen > MR_REC_MAX - klen)
 		return fail(w, "record of %zu bytes over the limit of %lu",
-		    rec->klen + rec->vlen, MR_REC_MAX);
-	need = 2 * VARINT_MAX + rec->klen + rec->vlen;
-	if (reserve(w, need) < 0)
+		    klen + vlen, MR_REC_MAX);
+	need = 2 * VARINT_MAX + klen + vlen;
+	if ((w->len + need > w->limit || w->len + need + 4 > w->cap) &&
+	    reserve(w, need) < 0)
 		return -1;
 	p = w->buf + w->len;
-	if (w->text) {
-		memcpy(p, rec->key, rec->klen);
-		p += rec->klen;
-		if (rec->vlen > 0) {
-			*p++ = w->fmt.sep;
-			memcpy(p, rec->val, rec->vlen);
-			p += rec->vlen;
-		}
-		*p++ = w->fmt.eol;
-	} else {
-		if (rec->klen < 0x80 && rec->vlen < 0x80) {
-			p[0] = (unsigned char)rec->klen;
-			p[1] = (unsigned char)rec->vlen;
-			p += 2;
-		} else {
-			p = put_varint(p, rec->klen);
-			p = put_varint(p, rec->vlen);
-		}
-		memcpy(p, rec->key, rec->klen);
-		p += rec->klen;
-		memcpy(p, rec->val, rec->vlen);
-		p += rec->vlen;
-		w->bcount++;
+	if (!w->text && klen < 0x80 && vlen < 0x80) {
+		p[0] = (unsigned char)klen;
+		p[1] = (unsigned char)vlen;
+		p += 2;
+	} else if (!w->text) {
+		p = put_varint(p, klen);
+		p = put_varint(p, vlen);
 	}
+	memcpy(p, key, klen);
+	p += klen;
+	if (w->text && vlen > 0)
+		*p++ = w->fmt.sep;
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			*p++ = w->fmt.sep;
+		if (field[i].len > 0)
+			memcpy(p, field[i].p, field[i].len);
+		p += field[i].len;
+	}
+	if (w->text)
+		*p++ = w->fmt.eol;
+	else
+		w->bcount++;
 	w->len = (size_t)(p - w->buf);
 	w->count++;
 	return 0;

@@ -974,3 +974,57 @@ a${TAB}2${TAB}X" ]
 	run -2 --separate-stderr mrjoin --small-first s1 s2
 	[ "${stderr%%$'\n'*}" = "mrjoin: --small-first needs --hash" ]
 }
+
+# big: a and b, sorted, a of 200000 records over 50000 keys (many read-
+# ahead batches), b of 30000 over the same keys, some records long.
+big() {
+	awk 'BEGIN { srand(51); for (i = 0; i < 200000; i++) {
+		v = "a" i; if (rand() < 0.01) v = v sprintf("%3000s", "")
+		printf "k%06d\t%s\n", int(rand() * 50000), v } }' |
+		sort -s -t "$TAB" -k1,1 > a
+	awk 'BEGIN { srand(52); for (i = 0; i < 30000; i++)
+		printf "k%06d\tb%d\n", int(rand() * 50000), i }' |
+		sort -s -t "$TAB" -k1,1 > b
+}
+
+@test "a large input 1, read ahead in many batches, joins as join(1)" {
+	big
+	mrjoin a b > got
+	join -t "$TAB" a b | cmp - got
+	[ "$(wc -l < got)" -gt 100000 ]
+	mrjoin -a 1 -e X a b > got
+	join -t "$TAB" -a 1 -e X -o auto a b | cmp - got
+	frame a a.mr
+	mrjoin --framed a.mr b | mrmerge --text | cmp - <(join -t "$TAB" a b)
+	# input 1 from a pipe, and as several files
+	cat a | mrjoin - b | cmp - <(join -t "$TAB" a b)
+	split -l 70000 a part.
+	mrjoin --inputs=3,1 part.* b | cmp - <(join -t "$TAB" a b)
+}
+
+@test "an error late in a large input 1 names its record, with no -o file" {
+	big
+	{ head -n 150000 a; printf 'k000000\tlate\n'; tail -n +150001 a; } > bad
+	run -1 --separate-stderr mrjoin -o out bad b
+	[ "$stderr" = "mrjoin: bad: record 150001 is out of order (sort it with mrsort)" ]
+	[ ! -e out ]
+	frame a a.mr
+	head -c $(($(wc -c < a.mr) - 5000)) a.mr > t.mr
+	run -1 --separate-stderr mrjoin -o out t.mr b
+	assert_stderr_prefix "mrjoin: t.mr: "
+	[ ! -e out ]
+	# and the streamed input of a hash join
+	run -1 --separate-stderr mrjoin --hash -o out b t.mr
+	assert_stderr_prefix "mrjoin: t.mr: "
+	[ ! -e out ]
+	no_temps .
+}
+
+@test "--hash streams a large input in many batches as the awk hash join" {
+	big
+	mrjoin --hash b a > got
+	hash_oracle '' '' b a | cmp - got
+	[ "$(wc -l < got)" -gt 100000 ]
+	cat a | mrjoin --hash -v 1 b > got
+	awk -F "$TAB" 'FILENAME == ARGV[1] { s[$1]; next } !($1 in s)' b a | cmp - got
+}

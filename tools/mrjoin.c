@@ -80,17 +80,23 @@ buf_init(struct buf *b)
 	b->len = 0;
 }
 
+/* Makes room in b for len more bytes. */
 static void
+buf_grow(struct buf *b, size_t len)
+{
+	b->cap = b->cap == 0 ? 256 : b->cap;
+	while (b->len + len > b->cap)
+		b->cap *= 2;
+	b->p = xrealloc(b->p, b->cap);
+}
+
+static inline void
 buf_put(struct buf *b, const void *p, size_t len)
 {
 	if (len == 0)
 		return;
-	if (b->len + len > b->cap) {
-		b->cap = b->cap == 0 ? 256 : b->cap;
-		while (b->len + len > b->cap)
-			b->cap *= 2;
-		b->p = xrealloc(b->p, b->cap);
-	}
+	if (b->len + len > b->cap)
+		buf_grow(b, len);
 	memcpy(b->p + b->len, p, len);
 	b->len += len;
 }
@@ -111,18 +117,19 @@ struct group {
 };
 
 /*
- * One input: its files, merged when there are several, the record read
- * ahead (its bytes the reader's, until the next read) and a copy of its
- * key, which stays to check the order of the next; and its group.
+ * One input: its files, merged when there are several, maybe read ahead
+ * on another thread; the record read next (its bytes the reader's, until
+ * the next read) and a copy of its key, which stays to check the order of
+ * the next; and its group.
  */
 struct input {
 	struct mr_reader **r;
 	size_t nr;
 	struct mr_merge *m;	/* merging r, or NULL for one file */
-	size_t src;		/* the file of rec */
+	struct mr_ahead *ahead;	/* reading r[0] or m ahead, or NULL */
 	int has;		/* rec is the next record */
 	int same;		/* its key equals the key of the one before */
-	int started;		/* a record was read */
+	unsigned long long count;	/* records read */
 	struct mr_rec rec;
 	struct buf key;
 	struct group g;
@@ -135,6 +142,78 @@ static size_t share;		/* bytes of memory for each group */
 /* For --counters: the records read, and the keys. */
 static unsigned long long in_records, in_groups;
 
+/* The first 8 bytes at p as a big-endian number. */
+static inline uint64_t
+get_be64(const unsigned char *p)
+{
+	return (uint64_t)p[0] << 56 | (uint64_t)p[1] << 48 |
+	    (uint64_t)p[2] << 40 | (uint64_t)p[3] << 32 |
+	    (uint64_t)p[4] << 24 | (uint64_t)p[5] << 16 |
+	    (uint64_t)p[6] << 8 | (uint64_t)p[7];
+}
+
+/*
+ * Compares two keys as mr_keycmp() does.  Bytewise, keys of 8 bytes or
+ * more are told apart by their first 8 as two numbers, in the common
+ * case, which is cheaper than calling memcmp().
+ */
+static inline int
+keycmp(const unsigned char *a, size_t alen, const unsigned char *b,
+    size_t blen)
+{
+	uint64_t x, y;
+
+	if (order.numeric || alen < 8 || blen < 8)
+		return mr_keycmp(&order, a, alen, b, blen);
+	x = get_be64(a);
+	y = get_be64(b);
+	if (x != y)
+		return x < y ? -1 : 1;
+	if (alen == 8 && blen == 8)
+		return 0;
+	return mr_keycmp(&order, a + 8, alen - 8, b + 8, blen - 8);
+}
+
+/* The sources of records that an input reads ahead. */
+static int
+next_of_file(void *r, struct mr_rec *rec)
+{
+	return mr_read(r, rec);
+}
+
+static int
+next_of_merge(void *m, struct mr_rec *rec)
+{
+	return mr_merge_next(m, rec, NULL);
+}
+
+/*
+ * Reads the next record of in into rec: 1, or 0 at its end.  Dies on an
+ * error, which the merge of several files reports for each file.
+ */
+static int
+input_read(struct input *in, struct mr_rec *rec)
+{
+	int rc;
+
+	if (in->ahead != NULL)
+		rc = mr_ahead_read(in->ahead, rec);
+	else if (in->m != NULL)
+		rc = mr_merge_next(in->m, rec, NULL);
+	else
+		rc = mr_read(in->r[0], rec);
+	if (rc == -2)
+		die("out of memory");
+	if (rc < 0)
+		die("%s", in->m != NULL ? mr_merge_errmsg(in->m) :
+		    mr_reader_errmsg(in->r[0]));
+	if (rc > 0) {
+		in->count++;
+		in_records++;
+	}
+	return rc;
+}
+
 /*
  * Reads the next record of in, checking that its key is in order, and
  * tells whether it has the key of the record before.  The merge of an
@@ -144,27 +223,16 @@ static void
 advance(struct input *in)
 {
 	struct mr_rec *rec = &in->rec;
-	struct mr_reader *r;
-	int rc, c = 1;
+	int c = 1;
 
-	if (in->m != NULL)
-		rc = mr_merge_next(in->m, rec, &in->src);
-	else
-		rc = mr_read(in->r[0], rec);
-	if (rc < 0)
-		die("%s", in->m != NULL ? mr_merge_errmsg(in->m) :
-		    mr_reader_errmsg(in->r[0]));
-	in->has = rc > 0;
+	in->has = input_read(in, rec);
 	in->same = 0;
 	if (!in->has)
 		return;
-	in_records++;
-	r = in->r[in->src];
-	if (in->started && (c = mr_keycmp(&order, in->key.p, in->key.len,
-	    rec->key, rec->klen)) > 0)
+	if (in->count > 1 && (c = keycmp(in->key.p, in->key.len, rec->key,
+	    rec->klen)) > 0)
 		die("%s: record %llu is out of order (sort it with mrsort)",
-		    mr_reader_name(r), (unsigned long long)mr_reader_count(r));
-	in->started = 1;
+		    mr_reader_name(in->r[0]), in->count);
 	in->same = c == 0;
 	if (!in->same) {
 		in->key.len = 0;
@@ -185,7 +253,7 @@ spill(struct group *g, const unsigned char *v, size_t len)
 static void
 group_add(struct group *g, const unsigned char *v, size_t len)
 {
-	unsigned char h[4];
+	unsigned char *h;
 	size_t at, n;
 
 	if (g->w == NULL && g->mem.len + 4 + len > share) {
@@ -205,12 +273,16 @@ group_add(struct group *g, const unsigned char *v, size_t len)
 		spill(g, v, len);
 		return;
 	}
+	if (g->mem.len + 4 + len > g->mem.cap)
+		buf_grow(&g->mem, 4 + len);
+	h = g->mem.p + g->mem.len;
 	h[0] = (unsigned char)len;
 	h[1] = (unsigned char)(len >> 8);
 	h[2] = (unsigned char)(len >> 16);
 	h[3] = (unsigned char)(len >> 24);
-	buf_put(&g->mem, h, 4);
-	buf_put(&g->mem, v, len);
+	if (len > 0)
+		memcpy(h + 4, v, len);
+	g->mem.len += 4 + len;
 }
 
 /* Makes g ready to replay from its first value. */
@@ -285,7 +357,10 @@ struct args {
 	int outer, unmatched;	/* an -a, a -v was given */
 };
 
-/* The join of one key: the inputs that have it, and the rows so far. */
+/*
+ * The join of one key: the inputs that have it, and the row being made,
+ * the value of each input.
+ */
 struct key {
 	struct input *in;
 	int n;
@@ -293,7 +368,7 @@ struct key {
 	const unsigned char *k;
 	size_t klen;
 	int *present;
-	struct buf row;
+	struct mr_field *row;
 	struct mr_writer *w;
 };
 
@@ -304,53 +379,61 @@ write_rec(struct mr_writer *w, const struct mr_rec *rec)
 		die("%s", mr_writer_errmsg(w));
 }
 
+/* Writes the row of the key whose values are the n fields at row. */
+static void
+write_row(struct mr_writer *w, const unsigned char *key, size_t klen,
+    const struct mr_field *row, size_t n)
+{
+	if (mr_write_fields(w, key, klen, row, n) < 0)
+		die("%s", mr_writer_errmsg(w));
+}
+
 static void
 put_row(struct key *k)
 {
-	struct mr_rec rec;
-
-	rec.key = k->k;
-	rec.klen = k->klen;
-	rec.val = k->row.p;
-	rec.vlen = k->row.len;
-	write_rec(k->w, &rec);
+	write_row(k->w, k->k, k->klen, k->row, (size_t)k->n);
 }
 
 /* Writes the rows of inputs from i on, after the values in k->row. */
 static void
 rows(struct key *k, int i)
 {
+	struct mr_field *p = &k->row[i];
 	const unsigned char *v;
-	size_t len, at = k->row.len;
-	const char *fill = k->a->fill;
+	size_t len;
+	int last = i == k->n - 1;
 
-	if (i == k->n) {
-		put_row(k);
+	if (!k->present[i]) {
+		p->p = k->a->fill;
+		p->len = strlen(k->a->fill);
+		if (last)
+			put_row(k);
+		else
+			rows(k, i + 1);
 		return;
 	}
-	if (i > 0)
-		buf_put(&k->row, &fmt.sep, 1);
-	if (!k->present[i]) {
-		buf_put(&k->row, fill, strlen(fill));
-		rows(k, i + 1);
-	} else {
-		group_rewind(&k->in[i].g);
-		while (group_next(&k->in[i].g, &v, &len)) {
-			k->row.len = at + (i > 0);
-			buf_put(&k->row, v, len);
+	group_rewind(&k->in[i].g);
+	while (group_next(&k->in[i].g, &v, &len)) {
+		p->p = v;
+		p->len = len;
+		if (last)
+			put_row(k);
+		else
 			rows(k, i + 1);
-		}
 	}
-	k->row.len = at;
 }
 
 /* Writes the record of the key and value v, as it is. */
 static void
 put_record(struct key *k, const unsigned char *v, size_t len)
 {
-	k->row.len = 0;
-	buf_put(&k->row, v, len);
-	put_row(k);
+	struct mr_rec rec;
+
+	rec.key = k->k;
+	rec.klen = k->klen;
+	rec.val = v;
+	rec.vlen = len;
+	write_rec(k->w, &rec);
 }
 
 /*
@@ -364,23 +447,22 @@ join_key(struct key *k)
 	struct input *first = &k->in[0];
 	const unsigned char *v;
 	size_t len;
-	int i, all = 1, kept = 0, join;
+	int i, all = 1, kept = 0, join, as_is;
 
 	for (i = 0; i < k->n; i++) {
 		all &= k->present[i];
 		kept |= k->present[i] && a->all[i];
 	}
 	join = !a->semi && !a->unmatched && (all || kept);
-	if (!k->present[0] && join) {
-		k->row.len = 0;
+	as_is = (a->semi && all) || (a->only[0] && !all);
+	if (!k->present[0] && join)
 		rows(k, 0);
-	}
 	while (k->present[0]) {
-		if ((a->semi && all) || (a->only[0] && !all))
+		if (as_is)
 			put_record(k, first->rec.val, first->rec.vlen);
 		else if (join) {
-			k->row.len = 0;
-			buf_put(&k->row, first->rec.val, first->rec.vlen);
+			k->row[0].p = first->rec.val;
+			k->row[0].len = first->rec.vlen;
 			rows(k, 1);
 		}
 		advance(first);
@@ -393,6 +475,34 @@ join_key(struct key *k)
 			while (group_next(&k->in[i].g, &v, &len))
 				put_record(k, v, len);
 		}
+}
+
+/*
+ * Whether the key that the inputs of k->present have writes anything, a
+ * row or a record, so that the records of a key that writes nothing are
+ * read past, not held.
+ */
+static int
+writes(const struct key *k)
+{
+	const struct args *a = k->a;
+	int i, all = 1, kept = 0, only = 0;
+
+	for (i = 0; i < k->n; i++) {
+		all &= k->present[i];
+		kept |= k->present[i] && a->all[i];
+		only |= k->present[i] && a->only[i];
+	}
+	return all ? !a->unmatched : kept || only;
+}
+
+/* Reads past the records of in that have the key of its record. */
+static void
+skip_key(struct input *in)
+{
+	do
+		advance(in);
+	while (in->has && in->same);
 }
 
 /* Joins the n inputs in into w, key by key. */
@@ -409,22 +519,30 @@ join(struct input *in, int n, const struct args *a, struct mr_writer *w)
 	k.a = a;
 	k.w = w;
 	k.present = xmalloc((size_t)n * sizeof(*k.present));
-	buf_init(&k.row);
+	k.row = xmalloc((size_t)n * sizeof(*k.row));
 	buf_init(&cur);
 	for (;;) {
 		for (lo = -1, i = 0; i < n; i++)
-			if (in[i].has && (lo < 0 || mr_keycmp(&order,
-			    in[i].key.p, in[i].key.len, in[lo].key.p,
-			    in[lo].key.len) < 0))
+			if (in[i].has && (lo < 0 || keycmp(in[i].key.p,
+			    in[i].key.len, in[lo].key.p, in[lo].key.len) < 0))
 				lo = i;
 		if (lo < 0)
 			break;
+		for (i = 0; i < n; i++)
+			k.present[i] = i == lo || (in[i].has &&
+			    keycmp(in[i].key.p, in[i].key.len, in[lo].key.p,
+			    in[lo].key.len) == 0);
+		in_groups++;
+		if (!writes(&k)) {
+			for (i = 0; i < n; i++)
+				if (k.present[i])
+					skip_key(&in[i]);
+			continue;
+		}
 		cur.len = 0;
 		buf_put(&cur, in[lo].key.p, in[lo].key.len);
-		for (i = 0; i < n; i++) {
-			k.present[i] = in[i].has && mr_keycmp(&order,
-			    in[i].key.p, in[i].key.len, cur.p, cur.len) == 0;
-			if (i == 0 || !k.present[i])
+		for (i = 1; i < n; i++) {
+			if (!k.present[i])
 				continue;
 			group_clear(&in[i].g);
 			do {
@@ -435,11 +553,10 @@ join(struct input *in, int n, const struct args *a, struct mr_writer *w)
 		}
 		k.k = cur.p;
 		k.klen = cur.len;
-		in_groups++;
 		join_key(&k);
 	}
 	free(k.present);
-	free(k.row.p);
+	free(k.row);
 	free(cur.p);
 }
 
@@ -491,85 +608,69 @@ load_small(char **files, int n, const struct args *a)
 }
 
 /*
- * Makes in row the value of a row of the hash join: the value of the
- * streamed record rec and v, a value of SMALL, in the order of the inputs.
+ * Joins the record rec of the streamed input with the values of its key
+ * in t: a row for each, the value of rec first, or with --small-first
+ * last.
  */
 static void
-hash_row(struct buf *row, const struct args *a, const struct mr_rec *rec,
-    const unsigned char *v, size_t len)
-{
-	row->len = 0;
-	buf_put(row, a->small_first ? v : rec->val, a->small_first ? len :
-	    rec->vlen);
-	buf_put(row, &fmt.sep, 1);
-	buf_put(row, a->small_first ? rec->val : v, a->small_first ?
-	    rec->vlen : len);
-}
-
-/*
- * Joins the record rec of the streamed input, read from r, with the
- * values of its key in t: a row for each, made in row (see hash_row()).
- */
-static void
-hash_record(const struct mr_table *t, const struct mr_reader *r,
-    const struct mr_rec *rec, const struct args *a, struct buf *row,
-    struct mr_writer *w)
+hash_record(const struct mr_table *t, const struct mr_rec *rec,
+    const struct args *a, struct mr_writer *w)
 {
 	struct mr_table_iter it;
-	struct mr_rec out = *rec;
+	struct mr_field row[2];
 	const unsigned char *v;
 	size_t len;
 	int found;
 
 	found = mr_table_find(t, rec->key, rec->klen, &it);
 	if (a->semi || a->only[0]) {
-		if (found == a->semi && copy_record(w, r, rec) < 0)
-			die("%s", mr_writer_errmsg(w));
+		if (found == a->semi)
+			write_rec(w, rec);
 		return;
 	}
-	if (!found && !a->all[0])
-		return;
-	if (!found) {
-		hash_row(row, a, rec, (const unsigned char *)a->fill,
-		    strlen(a->fill));
-		out.val = row->p;
-		out.vlen = row->len;
-		write_rec(w, &out);
-		return;
+	row[a->small_first].p = rec->val;
+	row[a->small_first].len = rec->vlen;
+	if (!found && a->all[0]) {
+		row[!a->small_first].p = a->fill;
+		row[!a->small_first].len = strlen(a->fill);
+		write_row(w, rec->key, rec->klen, row, 2);
 	}
 	while (mr_table_next(&it, &v, &len)) {
-		hash_row(row, a, rec, v, len);
-		out.val = row->p;
-		out.vlen = row->len;
-		write_rec(w, &out);
+		row[!a->small_first].p = v;
+		row[!a->small_first].len = len;
+		write_row(w, rec->key, rec->klen, row, 2);
 	}
 }
 
 /*
  * The hash join: SMALL, the first a->files[0] files, is read into memory
- * whole; the records of the next a->files[1] files stream past it.
+ * whole; the records of the next a->files[1] files, read ahead on another
+ * thread, stream past it.
  */
 static void
 hash_join(char **files, const struct args *a, struct mr_writer *w)
 {
 	struct mr_table *t = load_small(files, a->files[0], a);
+	struct mr_ahead *ahead;
 	struct mr_reader *r;
 	struct mr_rec rec;
-	struct buf row;
 	int i, rc;
 
-	buf_init(&row);
 	for (i = a->files[0]; i < a->files[0] + a->files[1]; i++) {
 		r = open_file(files[i], 0);
-		while ((rc = mr_read(r, &rec)) > 0) {
+		if ((ahead = mr_ahead_new(next_of_file, r)) == NULL)
+			die("out of memory");
+		while ((rc = mr_ahead_read(ahead, &rec)) > 0) {
 			in_records++;
-			hash_record(t, r, &rec, a, &row, w);
+			hash_record(t, &rec, a, w);
 		}
+		if (rc == -2)
+			die("out of memory");
 		if (rc < 0)
 			die("%s", mr_reader_errmsg(r));
+		mr_ahead_free(ahead);
 		close_reader(r);
 	}
-	free(row.p);
 	mr_table_free(t);
 }
 
@@ -774,10 +875,12 @@ check_args(struct args *a, const int *nums, int nnums, int nfiles)
 
 /*
  * Opens the nr files at files as one input, whose records are the merge
- * of theirs, and reads its first record.
+ * of theirs, and reads its first record.  With ahead set, its records are
+ * read ahead on another thread.
  */
 static void
-input_open(struct input *in, char **files, size_t nr, size_t bufsize)
+input_open(struct input *in, char **files, size_t nr, size_t bufsize,
+    int ahead)
 {
 	size_t i;
 
@@ -787,6 +890,10 @@ input_open(struct input *in, char **files, size_t nr, size_t bufsize)
 	for (i = 0; i < nr; i++)
 		in->r[i] = open_file(files[i], bufsize);
 	if (nr > 1 && (in->m = mr_merge_new(in->r, nr, &order)) == NULL)
+		die("out of memory");
+	if (ahead && (in->ahead = in->m != NULL ?
+	    mr_ahead_new(next_of_merge, in->m) :
+	    mr_ahead_new(next_of_file, in->r[0])) == NULL)
 		die("out of memory");
 	in->g.fd = -1;
 	buf_init(&in->key);
@@ -798,6 +905,7 @@ input_close(struct input *in)
 {
 	size_t i;
 
+	mr_ahead_free(in->ahead);
 	mr_merge_free(in->m);
 	for (i = 0; i < in->nr; i++)
 		close_reader(in->r[i]);
@@ -824,8 +932,10 @@ open_inputs(char **files, int nfiles, const struct args *a)
 	raise_open_files((long)nfiles + a->n + 16);
 	want_open_files(nfiles);
 	in = xmalloc((size_t)a->n * sizeof(*in));
+	/* input 1 streams past the groups of the others: it is read ahead */
 	for (i = at = 0; i < a->n; at += a->files[i++])
-		input_open(&in[i], files + at, (size_t)a->files[i], bufsize);
+		input_open(&in[i], files + at, (size_t)a->files[i], bufsize,
+		    i == 0);
 	return in;
 }
 
