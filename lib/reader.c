@@ -316,9 +316,9 @@ split_line(const struct mr_reader *r, const unsigned char *line, size_t len,
 }
 
 /*
- * The common case of short lines: one 16-byte load finds both the line
- * end and the separator.  Returns 0 when the line is not wholly inside
- * the first 16 unread bytes.
+ * The common case of short lines: one 16-byte load, or two for a line of
+ * 16 to 31 bytes, finds both the line end and the separator.  Returns 0
+ * when the line is not wholly inside the first 32 unread bytes.
  */
 static int
 read_short_line(struct mr_reader *r, struct mr_rec *rec)
@@ -332,11 +332,20 @@ read_short_line(struct mr_reader *r, struct mr_rec *rec)
 		return 0;
 	v = _mm_loadu_si128((const __m128i *)(const void *)line);
 	ends = (unsigned int)_mm_movemask_epi8(_mm_cmpeq_epi8(v, r->eolv));
-	if (ends == 0)
-		return 0;
+	seps = (unsigned int)_mm_movemask_epi8(_mm_cmpeq_epi8(v, r->sepv));
+	if (ends == 0) {
+		if (r->end - r->pos < 32)
+			return 0;
+		v = _mm_loadu_si128((const __m128i *)(const void *)(line + 16));
+		ends = (unsigned int)_mm_movemask_epi8(_mm_cmpeq_epi8(v,
+		    r->eolv)) << 16;
+		if (ends == 0)
+			return 0;
+		seps |= (unsigned int)_mm_movemask_epi8(_mm_cmpeq_epi8(v,
+		    r->sepv)) << 16;
+	}
 	len = (unsigned int)__builtin_ctz(ends);
-	seps = (unsigned int)_mm_movemask_epi8(_mm_cmpeq_epi8(v, r->sepv)) &
-	    ((1U << len) - 1);
+	seps &= (1U << len) - 1;
 	rec->key = line;
 	if (seps == 0) {
 		rec->klen = len;
