@@ -1028,3 +1028,18 @@ big() {
 	cat a | mrjoin --hash -v 1 b > got
 	awk -F "$TAB" 'FILENAME == ARGV[1] { s[$1]; next } !($1 in s)' b a | cmp - got
 }
+
+@test "--inputs with more files than the open-file limit lets it hold merges each input first, to the same rows" {
+	awk 'BEGIN { srand(7); for (i = 0; i < 6000; i++) printf "k%04d\ta%d\n", int(rand() * 3000), i }' > A
+	awk 'BEGIN { srand(8); for (i = 0; i < 6000; i++) printf "k%04d\tb%d\n", int(rand() * 3000), i }' > B
+	split -n l/60 A pa.
+	split -n l/60 B pb.
+	for f in pa.* pb.*; do sort -s -t "$TAB" -k1,1 "$f" > "s.$f"; done
+	mrjoin --counters=c1 --inputs=60,60 s.pa.* s.pb.* > want
+	[ "$(wc -l < want)" -gt 5000 ]
+	run -0 --separate-stderr bash -c 'ulimit -Sn 40 -Hn 40 && mrjoin --counters=c2 --inputs=60,60 "$@" > got' sh s.pa.* s.pb.*
+	[ -z "$stderr" ]
+	cmp want got
+	cmp c1 c2
+	no_temps .
+}

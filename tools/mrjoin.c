@@ -577,6 +577,41 @@ open_file(const char *path, size_t bufsize)
 	return r;
 }
 
+/*
+ * A reader of the merge of the n files at files, each sorted, made first
+ * in a temp file, in passes as mrmerge merges, for a join that cannot
+ * hold every file open at once.
+ */
+static struct mr_reader *
+open_merged(char **files, int n, size_t bufsize)
+{
+	unsigned char meta[MR_META_MAX];
+	size_t metalen = 0, nin;
+	struct mr_reader **in, *r;
+	struct mr_writer *w;
+	int fd;
+
+	in = open_sorted(files, n, &fmt, &order, tmpdir, meta, &metalen, &nin);
+	if (metalen > 0)
+		die("%s: holds partial states of an op, not values to join",
+		    files[0]);
+	fd = anon_temp(tmpdir);
+	if ((w = mr_writer_new(fd, "temporary file", 0, &fmt, NULL, 0)) ==
+	    NULL)
+		die("out of memory");
+	merge_into(in, nin, &order, w);
+	if (mr_writer_finish(w) < 0)
+		die("%s (temporary file)", mr_writer_errmsg(w));
+	mr_writer_free(w);
+	close_sorted(in, nin);
+	if (lseek(fd, 0, SEEK_SET) < 0)
+		die("%s: temporary file: %s", tmpdir, strerror(errno));
+	if ((r = mr_reader_new(fd, "temporary file", &fmt)) == NULL)
+		die("out of memory");
+	mr_reader_bufsize(r, bufsize);
+	return r;
+}
+
 /* Reads the n files of SMALL into a table of at most a->memory bytes. */
 static struct mr_table *
 load_small(char **files, int n, const struct args *a)
@@ -880,16 +915,19 @@ check_args(struct args *a, const int *nums, int nnums, int nfiles)
  */
 static void
 input_open(struct input *in, char **files, size_t nr, size_t bufsize,
-    int ahead)
+    int ahead, int premerge)
 {
 	size_t i;
 
 	memset(in, 0, sizeof(*in));
 	in->r = xmalloc(nr * sizeof(*in->r));
-	in->nr = nr;
-	for (i = 0; i < nr; i++)
+	in->nr = premerge && nr > 1 ? 1 : nr;
+	if (in->nr < nr)
+		in->r[0] = open_merged(files, (int)nr, bufsize);
+	for (i = 0; i < in->nr && in->nr == nr; i++)
 		in->r[i] = open_file(files[i], bufsize);
-	if (nr > 1 && (in->m = mr_merge_new(in->r, nr, &order)) == NULL)
+	if (in->nr > 1 && (in->m = mr_merge_new(in->r, in->nr, &order)) ==
+	    NULL)
 		die("out of memory");
 	if (ahead && (in->ahead = in->m != NULL ?
 	    mr_ahead_new(next_of_merge, in->m) :
@@ -918,24 +956,29 @@ input_close(struct input *in)
 /*
  * Opens the inputs of the sort-merge join, the nfiles files at files,
  * a->files[i] of them for input i, and sets the share of -S of each
- * group.
+ * group.  When the limit on open files is too low for all of them, the
+ * files of each input are merged into a temp file first.
  */
 static struct input *
 open_inputs(char **files, int nfiles, const struct args *a)
 {
 	struct input *in;
-	size_t bufsize = merge_bufsize((size_t)nfiles);
-	int i, at;
+	size_t bufsize;
+	long room;
+	int i, at, premerge;
 
 	share = a->memory / (size_t)(a->n - 1);
-	/* the files, and as far as may be a temp file for each group */
-	raise_open_files((long)nfiles + a->n + 16);
-	want_open_files(nfiles);
+	/* the files, a temp file for each group, and the reserve */
+	room = raise_open_files((long)nfiles + 2 * a->n + 16) - 2 * a->n - 16;
+	premerge = room < nfiles;
+	if (premerge)
+		want_open_files(2 * a->n);
+	bufsize = merge_bufsize(premerge ? (size_t)a->n : (size_t)nfiles);
 	in = xmalloc((size_t)a->n * sizeof(*in));
 	/* input 1 streams past the groups of the others: it is read ahead */
 	for (i = at = 0; i < a->n; at += a->files[i++])
 		input_open(&in[i], files + at, (size_t)a->files[i], bufsize,
-		    i == 0);
+		    i == 0, premerge);
 	return in;
 }
 
