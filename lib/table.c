@@ -161,7 +161,7 @@ mr_table_add(struct mr_table *t, const struct mr_rec *rec)
 	uint64_t h = mr_hash64(rec->key, rec->klen);
 	struct entry *e;
 	struct val *v;
-	size_t j = 0;
+	size_t j = 0, nslot = t->nslot;
 	int err, found = 0;
 
 	if (t->nslot != 0) {
@@ -181,7 +181,9 @@ mr_table_add(struct mr_table *t, const struct mr_rec *rec)
 	    (found ? 0 : rec->klen) + rec->vlen + 1)) != 0)
 		return err;
 	if (!found) {
-		j = find_slot(t, h, rec->key, rec->klen);
+		/* the empty slot found is the one, unless the slots grew */
+		if (t->nslot != nslot)
+			j = find_slot(t, h, rec->key, rec->klen);
 		t->slot[j] = tagged(h, t->n);
 		e = &t->ent[t->n++];
 		e->hash = h;

@@ -612,32 +612,64 @@ open_merged(char **files, int n, size_t bufsize)
 	return r;
 }
 
+/* A file of the hash join, read ahead on another thread. */
+struct stream {
+	struct mr_reader *r;
+	struct mr_ahead *ahead;
+};
+
+static void
+stream_open(struct stream *s, const char *path)
+{
+	s->r = open_file(path, 0);
+	if ((s->ahead = mr_ahead_new(next_of_file, s->r)) == NULL)
+		die("out of memory");
+}
+
+/* Reads the next record of s into rec: 1, or 0 at its end.  Dies on error. */
+static int
+stream_read(struct stream *s, struct mr_rec *rec)
+{
+	int rc;
+
+	if ((rc = mr_ahead_read(s->ahead, rec)) == -2)
+		die("out of memory");
+	if (rc < 0)
+		die("%s", mr_reader_errmsg(s->r));
+	in_records += (unsigned long long)rc;
+	return rc;
+}
+
+static void
+stream_close(struct stream *s)
+{
+	mr_ahead_free(s->ahead);
+	close_reader(s->r);
+}
+
 /* Reads the n files of SMALL into a table of at most a->memory bytes. */
 static struct mr_table *
 load_small(char **files, int n, const struct args *a)
 {
 	struct mr_table *t;
-	struct mr_reader *r;
+	struct stream s;
 	struct mr_rec rec;
-	int i, rc, added;
+	int i, added;
 
 	if ((t = mr_table_new(a->memory)) == NULL)
 		die("out of memory");
 	for (i = 0; i < n; i++) {
-		r = open_file(files[i], 0);
-		while ((rc = mr_read(r, &rec)) > 0) {
-			in_records++;
+		stream_open(&s, files[i]);
+		while (stream_read(&s, &rec)) {
 			if ((added = mr_table_add(t, &rec)) < 0)
 				die("out of memory");
 			if (added > 0)
 				die("%s: SMALL does not fit in -S %s of "
 				    "memory; give it more, or join the inputs "
-				    "sorted, without --hash", mr_reader_name(r),
-				    a->memory_arg);
+				    "sorted, without --hash",
+				    mr_reader_name(s.r), a->memory_arg);
 		}
-		if (rc < 0)
-			die("%s", mr_reader_errmsg(r));
-		close_reader(r);
+		stream_close(&s);
 	}
 	return t;
 }
@@ -679,32 +711,21 @@ hash_record(const struct mr_table *t, const struct mr_rec *rec,
 
 /*
  * The hash join: SMALL, the first a->files[0] files, is read into memory
- * whole; the records of the next a->files[1] files, read ahead on another
- * thread, stream past it.
+ * whole; the records of the next a->files[1] files stream past it.
  */
 static void
 hash_join(char **files, const struct args *a, struct mr_writer *w)
 {
 	struct mr_table *t = load_small(files, a->files[0], a);
-	struct mr_ahead *ahead;
-	struct mr_reader *r;
+	struct stream s;
 	struct mr_rec rec;
-	int i, rc;
+	int i;
 
 	for (i = a->files[0]; i < a->files[0] + a->files[1]; i++) {
-		r = open_file(files[i], 0);
-		if ((ahead = mr_ahead_new(next_of_file, r)) == NULL)
-			die("out of memory");
-		while ((rc = mr_ahead_read(ahead, &rec)) > 0) {
-			in_records++;
+		stream_open(&s, files[i]);
+		while (stream_read(&s, &rec))
 			hash_record(t, &rec, a, w);
-		}
-		if (rc == -2)
-			die("out of memory");
-		if (rc < 0)
-			die("%s", mr_reader_errmsg(r));
-		mr_ahead_free(ahead);
-		close_reader(r);
+		stream_close(&s);
 	}
 	mr_table_free(t);
 }
