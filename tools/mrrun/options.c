@@ -38,8 +38,9 @@ const char mrrun_usage[] =
 /* mrpartition's limit: a map task writes one file a partition */
 #define MAX_REDUCERS	65536
 
-enum { OPT_DRY_RUN = 256, OPT_FORCE, OPT_JOIN, OPT_BROADCAST, OPT_KEY_FIELDS, OPT_FRAMED, OPT_FRAMED_INPUT,
-    OPT_JOBLOG, OPT_KEEP_TEMP, OPT_MEMORY, OPT_NUMERIC, OPT_PROGRESS, OPT_QUIET,
+enum { OPT_DRY_RUN = 256, OPT_FORCE, OPT_JOIN, OPT_BROADCAST, OPT_KEY_FIELDS,
+    OPT_FRAMED, OPT_FRAMED_INPUT, OPT_JOBLOG, OPT_KEEP_TEMP, OPT_MEMORY,
+    OPT_NUMERIC, OPT_PROGRESS, OPT_QUIET,
     OPT_RESUME, OPT_RETRIES, OPT_REVERSE, OPT_SPLIT_SIZE, OPT_STATS,
     OPT_TMPDIR, OPT_TOTAL_ORDER, OPT_VALUES, OPT_FIELDS, OPT_FILE,
     OPT_HOSTS, OPT_REMOTE_DIR, OPT_REMOTE_PATH, OPT_RSH, OPT_SHIP,
@@ -155,6 +156,26 @@ add_input(struct mrrun *r, char *op)
 }
 
 /*
+ * Takes --values, or --values=KEYDEF (arg), whose KEYDEF goes to the
+ * tasks' sorts and merges; one that does not parse is a usage error now.
+ */
+static void
+add_value_key(struct job *j, const char *arg)
+{
+	struct mr_order check;
+
+	memset(&check, 0, sizeof(check));
+	opt_values(mrrun_usage, arg, &check);
+	mr_order_free(&check);
+	j->values = 1;
+	if (arg == NULL)
+		return;
+	j->value_keys = xrealloc(j->value_keys, (size_t)(j->nvalue_keys + 1) *
+	    sizeof(*j->value_keys));
+	j->value_keys[j->nvalue_keys++] = arg;
+}
+
+/*
  * Takes option c, with its argument arg, when it shapes the job's output
  * (what runs, how records are cut and ordered); returns 0 for another.
  */
@@ -162,11 +183,9 @@ static int
 job_option(struct mrrun *r, int c, char *arg)
 {
 	struct mr_textfmt fmt = MR_TEXTFMT_DEFAULT;
-	struct mr_order check;
 	size_t size;
 	long v;
 
-	memset(&check, 0, sizeof(check));
 	switch (c) {
 	case 'c':
 		r->job.combiner = arg;
@@ -249,16 +268,7 @@ job_option(struct mrrun *r, int c, char *arg)
 		r->job.total_order = 1;
 		break;
 	case OPT_VALUES:
-		/* a KEYDEF that does not parse is a usage error now */
-		opt_values(mrrun_usage, arg, &check);
-		mr_order_free(&check);
-		r->job.values = 1;
-		if (arg == NULL)
-			break;
-		r->job.value_keys = xrealloc(r->job.value_keys,
-		    (size_t)(r->job.nvalue_keys + 1) *
-		    sizeof(*r->job.value_keys));
-		r->job.value_keys[r->job.nvalue_keys++] = arg;
+		add_value_key(&r->job, arg);
 		break;
 	default:
 		return 0;
