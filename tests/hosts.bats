@@ -344,6 +344,22 @@ wc_job() {
 	on h2 'rm /tmp/users-h2.tsv'
 }
 
+@test "--timeout over hosts kills the task on its host and retries it; --env reaches the hosts' tasks" {
+	seq 3000 > in.txt
+	# the first attempt hangs on its host; the marker is shared
+	script map.sh 'if mkdir "$D/hung" 2>/dev/null; then sleep 300.'"$$"'; fi
+		sed "s/^/$GREETING /"'
+	run -0 --separate-stderr hrun --timeout 2 --joblog jl --env GREETING=hi \
+		--file map.sh -m ./map.sh -r NONE -o out in.txt
+	[[ "${stderr_lines[0]}" == "mrrun: map task 0 (in.txt bytes 0-13893) failed on host h"?" (it ran over --timeout, 2 s); trying again" ]] ||
+		{ echo "$stderr"; return 1; }
+	sed 's/^/hi /' in.txt | cmp - out/part-00000
+	[ "$(awk -F '\t' 'NR > 1 { print $5 }' jl | sort | tr '\n' ' ')" = "0 124 " ]
+	# the hosts' processes are this machine's (they have mounts of their own)
+	run pgrep -f "[s]leep 300.$$"
+	assert_status 1
+}
+
 @test "the joblog names the host of every attempt, and every host has one" {
 	text 12000 2 > in.txt
 	printf 'h1 1\nh2 1\nh3 1\n' > hosts

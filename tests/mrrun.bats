@@ -1642,3 +1642,60 @@ mrrun: resuming: 1 of $n map tasks are done" ]
 	run -2 --separate-stderr mrrun --values=0 -m cat -r cat in.tsv
 	[[ "${stderr_lines[0]}" == "mrrun: bad KEYDEF in --values=0"* ]]
 }
+
+@test "--timeout kills an attempt that runs longer, whole, and retries it; the retry commits" {
+	seq 1000 > in.txt
+	# the first attempt hangs; the next finds the marker and maps
+	run -0 --separate-stderr mrrun --timeout 1 --joblog jl -o out \
+		-m "if [ ! -e '$PWD/hung' ]; then : > '$PWD/hung'; sleep 300.$$; fi; cat" \
+		-r count in.txt
+	[ "${stderr_lines[0]}" = "mrrun: map task 0 (in.txt bytes 0-3893) failed (it ran over --timeout, 1 s); trying again" ]
+	seq 1000 | awk -v OFS='\t' '{ print $1, 1 }' | sort | cmp - out/part-00000
+	# the attempt is logged with timeout(1)'s status
+	[ "$(awk -F '\t' 'NR > 1 { print $1, $5 }' jl | sort | tr '\n' ' ')" = "m-00000 0 m-00000 124 r-00000 0 " ]
+	run pgrep -f "sleep 300.$$"
+	assert_status 1
+}
+
+@test "--timeout fails the job when every attempt runs over, with no output" {
+	seq 10 > in.txt
+	run -1 --separate-stderr mrrun --timeout 0.5 --retries 1 -o out \
+		-m "sleep 300.$$" -r count in.txt
+	[[ "$stderr" == *"map task 0 (in.txt bytes 0-21) failed 2 times: it ran over --timeout, 0.5 s"* ]]
+	[ ! -e out ]
+	run pgrep -f "sleep 300.$$"
+	assert_status 1
+	# 0 is no timeout, and the suffixes
+	for d in 0 2s 1m 0.5h 1d; do
+		run -0 mrrun --timeout "$d" -m cat -r count in.txt
+		[ "${#lines[@]}" -eq 10 ]
+	done
+	for d in "" -1 1x abc 1mm inf nan " 1" 1e400; do
+		run -2 --separate-stderr mrrun --timeout "$d" -m cat -r count in.txt
+		[ "${stderr_lines[0]}" = "mrrun: bad duration: $d (a number of seconds, or with s, m, h or d)" ] ||
+			{ echo "'$d': $stderr"; return 1; }
+	done
+}
+
+@test "a deadline for the whole job is timeout(1): its SIGTERM leaves no task and no output" {
+	seq 10 > in.txt
+	run timeout 2 mrrun -o out -m "sleep 300.$$" -r count in.txt
+	assert_status 124
+	[ ! -e out ]
+	sleep 0.5
+	run pgrep -f "sleep 300.$$"
+	assert_status 1
+}
+
+@test "--env NAME=VALUE is set for every task, mappers and reducers; a bad NAME is a usage error" {
+	seq 3 > in.txt
+	run -0 --separate-stderr mrrun --env GREETING=hello --env 'SPACED=a b=c' \
+		-m 'sed "s/^/$GREETING /"' -r 'awk -v s="$SPACED" "{ print \$0 \" \" s }"' in.txt
+	[ -z "$stderr" ]
+	[ "$output" = "$(printf 'hello 1 a b=c\nhello 2 a b=c\nhello 3 a b=c')" ]
+	for bad in "" "=x" "1A=x" "A-B=x" "A" "A B=x"; do
+		run -2 --separate-stderr mrrun --env "$bad" -m cat -r count in.txt
+		[ "${stderr_lines[0]}" = "mrrun: --env $bad: not NAME=VALUE, with a NAME of letters, digits and _" ] ||
+			{ echo "'$bad': $stderr"; return 1; }
+	done
+}

@@ -16,6 +16,9 @@
 #include "cli.h"
 #include "mrrun.h"
 
+/* An attempt killed by --timeout: timeout(1)'s exit status. */
+#define TIMED_OUT	124
+
 /* Where an attempt ran, for the job log and messages. */
 static const char *
 host_name(const struct host *h)
@@ -202,6 +205,13 @@ run_attempt(struct mrrun *r, struct phase *ph, int i, struct host *h,
 		rc = remote_attempt(r, ph, i, t, h, where, run->id, fd, msg,
 		    sizeof(msg));
 	close(fd);
+	pthread_mutex_lock(&r->lock);
+	if (run->timed_out && rc != 0) {
+		snprintf(msg, sizeof(msg), "it ran over --timeout, %g s",
+		    r->timeout);
+		rc = TIMED_OUT;
+	}
+	pthread_mutex_unlock(&r->lock);
 	rc = conclude(r, ph, i, h, rc, &claimed, &out, msg, sizeof(msg));
 	secs = since(&t0);
 	if (rc != TASK_STOPPED || !stopping(r))

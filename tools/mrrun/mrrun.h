@@ -29,6 +29,7 @@ struct attempt {
 	uint32_t id;		/* host_run()'s, for host_kill() */
 	struct task *t;		/* here: for task_kill() */
 	struct timespec since;
+	int timed_out;		/* killed by --timeout */
 	struct attempt *next;
 };
 
@@ -70,6 +71,7 @@ struct mrrun {
 	const char *outpath;	/* outdir, from the tasks' directory */
 	int reducers;		/* -n, or -1 */
 	int jobs, jobs_given, retries, show_progress, quiet, stats;
+	double timeout;		/* --timeout: seconds an attempt may run, or 0 */
 	int resume, force, keep_temp, dry_run;
 	int count_output;	/* count the lines a reducer command wrote */
 	const char *joblog_path, *hosts_arg;

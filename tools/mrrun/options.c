@@ -17,21 +17,21 @@ const char mrrun_usage[] =
     "usage: mrrun -m CMD|NONE -r OP|CMD|identity|NONE [-c OP|CMD] [-j N]\n"
     "             [-n N] [-o DIR] [-t SEP] [-z] [--allow-magic]"
     " [--broadcast N]\n"
-    "             [--dry-run] [--file PATH] [--force] [--framed]"
-    " [--framed-input]\n"
-    "             [--hosts FILE|LIST] [--join TYPE] [--joblog FILE]"
-    " [--keep-temp]\n"
-    "             [--key-fields K] [--memory SIZE] [--numeric]\n"
-    "             [--partition-fields K] [--progress] [--quiet]"
-    " [--remote-dir DIR]\n"
-    "             [--remote-path DIR] [--resume] [--retries N] [--reverse]\n"
-    "             [--rsh CMD] [--ship] [--shuffle relay|direct]"
-    " [--speculate]\n"
-    "             [--split-size SIZE] [--ssh-config FILE]"
-    " [--ssh-option OPT]\n"
-    "             [--stats] [--tmpdir DIR] [--total-order]"
-    " [--values[=KEYDEF]]\n"
-    "             [INPUT ...]\n"
+    "             [--dry-run] [--env NAME=VALUE] [--file PATH] [--force]\n"
+    "             [--framed] [--framed-input] [--hosts FILE|LIST]"
+    " [--join TYPE]\n"
+    "             [--joblog FILE] [--keep-temp] [--key-fields K]"
+    " [--memory SIZE]\n"
+    "             [--numeric] [--partition-fields K] [--progress]"
+    " [--quiet]\n"
+    "             [--remote-dir DIR] [--remote-path DIR] [--resume]"
+    " [--retries N]\n"
+    "             [--reverse] [--rsh CMD] [--ship]"
+    " [--shuffle relay|direct]\n"
+    "             [--speculate] [--split-size SIZE] [--ssh-config FILE]\n"
+    "             [--ssh-option OPT] [--stats] [--timeout DURATION]"
+    " [--tmpdir DIR]\n"
+    "             [--total-order] [--values[=KEYDEF]] [INPUT ...]\n"
     "       mrrun -m CMD|NONE INPUT ... -m CMD|NONE INPUT ... [-m ...]\n"
     "             -r ...|--join TYPE [option ...]\n";
 
@@ -39,6 +39,7 @@ const char mrrun_usage[] =
 #define MAX_REDUCERS	65536
 
 enum { OPT_DRY_RUN = 256, OPT_FORCE, OPT_JOIN, OPT_BROADCAST, OPT_KEY_FIELDS,
+    OPT_ENV, OPT_TIMEOUT,
     OPT_FRAMED, OPT_FRAMED_INPUT, OPT_JOBLOG, OPT_KEEP_TEMP, OPT_MEMORY,
     OPT_NUMERIC, OPT_PROGRESS, OPT_QUIET,
     OPT_RESUME, OPT_RETRIES, OPT_REVERSE, OPT_SPLIT_SIZE, OPT_STATS,
@@ -55,6 +56,8 @@ static const struct cli_opt options[] = {
 	    "combine each map task's output with OP or CMD" },
 	{ OPT_DRY_RUN, "dry-run", NULL,
 	    "print every task as a shell line; run none" },
+	{ OPT_ENV, "env", "NAME=VALUE",
+	    "set NAME to VALUE for every task (repeatable)" },
 	{ OPT_FILE, "file", "PATH",
 	    "copy PATH to where the tasks run (repeatable)" },
 	{ OPT_FORCE, "force", NULL, "replace an existing output directory" },
@@ -110,6 +113,8 @@ static const struct cli_opt options[] = {
 	    "give ssh the option OPT (repeatable)" },
 	{ OPT_STATS, "stats", NULL, "print the counters at the end" },
 	CLI_OPT_SEP,
+	{ OPT_TIMEOUT, "timeout", "DURATION",
+	    "kill an attempt that runs longer, and retry it" },
 	{ OPT_TMPDIR, "tmpdir", "DIR",
 	    "put the sorts' temporary files in DIR" },
 	{ OPT_TOTAL_ORDER, "total-order", NULL,
@@ -173,6 +178,57 @@ add_value_key(struct job *j, const char *arg)
 	j->value_keys = xrealloc(j->value_keys, (size_t)(j->nvalue_keys + 1) *
 	    sizeof(*j->value_keys));
 	j->value_keys[j->nvalue_keys++] = arg;
+}
+
+/*
+ * Takes --env NAME=VALUE, for every task; a NAME that the shell would not
+ * take is a usage error.
+ */
+static void
+add_env(struct job *j, const char *arg)
+{
+	const char *p;
+
+	for (p = arg; *p != '=' && *p != '\0'; p++)
+		if (!(*p == '_' || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= 'a' && *p <= 'z') || (p > arg && *p >= '0' &&
+		    *p <= '9')))
+			break;
+	if (*p != '=' || p == arg)
+		usage_error(mrrun_usage, "--env %s: not NAME=VALUE, with a "
+		    "NAME of letters, digits and _", arg);
+	j->envs = xrealloc(j->envs, (size_t)(j->nenvs + 1) * sizeof(*j->envs));
+	j->envs[j->nenvs++] = arg;
+}
+
+/*
+ * Parses a duration of timeout(1): a number of seconds, or of minutes,
+ * hours or days with the suffix m, h or d (s for seconds); 0 for none.
+ * Returns 0, or -1 when arg is none.
+ */
+static int
+parse_duration(const char *arg, double *secs)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(arg, &end);
+	if (end == arg || errno != 0 || !(v >= 0) || v > 1e12 ||
+	    (arg[0] != '.' && (arg[0] < '0' || arg[0] > '9')))
+		return -1;
+	if (*end == 'm')
+		v *= 60;
+	else if (*end == 'h')
+		v *= 3600;
+	else if (*end == 'd')
+		v *= 86400;
+	else if (*end != 's' && *end != '\0')
+		return -1;
+	if (*end != '\0' && end[1] != '\0')
+		return -1;
+	*secs = v;
+	return 0;
 }
 
 /*
@@ -269,6 +325,9 @@ job_option(struct mrrun *r, int c, char *arg)
 		break;
 	case OPT_VALUES:
 		add_value_key(&r->job, arg);
+		break;
+	case OPT_ENV:
+		add_env(&r->job, arg);
 		break;
 	default:
 		return 0;
@@ -373,6 +432,11 @@ run_option(struct mrrun *r, int c, char *arg)
 		break;
 	case OPT_STATS:
 		r->stats = 1;
+		break;
+	case OPT_TIMEOUT:
+		if (parse_duration(arg, &r->timeout) < 0)
+			usage_error(mrrun_usage, "bad duration: %s (a number "
+			    "of seconds, or with s, m, h or d)", arg);
 		break;
 	default:
 		return 0;

@@ -250,6 +250,8 @@ mix_options(uint64_t *h, const struct job *j)
 	mix_str(h, j->sep);
 	for (g = 0; g < j->nvalue_keys; g++)
 		mix_str(h, j->value_keys[g]);
+	for (g = 0; g < j->nenvs; g++)
+		mix_str(h, j->envs[g]);
 	memset(v, 0, sizeof(v));
 	v[0] = j->reducers;
 	v[1] = (long long)j->split_size;
@@ -424,6 +426,7 @@ static void
 ids(struct task *t, const struct job *j, char kind, int n, int attempt)
 {
 	char task_id[96], attempt_id[112], num[24];
+	int k;
 
 	snprintf(task_id, sizeof(task_id), "task_%s_%c_%06d", j->jobid,
 	    kind, n);
@@ -440,6 +443,8 @@ ids(struct task *t, const struct job *j, char kind, int n, int attempt)
 	task_env(t, "mapred_task_id", attempt_id);
 	task_env(t, "mapred_task_partition", num);
 	task_env(t, "mapred_task_is_map", kind == 'm' ? "true" : "false");
+	for (k = 0; k < j->nenvs; k++)
+		task_env_line(t, j->envs[k]);
 }
 
 static void

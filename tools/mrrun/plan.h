@@ -72,6 +72,8 @@ struct job {
 	const char *sep;	/* --separator, or NULL */
 	const char *memory;	/* --memory, or NULL */
 	const char *tmpdir;	/* --tmpdir, or NULL */
+	const char **envs;	/* --env NAME=VALUE, for every task */
+	int nenvs;
 
 	const char *bindir;	/* where the mr tools are, or "" for PATH */
 	int streamed;		/* the tasks run on a host: a split of a file

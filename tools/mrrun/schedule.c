@@ -393,6 +393,42 @@ slot(void *arg)
 }
 
 /*
+ * With --timeout: kills each attempt that has run longer, its whole
+ * process group here or its task on a host, and marks it timed out, a
+ * failure that its slot reports; until every slot has ended.
+ */
+static void *
+watchdog(void *arg)
+{
+	struct mrrun *r = arg;
+	struct attempt *a;
+	struct phase *ph;
+	int k, i;
+
+	pthread_mutex_lock(&r->lock);
+	while (r->slots_left > 0) {
+		for (k = 0; k < NPHASES; k++)
+			for (ph = r->phases[k], i = 0; ph->ts != NULL &&
+			    i < ph->n; i++)
+				for (a = ph->ts[i].runs; a != NULL;
+				    a = a->next) {
+					/* its task is running once it is set */
+					if (a->timed_out || a->t == NULL ||
+					    since(&a->since) <= r->timeout)
+						continue;
+					a->timed_out = 1;
+					if (a->h != NULL)
+						host_kill(a->h, a->id);
+					else
+						task_kill(a->t);
+				}
+		wait_a_little(r);
+	}
+	pthread_mutex_unlock(&r->lock);
+	return NULL;
+}
+
+/*
  * Ends mrrun as a filter ends on SIGPIPE, leaving nothing: once every
  * slot has ended, the work directory goes.
  */
@@ -425,7 +461,7 @@ void
 run_job(struct mrrun *r)
 {
 	struct slot *s;
-	pthread_t *t;
+	pthread_t *t, wd;
 	int n = 0, i, k, parts, rc;
 
 	for (k = 0; k < r->nhosts; k++)
@@ -438,6 +474,8 @@ run_job(struct mrrun *r)
 	pthread_mutex_lock(&r->lock);
 	r->slots_left = n;
 	pthread_mutex_unlock(&r->lock);
+	if (r->timeout > 0 && pthread_create(&wd, NULL, watchdog, r) != 0)
+		die("cannot start a thread");
 	for (i = 0, k = 0; i < n; k++) {
 		struct host *h = r->nhosts > 0 ? &r->hosts[k] : NULL;
 		int m = h != NULL ? (h->up ? h->slots : 0) : n;
@@ -457,6 +495,8 @@ run_job(struct mrrun *r)
 			break;
 	for (i = 0; i < n; i++)
 		pthread_join(t[i], NULL);
+	if (r->timeout > 0)
+		pthread_join(wd, NULL);
 	free(s);
 	free(t);
 }

@@ -112,6 +112,18 @@ task_env(struct task *t, const char *name, const char *value)
 }
 
 void
+task_env_line(struct task *t, const char *line)
+{
+	const char *eq = strchr(line, '=');
+	char *name = xmalloc((size_t)(eq - line) + 1);
+
+	memcpy(name, line, (size_t)(eq - line));
+	name[eq - line] = '\0';
+	task_env(t, name, eq + 1);
+	free(name);
+}
+
+void
 task_pipeline(struct task *t)
 {
 	grow(&t->p, t->np, &t->pcap, sizeof(struct pipeline));

@@ -43,8 +43,12 @@ struct task *task_new(const char *id, const char *what);
 /* task_free() frees t and everything it holds. */
 void task_free(struct task *t);
 
-/* task_env() adds name=value to the environment of t's programs. */
+/*
+ * task_env() adds name=value to the environment of t's programs;
+ * task_env_line() adds line, which is NAME=VALUE.
+ */
 void task_env(struct task *t, const char *name, const char *value);
+void task_env_line(struct task *t, const char *line);
 
 /*
  * task_pipeline() starts a new pipeline at the end of t; task_stage()
