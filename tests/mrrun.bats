@@ -1699,3 +1699,39 @@ mrrun: resuming: 1 of $n map tasks are done" ]
 			{ echo "'$bad': $stderr"; return 1; }
 	done
 }
+
+@test "the same job again over unchanged inputs exits 0 at once; over changed inputs it replaces the output; another job is an error" {
+	seq 100 > in.txt
+	printf '#!/bin/sh\ncat\n' > map.sh
+	chmod +x map.sh
+	job=(-m ./map.sh --file map.sh -r count -o out)
+	run -0 --separate-stderr mrrun "${job[@]}" --joblog jl in.txt
+	grep -q "^identity$TAB" out/_SUCCESS
+	grep -q "^input$TAB$PWD/in.txt${TAB}292$TAB" out/_SUCCESS
+	cp -p out/_SUCCESS before
+	# unchanged: nothing runs, nothing is said, the output stays
+	run -0 --separate-stderr mrrun "${job[@]}" --joblog jl2 in.txt
+	[ -z "$stderr" ] && [ -z "$output" ]
+	[ ! -e jl2 ]
+	[ ! out/_SUCCESS -nt before ]
+	run -0 --separate-stderr mrrun --stats "${job[@]}" in.txt
+	[ "$stderr" = "mrrun: out is up to date" ]
+	# a changed input, or a changed --file script: made again, replaced
+	seq 200 > in.txt
+	run -0 --separate-stderr mrrun "${job[@]}" in.txt
+	[ -z "$stderr" ]
+	[ "$(wc -l < out/part-00000)" -eq 200 ]
+	[ out/_SUCCESS -nt in.txt ]
+	printf '#!/bin/sh\nsed s/^/x/\n' > map.sh
+	run -0 --separate-stderr mrrun "${job[@]}" in.txt
+	[ "$(head -c 1 out/part-00000)" = x ]
+	# another command into it: today's error, unless --force
+	run -1 --separate-stderr mrrun -m cat -r sum -o out in.txt
+	[ "$stderr" = "mrrun: out: the output directory exists (--force replaces it)" ]
+	[ "$(head -c 1 out/part-00000)" = x ]
+	# standard input cannot be known unchanged: made again
+	run -0 --separate-stderr mrrun -m cat -r count -o stdin-out < in.txt
+	seq 5 > five
+	run -0 --separate-stderr mrrun -m cat -r count -o stdin-out < five
+	[ "$(wc -l < stdin-out/part-00000)" -eq 5 ]
+}

@@ -419,6 +419,39 @@ emit_part(struct mrrun *r, int i)
 	return rc == 0 ? 0 : -2;
 }
 
+/*
+ * Writes to fp what _SUCCESS records of the job, for a run of it again
+ * (see inputs_check()) and for its reader: the hashes of its command and
+ * of all its output depends on, its commands, and each input file, with
+ * its size and modification time; returns fflush()'s result.
+ */
+static int
+write_success(const struct mrrun *r, FILE *fp)
+{
+	const struct job *j = &r->job;
+	const struct split *s;
+	char when[64];
+	int g, i;
+
+	fprintf(fp, "mrrun\t1\njob\t%016llx\nidentity\t%016llx\n",
+	    (unsigned long long)r->name, (unsigned long long)j->identity);
+	for (g = 0; g < j->ngroups; g++)
+		fprintf(fp, "mapper\t%s\n", j->groups[g].mapper);
+	if (j->combiner != NULL)
+		fprintf(fp, "combiner\t%s\n", j->combiner);
+	fprintf(fp, "reducer\t%s\n", j->reducer);
+	for (i = 0; i < j->nsplits; i++) {
+		s = &j->splits[i];
+		if (i > 0 && strcmp(s->path, j->splits[i - 1].path) == 0)
+			continue;
+		time_text(when, sizeof(when), s->stamp.sec, s->stamp.nsec);
+		fprintf(fp, "input\t%s\t%llu\t%s\n", s->path,
+		    (unsigned long long)s->stamp.size, s->stamp.full ? when :
+		    "-");
+	}
+	return fflush(fp);
+}
+
 /* Writes _counters and _SUCCESS into the staged output and renames it. */
 static void
 commit_output(struct mrrun *r)
@@ -436,7 +469,8 @@ commit_output(struct mrrun *r)
 	free(p);
 	p = path_join(r->staged, "_SUCCESS");
 	if ((fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0666)) < 0 ||
-	    close(fd) < 0)
+	    (fp = fdopen(fd, "w")) == NULL || write_success(r, fp) != 0 ||
+	    fclose(fp) != 0)
 		die("%s: %s", p, strerror(errno));
 	free(p);
 	mask = umask(022);

@@ -77,6 +77,7 @@ struct mrrun {
 	const char *joblog_path, *hosts_arg;
 	const char **files;	/* --file */
 	int nfiles;
+	uint64_t name;		/* plan_name(): the command, the same again */
 	char **inputs;		/* the operands */
 	int *input_group;	/* the group of each */
 	int ninputs, uses_stdin;

@@ -698,6 +698,8 @@ work_path(struct mrrun *r)
 
 	if (getcwd(cwd, sizeof(cwd)) == NULL)
 		die("cannot name the current directory: %s", strerror(errno));
+	r->name = plan_name(&r->job, r->inputs, r->input_group, r->ninputs,
+	    cwd);
 	if (outdir != NULL) {
 		p = outdir[0] == '/' ? xstrdup(outdir) : join_path(cwd,
 		    outdir);
@@ -716,8 +718,7 @@ work_path(struct mrrun *r)
 	    NULL || *tmp == '\0'))
 		tmp = "/tmp";
 	snprintf(name, sizeof(name), "mrrun-%ld-%016llx", (long)geteuid(),
-	    (unsigned long long)plan_name(&r->job, r->inputs, r->input_group,
-	    r->ninputs, cwd));
+	    (unsigned long long)r->name);
 	return join_path(tmp, name);
 }
 

@@ -282,26 +282,123 @@ dry_run(struct mrrun *r)
 }
 
 /*
- * Checks, before the work directory is touched, that the output
- * directory may be made and that every input here can be read; dies
- * otherwise.
+ * Mixes the --file files, their base names, sizes and CRC-32C, into the
+ * job's identity: a script given by --file is part of the job as much
+ * as the mapper's command line, and --resume must not reuse the map
+ * outputs of the script before an edit.
+ */
+static void
+files_identity(const struct mrrun *r, struct job *j)
+{
+	uint64_t v[4], bytes;
+	const char *base;
+	uint32_t crc;
+	int i;
+
+	for (i = 0; i < r->nfiles; i++) {
+		base = strrchr(r->files[i], '/');
+		base = base != NULL ? base + 1 : r->files[i];
+		crc = 0;
+		bytes = 0;
+		if (file_sum(r->files[i], &crc, &bytes) < 0)
+			die("--file %s: %s", r->files[i], strerror(errno));
+		v[0] = j->identity;
+		v[1] = bytes;
+		v[2] = crc;
+		v[3] = mr_hash64(base, strlen(base));
+		j->identity = mr_hash64(v, sizeof(v));
+	}
+}
+
+/*
+ * What the output directory holds, by its _SUCCESS: the output of this
+ * command (r->name) over inputs of identity (OUT_CURRENT), over others
+ * (OUT_STALE), or of another job or none (OUT_OTHER).  An identity of 0
+ * is never current: a job that reads standard input or a host's files
+ * cannot tell whether they changed.
+ */
+enum { OUT_CURRENT, OUT_STALE, OUT_OTHER };
+
+static int
+output_state(const struct mrrun *r, uint64_t identity)
+{
+	char buf[4096], *p = path_join(r->outdir, "_SUCCESS"), *line;
+	unsigned long long name = 0, id = 0;
+	ssize_t n;
+	int fd;
+
+	fd = open(p, O_RDONLY | O_CLOEXEC);
+	free(p);
+	if (fd < 0)
+		return OUT_OTHER;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	for (line = buf; line != NULL && *line != '\0';
+	    line = (line = strchr(line, '\n')) != NULL ? line + 1 : NULL) {
+		if (strncmp(line, "job\t", 4) == 0)
+			name = strtoull(line + 4, NULL, 16);
+		else if (strncmp(line, "identity\t", 9) == 0)
+			id = strtoull(line + 9, NULL, 16);
+	}
+	if (name == 0 || name != r->name)
+		return OUT_OTHER;
+	return identity != 0 && id == identity ? OUT_CURRENT : OUT_STALE;
+}
+
+/*
+ * Whether the job may write its output, as inputs_check() says: with
+ * the output directory there, the output of this command over the same
+ * inputs ends the job at once, with status 0; over inputs since changed,
+ * it is made again and replaces the old, as with --force; that of
+ * another job, or a directory without _SUCCESS, is an error without
+ * --force.  check holds the plan of the inputs here.
+ */
+static void
+output_check(struct mrrun *r, struct job *check)
+{
+	const char *path;
+	struct stat st;
+	int i, state, known = !r->uses_stdin;
+
+	if (r->outdir == NULL || lstat(r->outdir, &st) < 0)
+		return;
+	for (i = 0; i < r->ninputs; i++)
+		known &= input_host(r, r->inputs[i], &path) < 0;
+	plan_streamed_first(check);
+	plan_identity(check);
+	files_identity(r, check);
+	state = output_state(r, known ? check->identity : 0);
+	if (state == OUT_CURRENT && !r->force) {
+		if (r->stats || isatty(STDERR_FILENO))
+			warnx("%s is up to date", r->outdir);
+		exit(0);
+	}
+	if (state == OUT_STALE)
+		r->force = 1;
+	if (!r->force)
+		die("%s: the output directory exists (--force replaces it)",
+		    r->outdir);
+}
+
+/*
+ * Checks, before the work directory is touched, that every input here
+ * can be read and that the output directory may be made (output_check());
+ * dies otherwise.
  */
 void
 inputs_check(struct mrrun *r)
 {
 	struct job check;
-	struct stat st;
 	int i;
 
-	if (r->outdir != NULL && !r->force && lstat(r->outdir, &st) == 0)
-		die("%s: the output directory exists (--force replaces it)",
-		    r->outdir);
 	check = r->job;
 	/* the counts of the groups are the job's, not the check's */
 	check.groups = xmalloc((size_t)check.ngroups * sizeof(*check.groups));
 	memcpy(check.groups, r->job.groups, (size_t)check.ngroups *
 	    sizeof(*check.groups));
 	plan_local_inputs(r, &check);
+	output_check(r, &check);
 	for (i = 0; i < check.nsplits; i++) {
 		free((char *)check.splits[i].path);
 		free((char *)check.splits[i].name);
@@ -387,34 +484,6 @@ absolute_tmpdir(void)
 	free(abs);
 }
 
-/*
- * Mixes the --file files, their base names, sizes and CRC-32C, into the
- * job's identity: a script given by --file is part of the job as much
- * as the mapper's command line, and --resume must not reuse the map
- * outputs of the script before an edit.
- */
-static void
-files_identity(struct mrrun *r)
-{
-	uint64_t v[4], bytes;
-	const char *base;
-	uint32_t crc;
-	int i;
-
-	for (i = 0; i < r->nfiles; i++) {
-		base = strrchr(r->files[i], '/');
-		base = base != NULL ? base + 1 : r->files[i];
-		crc = 0;
-		bytes = 0;
-		if (file_sum(r->files[i], &crc, &bytes) < 0)
-			die("--file %s: %s", r->files[i], strerror(errno));
-		v[0] = r->job.identity;
-		v[1] = bytes;
-		v[2] = crc;
-		v[3] = mr_hash64(base, strlen(base));
-		r->job.identity = mr_hash64(v, sizeof(v));
-	}
-}
 
 /*
  * Takes the work directory, with the signal thread that keeps it for
@@ -453,7 +522,7 @@ start_work(struct mrrun *r)
 	add_inputs(r);
 	plan_streamed_first(&r->job);
 	plan_identity(&r->job);
-	files_identity(r);
+	files_identity(r, &r->job);
 	if (r->nhosts > 0)
 		host_jobs(r);
 	/* a reduce task's mrmerge names every map task's partition */
