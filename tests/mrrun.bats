@@ -1641,6 +1641,9 @@ mrrun: resuming: 1 of $n map tasks are done" ]
 	sort -c -s -t "$TAB" -k1,1 -k2,2n -k3,3r two/part-00000
 	run -2 --separate-stderr mrrun --values=0 -m cat -r cat in.tsv
 	[[ "${stderr_lines[0]}" == "mrrun: bad KEYDEF in --values=0"* ]]
+	# a map-only job sorts nothing
+	run -2 --separate-stderr mrrun --values=1n -m cat -r NONE in.tsv
+	[ "${stderr_lines[0]}" = "mrrun: a map-only job (--reducer NONE) takes no --combiner, --reducers, --total-order or --values" ]
 }
 
 @test "--timeout kills an attempt that runs longer, whole, and retries it; the retry commits" {
@@ -1665,6 +1668,9 @@ mrrun: resuming: 1 of $n map tasks are done" ]
 	[ ! -e out ]
 	run pgrep -f "sleep 300.$$"
 	assert_status 1
+	# a short timeout is kept within a tenth of it, not a fifth of a second
+	run -1 --separate-stderr mrrun --timeout 0.05 --retries 0 -m 'sleep 0.3; cat' -r count in.txt
+	[[ "$stderr" == *"it ran over --timeout, 0.05 s"* ]]
 	# 0 is no timeout, and the suffixes
 	for d in 0 2s 1m 0.5h 1d; do
 		run -0 mrrun --timeout "$d" -m cat -r count in.txt
@@ -1697,6 +1703,11 @@ mrrun: resuming: 1 of $n map tasks are done" ]
 		run -2 --separate-stderr mrrun --env "$bad" -m cat -r count in.txt
 		[ "${stderr_lines[0]}" = "mrrun: --env $bad: not NAME=VALUE, with a NAME of letters, digits and _" ] ||
 			{ echo "'$bad': $stderr"; return 1; }
+	done
+	# the variables that mrrun sets itself are its own
+	for name in MR_LIFELINE mapreduce_task_id mapred_job_id map_input_file; do
+		run -2 --separate-stderr mrrun --env "$name=x" -m cat -r count in.txt
+		[ "${stderr_lines[0]}" = "mrrun: --env $name: mrrun sets it itself" ]
 	done
 }
 

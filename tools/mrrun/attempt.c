@@ -174,7 +174,7 @@ run_attempt(struct mrrun *r, struct phase *ph, int i, struct host *h,
 	uint64_t in, out = 0;
 	char err[PATH_MAX], msg[512];
 	double start, secs;
-	int fd, rc, claimed = 0, fatal;
+	int fd, rc, claimed = 0, fatal, stopped;
 
 	/* the sample tasks of a total order run here, but for HOST:PATH */
 	if (ph->here || (ph == &r->sample && r->job.broadcast == 0 &&
@@ -191,17 +191,21 @@ run_attempt(struct mrrun *r, struct phase *ph, int i, struct host *h,
 	run->h = h;
 	if (h != NULL)
 		run->id = host_id();
+	/* the job failed while this was built: kill_runs() missed it */
+	stopped = r->failed || r->failing;
 	pthread_mutex_unlock(&r->lock);
 	clock_gettime(CLOCK_REALTIME, &t0);
 	start = (double)t0.tv_sec + (double)t0.tv_nsec / 1e9;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if (h == NULL) {
+	if (stopped) {
+		snprintf(msg, sizeof(msg), "the job failed");
+		rc = TASK_STOPPED;
+	} else if (h == NULL) {
 		/* counting a split's bytes costs a copy: only for the line */
 		if (!r->show_progress)
 			t->counted = 0;
 		rc = task_run(t, fd, msg, sizeof(msg));
-	}
-	else
+	} else
 		rc = remote_attempt(r, ph, i, t, h, where, run->id, fd, msg,
 		    sizeof(msg));
 	close(fd);

@@ -111,6 +111,7 @@ struct mrrun {
 	char *committed;	/* output parts that are complete */
 	int slots_left;		/* slot threads that have not ended */
 	int failed, finished, interrupted;
+	int failing;		/* a task failed for good: start no attempt */
 	char failure[8192];
 };
 

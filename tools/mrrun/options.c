@@ -197,6 +197,11 @@ add_env(struct job *j, const char *arg)
 	if (*p != '=' || p == arg)
 		usage_error(mrrun_usage, "--env %s: not NAME=VALUE, with a "
 		    "NAME of letters, digits and _", arg);
+	if (strncmp(arg, "MR_", 3) == 0 || strncmp(arg, "mapred_", 7) == 0 ||
+	    strncmp(arg, "mapreduce_", 10) == 0 ||
+	    strncmp(arg, "map_input_", 10) == 0)
+		usage_error(mrrun_usage, "--env %.*s: mrrun sets it itself",
+		    (int)(p - arg), arg);
 	j->envs = xrealloc(j->envs, (size_t)(j->nenvs + 1) * sizeof(*j->envs));
 	j->envs[j->nenvs++] = arg;
 }
@@ -585,10 +590,11 @@ check_ops(struct mrrun *r)
 	cbuiltin = j->combiner != NULL &&
 	    opt_reducer(mrrun_usage, "--combiner", j->combiner, &op);
 	if (strcmp(j->reducer, "NONE") == 0) {
-		if (j->combiner != NULL || j->total_order || r->reducers > 0)
+		if (j->combiner != NULL || j->total_order || r->reducers > 0 ||
+		    j->values)
 			usage_error(mrrun_usage, "a map-only job (--reducer "
-			    "NONE) takes no --combiner, --reducers or "
-			    "--total-order");
+			    "NONE) takes no --combiner, --reducers, "
+			    "--total-order or --values");
 		j->reducers = 0;
 	} else
 		j->reducers = r->reducers > 0 ? r->reducers : 1;

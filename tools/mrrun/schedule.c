@@ -239,6 +239,8 @@ pick(struct mrrun *r, struct host *h, struct phase **php)
 	struct phase *ph;
 	int k, i, pin, want = h != NULL ? h->index : -1;
 
+	if (r->failing)
+		return -1;
 	for (k = 0; k < NPHASES; k++) {
 		ph = r->phases[k];
 		if (!runnable(r, ph))
@@ -312,22 +314,33 @@ settle(struct mrrun *r, struct phase *ph, int i, struct attempt *run,
 	if (rc == TASK_STOPPED || rc == HOST_LOST)
 		return 0;
 	proc_count_add("mr", "FAILED_ATTEMPTS", 1);
-	return ++ts->failures > r->retries;
+	if (++ts->failures <= r->retries)
+		return 0;
+	/* no attempt starts while fail() says why, outside the lock */
+	r->failing = 1;
+	return 1;
+}
+
+/* Waits, under lock, for a change or secs seconds, at most a second. */
+static void
+wait_for_change(struct mrrun *r, double secs)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_nsec += (long)((secs < 1 ? secs : 1) * 1e9);
+	if (ts.tv_nsec >= 1000000000) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000;
+	}
+	pthread_cond_timedwait(&r->changed, &r->lock, &ts);
 }
 
 /* Waits, under lock, for a change or a fifth of a second. */
 static void
 wait_a_little(struct mrrun *r)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_nsec += 200 * 1000 * 1000;
-	if (ts.tv_nsec >= 1000000000) {
-		ts.tv_sec++;
-		ts.tv_nsec -= 1000000000;
-	}
-	pthread_cond_timedwait(&r->changed, &r->lock, &ts);
+	wait_for_change(r, 0.2);
 }
 
 /*
@@ -422,7 +435,10 @@ watchdog(void *arg)
 					else
 						task_kill(a->t);
 				}
-		wait_a_little(r);
+		/* a tenth of the timeout (a millisecond at least): late by
+		 * a tenth at most */
+		wait_for_change(r, r->timeout / 10 < 0.001 ? 0.001 :
+		    r->timeout / 10 < 0.2 ? r->timeout / 10 : 0.2);
 	}
 	pthread_mutex_unlock(&r->lock);
 	return NULL;
