@@ -627,6 +627,31 @@ EOF
 	[ "$(grep -c '^m-' jl)" -eq 1 ]
 }
 
+@test "inputs compressed with gzip, bzip2, xz or zstd are known by their first bytes and read whole, each in one map task" {
+	seq 50000 > in.txt
+	gzip -c in.txt > g
+	bzip2 -c in.txt > b
+	xz -c in.txt > x
+	zstd -q -c in.txt > z
+	: | bzip2 -c > empty-bz
+	# text that starts as bzip2 does, and a .gz name of plain text
+	printf 'BZh9 is no bzip2\n' > fake
+	printf 'plain\n' > plain.gz
+	run -0 --separate-stderr mrrun -m cat -r NONE --split-size 4K \
+		--joblog jl g b x z empty-bz fake plain.gz
+	[ -z "$stderr" ]
+	[ "$output" = "$(cat in.txt in.txt in.txt in.txt fake plain.gz)" ]
+	[ "$(grep -c '^m-' jl)" -eq 7 ]
+	for prog in gzip bzip2 xz zstd; do
+		[ "$(grep -c "| $prog -dc |" jl)" -ge 1 ] || { echo "$prog"; return 1; }
+	done
+	# the program of a compressed input missing here: an error before any work
+	run -1 --separate-stderr env PATH=/nonexistent "$MR_BUILD/bin/mrrun" \
+		-m cat -r NONE -o out in.txt x
+	[ "$stderr" = "mrrun: x: compressed with xz, which is not installed here (the package xz-utils)" ]
+	[ ! -e out ]
+}
+
 @test "- reads standard input, beside files" {
 	seq 3 > a.txt
 	run -0 --separate-stderr sh -c 'seq 4 6 | mrrun -m cat -r NONE a.txt -'

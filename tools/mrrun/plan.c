@@ -65,17 +65,118 @@ stamp_file(const char *path, const char *name, struct file_stamp *st)
 	stamp_of(&sb, st);
 }
 
+const char *
+plan_codec_program(int codec)
+{
+	static const char *const programs[] = { NULL, "gzip", "bzip2", "xz",
+	    "zstd" };
+
+	return programs[codec];
+}
+
+/*
+ * The codec of a file whose first n bytes are p: gzip, bzip2 (its
+ * header and the magic of its first block, or of its end when it is
+ * empty, since "BZh" alone starts text too), xz or zstd; else none.
+ */
+static int
+codec_of(const unsigned char *p, size_t n)
+{
+	static const unsigned char xz[] = { 0xfd, '7', 'z', 'X', 'Z', 0 };
+	static const unsigned char zstd[] = { 0x28, 0xb5, 0x2f, 0xfd };
+	static const unsigned char block[] = { 0x31, 0x41, 0x59, 0x26,
+	    0x53, 0x59 }, end[] = { 0x17, 0x72, 0x45, 0x38, 0x50, 0x90 };
+
+	if (n >= 3 && p[0] == 0x1f && p[1] == 0x8b && p[2] == 8)
+		return CODEC_GZIP;
+	if (n >= 10 && memcmp(p, "BZh", 3) == 0 && p[3] >= '1' &&
+	    p[3] <= '9' && (memcmp(p + 4, block, 6) == 0 ||
+	    memcmp(p + 4, end, 6) == 0))
+		return CODEC_BZIP2;
+	if (n >= sizeof(xz) && memcmp(p, xz, sizeof(xz)) == 0)
+		return CODEC_XZ;
+	if (n >= sizeof(zstd) && memcmp(p, zstd, sizeof(zstd)) == 0)
+		return CODEC_ZSTD;
+	return CODEC_NONE;
+}
+
+/*
+ * The codec of a file of a host, which the plan does not read: by its
+ * name's suffix.
+ */
+static int
+codec_by_name(const char *path)
+{
+	if (ends_with(path, ".gz"))
+		return CODEC_GZIP;
+	if (ends_with(path, ".bz2"))
+		return CODEC_BZIP2;
+	if (ends_with(path, ".xz"))
+		return CODEC_XZ;
+	if (ends_with(path, ".zst"))
+		return CODEC_ZSTD;
+	return CODEC_NONE;
+}
+
+/*
+ * Whether program is a file that PATH finds and may run: a compressed
+ * input's program that this machine lacks is an error before any work.
+ */
+static int
+in_path(const char *program)
+{
+	const char *path = getenv("PATH"), *p, *colon;
+	char full[4096];
+
+	for (p = path != NULL ? path : "/usr/bin:/bin"; ; p = colon + 1) {
+		colon = strchr(p, ':');
+		snprintf(full, sizeof(full), "%.*s/%s", colon != NULL ?
+		    (int)(colon - p) : (int)strlen(p), p, program);
+		if (access(full, X_OK) == 0)
+			return 1;
+		if (colon == NULL)
+			return 0;
+	}
+}
+
+/*
+ * The codec of the file path of this machine, from its first bytes; dies
+ * when the program that reads it is not installed.
+ */
+static int
+codec_here(const char *path, const char *name)
+{
+	static const char *const packages[] = { NULL, "gzip", "bzip2",
+	    "xz-utils", "zstd" };
+	unsigned char head[10];
+	ssize_t n;
+	int fd, codec;
+
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0)
+		die("%s: %s", name, strerror(errno));
+	n = read(fd, head, sizeof(head));
+	close(fd);
+	codec = codec_of(head, n > 0 ? (size_t)n : 0);
+	if (codec != CODEC_NONE && !in_path(plan_codec_program(codec)))
+		die("%s: compressed with %s, which is not installed here "
+		    "(the package %s)", name, plan_codec_program(codec),
+		    packages[codec]);
+	return codec;
+}
+
 /* Adds the splits of the file path, which host holds, as stamped. */
 static void
 add_file(struct job *j, int host, const char *path, const char *name,
     const struct file_stamp *st)
 {
 	uint64_t k, piece, rest, i, at, size = st->size;
-	int gz = ends_with(path, ".gz");
+	int codec;
 
 	if (size == 0)
 		return;
-	k = gz ? 1 : (size + j->split_size - 1) / j->split_size;
+	codec = host < 0 ? codec_here(path, name) : codec_by_name(path);
+	k = codec != CODEC_NONE ? 1 : (size + j->split_size - 1) /
+	    j->split_size;
 	piece = size / k;
 	rest = size % k;
 	for (i = 0, at = 0; i < k; i++) {
@@ -87,7 +188,7 @@ add_file(struct job *j, int host, const char *path, const char *name,
 		s = &j->splits[j->nsplits++];
 		s->path = xstrdup(path);
 		s->name = xstrdup(name);
-		s->gz = gz;
+		s->codec = codec;
 		s->host = host;
 		s->start = at;
 		at += piece + (i < rest);
@@ -469,9 +570,9 @@ input_env(struct task *t, const struct split *s)
 }
 
 /*
- * Reads bytes [a, b) of split s, or all of a .gz file, through mrsplit,
- * which checks that the file is the one planned before it reads and
- * after: gzip reads a .gz file from a whole-file range of it.
+ * Reads bytes [a, b) of split s, or all of a compressed file, through
+ * mrsplit, which checks that the file is the one planned before it reads
+ * and after: the codec's program reads it from a whole-file range of it.
  */
 static void
 read_range(struct task *t, const struct job *j, const struct split *s,
@@ -481,7 +582,7 @@ read_range(struct task *t, const struct job *j, const struct split *s,
 
 	plan_expect(s, expect, sizeof(expect));
 	tool(t, j, "mrsplit");
-	if (s->gz) {
+	if (s->codec) {
 		task_argf(t, "--range=0:%llu",
 		    (unsigned long long)s->stamp.size);
 		task_arg(t, expect);
@@ -489,7 +590,7 @@ read_range(struct task *t, const struct job *j, const struct split *s,
 		task_arg(t, "--allow-magic");
 		task_arg(t, s->path);
 		task_stage(t);
-		task_arg(t, "gzip");
+		task_arg(t, plan_codec_program(s->codec));
 		task_arg(t, "-dc");
 		return;
 	}
@@ -633,8 +734,8 @@ what_name(char *buf, size_t size, const char *name)
 /*
  * Starts a pipeline of t with the stage that reads split i whole: from
  * its file, or on a host from the copy that mrrun sent there
- * (PLAN_INPUT), which gzip reads for a .gz file.  Returns 1 when no stage
- * reads it, and the mapper must name that copy.
+ * (PLAN_INPUT), which the codec's program reads for a compressed file.
+ * Returns 1 when no stage reads it, and the mapper must name that copy.
  */
 static int
 split_source(struct task *t, const struct job *j, int i)
@@ -645,14 +746,14 @@ split_source(struct task *t, const struct job *j, int i)
 	task_pipeline(t);
 	if (!sent)
 		t->counted = t->np;	/* for progress within the split */
-	if (sent && s->gz) {
+	if (sent && s->codec) {
 		task_stage(t);
-		task_arg(t, "gzip");
+		task_arg(t, plan_codec_program(s->codec));
 		task_arg(t, "-dc");
 		file_arg(t, "", j, PLAN_INPUT, i, 0);
 	} else if (!sent)
 		read_range(t, j, s, s->start, s->end);
-	return sent && !s->gz;
+	return sent && !s->codec;
 }
 
 /*
@@ -737,7 +838,7 @@ plan_sample(const struct job *j, int i, int attempt)
 	dir = xasprintf("%s/%s", j->work, "sample");
 	mkdir_p(t, dir);
 	free(dir);
-	pieces = s->gz || len <= PLAN_SAMPLE_PIECES * PLAN_SAMPLE_BYTES ?
+	pieces = s->codec || len <= PLAN_SAMPLE_PIECES * PLAN_SAMPLE_BYTES ?
 	    1 : PLAN_SAMPLE_PIECES;
 	for (k = 0; k < pieces; k++) {
 		task_pipeline(t);
@@ -780,7 +881,7 @@ plan_points(const struct job *j)
 	for (i = 0; i < j->nsplits; i++) {
 		const struct split *s = &j->splits[i];
 
-		pieces = s->gz || s->end - s->start <=
+		pieces = s->codec || s->end - s->start <=
 		    PLAN_SAMPLE_PIECES * PLAN_SAMPLE_BYTES ?
 		    1 : PLAN_SAMPLE_PIECES;
 		for (k = 0; k < pieces; k++)
@@ -876,7 +977,7 @@ plan_map(const struct job *j, int i, int attempt)
 
 	snprintf(id, sizeof(id), "m-%05d", i);
 	what_name(name, sizeof(name), s->name);
-	if (s->gz)
+	if (s->codec)
 		snprintf(what, sizeof(what), "map task %d (%s)", i, name);
 	else
 		snprintf(what, sizeof(what), "map task %d (%s bytes "

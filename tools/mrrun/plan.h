@@ -25,12 +25,16 @@ struct file_stamp {
 	unsigned long long dev, ino;
 };
 
-/* A map split: a byte range of one input file, or a whole .gz file. */
+/* How an input file is compressed, by its first bytes: CODEC_NONE (0) or
+ * the program that reads it (plan_codec_program()). */
+enum { CODEC_NONE, CODEC_GZIP, CODEC_BZIP2, CODEC_XZ, CODEC_ZSTD };
+
+/* A map split: a byte range of one input file, or a compressed file. */
 struct split {
 	const char *path;	/* absolute */
 	const char *name;	/* as the user named it, for messages */
 	uint64_t start, end;
-	int gz;
+	int codec;		/* CODEC_*: the whole file, decompressed */
 	int host;		/* the host that holds it (HOST:PATH), or -1 */
 	int group;		/* the input group it belongs to, from 0 */
 	struct file_stamp stamp;	/* of the whole file */
@@ -97,7 +101,7 @@ struct job {
  * they are, directories recursively in name order without the names that
  * start with "_" or ".", "-" as the file stdin_copy (where the caller has
  * saved standard input), or not at all when stdin_copy is NULL.  Every
- * file must be readable and regular (a .gz file too); dies otherwise,
+ * file must be readable and regular (a compressed one too); dies otherwise,
  * before any work.  Empty files give no split.  Each split keeps its
  * file's stamp, taken from the open file, for its tasks to check.
  */
@@ -130,6 +134,12 @@ int plan_maps(const struct job *j);
  * unmatched row of group n, which may then be --broadcast.
  */
 int plan_broadcast_allowed(int type, int n);
+
+/*
+ * plan_codec_program() is the program that decompresses codec, as
+ * "PROGRAM -dc" does ("gzip", "bzip2", "xz", "zstd").
+ */
+const char *plan_codec_program(int codec);
 
 /*
  * plan_remote_file() adds the splits of a file of size bytes that host

@@ -120,7 +120,7 @@ send_input(struct mrrun *r, int i, struct host *h, char *msg,
 	int fd, p[2], rc, n = 0, whole;
 	pid_t pid = -1;
 
-	whole = s->gz || (s->start == 0 && s->end == s->stamp.size);
+	whole = s->codec || (s->start == 0 && s->end == s->stamp.size);
 	if (whole) {
 		if ((fd = open(s->path, O_RDONLY | O_CLOEXEC)) < 0 ||
 		    plan_check(s, fd, msg, msgsize) < 0) {
@@ -435,7 +435,7 @@ collect(struct mrrun *r, struct phase *ph, int i, struct host *h,
 			    msgsize);
 	} else if (ph == &r->sample) {
 		s = &r->job.splits[i];
-		pieces = s->gz || s->end - s->start <= PLAN_SAMPLE_PIECES *
+		pieces = s->codec || s->end - s->start <= PLAN_SAMPLE_PIECES *
 		    PLAN_SAMPLE_BYTES ? 1 : PLAN_SAMPLE_PIECES;
 		for (k = 0; k < pieces && rc == 0; k++)
 			rc = bring(r, h, PLAN_SAMPLE, i, k, msg, msgsize);
