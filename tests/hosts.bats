@@ -382,6 +382,20 @@ wc_job() {
 	assert_status 1
 }
 
+@test "a task that failed on a host runs again on another one, a timed-out one too" {
+	seq 3000 > in.txt
+	script map.sh 'if mkdir "$D/failed" 2>/dev/null; then exit 1; fi
+		if mkdir "$D/hung" 2>/dev/null; then sleep 300.'"$$"'; fi
+		cat'
+	run -0 --separate-stderr hrun --timeout 2 --retries 2 --joblog jl \
+		--file map.sh -m ./map.sh -r NONE -o out in.txt
+	cmp in.txt out/part-00000
+	# three attempts, each on a host other than the one before
+	awk -F '\t' '$1 == "m-00000" { print $2, $5 }' jl > attempts
+	[ "$(cut -d ' ' -f 2 attempts | tr '\n' ' ')" = "1 124 0 " ]
+	[ "$(cut -d ' ' -f 1 attempts | uniq | wc -l)" -eq 3 ]
+}
+
 @test "the joblog names the host of every attempt, and every host has one" {
 	text 12000 2 > in.txt
 	printf 'h1 1\nh2 1\nh3 1\n' > hosts

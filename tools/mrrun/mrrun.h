@@ -40,6 +40,7 @@ struct tstate {
 	int failures;		/* those that count against --retries */
 	struct attempt *runs;
 	struct host *where;	/* the host that holds its output */
+	struct host *failed_on;	/* where its last failed attempt ran */
 	uint64_t out;		/* the bytes it committed */
 };
 

@@ -229,6 +229,25 @@ startable(const struct phase *ph, int i, const struct host *h)
 }
 
 /*
+ * Whether a slot of h should leave task i of ph to another host: its last
+ * attempt failed on h, which may lack what it needs, and another host is
+ * up to run it.  A task pinned to its input's host stays there.
+ */
+static int
+elsewhere(const struct mrrun *r, const struct phase *ph, int i,
+    const struct host *h)
+{
+	int k;
+
+	if (h == NULL || ph->ts[i].failed_on != h || pinned(r, ph, i) >= 0)
+		return 0;
+	for (k = 0; k < r->nhosts; k++)
+		if (&r->hosts[k] != h && r->hosts[k].up)
+			return 1;
+	return 0;
+}
+
+/*
  * Picks a task for a slot of h (NULL here), under lock: a pending task
  * whose input h holds, else any pending task that may run anywhere, else
  * a straggler.  Returns its number, with its phase in *php, or -1.
@@ -253,7 +272,7 @@ pick(struct mrrun *r, struct host *h, struct phase **php)
 		for (i = 0; i < ph->n; i++) {
 			pin = pinned(r, ph, i);
 			if ((pin < 0 || r->nhosts == 0) &&
-			    startable(ph, i, h))
+			    startable(ph, i, h) && !elsewhere(r, ph, i, h))
 				return i;
 		}
 		if (r->speculate && h != NULL &&
@@ -314,6 +333,7 @@ settle(struct mrrun *r, struct phase *ph, int i, struct attempt *run,
 	if (rc == TASK_STOPPED || rc == HOST_LOST)
 		return 0;
 	proc_count_add("mr", "FAILED_ATTEMPTS", 1);
+	ts->failed_on = run->h;
 	if (++ts->failures <= r->retries)
 		return 0;
 	/* no attempt starts while fail() says why, outside the lock */
