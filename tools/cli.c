@@ -637,9 +637,8 @@ shell_word(const char *word)
 	return 0;
 }
 
-/* Is word, with no slash, an executable file in a directory of PATH? */
-static int
-on_path(const char *word)
+int
+program_on_path(const char *word)
 {
 	const char *path = getenv("PATH"), *p, *end;
 	struct stat st;
@@ -678,7 +677,7 @@ opt_reducer(const char *usage, const char *opt, const char *arg,
 		return 1;
 	if (arg[0] == '\0' || arg[strspn(arg, word)] != '\0')
 		return 0;
-	if (shell_word(arg) || on_path(arg))
+	if (shell_word(arg) || program_on_path(arg))
 		return 0;
 	fprintf(stderr, "%s: %s%s%s: neither a built-in op nor a command on "
 	    "PATH\n", progname, opt != NULL ? opt : "", opt != NULL ? " " :

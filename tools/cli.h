@@ -128,6 +128,12 @@ void usage_error(const char *usage, const char *fmt, ...)
     __attribute__((format(printf, 2, 3), noreturn));
 
 /*
+ * program_on_path() is 1 when word, with no slash, is an executable file
+ * in a directory of PATH.
+ */
+int program_on_path(const char *word);
+
+/*
  * opt_key_fields() is the argument of --key-fields, the fields of a
  * command's text line that make its key, from 1 to MAX_KEY_FIELDS (as
  * mrpartition's -k); a bad one exits 2.

@@ -142,6 +142,14 @@ static size_t share;		/* bytes of memory for each group */
 /* For --counters: the records read, and the keys. */
 static unsigned long long in_records, in_groups;
 
+/* The first 4 bytes at p as a little-endian number: a held value's length. */
+static inline size_t
+get_le32(const unsigned char *p)
+{
+	return (size_t)p[0] | (size_t)p[1] << 8 | (size_t)p[2] << 16 |
+	    (size_t)p[3] << 24;
+}
+
 /* The first 8 bytes at p as a big-endian number. */
 static inline uint64_t
 get_be64(const unsigned char *p)
@@ -262,9 +270,7 @@ group_add(struct group *g, const unsigned char *v, size_t len)
 		    NULL, 0)) == NULL)
 			die("out of memory");
 		for (at = 0; at < g->mem.len; at += 4 + n) {
-			n = (size_t)g->mem.p[at] | (size_t)g->mem.p[at + 1] <<
-			    8 | (size_t)g->mem.p[at + 2] << 16 |
-			    (size_t)g->mem.p[at + 3] << 24;
+			n = get_le32(g->mem.p + at);
 			spill(g, g->mem.p + at + 4, n);
 		}
 		g->mem.len = 0;
@@ -324,8 +330,7 @@ group_next(struct group *g, const unsigned char **v, size_t *len)
 	if (g->mem.len - g->at < 4)
 		return 0;
 	h = g->mem.p + g->at;
-	*len = (size_t)h[0] | (size_t)h[1] << 8 | (size_t)h[2] << 16 |
-	    (size_t)h[3] << 24;
+	*len = get_le32(h);
 	*v = h + 4;
 	g->at += 4 + *len;
 	return 1;
@@ -368,6 +373,8 @@ struct key {
 	const unsigned char *k;
 	size_t klen;
 	int *present;
+	/* of the inputs present: all of them; one of -a; one of -v */
+	int all, kept, only;
 	struct mr_field *row;
 	struct mr_writer *w;
 };
@@ -447,14 +454,10 @@ join_key(struct key *k)
 	struct input *first = &k->in[0];
 	const unsigned char *v;
 	size_t len;
-	int i, all = 1, kept = 0, join, as_is;
+	int i, join, as_is;
 
-	for (i = 0; i < k->n; i++) {
-		all &= k->present[i];
-		kept |= k->present[i] && a->all[i];
-	}
-	join = !a->semi && !a->unmatched && (all || kept);
-	as_is = (a->semi && all) || (a->only[0] && !all);
+	join = !a->semi && !a->unmatched && (k->all || k->kept);
+	as_is = (a->semi && k->all) || (a->only[0] && !k->all);
 	if (!k->present[0] && join)
 		rows(k, 0);
 	while (k->present[0]) {
@@ -469,7 +472,7 @@ join_key(struct key *k)
 		if (!first->has || !first->same)
 			break;
 	}
-	for (i = 1; i < k->n && !all; i++)
+	for (i = 1; i < k->n && !k->all; i++)
 		if (k->present[i] && a->only[i]) {
 			group_rewind(&k->in[i].g);
 			while (group_next(&k->in[i].g, &v, &len))
@@ -478,22 +481,24 @@ join_key(struct key *k)
 }
 
 /*
- * Whether the key that the inputs of k->present have writes anything, a
- * row or a record, so that the records of a key that writes nothing are
- * read past, not held.
+ * Sets what the inputs of k->present are (k->all, k->kept, k->only), and
+ * returns whether their key writes anything, a row or a record, so that
+ * the records of a key that writes nothing are read past, not held.
  */
 static int
-writes(const struct key *k)
+classify(struct key *k)
 {
 	const struct args *a = k->a;
-	int i, all = 1, kept = 0, only = 0;
+	int i;
 
+	k->all = 1;
+	k->kept = k->only = 0;
 	for (i = 0; i < k->n; i++) {
-		all &= k->present[i];
-		kept |= k->present[i] && a->all[i];
-		only |= k->present[i] && a->only[i];
+		k->all &= k->present[i];
+		k->kept |= k->present[i] && a->all[i];
+		k->only |= k->present[i] && a->only[i];
 	}
-	return all ? !a->unmatched : kept || only;
+	return k->all ? !a->unmatched : k->kept || k->only;
 }
 
 /* Reads past the records of in that have the key of its record. */
@@ -533,7 +538,7 @@ join(struct input *in, int n, const struct args *a, struct mr_writer *w)
 			    keycmp(in[i].key.p, in[i].key.len, in[lo].key.p,
 			    in[lo].key.len) == 0);
 		in_groups++;
-		if (!writes(&k)) {
+		if (!classify(&k)) {
 			for (i = 0; i < n; i++)
 				if (k.present[i])
 					skip_key(&in[i]);
@@ -561,6 +566,18 @@ join(struct input *in, int n, const struct args *a, struct mr_writer *w)
 }
 
 /*
+ * Dies for the input name whose metadata of metalen bytes marks partial
+ * states of an op (mrmap --combine): they are no values to join.
+ */
+static void
+refuse_partial(const char *name, size_t metalen)
+{
+	if (metalen > 0)
+		die("%s: holds partial states of an op, not values to join",
+		    name);
+}
+
+/*
  * Opens one file of an input and starts its reader with bufsize bytes
  * of buffer (0 for the default).  Inputs that hold partial states of an
  * op are refused.
@@ -571,9 +588,9 @@ open_file(const char *path, size_t bufsize)
 	struct mr_reader *r = open_reader(path, &fmt, bufsize);
 	size_t metalen;
 
-	if (mr_reader_meta(r, &metalen) != NULL && metalen > 0)
-		die("%s: holds partial states of an op, not values to join",
-		    mr_reader_name(r));
+	if (mr_reader_meta(r, &metalen) == NULL)
+		metalen = 0;
+	refuse_partial(mr_reader_name(r), metalen);
 	return r;
 }
 
@@ -592,9 +609,7 @@ open_merged(char **files, int n, size_t bufsize)
 	int fd;
 
 	in = open_sorted(files, n, &fmt, &order, tmpdir, meta, &metalen, &nin);
-	if (metalen > 0)
-		die("%s: holds partial states of an op, not values to join",
-		    files[0]);
+	refuse_partial(files[0], metalen);
 	fd = anon_temp(tmpdir);
 	if ((w = mr_writer_new(fd, "temporary file", 0, &fmt, NULL, 0)) ==
 	    NULL)
@@ -942,11 +957,14 @@ input_open(struct input *in, char **files, size_t nr, size_t bufsize,
 
 	memset(in, 0, sizeof(*in));
 	in->r = xmalloc(nr * sizeof(*in->r));
-	in->nr = premerge && nr > 1 ? 1 : nr;
-	if (in->nr < nr)
+	if (premerge && nr > 1) {
+		in->nr = 1;
 		in->r[0] = open_merged(files, (int)nr, bufsize);
-	for (i = 0; i < in->nr && in->nr == nr; i++)
-		in->r[i] = open_file(files[i], bufsize);
+	} else {
+		in->nr = nr;
+		for (i = 0; i < nr; i++)
+			in->r[i] = open_file(files[i], bufsize);
+	}
 	if (in->nr > 1 && (in->m = mr_merge_new(in->r, in->nr, &order)) ==
 	    NULL)
 		die("out of memory");

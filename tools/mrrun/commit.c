@@ -113,7 +113,7 @@ commit_points(struct mrrun *r, int i, uint64_t *bytes_out)
 
 	(void)i;
 	*bytes_out = 0;
-	f = r->job.broadcast > 0 ? PLAN_BROADCAST : PLAN_POINTS;
+	f = plan_gathered(&r->job);
 	p = plan_file(&r->job, f, 0, 0);
 	if (file_sum(p, &crc, bytes_out) < 0) {
 		warnx("%s: %s", p, strerror(errno));

@@ -146,7 +146,7 @@ map_counters(struct mrrun *r, int i, uint64_t bytes, int sign)
 	const struct job *j = &r->job;
 	long long records, n = 0;
 	int k, cmd = j->combiner != NULL && !j->combine_builtin;
-	char *p;
+	char *p, *joined = NULL;
 
 	for (k = 0; cmd && k < j->reducers; k++) {
 		p = plan_file(j, PLAN_COMBINE_COUNTERS, i, k);
@@ -154,10 +154,12 @@ map_counters(struct mrrun *r, int i, uint64_t bytes, int sign)
 			n = -1;
 		free(p);
 	}
-	p = plan_file(j, PLAN_JOIN_COUNTERS, i, 0);
-	if (j->broadcast > 0 && access(p, R_OK) < 0)
-		n = -1;
-	free(p);
+	/* a --broadcast map task's mrjoin counts its rows */
+	if (j->broadcast > 0) {
+		joined = plan_file(j, PLAN_JOIN_COUNTERS, i, 0);
+		if (access(joined, R_OK) < 0)
+			n = -1;
+	}
 	p = plan_file(j, PLAN_MAP_COUNTERS, i, 0);
 	if (n < 0)
 		records = -1;
@@ -168,6 +170,7 @@ map_counters(struct mrrun *r, int i, uint64_t bytes, int sign)
 		    "COMBINE_OUTPUT_RECORDS" : "MAP_OUTPUT_RECORDS", sign);
 	if (records < 0) {
 		free(p);
+		free(joined);
 		return -1;
 	}
 	free(p);
@@ -178,10 +181,9 @@ map_counters(struct mrrun *r, int i, uint64_t bytes, int sign)
 		records = k == 0 ? n : records + n;
 		free(p);
 	}
-	p = plan_file(j, PLAN_JOIN_COUNTERS, i, 0);
-	if (j->broadcast > 0)
-		read_counters(r, p, COUNTS_JOIN, NULL, sign);
-	free(p);
+	if (joined != NULL)
+		read_counters(r, joined, COUNTS_JOIN, NULL, sign);
+	free(joined);
 	if (j->reducers > 0) {
 		pthread_mutex_lock(&r->lock);
 		proc_count_add("mr", "SPILLED_BYTES", sign * (long long)bytes);

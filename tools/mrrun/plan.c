@@ -119,27 +119,6 @@ codec_by_name(const char *path)
 }
 
 /*
- * Whether program is a file that PATH finds and may run: a compressed
- * input's program that this machine lacks is an error before any work.
- */
-static int
-in_path(const char *program)
-{
-	const char *path = getenv("PATH"), *p, *colon;
-	char full[4096];
-
-	for (p = path != NULL ? path : "/usr/bin:/bin"; ; p = colon + 1) {
-		colon = strchr(p, ':');
-		snprintf(full, sizeof(full), "%.*s/%s", colon != NULL ?
-		    (int)(colon - p) : (int)strlen(p), p, program);
-		if (access(full, X_OK) == 0)
-			return 1;
-		if (colon == NULL)
-			return 0;
-	}
-}
-
-/*
  * The codec of the file path of this machine, from its first bytes; dies
  * when the program that reads it is not installed.
  */
@@ -157,7 +136,8 @@ codec_here(const char *path, const char *name)
 	n = read(fd, head, sizeof(head));
 	close(fd);
 	codec = codec_of(head, n > 0 ? (size_t)n : 0);
-	if (codec != CODEC_NONE && !in_path(plan_codec_program(codec)))
+	if (codec != CODEC_NONE &&
+	    !program_on_path(plan_codec_program(codec)))
 		die("%s: compressed with %s, which is not installed here "
 		    "(the package %s)", name, plan_codec_program(codec),
 		    packages[codec]);
@@ -221,6 +201,33 @@ plan_broadcast_allowed(int type, int n)
 	return type == JOIN_INNER || (n == 1 && type == JOIN_RIGHT) ||
 	    (n == 2 && (type == JOIN_LEFT || type == JOIN_SEMI ||
 	    type == JOIN_ANTI));
+}
+
+int
+plan_samples(const struct job *j)
+{
+	if (j->broadcast > 0)
+		return plan_broadcast_group(j)->n;
+	return j->total_order ? j->nsplits : 0;
+}
+
+int
+plan_sample_split(const struct job *j, int i)
+{
+	return j->broadcast > 0 ? plan_broadcast_group(j)->first + i : i;
+}
+
+int
+plan_sample_pieces(const struct split *s)
+{
+	return s->codec || s->end - s->start <= PLAN_SAMPLE_PIECES *
+	    PLAN_SAMPLE_BYTES ? 1 : PLAN_SAMPLE_PIECES;
+}
+
+int
+plan_gathered(const struct job *j)
+{
+	return j->broadcast > 0 ? PLAN_BROADCAST : PLAN_POINTS;
 }
 
 int
@@ -763,7 +770,7 @@ split_source(struct task *t, const struct job *j, int i)
 static struct task *
 broadcast_task(const struct job *j, int i, int attempt)
 {
-	int k = plan_broadcast_group(j)->first + i, named;
+	int k = plan_sample_split(j, i), named;
 	const struct split *s = &j->splits[k];
 	char id[24], what[160], name[84], *dir;
 	struct task *t;
@@ -838,8 +845,7 @@ plan_sample(const struct job *j, int i, int attempt)
 	dir = xasprintf("%s/%s", j->work, "sample");
 	mkdir_p(t, dir);
 	free(dir);
-	pieces = s->codec || len <= PLAN_SAMPLE_PIECES * PLAN_SAMPLE_BYTES ?
-	    1 : PLAN_SAMPLE_PIECES;
+	pieces = plan_sample_pieces(s);
 	for (k = 0; k < pieces; k++) {
 		task_pipeline(t);
 		if (pieces == 1)
@@ -881,9 +887,7 @@ plan_points(const struct job *j)
 	for (i = 0; i < j->nsplits; i++) {
 		const struct split *s = &j->splits[i];
 
-		pieces = s->codec || s->end - s->start <=
-		    PLAN_SAMPLE_PIECES * PLAN_SAMPLE_BYTES ?
-		    1 : PLAN_SAMPLE_PIECES;
+		pieces = plan_sample_pieces(s);
 		for (k = 0; k < pieces; k++)
 			file_arg(t, "", j, PLAN_SAMPLE, i, k);
 	}
@@ -925,33 +929,62 @@ sort_partitions(struct task *t, const struct job *j, int i)
 	}
 }
 
+/* The options of mrjoin that give the rows of the job's --join. */
+static void
+join_type(struct task *t, const struct job *j)
+{
+	int g;
+
+	switch (j->join) {
+	case JOIN_LEFT:
+		task_arg(t, "-a1");
+		break;
+	case JOIN_RIGHT:
+		task_argf(t, "-a%d", j->ngroups);
+		break;
+	case JOIN_FULL:
+		for (g = 1; g <= j->ngroups; g++)
+			task_argf(t, "-a%d", g);
+		break;
+	case JOIN_SEMI:
+		task_arg(t, "--semi");
+		break;
+	case JOIN_ANTI:
+		task_arg(t, "-v1");
+		break;
+	}
+}
+
 /*
- * The hash join of map task i of a --broadcast join: its mapper's
- * records streamed past the broadcast group's, into its output part.  The
- * streamed group is input 1 of mrjoin --hash; with --broadcast 1 the
- * broadcast group's values come first in the rows (--small-first) and
- * the streamed group is input 2.
+ * mrjoin, with the options that make the rows of the job's --join: its
+ * type, the text format, the form of the output and the memory.
  */
 static void
-broadcast_join(struct task *t, const struct job *j, int i)
+join_tool(struct task *t, const struct job *j)
 {
 	tool(t, j, "mrjoin");
-	task_arg(t, "--hash");
-	if (j->broadcast == 1)
-		task_arg(t, "--small-first");
-	if (j->join == JOIN_LEFT)
-		task_arg(t, "-a1");
-	else if (j->join == JOIN_RIGHT)
-		task_arg(t, "-a2");
-	else if (j->join == JOIN_SEMI)
-		task_arg(t, "--semi");
-	else if (j->join == JOIN_ANTI)
-		task_arg(t, "-v1");
+	join_type(t, j);
 	fmt_args(t, j);
 	if (j->framed)
 		task_arg(t, "--framed");
 	if (j->memory != NULL)
 		task_argf(t, "-S%s", j->memory);
+}
+
+/*
+ * The hash join of map task i of a --broadcast join: its mapper's
+ * records streamed past the broadcast group's, into its output part.
+ * With --small-first (--broadcast 1) the broadcast group is input 1 of
+ * mrjoin --hash and the streamed one input 2, as the groups are numbered,
+ * so the options of the reduce-side join give the same rows.
+ */
+static void
+broadcast_join(struct task *t, const struct job *j, int i)
+{
+	join_tool(t, j);
+	task_arg(t, "--hash");
+	if (j->broadcast == 1)
+		task_arg(t, "--small-first");
 	file_arg(t, "--counters=", j, PLAN_JOIN_COUNTERS, i, 0);
 	task_arg(t, "-o");
 	file_arg(t, "", j, PLAN_OUT_PART, 0, i);
@@ -1072,31 +1105,6 @@ map_outputs(struct task *t, const struct job *j, int r)
 		map_part(t, j, i, r);
 }
 
-/* The options of mrjoin that give the rows of the job's --join. */
-static void
-join_type(struct task *t, const struct job *j)
-{
-	int g;
-
-	switch (j->join) {
-	case JOIN_LEFT:
-		task_arg(t, "-a1");
-		break;
-	case JOIN_RIGHT:
-		task_argf(t, "-a%d", j->ngroups);
-		break;
-	case JOIN_FULL:
-		for (g = 1; g <= j->ngroups; g++)
-			task_argf(t, "-a%d", g);
-		break;
-	case JOIN_SEMI:
-		task_arg(t, "--semi");
-		break;
-	case JOIN_ANTI:
-		task_arg(t, "-v1");
-		break;
-	}
-}
 
 /*
  * Reduce task r of a --join: mrjoin of partition r of the map outputs,
@@ -1110,15 +1118,9 @@ join_outputs(struct task *t, const struct job *j, int r)
 	const struct group *gr;
 	int g, i;
 
-	tool(t, j, "mrjoin");
-	join_type(t, j);
+	join_tool(t, j);
 	if (j->numeric)
 		task_arg(t, "-n");
-	fmt_args(t, j);
-	if (j->framed)
-		task_arg(t, "--framed");
-	if (j->memory != NULL)
-		task_argf(t, "-S%s", j->memory);
 	task_argf(t, "-T%s", j->tmpdir != NULL ? j->tmpdir : j->work);
 	file_arg(t, "--counters=", j, PLAN_REDUCE_COUNTERS, 0, r);
 	task_arg(t, "-o");

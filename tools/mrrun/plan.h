@@ -124,10 +124,21 @@ void plan_streamed_first(struct job *j);
 
 /*
  * plan_broadcast_group() is the group that a --broadcast join sends to
- * every map task; plan_maps() the number of map tasks of j.
+ * every map task; plan_maps() the number of map tasks of j, and
+ * plan_samples() that of its sample tasks: of a --total-order every
+ * split's, of a --broadcast the broadcast group's, else none.
+ * plan_sample_split() is the split that sample task i reads, and
+ * plan_sample_pieces() the pieces of split s that it maps.
+ * plan_gathered() is the file that the points task gathers the sample
+ * tasks' outputs into, which goes to every host: PLAN_POINTS or
+ * PLAN_BROADCAST.
  */
 const struct group *plan_broadcast_group(const struct job *j);
 int plan_maps(const struct job *j);
+int plan_samples(const struct job *j);
+int plan_sample_split(const struct job *j, int i);
+int plan_sample_pieces(const struct split *s);
+int plan_gathered(const struct job *j);
 
 /*
  * plan_broadcast_allowed() is 1 when --join type of two groups keeps no

@@ -164,10 +164,9 @@ all_done(const struct mrrun *r)
 int
 pinned(const struct mrrun *r, const struct phase *ph, int i)
 {
-	if (ph == &r->sample && r->job.broadcast > 0)
-		return r->job.splits[plan_broadcast_group(&r->job)->first +
-		    i].host;
-	if ((ph == &r->sample || ph == &r->map) && i < r->job.nsplits)
+	if (ph == &r->sample)
+		return r->job.splits[plan_sample_split(&r->job, i)].host;
+	if (ph == &r->map && i < r->job.nsplits)
 		return r->job.splits[i].host;
 	return -1;
 }
@@ -426,39 +425,49 @@ slot(void *arg)
 }
 
 /*
- * With --timeout: kills each attempt that has run longer, its whole
- * process group here or its task on a host, and marks it timed out, a
- * failure that its slot reports; until every slot has ended.
+ * Kills the attempts of ts that have run over --timeout, under lock: the
+ * whole process group here, the task on a host; each is marked timed
+ * out, a failure that its slot reports.  An attempt runs once its task is
+ * set.
+ */
+static void
+expire(const struct mrrun *r, struct tstate *ts)
+{
+	struct attempt *a;
+
+	for (a = ts->runs; a != NULL; a = a->next) {
+		if (a->timed_out || a->t == NULL ||
+		    since(&a->since) <= r->timeout)
+			continue;
+		a->timed_out = 1;
+		if (a->h != NULL)
+			host_kill(a->h, a->id);
+		else
+			task_kill(a->t);
+	}
+}
+
+/*
+ * With --timeout: kills the attempts that run over it, looking every
+ * tenth of it (a millisecond at least, a fifth of a second at most), so
+ * a tenth late at most; until every slot has ended.
  */
 static void *
 watchdog(void *arg)
 {
 	struct mrrun *r = arg;
-	struct attempt *a;
+	double tick = r->timeout / 10;
 	struct phase *ph;
 	int k, i;
 
+	tick = tick < 0.001 ? 0.001 : tick > 0.2 ? 0.2 : tick;
 	pthread_mutex_lock(&r->lock);
 	while (r->slots_left > 0) {
 		for (k = 0; k < NPHASES; k++)
 			for (ph = r->phases[k], i = 0; ph->ts != NULL &&
 			    i < ph->n; i++)
-				for (a = ph->ts[i].runs; a != NULL;
-				    a = a->next) {
-					/* its task is running once it is set */
-					if (a->timed_out || a->t == NULL ||
-					    since(&a->since) <= r->timeout)
-						continue;
-					a->timed_out = 1;
-					if (a->h != NULL)
-						host_kill(a->h, a->id);
-					else
-						task_kill(a->t);
-				}
-		/* a tenth of the timeout (a millisecond at least): late by
-		 * a tenth at most */
-		wait_for_change(r, r->timeout / 10 < 0.001 ? 0.001 :
-		    r->timeout / 10 < 0.2 ? r->timeout / 10 : 0.2);
+				expire(r, &ph->ts[i]);
+		wait_for_change(r, tick);
 	}
 	pthread_mutex_unlock(&r->lock);
 	return NULL;

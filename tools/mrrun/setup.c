@@ -266,8 +266,7 @@ dry_run(struct mrrun *r)
 	plan_local_inputs(r, j);
 	plan_streamed_first(j);
 	plan_identity(j);
-	n = j->total_order ? j->nsplits : j->broadcast > 0 ?
-	    plan_broadcast_group(j)->n : 0;
+	n = plan_samples(j);
 	for (i = 0; i < n; i++)
 		print_task(plan_sample(j, i, 0));
 	if (j->total_order || j->broadcast > 0)
@@ -647,8 +646,7 @@ points_kept(const struct mrrun *r)
 {
 	uint64_t n, b, bytes = 0;
 	uint32_t c, crc = 0;
-	char *p = plan_file(&r->job, r->job.broadcast > 0 ? PLAN_BROADCAST :
-	    PLAN_POINTS, 0, 0);
+	char *p = plan_file(&r->job, plan_gathered(&r->job), 0, 0);
 	int ok;
 
 	ok = manifest_find("points", &n, &c, &b) &&
@@ -680,8 +678,7 @@ make_phases(struct mrrun *r)
 	/* new split points would make every map output stale */
 	if ((j->total_order || j->broadcast > 0) &&
 	    !(r->resume && points_kept(r))) {
-		r->sample.n = j->broadcast > 0 ? plan_broadcast_group(j)->n :
-		    j->nsplits;
+		r->sample.n = plan_samples(j);
 		r->points.n = 1;
 	}
 	for (i = 0; i < NPHASES; i++) {

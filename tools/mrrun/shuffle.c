@@ -322,9 +322,8 @@ remote_attempt(struct mrrun *r, struct phase *ph, int i, struct task *t,
 	int rc = 0, k;
 
 	msg[0] = '\0';
-	/* a broadcast task maps a split of the broadcast group */
-	k = ph == &r->sample && r->job.broadcast > 0 ?
-	    plan_broadcast_group(&r->job)->first + i : i;
+	/* a broadcast task maps a split of the broadcast group, whole */
+	k = ph == &r->sample ? plan_sample_split(&r->job, i) : i;
 	if ((ph == &r->map || (ph == &r->sample && r->job.broadcast > 0)) &&
 	    r->job.splits[k].host < 0)
 		rc = send_input(r, k, h, msg, msgsize);
@@ -419,7 +418,6 @@ int
 collect(struct mrrun *r, struct phase *ph, int i, struct host *h,
     char *msg, size_t msgsize)
 {
-	const struct split *s;
 	int k, rc = 0, pieces;
 
 	if (ph == &r->map)
@@ -434,9 +432,7 @@ collect(struct mrrun *r, struct phase *ph, int i, struct host *h,
 			rc = bring(r, h, PLAN_BROADCAST_COUNTERS, i, 0, msg,
 			    msgsize);
 	} else if (ph == &r->sample) {
-		s = &r->job.splits[i];
-		pieces = s->codec || s->end - s->start <= PLAN_SAMPLE_PIECES *
-		    PLAN_SAMPLE_BYTES ? 1 : PLAN_SAMPLE_PIECES;
+		pieces = plan_sample_pieces(&r->job.splits[i]);
 		for (k = 0; k < pieces && rc == 0; k++)
 			rc = bring(r, h, PLAN_SAMPLE, i, k, msg, msgsize);
 	}
